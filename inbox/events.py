@@ -1,0 +1,94 @@
+"""The outbox. `publish()` writes an Event row in the caller's transaction and fans it out
+after commit; a rolled-back change reaches no browser and no subscriber.
+"""
+
+import logging
+from datetime import timedelta
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from inbox import groups, hooks
+from inbox.models import Conversation, Event
+
+logger = logging.getLogger(__name__)
+
+
+def publish(
+    type: str,
+    *,
+    conversation: Conversation | None = None,
+    actor=None,
+    data: dict | None = None,
+) -> Event:
+    """Record a domain event. Call inside the transaction that made the change."""
+    payload = dict(data or {})
+    if conversation is not None:
+        payload.setdefault("conversation", conversation.pk)
+    event = Event.objects.create(
+        type=type,
+        conversation_id=getattr(conversation, "pk", None),
+        team_id=getattr(conversation, "team_id", None),
+        actor_id=getattr(actor, "pk", None),
+        payload=payload,
+        created_at=timezone.now(),
+    )
+    assignee_id = getattr(conversation, "assignee_id", None)
+    transaction.on_commit(lambda: dispatch(event, assignee_id=assignee_id))
+    return event
+
+
+def feed_message(event: Event) -> dict:
+    """What an agent's browser receives: ids and changed fields; the page re-fetches the rest."""
+    return {
+        "id": event.pk,
+        "type": event.type,
+        "conversation": event.conversation_id,
+        "team": event.team_id,
+        "actor": event.actor_id,
+        "data": event.payload,
+        "at": event.created_at.isoformat(),
+    }
+
+
+def event_groups(event: Event, assignee_id: int | None = None) -> list[str]:
+    names = [groups.ALL, groups.team(event.team_id)]
+    if assignee_id:
+        names.append(groups.user(assignee_id))
+    if event.conversation_id:
+        names.append(groups.conversation(event.conversation_id))
+    return names
+
+
+def dispatch(event: Event, *, assignee_id: int | None = None) -> None:
+    """Fan one committed event out. Safe to repeat: browsers drop ids they have seen and
+    outbound deliveries are unique per (event, endpoint)."""
+    layer = get_channel_layer()
+    message = {"type": "feed.event", "event": feed_message(event)}
+    try:
+        if layer is not None:
+            for group in event_groups(event, assignee_id):
+                async_to_sync(layer.group_send)(group, message)
+        hooks.run("event_dispatched", event=event)
+    except Exception:
+        # The row stays undispatched and the re-queue sweep tries again.
+        logger.exception("dispatch of event %s failed", event.pk)
+        return
+    Event.objects.filter(pk=event.pk, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
+
+
+def dispatch_stalled(*, older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> int:
+    """Dispatch events committed but never fanned out (the process died, the layer was down)."""
+    cutoff = timezone.now() - older_than
+    stalled = list(
+        Event.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff).order_by("id")[:limit]
+    )
+    assignees = dict(
+        Conversation.objects.filter(pk__in={e.conversation_id for e in stalled if e.conversation_id})
+        .values_list("pk", "assignee_id")
+    )
+    for event in stalled:
+        dispatch(event, assignee_id=assignees.get(event.conversation_id))
+    return len(stalled)

@@ -1,0 +1,129 @@
+import datetime as dt
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.models import Team
+from inbox import search
+from inbox.models import Channel, Conversation, Severity, Status
+from inbox.orderings import DEFAULT_ORDERING, ORDERINGS
+
+
+class IsoDateTimeOrDateField(forms.CharField):
+    """ISO 8601 date or date-time; a date means its midnight UTC; naive times are UTC."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        parsed = None
+        try:
+            parsed = parse_datetime(value)
+            if parsed is None:
+                parsed = dt.datetime.combine(dt.date.fromisoformat(value), dt.time.min)
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            raise ValidationError("Enter an ISO 8601 date or date-time, e.g. 2026-11-24T09:00:00Z.")
+        if timezone.is_naive(parsed):
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        return parsed
+
+
+class IsoDateTimeOrDateFilter(django_filters.Filter):
+    field_class = IsoDateTimeOrDateField
+
+
+class AssigneeField(forms.CharField):
+    def clean(self, value):
+        value = super().clean(value)
+        if value and value != "me" and not get_user_model().objects.filter(username=value).exists():
+            raise ValidationError(f"Unknown user {value!r}; give a username or me.")
+        return value
+
+
+class AssigneeFilter(django_filters.CharFilter):
+    field_class = AssigneeField
+
+
+class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
+    """Repeatable slug parameter; an unknown slug is a 400 naming the field."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("to_field_name", "slug")
+        super().__init__(*args, **kwargs)
+
+
+def tag_queryset(request):
+    from django.apps import apps
+
+    return apps.get_model("tagging", "Tag").objects.all()
+
+
+class ConversationFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    severity = django_filters.MultipleChoiceFilter(
+        choices=[(s.label, s.label) for s in Severity], method="filter_severity"
+    )
+    channel = SlugsFilter(queryset=Channel.objects.all())
+    team = SlugsFilter(queryset=Team.objects.all())
+    tag = SlugsFilter(queryset=tag_queryset, method="filter_tag_all")
+    tag_any = SlugsFilter(queryset=tag_queryset, method="filter_tag_any")
+    assignee = AssigneeFilter(method="filter_assignee")
+    unassigned = django_filters.BooleanFilter(method="filter_unassigned")
+    sla_breached = django_filters.BooleanFilter()
+    created_after = IsoDateTimeOrDateFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeOrDateFilter(field_name="created_at", lookup_expr="lt")
+    q = django_filters.CharFilter(method="filter_q", max_length=200)
+    ordering = django_filters.ChoiceFilter(
+        choices=[(key, key) for key in ORDERINGS], method="filter_ordering", empty_label=None
+    )
+
+    class Meta:
+        model = Conversation
+        fields = []
+
+    def filter_severity(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(severity__in=[Severity.from_name(v) for v in value])
+
+    def _tag_exists(self, tags):
+        from django.apps import apps
+
+        link = apps.get_model("tagging", "ConversationTag")
+        return Exists(link.objects.filter(conversation=OuterRef("pk"), tag__in=tags))
+
+    def filter_tag_all(self, queryset, name, value):
+        for tag in value:
+            queryset = queryset.filter(self._tag_exists([tag]))
+        return queryset
+
+    def filter_tag_any(self, queryset, name, value):
+        return queryset.filter(self._tag_exists(value)) if value else queryset
+
+    def filter_assignee(self, queryset, name, value):
+        if value == "me":
+            user = getattr(self.request, "user", None)
+            return queryset.filter(assignee_id=getattr(user, "pk", None))
+        return queryset.filter(assignee__username=value)
+
+    def filter_unassigned(self, queryset, name, value):
+        if value is None:
+            return queryset
+        return queryset.filter(assignee__isnull=value)
+
+    def filter_q(self, queryset, name, value):
+        return search.search(queryset, value)
+
+    def filter_ordering(self, queryset, name, value):
+        return queryset  # applied by the selector, which the paginator reads back
+
+    @property
+    def ordering_key(self) -> str:
+        return (self.form.cleaned_data.get("ordering") or DEFAULT_ORDERING) if self.is_bound else DEFAULT_ORDERING

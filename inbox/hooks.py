@@ -1,0 +1,31 @@
+"""A small registry through which tagging, routing and integrations react to inbox changes.
+
+inbox never imports those apps; they register here from their AppConfig.ready(). Hooks named
+`*` run inside the caller's transaction (so a failure rolls the whole change back), in
+ascending `order`.
+
+Hook names in use:
+- "message_received"(conversation, message, created): after an inbound message is stored.
+- "event_dispatched"(event): after commit, once per outbox event (outbound webhooks).
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+
+_registry: dict[str, list[tuple[int, Callable]]] = defaultdict(list)
+
+
+def register(name: str, fn: Callable, *, order: int = 100) -> None:
+    if any(existing is fn for _, existing in _registry[name]):
+        return
+    _registry[name].append((order, fn))
+    _registry[name].sort(key=lambda item: item[0])
+
+
+def run(name: str, **kwargs) -> None:
+    for _, fn in _registry[name]:
+        fn(**kwargs)
+
+
+def registered(name: str) -> list[Callable]:
+    return [fn for _, fn in _registry[name]]

@@ -1,0 +1,145 @@
+"""Demo data, idempotent: run it as often as you like."""
+
+import datetime as dt
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Membership, Team, User
+from inbox.models import Channel
+from inbox.normalized import NormalizedMessage, SenderRef
+from inbox.services import receive_message
+
+PASSWORD = "demo"
+
+TEAMS = [("support", "Support"), ("sales", "Sales"), ("engineering", "Engineering")]
+
+# username, role, full name, {team: membership role}
+USERS = [
+    ("admin", User.Role.ADMIN, "Ada Admin", {}),
+    ("lead", User.Role.LEAD, "Lee Lead", {"support": Membership.Role.LEAD}),
+    ("alice", User.Role.AGENT, "Alice Agent", {"support": Membership.Role.MEMBER}),
+    ("bob", User.Role.AGENT, "Bob Agent", {"support": Membership.Role.MEMBER}),
+    ("carol", User.Role.AGENT, "Carol Agent", {"sales": Membership.Role.MEMBER}),
+    ("pat", User.Role.VIEWER, "Pat Product", {}),
+]
+
+# One channel of each kind; the slug is the kind. Secrets are for local demos only.
+CHANNELS = [
+    (Channel.Kind.EMAIL, "Support email", "support@switchboard.local", "support"),
+    (Channel.Kind.CHAT, "Website chat", "", "support"),
+    (Channel.Kind.META, "Messenger, Instagram and WhatsApp", "", "support"),
+    (Channel.Kind.TELEGRAM, "Telegram bot", "", "support"),
+    (Channel.Kind.TWILIO, "SMS", "+15005550006", "support"),
+    (Channel.Kind.X, "X direct messages", "", "support"),
+    (Channel.Kind.API, "Partner API", "", "sales"),
+]
+
+# (channel kind, sender name, handle, subject, text)
+CONVERSATIONS = [
+    ("email", "Maria Lopez", "maria@example.com", "Pricing for 50 seats",
+     "Hi, could you send a quote for 50 seats and maybe book a demo next week?"),
+    ("email", "Tom Becker", "tom@example.org", "Export to PDF would be great",
+     "It would be great if reports could be exported to PDF. Please add it!"),
+    ("email", "Priya Shah", "priya@example.net", "Login page is down",
+     "Your login page is down for our whole team, nobody can sign in. Outage?"),
+    ("email", "Jon Park", "jon@example.com", "Error 500 when uploading",
+     "I get an error 500 and the app crashes when I upload a CSV over 2 MB."),
+    ("chat", "Visitor 4821", "session-4821", "", "Hello, do you offer a discount for nonprofits?"),
+    ("chat", "Emma", "session-4822", "", "The dark mode setting is not saved after logout, bug?"),
+    ("meta", "Lucas Silva", "+5511987654321", "", "Oi! My order confirmation never arrived."),
+    ("meta", "Aiko Tanaka", "17841400000001", "", "Posted a photo of your product on my feed, tagged you!"),
+    ("telegram", "Ivan Petrov", "100200300", "", "How do I reset my password?"),
+    ("twilio", "", "+14155550123", "", "Is my appointment tomorrow still on?"),
+    ("x", "Sam Rivera", "998877665544", "", "Your app keeps crashing on Android 15 since the update"),
+    ("api", "Acme CRM", "acme-42", "Lead from partner portal",
+     "New lead: Globex wants pricing for the enterprise plan."),
+]
+
+
+class Command(BaseCommand):
+    help = "Create demo teams, users (password 'demo'), channels and conversations. Idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--conversations", type=int, default=36, help="How many demo conversations (default 36)."
+        )
+
+    @transaction.atomic
+    def handle(self, *args, conversations: int, **options):
+        teams = {}
+        for slug, name in TEAMS:
+            teams[slug], _ = Team.objects.get_or_create(slug=slug, defaults={"name": name})
+
+        for username, role, full_name, memberships in USERS:
+            first, _, last = full_name.partition(" ")
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "role": role,
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@switchboard.local",
+                    "availability": User.Availability.ONLINE,
+                    "is_staff": role == User.Role.ADMIN,
+                    "is_superuser": role == User.Role.ADMIN,
+                },
+            )
+            if created:
+                user.set_password(PASSWORD)
+                user.save(update_fields=["password"])
+            for team_slug, member_role in memberships.items():
+                Membership.objects.get_or_create(
+                    user=user, team=teams[team_slug], defaults={"role": member_role}
+                )
+
+        channels = {}
+        for kind, name, address, team in CHANNELS:
+            channels[kind], _ = Channel.objects.get_or_create(
+                slug=kind,
+                defaults={
+                    "kind": kind,
+                    "name": name,
+                    "address": address,
+                    "secret": f"demo-{kind}-secret",
+                    "default_team": teams[team],
+                },
+            )
+
+        now = timezone.now()
+        created_count = 0
+        for n in range(conversations):
+            kind, name, handle, subject, text = CONVERSATIONS[n % len(CONVERSATIONS)]
+            round_ = n // len(CONVERSATIONS)
+            if round_:
+                handle = f"{round_}.{handle}" if kind == "email" else f"{handle}{round_}"
+            email = handle if kind == "email" else ""
+            phone = handle if handle.startswith("+") else ""
+            sender = SenderRef(
+                kind="email" if kind == "email" else kind,
+                id=handle,
+                name=name,
+                email=email,
+                phone=phone,
+                verified=bool(email or phone),
+            )
+            received = receive_message(
+                channel=channels[kind],
+                message=NormalizedMessage(
+                    channel_kind=kind,
+                    external_id=f"demo-{n}",
+                    thread_key=None,
+                    sender=sender,
+                    text=text,
+                    html=None,
+                    attachments=(),
+                    sent_at=now - dt.timedelta(minutes=37 * (conversations - n)),
+                    subject=subject,
+                ),
+            )
+            created_count += received.created
+        self.stdout.write(
+            f"Demo data ready: {len(TEAMS)} teams, {len(USERS)} users (password '{PASSWORD}'), "
+            f"{len(CHANNELS)} channels, {created_count} new conversations."
+        )

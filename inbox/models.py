@@ -1,0 +1,383 @@
+import secrets
+import uuid
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from django.db.models import Q
+
+
+def new_public_key() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def new_reply_token() -> str:
+    # 16 random bytes: unguessable, and short enough for a plus address (help+TOKEN@...).
+    return secrets.token_hex(8) + secrets.token_hex(8)
+
+
+def attachment_key(instance: "Attachment", filename: str) -> str:
+    # The stored path never derives from the sender's file name.
+    return f"attachments/{uuid.uuid4().hex[:2]}/{uuid.uuid4().hex}"
+
+
+class Channel(models.Model):
+    class Kind(models.TextChoices):
+        EMAIL = "email", "Email"
+        CHAT = "chat", "Live chat"
+        META = "meta", "Meta (Messenger, Instagram, WhatsApp)"
+        TELEGRAM = "telegram", "Telegram"
+        TWILIO = "twilio", "Twilio SMS"
+        X = "x", "X direct messages"
+        API = "api", "API"
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    secret = models.CharField(
+        max_length=255, blank=True, help_text="Signing secret. Never returned by the API."
+    )
+    address = models.CharField(
+        max_length=255, blank=True, help_text="Inbound address: mailbox, phone number, page or bot id."
+    )
+    public_key = models.CharField(max_length=64, unique=True, default=new_public_key)
+    default_team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    config = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["kind", "address"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
+class Contact(models.Model):
+    name = models.CharField(max_length=255, blank=True)
+    email = models.EmailField(max_length=320, blank=True, db_index=True)
+    phone = models.CharField(max_length=32, blank=True, db_index=True, help_text="E.164")
+    attributes = models.JSONField(default=dict, blank=True)
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.phone or f"Contact {self.pk}"
+
+
+class ContactIdentity(models.Model):
+    """One handle of a contact on one provider: an address, a phone number, a user id."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=16, help_text="email, phone, meta, telegram, x, chat, api")
+    external_id = models.CharField(max_length=255)
+    verified = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "contact identities"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "external_id"], name="identity_unique_handle")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.external_id}"
+
+
+class Status(models.TextChoices):
+    OPEN = "open", "Open"
+    PENDING = "pending", "Pending"
+    SNOOZED = "snoozed", "Snoozed"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Severity(models.IntegerChoices):
+    """Stored as a rank so that "most severe first" is an index scan; spoken as its name."""
+
+    LOW = 1, "low"
+    NORMAL = 2, "normal"
+    HIGH = 3, "high"
+    CRITICAL = 4, "critical"
+
+    @classmethod
+    def from_name(cls, name: str) -> "Severity":
+        for member in cls:
+            if member.label == name:
+                return member
+        raise ValueError(name)
+
+
+OPEN_STATUSES = (Status.OPEN, Status.PENDING, Status.SNOOZED)
+
+
+class ConversationQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "ConversationQuerySet":
+        """Scoping only; the rule itself lives in accounts.permissions."""
+        from accounts.permissions import conversation_scope
+
+        return self.filter(conversation_scope(user))
+
+
+class Conversation(models.Model):
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="conversations")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="conversations")
+    subject = models.CharField(max_length=998, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.NORMAL)
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_conversations",
+    )
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    last_message_at = models.DateTimeField()
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_outbound_at = models.DateTimeField(null=True, blank=True)
+    snippet = models.CharField(max_length=200, blank=True, help_text="Start of the latest message.")
+    message_count = models.PositiveIntegerField(default=0)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    first_response_due = models.DateTimeField(null=True, blank=True)
+    next_response_due = models.DateTimeField(null=True, blank=True)
+    resolution_due = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    sla_breached = models.BooleanField(default=False)
+    sla_next_check_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the SLA sweep must next look at this conversation."
+    )
+    sla_paused_remaining = models.JSONField(
+        null=True, blank=True, help_text="Seconds left per SLA target while the clock is paused."
+    )
+    arrived_outside_hours = models.BooleanField(default=False)
+    reopened_count = models.PositiveIntegerField(default=0)
+    previous = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="followups",
+        help_text="The resolved conversation this one follows on from.",
+    )
+    reply_token = models.CharField(max_length=32, unique=True, default=new_reply_token)
+    thread_key = models.CharField(
+        max_length=255, null=True, blank=True, help_text="The provider's or integration's thread id."
+    )
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    objects = ConversationQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["-last_message_at", "-id"], name="conv_recent"),
+            models.Index(fields=["status", "-last_message_at", "-id"], name="conv_status_recent"),
+            models.Index(fields=["team", "status", "-last_message_at"], name="conv_team_recent"),
+            models.Index(fields=["assignee", "status", "-last_message_at"], name="conv_assignee_recent"),
+            models.Index(fields=["channel", "-last_message_at"], name="conv_channel_recent"),
+            models.Index(fields=["contact", "-last_message_at"], name="conv_contact_recent"),
+            models.Index(
+                fields=["team", "-last_message_at"],
+                condition=Q(assignee__isnull=True, status="open"),
+                name="conv_unassigned_open",
+            ),
+            models.Index(
+                fields=["first_response_due"],
+                condition=Q(first_response_due__isnull=False),
+                name="conv_first_response_due",
+            ),
+            models.Index(
+                fields=["sla_next_check_at"],
+                condition=Q(sla_next_check_at__isnull=False),
+                name="conv_sla_next_check",
+            ),
+            models.Index(
+                fields=["-last_message_at"], condition=Q(sla_breached=True), name="conv_sla_breached"
+            ),
+            models.Index(fields=["-severity", "-last_message_at"], name="conv_severity_recent"),
+            models.Index(
+                fields=["channel", "thread_key"],
+                condition=Q(thread_key__isnull=False),
+                name="conv_thread_key",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject or f"Conversation {self.pk}"
+
+    @property
+    def severity_name(self) -> str:
+        return Severity(self.severity).label
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != Status.RESOLVED
+
+
+class Message(models.Model):
+    class Direction(models.TextChoices):
+        IN = "in", "Inbound"
+        OUT = "out", "Outbound"
+
+    class Kind(models.TextChoices):
+        MESSAGE = "message", "Message"
+        NOTE = "note", "Private note"
+
+    class AutoKind(models.TextChoices):
+        NONE = "", "None"
+        AUTO_REPLY = "auto_reply", "Auto-reply"
+        BOUNCE = "bounce", "Bounce"
+        LIST = "list", "List or bulk mail"
+
+    class DeliveryStatus(models.TextChoices):
+        NONE = "", "Not applicable"
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        READ = "read", "Read"
+        FAILED = "failed", "Failed"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    # Denormalised from the conversation so that (channel, external_id) is one database constraint.
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.MESSAGE)
+    sender_contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    sender_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True, help_text="Sanitised on the way in.")
+    original_text = models.TextField(blank=True, help_text="The text before the sender edited it.")
+    external_id = models.CharField(max_length=998, null=True, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    auto_kind = models.CharField(max_length=16, choices=AutoKind.choices, default="", blank=True)
+    delivery_status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default="", blank=True
+    )
+    delivery_error = models.TextField(blank=True)
+    inbound_event = models.ForeignKey(
+        "InboundEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    created_at = models.DateTimeField(db_index=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["conversation", "created_at", "id"], name="msg_thread")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="message_unique_external_id_per_channel",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.kind} {self.pk}"
+
+
+class Activity(models.Model):
+    """The audit trail: who changed what on a conversation, from what to what, and why."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="activities"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Empty when the system (a rule, a sweep) made the change.",
+    )
+    verb = models.CharField(max_length=32)
+    from_value = models.JSONField(null=True, blank=True)
+    to_value = models.JSONField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name_plural = "activities"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["conversation", "created_at"], name="activity_by_conversation")]
+
+    def __str__(self) -> str:
+        return f"{self.verb} on {self.conversation_id}"
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_key, max_length=255)
+    name = models.CharField(max_length=255, help_text="Safe display name; never used as a path.")
+    content_type = models.CharField(max_length=255, default="application/octet-stream")
+    size = models.PositiveBigIntegerField(default=0)
+    content_id = models.CharField(max_length=255, blank=True, help_text="cid: of an inline image")
+    is_inline = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InboundEvent(models.Model):
+    """A raw inbound request, stored before the provider gets its 2xx."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        DUPLICATE = "duplicate", "Duplicate"
+        FAILED = "failed", "Failed"
+
+    channel = models.ForeignKey(
+        Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_events"
+    )
+    provider = models.CharField(max_length=32)
+    body = models.BinaryField()
+    headers = models.JSONField(default=dict, blank=True)
+    query = models.CharField(max_length=2048, blank=True)
+    received_at = models.DateTimeField(db_index=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="inbound_status"),
+            models.Index(
+                fields=["received_at"], condition=Q(status="received"), name="inbound_unprocessed"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.pk} {self.status}"
+
+
+class Event(models.Model):
+    """The outbox: one row per domain change, written in the transaction that made it.
+
+    Fan-out (agents' browsers, outbound webhooks) happens after commit; rows still undispatched
+    a while later are picked up again by the re-queue sweep, so a committed change is never
+    silently dropped. The id orders the feed and lets a reconnecting browser resync.
+    """
+
+    type = models.CharField(max_length=64)
+    conversation_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    team_id = models.BigIntegerField(null=True, blank=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField(db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["id"], condition=Q(dispatched_at__isnull=True), name="event_undispatched")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.pk}"

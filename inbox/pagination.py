@@ -1,0 +1,86 @@
+"""Keyset (cursor) pagination for the conversation list: the cost of a page does not depend on
+how deep it is or on how many conversations there are, and there is no COUNT(*)."""
+
+import base64
+import datetime as dt
+import json
+
+from django.db.models import Q
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+
+from inbox.orderings import ORDERINGS, Ordering
+
+MAX_PAGE_SIZE = 100
+
+
+def _encode(values: list) -> str:
+    raw = json.dumps(values, default=lambda v: v.isoformat()).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str) -> list:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], int):
+            raise ValueError
+        return values
+    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise ValidationError({"cursor": ["Invalid cursor."]}) from exc
+
+
+def _coerce(ordering: Ordering, value):
+    if value is None or ordering.field == "severity":
+        return value
+    try:
+        return dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"cursor": ["Invalid cursor."]}) from exc
+
+
+def after(ordering: Ordering, value, pk: int) -> Q:
+    """Rows strictly after (value, pk) in this ordering; nulls sort last in both directions."""
+    f = ordering.field
+    cmp = "lt" if ordering.descending else "gt"
+    if value is None:  # inside the trailing block of nulls: only the id moves on
+        return Q(**{f"{f}__isnull": True, f"id__{cmp}": pk})
+    q = Q(**{f"{f}__{cmp}": value}) | Q(**{f: value, f"id__{cmp}": pk})
+    if ordering.nullable:
+        q |= Q(**{f"{f}__isnull": True})
+    return q
+
+
+class KeysetPagination:
+    page_size = 25
+
+    def paginate(self, queryset, request, ordering_key: str):
+        ordering = ORDERINGS[ordering_key]
+        self.request = request
+        self.ordering = ordering
+        try:
+            size = int(request.query_params.get("page_size", self.page_size))
+        except ValueError as exc:
+            raise ValidationError({"page_size": ["A whole number, 1 to 100."]}) from exc
+        if not 1 <= size <= MAX_PAGE_SIZE:
+            raise ValidationError({"page_size": ["A whole number, 1 to 100."]})
+        cursor = request.query_params.get("cursor")
+        queryset = queryset.order_by(*ordering.order_by())
+        if cursor:
+            value, pk = _decode(cursor)
+            queryset = queryset.filter(after(ordering, _coerce(ordering, value), pk))
+        rows = list(queryset[: size + 1])
+        self.has_next = len(rows) > size
+        self.page = rows[:size]
+        return self.page
+
+    def next_link(self):
+        if not self.has_next or not self.page:
+            return None
+        last = self.page[-1]
+        cursor = _encode([getattr(last, self.ordering.field), last.pk])
+        return replace_query_param(self.request.build_absolute_uri(), "cursor", cursor)
+
+    def get_paginated_response(self, data):
+        return Response({"next": self.next_link(), "previous": None, "results": data})

@@ -1,0 +1,64 @@
+"""Every non-trivial read of the inbox, scoped by what the user may see."""
+
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404
+from rest_framework.exceptions import ValidationError
+
+from inbox.filters import ConversationFilter
+from inbox.models import Attachment, Conversation, Message
+
+
+def conversation_base_for(user) -> QuerySet:
+    return Conversation.objects.visible_to(user)
+
+
+def conversation_list_for_agent(*, user, params, request=None) -> tuple[QuerySet, str]:
+    """The filtered conversation list and its ordering key. Invalid filters raise a 400 that
+    names the field. A page costs a fixed number of queries: the list, then one for tags."""
+    qs = (
+        conversation_base_for(user)
+        .select_related("channel", "team", "assignee", "contact")
+        .prefetch_related("tags")
+    )
+    filterset = ConversationFilter(params, queryset=qs, request=request)
+    if not filterset.is_valid():
+        raise ValidationError(filterset.errors)
+    return filterset.qs, filterset.ordering_key
+
+
+def conversation_get_for_agent(*, user, pk) -> Conversation:
+    """One conversation the user may see; anything else is a 404 (never a 403)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError) as exc:
+        raise Http404 from exc
+    conversation = (
+        conversation_base_for(user)
+        .select_related("channel", "team", "assignee", "contact")
+        .prefetch_related("tags")
+        .filter(pk=pk)
+        .first()
+    )
+    if conversation is None:
+        raise Http404("No such conversation.")
+    return conversation
+
+
+def message_list_for_conversation(*, conversation: Conversation) -> QuerySet:
+    return (
+        Message.objects.filter(conversation=conversation)
+        .select_related("sender_contact", "sender_user")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.order_by("id")))
+        .order_by("created_at", "id")
+    )
+
+
+def attachment_get_for_user(*, user, pk) -> Attachment:
+    attachment = (
+        Attachment.objects.select_related("message__conversation")
+        .filter(pk=pk, message__conversation__in=conversation_base_for(user))
+        .first()
+    )
+    if attachment is None:
+        raise Http404("No such attachment.")
+    return attachment

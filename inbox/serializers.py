@@ -1,0 +1,94 @@
+"""Output shapes. They read only what the selectors fetched: no query per row."""
+
+from django.urls import reverse
+from rest_framework import serializers
+
+from inbox.models import Attachment, Channel, Conversation, Message, Severity
+
+
+class ContactRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class ConversationOutputSerializer(serializers.ModelSerializer):
+    severity = serializers.SerializerMethodField()
+    tags = serializers.SerializerMethodField()
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    channel = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    channel_kind = serializers.CharField(source="channel.kind", read_only=True)
+    contact = ContactRefSerializer(read_only=True)
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id", "status", "severity", "tags", "team", "assignee", "channel", "channel_kind",
+            "contact", "subject", "snippet", "message_count", "created_at", "last_message_at",
+            "last_inbound_at", "first_response_at", "first_response_due", "next_response_due",
+            "resolution_due", "resolved_at", "snoozed_until", "sla_breached",
+        ]
+        read_only_fields = fields
+
+    def get_severity(self, obj) -> str:
+        return Severity(obj.severity).label
+
+    def get_tags(self, obj) -> list[str]:
+        return sorted(tag.slug for tag in obj.tags.all())
+
+
+class AttachmentOutputSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "name", "content_type", "size", "url"]
+
+    def get_url(self, obj) -> str:
+        path = reverse("inbox:attachment-download", args=[obj.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+
+class SenderSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["contact", "agent"])
+    name = serializers.CharField()
+    email = serializers.CharField(required=False)
+    phone = serializers.CharField(required=False)
+    username = serializers.CharField(required=False)
+
+
+class MessageOutputSerializer(serializers.ModelSerializer):
+    sender = serializers.SerializerMethodField()
+    attachments = AttachmentOutputSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id", "direction", "kind", "sender", "text", "html", "attachments", "auto_kind",
+            "delivery_status", "created_at", "edited_at",
+        ]
+
+    def get_sender(self, obj) -> dict:
+        if obj.sender_user_id:
+            user = obj.sender_user
+            return {"type": "agent", "name": user.display_name, "username": user.username}
+        contact = obj.sender_contact
+        if contact is None:
+            return {"type": "contact", "name": ""}
+        sender = {"type": "contact", "name": contact.name}
+        if contact.email:
+            sender["email"] = contact.email
+        if contact.phone:
+            sender["phone"] = contact.phone
+        return sender
+
+
+class ChannelOutputSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(source="default_team", slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Channel
+        fields = ["id", "kind", "slug", "name", "address", "team", "is_active"]

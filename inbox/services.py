@@ -1,0 +1,259 @@
+"""Every write to the inbox's own state. One function per action; each owns its transaction,
+writes the audit row and publishes the outbox event."""
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from inbox import activity, events, hooks, search
+from inbox.models import (
+    Channel,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    Message,
+    Status,
+)
+from inbox.normalized import NormalizedMessage, SenderRef
+from inbox.sanitize import sanitize_html
+
+logger = logging.getLogger(__name__)
+
+SNIPPET_CHARS = 200
+
+
+@dataclass(frozen=True)
+class Received:
+    conversation: Conversation
+    message: Message
+    created: bool  # False when this provider message was already stored
+    conversation_created: bool = False
+
+
+def reopen_window() -> timedelta:
+    return timedelta(days=getattr(settings, "REOPEN_WINDOW_DAYS", 7))
+
+
+def _identity_key(kind: str, value: str) -> str:
+    return value.strip().lower() if kind == "email" else value.strip()
+
+
+def resolve_contact(sender: SenderRef) -> Contact:
+    """Find the contact behind a sender, or create one with its identities.
+
+    The provider handle (kind, id) finds the contact first; failing that, an email address or
+    phone number the provider vouches for links to a contact already known by it.
+    """
+    handles = [(sender.kind, _identity_key(sender.kind, sender.id))]
+    if sender.verified and sender.email:
+        handles.append(("email", _identity_key("email", sender.email)))
+    if sender.verified and sender.phone:
+        handles.append(("phone", sender.phone))
+    handles = list(dict.fromkeys(handles))
+
+    contact = None
+    for kind, external_id in handles:
+        identity = (
+            ContactIdentity.objects.select_related("contact")
+            .filter(kind=kind, external_id=external_id)
+            .first()
+        )
+        if identity is not None:
+            contact = identity.contact
+            break
+    if contact is None:
+        contact = Contact.objects.create(
+            name=sender.name[:255], email=sender.email[:320], phone=sender.phone[:32]
+        )
+        events.publish("contact.created", data={"contact": contact.pk})
+    while contact.merged_into_id:
+        contact = contact.merged_into
+    updates = []
+    if sender.name and not contact.name:
+        contact.name = sender.name[:255]
+        updates.append("name")
+    if sender.email and not contact.email:
+        contact.email = sender.email[:320]
+        updates.append("email")
+    if sender.phone and not contact.phone:
+        contact.phone = sender.phone[:32]
+        updates.append("phone")
+    if updates:
+        contact.save(update_fields=updates)
+    for kind, external_id in handles:
+        try:
+            with transaction.atomic():
+                ContactIdentity.objects.get_or_create(
+                    kind=kind,
+                    external_id=external_id,
+                    defaults={"contact": contact, "verified": sender.verified or kind == sender.kind},
+                )
+        except IntegrityError:
+            pass  # claimed concurrently by the same person's other message: theirs stands
+    return contact
+
+
+def _conversation_for(channel: Channel, contact: Contact, message: NormalizedMessage):
+    """Find the conversation an inbound message continues, or None to open a new one.
+
+    Email joins only through an unguessable reply token or through a Message-ID it answers
+    that belongs to this contact's conversation: subject matching never threads, so a forged
+    In-Reply-To from a stranger opens a new conversation. Chat and social messages continue
+    the contact's latest conversation on the channel.
+    """
+    candidates = Conversation.objects.filter(channel=channel)
+    if message.reply_token:
+        found = candidates.filter(reply_token=message.reply_token, contact=contact).first()
+        if found:
+            return found
+    if message.references:
+        found = (
+            candidates.filter(
+                contact=contact,
+                messages__channel=channel,
+                messages__external_id__in=list(message.references)[:50],
+            )
+            .order_by("-last_message_at")
+            .first()
+        )
+        if found:
+            return found
+    if message.thread_key:
+        return candidates.filter(thread_key=message.thread_key).order_by("-last_message_at").first()
+    if channel.kind == Channel.Kind.EMAIL:
+        return None
+    return candidates.filter(contact=contact).order_by("-last_message_at").first()
+
+
+class _AlreadyStored(Exception):
+    pass
+
+
+def receive_message(
+    *, channel: Channel, message: NormalizedMessage, inbound_event=None
+) -> Received:
+    """Store one inbound customer message: contact resolved, conversation found or opened,
+    message stored once per (channel, external_id), hooks run (tagging, routing, SLA), events
+    published. Locks the contact row so one person's burst threads into one conversation.
+    Emits contact.created, conversation.created, conversation.updated (reopen), message.created.
+    A message already stored (a redelivery, or a concurrent one that won) changes nothing.
+    """
+    try:
+        return _receive(channel=channel, message=message, inbound_event=inbound_event)
+    except _AlreadyStored:
+        existing = Message.objects.select_related("conversation").get(
+            channel=channel, external_id=message.external_id
+        )
+        return Received(existing.conversation, existing, created=False)
+
+
+@transaction.atomic
+def _receive(*, channel: Channel, message: NormalizedMessage, inbound_event) -> Received:
+    if Message.objects.filter(channel=channel, external_id=message.external_id).exists():
+        raise _AlreadyStored
+
+    contact = resolve_contact(message.sender)
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    now = timezone.now()
+    sent_at = min(message.sent_at or now, now)
+
+    conversation = _conversation_for(channel, contact, message)
+    previous = None
+    if (
+        conversation is not None
+        and conversation.status == Status.RESOLVED
+        and not message.auto_kind
+        and (conversation.resolved_at or now) < now - reopen_window()
+    ):
+        previous, conversation = conversation, None
+
+    conversation_created = conversation is None
+    if conversation_created:
+        conversation = Conversation.objects.create(
+            channel=channel,
+            contact=contact,
+            subject=(message.subject or "")[:998],
+            team=channel.default_team,
+            created_at=sent_at,
+            last_message_at=sent_at,
+            thread_key=message.thread_key,
+            previous=previous,
+        )
+    else:
+        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+
+    try:
+        with transaction.atomic():
+            stored = Message.objects.create(
+                conversation=conversation,
+                channel=channel,
+                direction=Message.Direction.IN,
+                kind=Message.Kind.MESSAGE,
+                sender_contact=contact,
+                text=message.text,
+                html=sanitize_html(message.html or ""),
+                external_id=message.external_id,
+                headers=message.headers,
+                auto_kind=message.auto_kind,
+                inbound_event=inbound_event,
+                created_at=sent_at,
+            )
+    except IntegrityError as exc:
+        # The same provider message committed by a concurrent delivery: that one stands, and
+        # everything this attempt wrote (a new contact or conversation) is rolled back.
+        raise _AlreadyStored from exc
+
+    fields = ["last_message_at", "snippet", "message_count", "updated_at"]
+    conversation.last_message_at = max(conversation.last_message_at, sent_at)
+    conversation.snippet = " ".join(message.text.split())[:SNIPPET_CHARS]
+    conversation.message_count += 1
+    if not message.auto_kind:
+        conversation.last_inbound_at = sent_at
+        fields.append("last_inbound_at")
+    reopened = not conversation_created and conversation.status == Status.RESOLVED and not message.auto_kind
+    if reopened:
+        conversation.status = Status.OPEN
+        conversation.resolved_at = None
+        conversation.reopened_count += 1
+        fields += ["status", "resolved_at", "reopened_count"]
+        activity.record(
+            conversation=conversation, actor=None, verb="status",
+            from_value=Status.RESOLVED, to_value=Status.OPEN, reason="customer wrote again",
+        )
+    elif not conversation_created and conversation.status == Status.PENDING and not message.auto_kind:
+        # The customer answered: the conversation is back with us.
+        conversation.status = Status.OPEN
+        fields.append("status")
+        activity.record(
+            conversation=conversation, actor=None, verb="status",
+            from_value=Status.PENDING, to_value=Status.OPEN, reason="customer replied",
+        )
+    conversation.save(update_fields=fields)
+    search.index_text(
+        conversation_id=conversation.pk,
+        text=message.text,
+        subject=conversation.subject if conversation_created else "",
+    )
+
+    hooks.run(
+        "message_received",
+        conversation=conversation,
+        message=stored,
+        conversation_created=conversation_created,
+    )
+    if conversation_created:
+        events.publish("conversation.created", conversation=conversation,
+                       data={"channel": channel.slug, "contact": contact.pk})
+    elif reopened:
+        events.publish("conversation.updated", conversation=conversation,
+                       data={"changes": {"status": [Status.RESOLVED, Status.OPEN]}})
+    events.publish(
+        "message.created",
+        conversation=conversation,
+        data={"message": stored.pk, "direction": stored.direction, "kind": stored.kind},
+    )
+    return Received(conversation, stored, created=True, conversation_created=conversation_created)
