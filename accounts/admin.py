@@ -14,7 +14,10 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin):
     list_display = ["username", "email", "role", "availability", "capacity", "is_active"]
     list_filter = ["role", "availability", "is_active"]
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Switchboard", {"fields": ("role", "availability", "capacity")}))
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        ("Switchboard", {"fields": ("role", "availability", "capacity")}),
+    )
     inlines = [MembershipInline]
 
 

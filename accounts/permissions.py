@@ -43,7 +43,11 @@ def conversation_scope(user) -> Q:
 
 def can_write(user) -> bool:
     """Whether the user's role may change conversations at all (the viewer may not)."""
-    return bool(user.is_authenticated and user.is_active and (user.is_superuser or user.role != User.Role.VIEWER))
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.role != User.Role.VIEWER)
+    )
 
 
 def can_administer(user) -> bool:

@@ -6,7 +6,9 @@ from accounts.models import ApiToken, User
 
 
 @transaction.atomic
-def create_api_token(*, user: User, name: str, scopes: list[str] | None = None) -> tuple[ApiToken, str]:
+def create_api_token(
+    *, user: User, name: str, scopes: list[str] | None = None
+) -> tuple[ApiToken, str]:
     """Create a token and return it with its key. The key is not stored and cannot be shown again."""
     key = secrets.token_hex(20)  # 160 bits
     scopes = scopes if scopes is not None else [s.value for s in ApiToken.Scope]

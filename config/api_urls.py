@@ -6,7 +6,11 @@ from tagging.api import TagListApi
 
 urlpatterns = [
     path("conversations/", inbox_api.ConversationListApi.as_view(), name="conversation-list"),
-    path("conversations/<int:pk>/", inbox_api.ConversationDetailApi.as_view(), name="conversation-detail"),
+    path(
+        "conversations/<int:pk>/",
+        inbox_api.ConversationDetailApi.as_view(),
+        name="conversation-detail",
+    ),
     path(
         "conversations/<int:pk>/messages/",
         inbox_api.ConversationMessagesApi.as_view(),

@@ -23,7 +23,9 @@ def readyz(request):
         checks["database"] = f"error: {exc.__class__.__name__}"
     if settings.REDIS_URL:
         try:
-            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1).ping()
+            redis.Redis.from_url(
+                settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
+            ).ping()
             checks["broker"] = "ok"
         except Exception as exc:
             checks["broker"] = f"error: {exc.__class__.__name__}"

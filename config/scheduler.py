@@ -20,7 +20,8 @@ def _run() -> None:
     from config.celery import app
 
     schedule = {
-        name: entry["schedule"].total_seconds() for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
+        name: entry["schedule"].total_seconds()
+        for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
     }
     next_run = dict.fromkeys(schedule, time.monotonic())
     while not _stop.is_set():

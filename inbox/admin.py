@@ -41,7 +41,16 @@ class ContactIdentityAdmin(admin.ModelAdmin):
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ["id", "subject", "channel", "status", "severity", "team", "assignee", "last_message_at"]
+    list_display = [
+        "id",
+        "subject",
+        "channel",
+        "status",
+        "severity",
+        "team",
+        "assignee",
+        "last_message_at",
+    ]
     list_filter = ["status", "severity", "channel", "team", "sla_breached"]
     search_fields = ["subject"]
     raw_id_fields = ["contact", "assignee", "previous"]
@@ -57,7 +66,15 @@ class AttachmentInline(admin.TabularInline):
 
 @admin.register(Message)
 class MessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "conversation", "direction", "kind", "auto_kind", "delivery_status", "created_at"]
+    list_display = [
+        "id",
+        "conversation",
+        "direction",
+        "kind",
+        "auto_kind",
+        "delivery_status",
+        "created_at",
+    ]
     list_filter = ["direction", "kind", "auto_kind", "delivery_status"]
     raw_id_fields = ["conversation", "sender_contact", "sender_user", "inbound_event"]
     inlines = [AttachmentInline]

@@ -44,15 +44,21 @@ class ConversationDetailApi(APIView):
     @extend_schema(responses=ConversationOutputSerializer, operation_id="conversations_retrieve")
     def get(self, request, pk):
         conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
-        return Response(ConversationOutputSerializer(conversation, context={"request": request}).data)
+        return Response(
+            ConversationOutputSerializer(conversation, context={"request": request}).data
+        )
 
 
 class ConversationMessagesApi(APIView):
-    @extend_schema(responses=MessageOutputSerializer(many=True), operation_id="conversations_messages_list")
+    @extend_schema(
+        responses=MessageOutputSerializer(many=True), operation_id="conversations_messages_list"
+    )
     def get(self, request, pk):
         conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
         messages = selectors.message_list_for_conversation(conversation=conversation)
-        return Response(MessageOutputSerializer(messages, many=True, context={"request": request}).data)
+        return Response(
+            MessageOutputSerializer(messages, many=True, context={"request": request}).data
+        )
 
 
 class ChannelListApi(APIView):

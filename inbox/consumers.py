@@ -14,7 +14,9 @@ def feed_groups_for(user) -> list[str]:
     if sees_everything(user):
         return [groups.ALL]
     names = [groups.user(user.pk)]
-    names += [groups.team(team_id) for team_id in user.memberships.values_list("team_id", flat=True)]
+    names += [
+        groups.team(team_id) for team_id in user.memberships.values_list("team_id", flat=True)
+    ]
     if user.role == User.Role.LEAD:
         names.append(groups.NO_TEAM)
     return names
@@ -28,7 +30,9 @@ def events_since(user, last_id: int) -> tuple[list[dict], bool]:
 
     visible = Conversation.objects.visible_to(user).values("pk")
     rows = list(
-        Event.objects.filter(pk__gt=last_id, conversation_id__in=visible).order_by("pk")[: RESYNC_LIMIT + 1]
+        Event.objects.filter(pk__gt=last_id, conversation_id__in=visible).order_by("pk")[
+            : RESYNC_LIMIT + 1
+        ]
     )
     return [feed_message(e) for e in rows[:RESYNC_LIMIT]], len(rows) > RESYNC_LIMIT
 

@@ -76,18 +76,23 @@ def dispatch(event: Event, *, assignee_id: int | None = None) -> None:
         # The row stays undispatched and the re-queue sweep tries again.
         logger.exception("dispatch of event %s failed", event.pk)
         return
-    Event.objects.filter(pk=event.pk, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
+    Event.objects.filter(pk=event.pk, dispatched_at__isnull=True).update(
+        dispatched_at=timezone.now()
+    )
 
 
 def dispatch_stalled(*, older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> int:
     """Dispatch events committed but never fanned out (the process died, the layer was down)."""
     cutoff = timezone.now() - older_than
     stalled = list(
-        Event.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff).order_by("id")[:limit]
+        Event.objects.filter(dispatched_at__isnull=True, created_at__lt=cutoff).order_by("id")[
+            :limit
+        ]
     )
     assignees = dict(
-        Conversation.objects.filter(pk__in={e.conversation_id for e in stalled if e.conversation_id})
-        .values_list("pk", "assignee_id")
+        Conversation.objects.filter(
+            pk__in={e.conversation_id for e in stalled if e.conversation_id}
+        ).values_list("pk", "assignee_id")
     )
     for event in stalled:
         dispatch(event, assignee_id=assignees.get(event.conversation_id))

@@ -39,6 +39,26 @@ class IsoDateTimeOrDateFilter(django_filters.Filter):
     field_class = IsoDateTimeOrDateField
 
 
+class StrictBooleanField(forms.CharField):
+    """true/false (also 1/0, yes/no); anything else is an error, not silently ignored."""
+
+    TRUE, FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        if value.lower() in self.TRUE:
+            return True
+        if value.lower() in self.FALSE:
+            return False
+        raise ValidationError("Enter true or false.")
+
+
+class StrictBooleanFilter(django_filters.Filter):
+    field_class = StrictBooleanField
+
+
 class AssigneeField(forms.CharField):
     def clean(self, value):
         value = super().clean(value)
@@ -58,6 +78,12 @@ class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
         kwargs.setdefault("to_field_name", "slug")
         super().__init__(*args, **kwargs)
 
+    def filter(self, qs, value):
+        # Filter on the foreign key's ids (index-backed), not a join on the slug.
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__in": value})
+
 
 def tag_queryset(request):
     from django.apps import apps
@@ -75,8 +101,8 @@ class ConversationFilter(django_filters.FilterSet):
     tag = SlugsFilter(queryset=tag_queryset, method="filter_tag_all")
     tag_any = SlugsFilter(queryset=tag_queryset, method="filter_tag_any")
     assignee = AssigneeFilter(method="filter_assignee")
-    unassigned = django_filters.BooleanFilter(method="filter_unassigned")
-    sla_breached = django_filters.BooleanFilter()
+    unassigned = StrictBooleanFilter(method="filter_unassigned")
+    sla_breached = StrictBooleanFilter()
     created_after = IsoDateTimeOrDateFilter(field_name="created_at", lookup_expr="gte")
     created_before = IsoDateTimeOrDateFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_q", max_length=200)
@@ -126,4 +152,8 @@ class ConversationFilter(django_filters.FilterSet):
 
     @property
     def ordering_key(self) -> str:
-        return (self.form.cleaned_data.get("ordering") or DEFAULT_ORDERING) if self.is_bound else DEFAULT_ORDERING
+        return (
+            (self.form.cleaned_data.get("ordering") or DEFAULT_ORDERING)
+            if self.is_bound
+            else DEFAULT_ORDERING
+        )

@@ -38,7 +38,9 @@ class Channel(models.Model):
         max_length=255, blank=True, help_text="Signing secret. Never returned by the API."
     )
     address = models.CharField(
-        max_length=255, blank=True, help_text="Inbound address: mailbox, phone number, page or bot id."
+        max_length=255,
+        blank=True,
+        help_text="Inbound address: mailbox, phone number, page or bot id.",
     )
     public_key = models.CharField(max_length=64, unique=True, default=new_public_key)
     default_team = models.ForeignKey(
@@ -130,7 +132,11 @@ class Conversation(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.NORMAL)
     team = models.ForeignKey(
-        "accounts.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversations",
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -162,12 +168,19 @@ class Conversation(models.Model):
     arrived_outside_hours = models.BooleanField(default=False)
     reopened_count = models.PositiveIntegerField(default=0)
     previous = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="followups",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="followups",
         help_text="The resolved conversation this one follows on from.",
     )
     reply_token = models.CharField(max_length=32, unique=True, default=new_reply_token)
     thread_key = models.CharField(
-        max_length=255, null=True, blank=True, help_text="The provider's or integration's thread id."
+        max_length=255,
+        null=True,
+        blank=True,
+        help_text="The provider's or integration's thread id.",
     )
     search_vector = SearchVectorField(null=True, editable=False)
 
@@ -178,7 +191,9 @@ class Conversation(models.Model):
             models.Index(fields=["-last_message_at", "-id"], name="conv_recent"),
             models.Index(fields=["status", "-last_message_at", "-id"], name="conv_status_recent"),
             models.Index(fields=["team", "status", "-last_message_at"], name="conv_team_recent"),
-            models.Index(fields=["assignee", "status", "-last_message_at"], name="conv_assignee_recent"),
+            models.Index(
+                fields=["assignee", "status", "-last_message_at"], name="conv_assignee_recent"
+            ),
             models.Index(fields=["channel", "-last_message_at"], name="conv_channel_recent"),
             models.Index(fields=["contact", "-last_message_at"], name="conv_contact_recent"),
             models.Index(
@@ -197,7 +212,9 @@ class Conversation(models.Model):
                 name="conv_sla_next_check",
             ),
             models.Index(
-                fields=["-last_message_at"], condition=Q(sla_breached=True), name="conv_sla_breached"
+                fields=["-last_message_at"],
+                condition=Q(sla_breached=True),
+                name="conv_sla_breached",
             ),
             models.Index(fields=["-severity", "-last_message_at"], name="conv_severity_recent"),
             models.Index(
@@ -242,7 +259,9 @@ class Message(models.Model):
         READ = "read", "Read"
         FAILED = "failed", "Failed"
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
     # Denormalised from the conversation so that (channel, external_id) is one database constraint.
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+")
     direction = models.CharField(max_length=3, choices=Direction.choices)
@@ -251,7 +270,11 @@ class Message(models.Model):
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
     sender_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
     )
     text = models.TextField(blank=True)
     html = models.TextField(blank=True, help_text="Sanitised on the way in.")
@@ -292,7 +315,11 @@ class Activity(models.Model):
         Conversation, on_delete=models.CASCADE, related_name="activities"
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text="Empty when the system (a rule, a sweep) made the change.",
     )
     verb = models.CharField(max_length=32)
@@ -304,7 +331,9 @@ class Activity(models.Model):
     class Meta:
         verbose_name_plural = "activities"
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["conversation", "created_at"], name="activity_by_conversation")]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"], name="activity_by_conversation")
+        ]
 
     def __str__(self) -> str:
         return f"{self.verb} on {self.conversation_id}"
@@ -376,7 +405,9 @@ class Event(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["id"], condition=Q(dispatched_at__isnull=True), name="event_undispatched")
+            models.Index(
+                fields=["id"], condition=Q(dispatched_at__isnull=True), name="event_undispatched"
+            )
         ]
 
     def __str__(self) -> str:

@@ -14,7 +14,11 @@ class Ordering:
     def order_by(self):
         from django.db.models import F
 
-        expr = F(self.field).desc(nulls_last=True) if self.descending else F(self.field).asc(nulls_last=True)
+        expr = (
+            F(self.field).desc(nulls_last=True)
+            if self.descending
+            else F(self.field).asc(nulls_last=True)
+        )
         tiebreak = "-id" if self.descending else "id"
         return [expr, tiebreak]
 

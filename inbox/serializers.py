@@ -25,10 +25,28 @@ class ConversationOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Conversation
         fields = [
-            "id", "status", "severity", "tags", "team", "assignee", "channel", "channel_kind",
-            "contact", "subject", "snippet", "message_count", "created_at", "last_message_at",
-            "last_inbound_at", "first_response_at", "first_response_due", "next_response_due",
-            "resolution_due", "resolved_at", "snoozed_until", "sla_breached",
+            "id",
+            "status",
+            "severity",
+            "tags",
+            "team",
+            "assignee",
+            "channel",
+            "channel_kind",
+            "contact",
+            "subject",
+            "snippet",
+            "message_count",
+            "created_at",
+            "last_message_at",
+            "last_inbound_at",
+            "first_response_at",
+            "first_response_due",
+            "next_response_due",
+            "resolution_due",
+            "resolved_at",
+            "snoozed_until",
+            "sla_breached",
         ]
         read_only_fields = fields
 
@@ -67,8 +85,17 @@ class MessageOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Message
         fields = [
-            "id", "direction", "kind", "sender", "text", "html", "attachments", "auto_kind",
-            "delivery_status", "created_at", "edited_at",
+            "id",
+            "direction",
+            "kind",
+            "sender",
+            "text",
+            "html",
+            "attachments",
+            "auto_kind",
+            "delivery_status",
+            "created_at",
+            "edited_at",
         ]
 
     def get_sender(self, obj) -> dict:

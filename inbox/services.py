@@ -90,7 +90,10 @@ def resolve_contact(sender: SenderRef) -> Contact:
                 ContactIdentity.objects.get_or_create(
                     kind=kind,
                     external_id=external_id,
-                    defaults={"contact": contact, "verified": sender.verified or kind == sender.kind},
+                    defaults={
+                        "contact": contact,
+                        "verified": sender.verified or kind == sender.kind,
+                    },
                 )
         except IntegrityError:
             pass  # claimed concurrently by the same person's other message: theirs stands
@@ -214,23 +217,37 @@ def _receive(*, channel: Channel, message: NormalizedMessage, inbound_event) -> 
     if not message.auto_kind:
         conversation.last_inbound_at = sent_at
         fields.append("last_inbound_at")
-    reopened = not conversation_created and conversation.status == Status.RESOLVED and not message.auto_kind
+    reopened = (
+        not conversation_created
+        and conversation.status == Status.RESOLVED
+        and not message.auto_kind
+    )
     if reopened:
         conversation.status = Status.OPEN
         conversation.resolved_at = None
         conversation.reopened_count += 1
         fields += ["status", "resolved_at", "reopened_count"]
         activity.record(
-            conversation=conversation, actor=None, verb="status",
-            from_value=Status.RESOLVED, to_value=Status.OPEN, reason="customer wrote again",
+            conversation=conversation,
+            actor=None,
+            verb="status",
+            from_value=Status.RESOLVED,
+            to_value=Status.OPEN,
+            reason="customer wrote again",
         )
-    elif not conversation_created and conversation.status == Status.PENDING and not message.auto_kind:
+    elif (
+        not conversation_created and conversation.status == Status.PENDING and not message.auto_kind
+    ):
         # The customer answered: the conversation is back with us.
         conversation.status = Status.OPEN
         fields.append("status")
         activity.record(
-            conversation=conversation, actor=None, verb="status",
-            from_value=Status.PENDING, to_value=Status.OPEN, reason="customer replied",
+            conversation=conversation,
+            actor=None,
+            verb="status",
+            from_value=Status.PENDING,
+            to_value=Status.OPEN,
+            reason="customer replied",
         )
     conversation.save(update_fields=fields)
     search.index_text(
@@ -246,11 +263,17 @@ def _receive(*, channel: Channel, message: NormalizedMessage, inbound_event) -> 
         conversation_created=conversation_created,
     )
     if conversation_created:
-        events.publish("conversation.created", conversation=conversation,
-                       data={"channel": channel.slug, "contact": contact.pk})
+        events.publish(
+            "conversation.created",
+            conversation=conversation,
+            data={"channel": channel.slug, "contact": contact.pk},
+        )
     elif reopened:
-        events.publish("conversation.updated", conversation=conversation,
-                       data={"changes": {"status": [Status.RESOLVED, Status.OPEN]}})
+        events.publish(
+            "conversation.updated",
+            conversation=conversation,
+            data={"changes": {"status": [Status.RESOLVED, Status.OPEN]}},
+        )
     events.publish(
         "message.created",
         conversation=conversation,

@@ -24,7 +24,9 @@ def inbox_page(request):
     params = request.GET.copy()
     if "status" not in params:
         params["status"] = "open"
-    qs, ordering = selectors.conversation_list_for_agent(user=request.user, params=params, request=request)
+    qs, ordering = selectors.conversation_list_for_agent(
+        user=request.user, params=params, request=request
+    )
     paginator = KeysetPagination()
     wrapped = _Params(request)
     page = paginator.paginate(qs, wrapped, ordering)

@@ -4,7 +4,12 @@ from django.db.models.functions import Lower
 
 DEFAULT_TAGS = [
     ("sales-lead", "Sales lead", "#2f855a", "Pricing, quotes, demos: someone who may buy."),
-    ("feature-request", "Feature request", "#2b6cb0", "Something a customer wants the product to do."),
+    (
+        "feature-request",
+        "Feature request",
+        "#2b6cb0",
+        "Something a customer wants the product to do.",
+    ),
     ("incident", "Incident", "#c53030", "Something is down or broken for many customers."),
     ("technical-issue", "Technical issue", "#b7791f", "An error, bug or crash one customer hit."),
     ("ugc", "User-generated content", "#6b46c1", "The product shared or shown publicly by users."),
@@ -46,3 +51,6 @@ class ConversationTag(models.Model):
             models.UniqueConstraint(fields=["conversation", "tag"], name="conversation_tag_unique")
         ]
         indexes = [models.Index(fields=["tag", "conversation"], name="convtag_by_tag")]
+
+    def __str__(self) -> str:
+        return f"{self.tag_id} on {self.conversation_id}"

@@ -11,7 +11,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument(
-            "-r", "--reset", action="store_true", help="Revoke the user's earlier command-line tokens first."
+            "-r",
+            "--reset",
+            action="store_true",
+            help="Revoke the user's earlier command-line tokens first.",
         )
         parser.add_argument("--name", default="command line")
 

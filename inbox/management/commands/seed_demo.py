@@ -38,23 +38,60 @@ CHANNELS = [
 
 # (channel kind, sender name, handle, subject, text)
 CONVERSATIONS = [
-    ("email", "Maria Lopez", "maria@example.com", "Pricing for 50 seats",
-     "Hi, could you send a quote for 50 seats and maybe book a demo next week?"),
-    ("email", "Tom Becker", "tom@example.org", "Export to PDF would be great",
-     "It would be great if reports could be exported to PDF. Please add it!"),
-    ("email", "Priya Shah", "priya@example.net", "Login page is down",
-     "Your login page is down for our whole team, nobody can sign in. Outage?"),
-    ("email", "Jon Park", "jon@example.com", "Error 500 when uploading",
-     "I get an error 500 and the app crashes when I upload a CSV over 2 MB."),
+    (
+        "email",
+        "Maria Lopez",
+        "maria@example.com",
+        "Pricing for 50 seats",
+        "Hi, could you send a quote for 50 seats and maybe book a demo next week?",
+    ),
+    (
+        "email",
+        "Tom Becker",
+        "tom@example.org",
+        "Export to PDF would be great",
+        "It would be great if reports could be exported to PDF. Please add it!",
+    ),
+    (
+        "email",
+        "Priya Shah",
+        "priya@example.net",
+        "Login page is down",
+        "Your login page is down for our whole team, nobody can sign in. Outage?",
+    ),
+    (
+        "email",
+        "Jon Park",
+        "jon@example.com",
+        "Error 500 when uploading",
+        "I get an error 500 and the app crashes when I upload a CSV over 2 MB.",
+    ),
     ("chat", "Visitor 4821", "session-4821", "", "Hello, do you offer a discount for nonprofits?"),
     ("chat", "Emma", "session-4822", "", "The dark mode setting is not saved after logout, bug?"),
     ("meta", "Lucas Silva", "+5511987654321", "", "Oi! My order confirmation never arrived."),
-    ("meta", "Aiko Tanaka", "17841400000001", "", "Posted a photo of your product on my feed, tagged you!"),
+    (
+        "meta",
+        "Aiko Tanaka",
+        "17841400000001",
+        "",
+        "Posted a photo of your product on my feed, tagged you!",
+    ),
     ("telegram", "Ivan Petrov", "100200300", "", "How do I reset my password?"),
     ("twilio", "", "+14155550123", "", "Is my appointment tomorrow still on?"),
-    ("x", "Sam Rivera", "998877665544", "", "Your app keeps crashing on Android 15 since the update"),
-    ("api", "Acme CRM", "acme-42", "Lead from partner portal",
-     "New lead: Globex wants pricing for the enterprise plan."),
+    (
+        "x",
+        "Sam Rivera",
+        "998877665544",
+        "",
+        "Your app keeps crashing on Android 15 since the update",
+    ),
+    (
+        "api",
+        "Acme CRM",
+        "acme-42",
+        "Lead from partner portal",
+        "New lead: Globex wants pricing for the enterprise plan.",
+    ),
 ]
 
 
@@ -63,7 +100,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--conversations", type=int, default=36, help="How many demo conversations (default 36)."
+            "--conversations",
+            type=int,
+            default=36,
+            help="How many demo conversations (default 36).",
         )
 
     @transaction.atomic

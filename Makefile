@@ -1,0 +1,55 @@
+# Switchboard: `make run` serves the product, `make test` runs every check.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The second test pass runs against these (started by .ci/run on CI).
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+PYTEST_ARGS ?=
+
+.PHONY: run test test-sqlite test-postgres lint install worker beat clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## run: set up and start the whole product (embedded mode unless DATABASE_URL/REDIS_URL are set)
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python -m uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan on
+
+## worker, beat: the other two processes of distributed mode (REDIS_URL set)
+worker: install
+	$(BIN)/celery -A config worker --loglevel INFO
+beat: install
+	$(BIN)/celery -A config beat --loglevel INFO --schedule $(VENV)/celerybeat-schedule
+
+## test: lint, then the suite on SQLite (embedded) and on PostgreSQL + Redis
+test: lint test-sqlite test-postgres
+
+lint: install
+	$(BIN)/ruff check .
+
+test-sqlite: install
+	env -u DATABASE_URL -u REDIS_URL SWITCHBOARD_DATA_DIR=$(CURDIR)/var/test \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	@$(BIN)/python -c "import psycopg, sys; psycopg.connect('$(TEST_DATABASE_URL)', connect_timeout=3).close()" \
+		|| (echo "PostgreSQL is not reachable at $(TEST_DATABASE_URL); start it (see README) or set TEST_DATABASE_URL" && exit 1)
+	@$(BIN)/python -c "import redis; redis.Redis.from_url('$(TEST_REDIS_URL)', socket_timeout=3).ping()" \
+		|| (echo "Redis is not reachable at $(TEST_REDIS_URL); start it (see README) or set TEST_REDIS_URL" && exit 1)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SWITCHBOARD_DATA_DIR=$(CURDIR)/var/test \
+		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,86 @@
+"""The settings switch on DATABASE_URL and REDIS_URL, read in a fresh interpreter each time."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+print(json.dumps({
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "name": str(settings.DATABASES["default"]["NAME"]),
+    "embedded": settings.EMBEDDED,
+    "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+    "broker": settings.CELERY_BROKER_URL,
+    "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"],
+    "cache": settings.CACHES["default"]["BACKEND"],
+    "scheduler": settings.EMBEDDED_SCHEDULER,
+    "debug": settings.DEBUG,
+    "hosts": settings.ALLOWED_HOSTS,
+}))
+"""
+
+
+def settings_with(tmp_path, **env):
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "DEBUG",
+            "ALLOWED_HOSTS",
+            "CELERY_TASK_ALWAYS_EAGER",
+            "EMBEDDED_SCHEDULER",
+        }
+    }
+    clean.update(
+        DJANGO_SETTINGS_MODULE="config.settings", SWITCHBOARD_DATA_DIR=str(tmp_path), **env
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_embedded_defaults_need_no_service(tmp_path):
+    s = settings_with(tmp_path)
+    assert s["engine"] == "django.db.backends.sqlite3"
+    assert s["name"] == str(tmp_path / "switchboard.sqlite3")
+    assert s["embedded"] and s["eager"] and s["scheduler"]
+    assert s["broker"] == "memory://"
+    assert s["layer"] == "channels.layers.InMemoryChannelLayer"
+    assert s["cache"].endswith("LocMemCache")
+    assert s["debug"] is False
+
+
+def test_database_url_selects_postgresql(tmp_path):
+    s = settings_with(tmp_path, DATABASE_URL="postgres://postgres@127.0.0.1:5432/switchboard")
+    assert s["engine"] == "django.db.backends.postgresql"
+    assert s["name"] == "switchboard"
+
+
+def test_redis_url_switches_broker_layer_and_cache(tmp_path):
+    s = settings_with(tmp_path, REDIS_URL="redis://127.0.0.1:6379/3")
+    assert not s["embedded"] and not s["eager"] and not s["scheduler"]
+    assert s["broker"] == "redis://127.0.0.1:6379/3"
+    assert s["layer"] == "channels_redis.core.RedisChannelLayer"
+    assert s["cache"] == "django.core.cache.backends.redis.RedisCache"
+
+
+def test_debug_and_allowed_hosts_come_from_the_environment(tmp_path):
+    s = settings_with(tmp_path, DEBUG="true", ALLOWED_HOSTS="inbox.example.com, api.example.com")
+    assert s["debug"] is True
+    assert s["hosts"] == ["inbox.example.com", "api.example.com"]

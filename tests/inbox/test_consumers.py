@@ -1,0 +1,94 @@
+import pytest
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import AnonymousUser
+from django.db import transaction
+
+from inbox import events
+from inbox.consumers import AgentFeedConsumer
+from tests.accounts.factories import AgentFactory, TeamFactory, ViewerFactory
+from tests.inbox.factories import ChannelFactory, ConversationFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def publish_committed(type_, conversation):
+    with transaction.atomic():
+        return events.publish(type_, conversation=conversation)
+
+
+async def open_feed(user):
+    communicator = WebsocketCommunicator(AgentFeedConsumer.as_asgi(), "/ws/agent/")
+    communicator.scope["user"] = user
+    connected, code = await communicator.connect()
+    return communicator, connected, code
+
+
+def test_anonymous_is_refused():
+    async def scenario():
+        _feed, connected, code = await open_feed(AnonymousUser())
+        return connected, code
+
+    assert async_to_sync(scenario)() == (False, 4401)
+
+
+def test_an_agent_hears_their_teams_events_and_not_other_teams():
+    support, sales = TeamFactory(slug="support"), TeamFactory(slug="sales")
+    agent = AgentFactory(teams=[support])
+    ours = ConversationFactory(team=support, channel=ChannelFactory(default_team=support))
+    theirs = ConversationFactory(team=sales, channel=ChannelFactory(default_team=sales))
+
+    async def scenario():
+        feed, connected, _ = await open_feed(agent)
+        assert connected
+        await sync_to_async(publish_committed)("conversation.updated", theirs)
+        mine = await sync_to_async(publish_committed)("conversation.updated", ours)
+        got = await feed.receive_json_from(timeout=2)
+        assert await feed.receive_nothing(timeout=0.2)
+        await feed.disconnect()
+        return got, mine
+
+    got, mine = async_to_sync(scenario)()
+    assert got["event"]["id"] == mine.pk
+    assert got["event"]["conversation"] == ours.pk
+
+
+def test_an_assignee_from_another_team_hears_about_their_conversation_once():
+    support, sales = TeamFactory(slug="support"), TeamFactory(slug="sales")
+    agent = AgentFactory(teams=[support])
+    handed = ConversationFactory(
+        team=sales, assignee=agent, channel=ChannelFactory(default_team=sales)
+    )
+
+    async def scenario():
+        feed, _, _ = await open_feed(agent)
+        event = await sync_to_async(publish_committed)("conversation.assigned", handed)
+        got = await feed.receive_json_from(timeout=2)
+        assert await feed.receive_nothing(timeout=0.2)
+        await feed.disconnect()
+        return got, event
+
+    got, event = async_to_sync(scenario)()
+    assert got["event"]["id"] == event.pk
+
+
+def test_reconnecting_client_resyncs_missed_events_in_order():
+    support, sales = TeamFactory(slug="support"), TeamFactory(slug="sales")
+    viewer = ViewerFactory()
+    agent = AgentFactory(teams=[support])
+    ours = ConversationFactory(team=support, channel=ChannelFactory(default_team=support))
+    theirs = ConversationFactory(team=sales, channel=ChannelFactory(default_team=sales))
+    first = publish_committed("message.created", ours)
+    missed = [publish_committed("message.created", c) for c in (ours, theirs, ours)]
+
+    async def scenario(user):
+        feed, _, _ = await open_feed(user)
+        await feed.send_json_to({"type": "resync", "after": first.pk})
+        got = []
+        while not await feed.receive_nothing(timeout=0.3):
+            got.append((await feed.receive_json_from())["event"]["id"])
+        await feed.disconnect()
+        return got
+
+    assert async_to_sync(scenario)(agent) == [missed[0].pk, missed[2].pk]
+    assert async_to_sync(scenario)(viewer) == [e.pk for e in missed]

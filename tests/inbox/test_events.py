@@ -1,0 +1,87 @@
+import datetime as dt
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.utils import timezone
+
+from inbox import events, groups, hooks
+from inbox.models import Event
+from tests.inbox.factories import ConversationFactory, EventFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_rolled_back_change_publishes_nothing(django_capture_on_commit_callbacks, published):
+    conversation = ConversationFactory()
+
+    class Boom(Exception):
+        pass
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(Boom),
+        transaction.atomic(),
+    ):
+        events.publish("conversation.updated", conversation=conversation)
+        raise Boom
+    assert published == []
+    assert not Event.objects.exists()
+
+
+def test_a_committed_change_reaches_the_teams_group(django_capture_on_commit_callbacks):
+    conversation = ConversationFactory()
+    layer = get_channel_layer()
+    channel_name = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(groups.team(conversation.team_id), channel_name)
+    with django_capture_on_commit_callbacks(execute=True):
+        event = events.publish(
+            "conversation.updated",
+            conversation=conversation,
+            data={"changes": {"severity": [2, 3]}},
+        )
+    message = async_to_sync(layer.receive)(channel_name)
+    assert message["type"] == "feed.event"
+    assert message["event"]["id"] == event.pk
+    assert message["event"]["data"]["changes"] == {"severity": [2, 3]}
+    event.refresh_from_db()
+    assert event.dispatched_at is not None
+
+
+def test_stalled_events_are_dispatched_once_by_the_sweep():
+    stalled = EventFactory(created_at=timezone.now() - dt.timedelta(minutes=5))
+    fresh = EventFactory(created_at=timezone.now())
+    done = EventFactory(dispatched_at=timezone.now())
+    seen = []
+    hooks.register("event_dispatched", lambda event: seen.append(event.pk))
+    try:
+        assert events.dispatch_stalled() == 1
+        assert events.dispatch_stalled() == 0
+    finally:
+        hooks._registry["event_dispatched"] = [
+            h for h in hooks._registry["event_dispatched"] if h[1].__name__ != "<lambda>"
+        ]
+    assert seen == [stalled.pk]
+    stalled.refresh_from_db()
+    fresh.refresh_from_db()
+    done.refresh_from_db()
+    assert stalled.dispatched_at is not None and fresh.dispatched_at is None
+
+
+def test_a_failing_subscriber_leaves_the_event_for_the_sweep(django_capture_on_commit_callbacks):
+    conversation = ConversationFactory()
+
+    def broken(event):
+        raise RuntimeError("subscriber down")
+
+    hooks.register("event_dispatched", broken)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            event = events.publish("conversation.updated", conversation=conversation)
+    finally:
+        hooks._registry["event_dispatched"] = [
+            h for h in hooks._registry["event_dispatched"] if h[1] is not broken
+        ]
+    event.refresh_from_db()
+    assert event.dispatched_at is None
