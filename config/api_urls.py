@@ -17,6 +17,7 @@ urlpatterns = [
         name="conversation-messages",
     ),
     path("channels/", inbox_api.ChannelListApi.as_view(), name="channel-list"),
+    path("inbound-events/", inbox_api.InboundEventListApi.as_view(), name="inbound-event-list"),
     path("tags/", TagListApi.as_view(), name="tag-list"),
     path("teams/", TeamListApi.as_view(), name="team-list"),
     path("users/", UserListApi.as_view(), name="user-list"),

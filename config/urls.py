@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("webhooks/", include("inbox.webhook_urls")),
     path("inbox/", include("inbox.urls")),
     path("", RedirectView.as_view(pattern_name="inbox:inbox", permanent=False), name="home"),
 ]

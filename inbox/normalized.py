@@ -42,3 +42,33 @@ class NormalizedMessage:
     reply_token: str | None = None
     auto_kind: str = ""  # "", auto_reply, bounce, list
     headers: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    """A provider's news about one of our outbound messages (sent, delivered, read, failed)."""
+
+    external_id: str
+    status: str  # Message.DeliveryStatus value
+    at: datetime
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class MessageEdit:
+    """The customer edited a message they sent earlier; the original text is kept."""
+
+    external_id: str
+    text: str
+    edited_at: datetime
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """Something the provider sent that is not a message (a reaction, a typing signal, an event
+    kind we do not handle yet). Recorded on the inbound event, never an error."""
+
+    reason: str
+
+
+InboundItem = NormalizedMessage | StatusUpdate | MessageEdit | Ignored

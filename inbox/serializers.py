@@ -3,7 +3,7 @@
 from django.urls import reverse
 from rest_framework import serializers
 
-from inbox.models import Attachment, Channel, Conversation, Message, Severity
+from inbox.models import Attachment, Channel, Conversation, InboundEvent, Message, Severity
 
 
 class ContactRefSerializer(serializers.Serializer):
@@ -119,3 +119,25 @@ class ChannelOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Channel
         fields = ["id", "kind", "slug", "name", "address", "team", "is_active"]
+
+
+class InboundEventOutputSerializer(serializers.ModelSerializer):
+    channel = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    size = serializers.SerializerMethodField()
+
+    class Meta:
+        model = InboundEvent
+        fields = [
+            "id",
+            "provider",
+            "channel",
+            "status",
+            "error",
+            "attempts",
+            "received_at",
+            "processed_at",
+            "size",
+        ]
+
+    def get_size(self, obj) -> int:
+        return len(obj.body or b"")

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from inbox import activity, events, hooks, search
+from inbox import activity, attachments, events, hooks, search
 from inbox.models import (
     Channel,
     Contact,
@@ -209,6 +209,9 @@ def _receive(*, channel: Channel, message: NormalizedMessage, inbound_event) -> 
         # The same provider message committed by a concurrent delivery: that one stands, and
         # everything this attempt wrote (a new contact or conversation) is rolled back.
         raise _AlreadyStored from exc
+
+    if message.attachments:
+        attachments.store(stored, message.attachments)
 
     fields = ["last_message_at", "snippet", "message_count", "updated_at"]
     conversation.last_message_at = max(conversation.last_message_at, sent_at)

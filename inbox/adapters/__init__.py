@@ -1,0 +1,36 @@
+"""One module per provider, each exposing the same functions and holding no state:
+
+    verify(request, channel) -> None          raise SignatureError (401)
+    check(request) -> None                    optional; raise MalformedError (400) before storing
+    parse(event) -> list[InboundItem]         pure: raw InboundEvent -> normalized items; no DB writes
+    ack(request, event) -> HttpResponse       the reply the provider expects
+
+`ADAPTERS` maps an InboundEvent.provider to its module.
+"""
+
+from importlib import import_module
+from types import ModuleType
+
+
+class SignatureError(Exception):
+    """The request is not from who it claims to be."""
+
+
+class MalformedError(Exception):
+    """The body cannot be what this provider sends."""
+
+
+class UnknownPayload(Exception):
+    """Well-formed, but a shape we do not understand: stored and shown to admins as failed."""
+
+
+ADAPTERS: dict[str, str] = {
+    "api": "inbox.adapters.api",
+}
+
+
+def get_adapter(provider: str) -> ModuleType:
+    try:
+        return import_module(ADAPTERS[provider])
+    except KeyError as exc:
+        raise LookupError(f"no adapter for provider {provider!r}") from exc

@@ -1,0 +1,105 @@
+"""Inbound HTTP from providers: find the channel, verify, store the raw request, acknowledge.
+
+A 2xx means the raw request is committed: processing happens after, in a task, so a crash or a
+broker outage loses nothing (the re-queue sweep picks stored events up again).
+"""
+
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from inbox.adapters import MalformedError, SignatureError, get_adapter
+from inbox.models import Channel, InboundEvent
+
+logger = logging.getLogger(__name__)
+
+# Headers worth keeping with the raw body (signatures, content type, provider ids).
+KEEP_HEADERS = ("content-type", "user-agent", "x-", "webhook-")
+
+
+def error(status: int, code: str, detail: str) -> JsonResponse:
+    return JsonResponse({"code": code, "detail": detail}, status=status)
+
+
+def kept_headers(request) -> dict:
+    return {
+        key.lower(): value
+        for key, value in request.headers.items()
+        if key.lower().startswith(KEEP_HEADERS)
+    }
+
+
+def enqueue_processing(event_id: int) -> None:
+    from inbox.tasks import process_inbound_event
+
+    try:
+        process_inbound_event.delay(event_id)
+    except Exception:
+        # The broker is down: the event is stored, and the re-queue sweep will send it again.
+        logger.warning("could not enqueue inbound event %s; the sweep will retry", event_id)
+
+
+def store_inbound(*, request, channel: Channel | None, provider: str) -> InboundEvent:
+    with transaction.atomic():
+        event = InboundEvent.objects.create(
+            channel=channel,
+            provider=provider,
+            body=request.body,
+            headers=kept_headers(request),
+            query=request.META.get("QUERY_STRING", "")[:2048],
+            received_at=timezone.now(),
+        )
+        transaction.on_commit(lambda: enqueue_processing(event.pk))
+    return event
+
+
+@csrf_exempt
+def receive(request, *, provider: str, channel_slug: str, kinds: tuple[str, ...]):
+    """The shared webhook door: 404 unknown channel, 413 too big, 401 bad signature,
+    400 malformed, 503 when the database cannot store it; otherwise the adapter's ack."""
+    if request.method != "POST":
+        return error(405, "method_not_allowed", "Use POST.")
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.INBOUND_MAX_BYTES:
+        return error(413, "too_large", f"Body over {settings.INBOUND_MAX_BYTES} bytes.")
+    try:
+        channel = Channel.objects.filter(slug=channel_slug, kind__in=kinds, is_active=True).first()
+    except DatabaseError:
+        return error(503, "unavailable", "Storage is unavailable; retry later.")
+    if channel is None:
+        return error(404, "unknown_channel", f"No channel {channel_slug!r} for this provider.")
+    adapter = get_adapter(provider)
+    try:
+        body = request.body
+    except Exception:  # RequestDataTooBig raised while reading
+        return error(413, "too_large", f"Body over {settings.INBOUND_MAX_BYTES} bytes.")
+    if len(body) > settings.INBOUND_MAX_BYTES:
+        return error(413, "too_large", f"Body over {settings.INBOUND_MAX_BYTES} bytes.")
+    try:
+        adapter.verify(request, channel)
+    except SignatureError as exc:
+        logger.warning("rejected %s webhook for %s: %s", provider, channel_slug, exc)
+        return error(401, "bad_signature", str(exc))
+    check = getattr(adapter, "check", None)
+    if check is not None:
+        try:
+            check(request)
+        except MalformedError as exc:
+            return error(400, "malformed", str(exc))
+    try:
+        event = store_inbound(request=request, channel=channel, provider=provider)
+    except DatabaseError:
+        logger.exception("could not store %s webhook", provider)
+        return error(503, "unavailable", "Storage is unavailable; retry later.")
+    return adapter.ack(request, event)
+
+
+def api_webhook(request, channel):
+    return receive(request, provider="api", channel_slug=channel, kinds=(Channel.Kind.API,))
