@@ -52,3 +52,16 @@ def can_write(user) -> bool:
 
 def can_administer(user) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_admin_role)
+
+
+def can_change_conversation(user, conversation) -> bool:
+    """Triage writes (tag, severity, status, reply, note) on a conversation the user can see."""
+    if user is None:
+        return True  # the system: rules, sweeps
+    if not can_write(user):
+        return False
+    if user.is_admin_role:
+        return True
+    from inbox.models import Conversation
+
+    return Conversation.objects.visible_to(user).filter(pk=conversation.pk).exists()

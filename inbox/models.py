@@ -286,6 +286,12 @@ class Message(models.Model):
         max_length=16, choices=DeliveryStatus.choices, default="", blank=True
     )
     delivery_error = models.TextField(blank=True)
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    send_claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    mentions = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in"
+    )
     inbound_event = models.ForeignKey(
         "InboundEvent", null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
     )
@@ -295,7 +301,14 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["conversation", "created_at", "id"], name="msg_thread")]
+        indexes = [
+            models.Index(fields=["conversation", "created_at", "id"], name="msg_thread"),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(delivery_status="queued"),
+                name="msg_delivery_due",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["channel", "external_id"],

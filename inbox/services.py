@@ -2,10 +2,12 @@
 writes the audit row and publishes the outbox event."""
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -283,3 +285,125 @@ def _receive(*, channel: Channel, message: NormalizedMessage, inbound_event) -> 
         data={"message": stored.pk, "direction": stored.direction, "kind": stored.kind},
     )
     return Received(conversation, stored, created=True, conversation_created=conversation_created)
+
+
+class ReplyRefused(Exception):
+    """The reply cannot go out on this channel now; the message says why, for the agent."""
+
+
+MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
+
+
+def _touch_for_outbound(conversation: Conversation, message: Message) -> list[str]:
+    conversation.last_message_at = message.created_at
+    conversation.snippet = " ".join(message.text.split())[:SNIPPET_CHARS]
+    conversation.message_count += 1
+    return ["last_message_at", "snippet", "message_count", "updated_at"]
+
+
+@transaction.atomic
+def send_reply(*, conversation_id: int, actor, text: str, html: str = "") -> Message:
+    """Queue an agent's reply to the customer on the conversation's channel.
+
+    Locks the conversation. Refuses (ReplyRefused) when the channel's sender says the reply
+    cannot go out now (e.g. Meta's 24-hour window). The message is stored `queued` and sent by a
+    task after commit. Emits message.created (direction out); runs the `agent_replied` hook
+    (SLA clocks stop).
+    """
+    from accounts.permissions import can_change_conversation
+    from inbox.senders import get_sender
+
+    conversation = (
+        Conversation.objects.select_for_update()
+        .select_related("channel", "contact")
+        .get(pk=conversation_id)
+    )
+    if not can_change_conversation(actor, conversation):
+        raise PermissionDenied("You may not reply to this conversation.")
+    text = text.strip()
+    if not text:
+        raise ReplyRefused("A reply needs some text.")
+    sender = get_sender(conversation.channel.kind)
+    refusal = getattr(sender, "can_send", lambda c: None)(conversation) if sender else None
+    if refusal:
+        raise ReplyRefused(refusal)
+    now = timezone.now()
+    message = Message.objects.create(
+        conversation=conversation,
+        channel=conversation.channel,
+        direction=Message.Direction.OUT,
+        kind=Message.Kind.MESSAGE,
+        sender_user=actor,
+        text=text,
+        html=sanitize_html(html),
+        delivery_status=Message.DeliveryStatus.QUEUED,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    fields = _touch_for_outbound(conversation, message)
+    conversation.last_outbound_at = now
+    fields.append("last_outbound_at")
+    if conversation.first_response_at is None:
+        conversation.first_response_at = now
+        fields.append("first_response_at")
+    conversation.save(update_fields=fields)
+    search.index_text(conversation_id=conversation.pk, text=text)
+    hooks.run("agent_replied", conversation=conversation, message=message)
+    events.publish(
+        "message.created",
+        conversation=conversation,
+        actor=actor,
+        data={"message": message.pk, "direction": message.direction, "kind": message.kind},
+    )
+    from inbox.outbound import enqueue_delivery
+
+    transaction.on_commit(lambda: enqueue_delivery(message.pk))
+    return message
+
+
+@transaction.atomic
+def add_note(*, conversation_id: int, actor, text: str) -> Message:
+    """A private note for colleagues: never sent to the customer, no effect on SLA clocks.
+    @username mentions of users who can see the conversation are recorded and notified.
+    Emits message.created (kind note) and note.mentioned per mentioned user."""
+    from accounts.models import User
+    from accounts.permissions import can_change_conversation
+
+    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+    if not can_change_conversation(actor, conversation):
+        raise PermissionDenied("You may not write notes on this conversation.")
+    text = text.strip()
+    if not text:
+        raise ReplyRefused("A note needs some text.")
+    now = timezone.now()
+    note = Message.objects.create(
+        conversation=conversation,
+        channel_id=conversation.channel_id,
+        direction=Message.Direction.OUT,
+        kind=Message.Kind.NOTE,
+        sender_user=actor,
+        text=text,
+        created_at=now,
+    )
+    usernames = set(MENTION.findall(text))
+    mentioned = [
+        user
+        for user in User.objects.filter(username__in=usernames, is_active=True)
+        if Conversation.objects.visible_to(user).filter(pk=conversation.pk).exists()
+    ]
+    note.mentions.set(mentioned)
+    conversation.save(update_fields=["updated_at"])
+    events.publish(
+        "message.created",
+        conversation=conversation,
+        actor=actor,
+        data={"message": note.pk, "direction": note.direction, "kind": note.kind},
+    )
+    for user in mentioned:
+        events.publish(
+            "note.mentioned",
+            conversation=conversation,
+            actor=actor,
+            data={"message": note.pk, "user": user.pk},
+        )
+    return note

@@ -8,10 +8,23 @@ def process_inbound_event(event_id: int) -> str:
     return process(event_id=event_id).status
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def deliver_message(message_id: int) -> str:
+    from inbox.outbound import deliver
+
+    return deliver(message_id=message_id).delivery_status
+
+
 @shared_task(acks_late=True)
 def requeue_stalled() -> dict:
-    """Periodic: re-send stored-but-unprocessed inbound events and undispatched outbox events."""
+    """Periodic: re-send stored-but-unprocessed inbound events, undispatched outbox events and
+    outbound messages whose retry time has come."""
     from inbox.events import dispatch_stalled
+    from inbox.outbound import requeue_due
     from inbox.processing import requeue_unprocessed
 
-    return {"inbound": requeue_unprocessed(), "events": dispatch_stalled()}
+    return {
+        "inbound": requeue_unprocessed(),
+        "events": dispatch_stalled(),
+        "outbound": requeue_due(),
+    }

@@ -105,3 +105,12 @@ def published(monkeypatch):
 @pytest.fixture
 def vendor():
     return connection.vendor
+
+
+@pytest.fixture
+def http_server():
+    """A local HTTP server standing in for a provider API (see tests/support/http.py)."""
+    from tests.support.http import LocalHTTPServer
+
+    with LocalHTTPServer() as server:
+        yield server
