@@ -76,6 +76,10 @@ class AgentFeedConsumer(AsyncJsonWebsocketConsumer):
     async def feed_event(self, message):
         await self._forward(message["event"])
 
+    async def feed_events(self, message):
+        for event in message["events"]:
+            await self._forward(event)
+
     async def _forward(self, event: dict):
         # A user in several groups (team and assignee) hears an event more than once.
         if event["id"] in self.seen:

@@ -81,6 +81,61 @@ def dispatch(event: Event, *, assignee_id: int | None = None) -> None:
     )
 
 
+def publish_many(outbox: list[Event]) -> list[Event]:
+    """Record many events at once (bulk actions). Same guarantees as publish(); the fan-out runs
+    in a task after commit, a batch frame per group instead of one message per event."""
+    if not outbox:
+        return []
+    created = Event.objects.bulk_create(outbox, batch_size=2000)
+    ids = [e.pk for e in created]
+    transaction.on_commit(lambda: enqueue_dispatch(ids))
+    return created
+
+
+def enqueue_dispatch(ids: list[int]) -> None:
+    from inbox.tasks import dispatch_events
+
+    try:
+        dispatch_events.delay(ids)
+    except Exception:
+        logger.warning(
+            "could not enqueue dispatch of %s events; the sweep will send them", len(ids)
+        )
+
+
+FEED_BATCH = 500
+
+
+def dispatch_batch(batch: list[Event]) -> None:
+    """Fan out many committed events: per group, one frame per FEED_BATCH events."""
+    if not batch:
+        return
+    assignees = dict(
+        Conversation.objects.filter(
+            pk__in={e.conversation_id for e in batch if e.conversation_id}
+        ).values_list("pk", "assignee_id")
+    )
+    by_group: dict[str, list[dict]] = {}
+    for event in batch:
+        for group in event_groups(event, assignees.get(event.conversation_id)):
+            by_group.setdefault(group, []).append(feed_message(event))
+    layer = get_channel_layer()
+    try:
+        if layer is not None:
+            for group, messages in by_group.items():
+                for start in range(0, len(messages), FEED_BATCH):
+                    chunk = messages[start : start + FEED_BATCH]
+                    async_to_sync(layer.group_send)(group, {"type": "feed.events", "events": chunk})
+        for event in batch:
+            hooks.run("event_dispatched", event=event)
+    except Exception:
+        logger.exception("dispatch of %s events failed", len(batch))
+        return
+    Event.objects.filter(pk__in=[e.pk for e in batch], dispatched_at__isnull=True).update(
+        dispatched_at=timezone.now()
+    )
+
+
 def dispatch_stalled(*, older_than: timedelta = timedelta(seconds=30), limit: int = 500) -> int:
     """Dispatch events committed but never fanned out (the process died, the layer was down)."""
     cutoff = timezone.now() - older_than

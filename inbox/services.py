@@ -407,3 +407,76 @@ def add_note(*, conversation_id: int, actor, text: str) -> Message:
             data={"message": note.pk, "user": user.pk},
         )
     return note
+
+
+@transaction.atomic
+def set_status(
+    *, conversation_id: int, status: str, actor, snoozed_until=None, reason: str = ""
+) -> Conversation:
+    """Move a conversation to open, pending, snoozed (until a future time) or resolved.
+    Locks the row; a repeat of the current state changes nothing. Emits conversation.updated and
+    runs `conversation_changed` (SLA clocks pause, resume or stop)."""
+    from accounts.permissions import can_change_conversation
+
+    if status not in Status.values:
+        raise ValueError(f"unknown status {status!r}")
+    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+    if not can_change_conversation(actor, conversation):
+        raise PermissionDenied("You may not change this conversation.")
+    now = timezone.now()
+    if status == Status.SNOOZED:
+        if snoozed_until is None or snoozed_until <= now:
+            raise ReplyRefused("Snooze needs a time in the future.")
+    else:
+        snoozed_until = None
+    before = conversation.status
+    if before == status and conversation.snoozed_until == snoozed_until:
+        return conversation
+    fields = ["status", "snoozed_until", "updated_at"]
+    conversation.status = status
+    conversation.snoozed_until = snoozed_until
+    if status == Status.RESOLVED:
+        conversation.resolved_at = now
+        fields.append("resolved_at")
+    elif before == Status.RESOLVED:
+        conversation.resolved_at = None
+        conversation.reopened_count += 1
+        fields += ["resolved_at", "reopened_count"]
+    conversation.save(update_fields=fields)
+    to_value = (
+        status
+        if status != Status.SNOOZED
+        else {"status": status, "until": snoozed_until.isoformat()}
+    )
+    activity.record(
+        conversation=conversation,
+        actor=actor,
+        verb="status",
+        from_value=before,
+        to_value=to_value,
+        reason=reason,
+    )
+    changes = {"status": [before, status]}
+    if snoozed_until:
+        changes["snoozed_until"] = snoozed_until.isoformat()
+    events.publish(
+        "conversation.updated", conversation=conversation, actor=actor, data={"changes": changes}
+    )
+    hooks.run(
+        "conversation_changed", conversation=conversation, changes={"status": (before, status)}
+    )
+    return conversation
+
+
+def wake_snoozed(*, limit: int = 500) -> int:
+    """Snoozed conversations whose time has come go back to open (periodic)."""
+    due = list(
+        Conversation.objects.filter(status=Status.SNOOZED, snoozed_until__lte=timezone.now())
+        .order_by("snoozed_until")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for conversation_id in due:
+        set_status(
+            conversation_id=conversation_id, status=Status.OPEN, actor=None, reason="snooze ended"
+        )
+    return len(due)

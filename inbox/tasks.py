@@ -16,6 +16,16 @@ def deliver_message(message_id: int) -> str:
 
 
 @shared_task(acks_late=True)
+def dispatch_events(event_ids: list[int]) -> int:
+    from inbox.events import dispatch_batch
+    from inbox.models import Event
+
+    batch = list(Event.objects.filter(pk__in=event_ids, dispatched_at__isnull=True).order_by("pk"))
+    dispatch_batch(batch)
+    return len(batch)
+
+
+@shared_task(acks_late=True)
 def requeue_stalled() -> dict:
     """Periodic: re-send stored-but-unprocessed inbound events, undispatched outbox events and
     outbound messages whose retry time has come."""

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class TaggingConfig(AppConfig):
     name = "tagging"
     verbose_name = "Tags and severity"
+
+    def ready(self):
+        from inbox import hooks
+        from tagging.services import classify_on_arrival
+
+        hooks.register("message_received", classify_on_arrival, order=10)

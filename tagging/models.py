@@ -54,3 +54,55 @@ class ConversationTag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tag_id} on {self.conversation_id}"
+
+
+class TagSuggestion(models.Model):
+    """A tag a classification rule in `suggest` mode proposes; agents accept or dismiss it."""
+
+    conversation = models.ForeignKey(
+        "inbox.Conversation", on_delete=models.CASCADE, related_name="tag_suggestions"
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(
+        "ClassificationRule", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "tag"], name="tag_suggestion_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"suggest {self.tag_id} on {self.conversation_id}"
+
+
+class ClassificationRule(models.Model):
+    """Tags and severity from what a message says: keywords or a regex over subject and text,
+    the sender's domain, the channel kind. All given conditions must hold."""
+
+    class Mode(models.TextChoices):
+        APPLY = "apply", "Apply"
+        SUGGEST = "suggest", "Suggest"
+
+    name = models.CharField(max_length=120)
+    position = models.PositiveIntegerField(default=100)
+    is_active = models.BooleanField(default=True)
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.APPLY)
+    keywords = models.JSONField(
+        default=list, blank=True, help_text="Any of these words or phrases."
+    )
+    regex = models.CharField(max_length=500, blank=True)
+    sender_domains = models.JSONField(default=list, blank=True)
+    channel_kinds = models.JSONField(default=list, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="rules")
+    severity = models.PositiveSmallIntegerField(
+        null=True, blank=True, choices=[(1, "low"), (2, "normal"), (3, "high"), (4, "critical")]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.name

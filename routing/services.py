@@ -1,0 +1,463 @@
+"""Assignment: by hand, by rules, automatically, in bulk. Every change of a conversation's team or
+assignee goes through here; races are settled in the database."""
+
+import heapq
+import logging
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accounts.models import Membership, Team, User
+from accounts.permissions import assignment_refusal, can_change_conversation
+from inbox import activity, events, hooks
+from inbox.models import OPEN_STATUSES, Activity, Conversation, Event, Status
+from routing import hours
+from routing.models import RoutingRule, TeamPolicy
+
+logger = logging.getLogger(__name__)
+
+
+def _ref(team_id, assignee_id) -> dict:
+    team = (
+        Team.objects.filter(pk=team_id).values_list("slug", flat=True).first() if team_id else None
+    )
+    user = (
+        User.objects.filter(pk=assignee_id).values_list("username", flat=True).first()
+        if assignee_id
+        else None
+    )
+    return {"team": team, "assignee": user}
+
+
+@transaction.atomic
+def assign_conversation(
+    *, conversation_id: int, team: Team | None, assignee: User | None, actor, reason: str = ""
+) -> Conversation:
+    """Give a conversation to a team and/or an agent. Locks the conversation row, so of two
+    agents assigning at once one wins and the other's request applies after it; a repeated
+    request changes nothing and emits nothing. Emits conversation.assigned."""
+    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+    if actor is not None and not can_change_conversation(actor, conversation):
+        raise PermissionDenied("You may not change this conversation.")
+    if team is None and assignee is not None:
+        team = conversation.team
+    refusal = assignment_refusal(actor, conversation, team, assignee)
+    if refusal:
+        raise PermissionDenied(refusal)
+    return _assign_locked(conversation, team=team, assignee=assignee, actor=actor, reason=reason)
+
+
+def _assign_locked(conversation, *, team, assignee, actor, reason) -> Conversation:
+    after = (getattr(team, "pk", None), getattr(assignee, "pk", None))
+    before = (conversation.team_id, conversation.assignee_id)
+    if before == after:
+        return conversation
+    conversation.team = team
+    conversation.assignee = assignee
+    conversation.save(update_fields=["team", "assignee", "updated_at"])
+    before_ref = _ref(*before)
+    after_ref = {
+        "team": getattr(team, "slug", None),
+        "assignee": getattr(assignee, "username", None),
+    }
+    activity.record(
+        conversation=conversation,
+        actor=actor,
+        verb="assigned",
+        from_value=before_ref,
+        to_value=after_ref,
+        reason=reason,
+    )
+    events.publish(
+        "conversation.assigned",
+        conversation=conversation,
+        actor=actor,
+        data={"before": before_ref, "after": after_ref, "reason": reason},
+    )
+    if before[0] != after[0]:
+        hooks.run(
+            "conversation_changed",
+            conversation=conversation,
+            changes={"team": (before[0], after[0])},
+        )
+    if before[1] and conversation.status in OPEN_STATUSES and before[0]:
+        # The previous assignee has capacity again: their team's queue may move.
+        transaction.on_commit(lambda: schedule_hand_out(before[0]))
+    return conversation
+
+
+# --- automatic assignment ------------------------------------------------------------------------
+
+
+def open_loads(user_ids) -> dict[int, int]:
+    rows = (
+        Conversation.objects.filter(assignee_id__in=user_ids, status__in=OPEN_STATUSES)
+        .values("assignee_id")
+        .annotate(n=Count("id"))
+    )
+    loads = dict.fromkeys(user_ids, 0)
+    loads.update({row["assignee_id"]: row["n"] for row in rows})
+    return loads
+
+
+def _candidates(team: Team) -> list[User]:
+    return list(
+        User.objects.filter(
+            memberships__team=team,
+            is_active=True,
+            availability=User.Availability.ONLINE,
+            role__in=[User.Role.AGENT, User.Role.LEAD],
+        ).order_by("pk")
+    )
+
+
+def _pick(policy: TeamPolicy, agents: list[User], loads: dict[int, int]) -> User | None:
+    eligible = [a for a in agents if loads[a.pk] < a.capacity]
+    if not eligible:
+        return None
+    if policy.assignment == TeamPolicy.Assignment.ROUND_ROBIN:
+        after = policy.last_assigned_id or 0
+        later = [a for a in eligible if a.pk > after]
+        return (later or eligible)[0]
+    return min(eligible, key=lambda a: (loads[a.pk], a.pk))
+
+
+@transaction.atomic
+def auto_assign(*, conversation_id: int) -> User | None:
+    """Hand an unassigned open conversation to an online agent of its team with room, by the
+    team's policy. Locks the conversation, then the team's policy row: auto-assignment for one
+    team is serialised, so loads are read consistently and no agent goes over capacity even with
+    many workers at once. Returns the agent, or None (manual team, nobody free: it waits in the
+    queue)."""
+    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+    if (
+        conversation.assignee_id
+        or conversation.status not in OPEN_STATUSES
+        or not conversation.team_id
+    ):
+        return None
+    policy = TeamPolicy.objects.select_for_update().filter(team_id=conversation.team_id).first()
+    if policy is None or policy.assignment == TeamPolicy.Assignment.MANUAL:
+        return None
+    agents = _candidates(policy.team)
+    agent = _pick(policy, agents, open_loads([a.pk for a in agents]))
+    if agent is None:
+        return None
+    _assign_locked(
+        conversation,
+        team=policy.team,
+        assignee=agent,
+        actor=None,
+        reason=f"auto ({policy.assignment})",
+    )
+    policy.last_assigned = agent
+    policy.save(update_fields=["last_assigned"])
+    return agent
+
+
+def hand_out_queue(*, team_id: int, limit: int = 200) -> int:
+    """Give the team's waiting conversations, oldest first, to agents with room; stops at the
+    first that finds nobody. Each conversation is its own transaction."""
+    handed = 0
+    queue = (
+        Conversation.objects.filter(team_id=team_id, assignee__isnull=True, status=Status.OPEN)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for conversation_id in list(queue):
+        if auto_assign(conversation_id=conversation_id) is None:
+            break
+        handed += 1
+    return handed
+
+
+def schedule_hand_out(team_id: int) -> None:
+    from routing.tasks import hand_out_queue as task
+
+    try:
+        task.delay(team_id)
+    except Exception:
+        logger.warning("could not enqueue hand-out for team %s", team_id)
+
+
+@transaction.atomic
+def set_availability(*, user: User, availability: str) -> User:
+    """An agent goes online, away or offline. Going online hands out their teams' queues."""
+    if availability not in User.Availability.values:
+        raise ValidationError({"availability": [f"One of {', '.join(User.Availability.values)}."]})
+    User.objects.filter(pk=user.pk).update(availability=availability)
+    user.availability = availability
+    if availability == User.Availability.ONLINE:
+        for team_id in Membership.objects.filter(user=user).values_list("team_id", flat=True):
+            transaction.on_commit(lambda team_id=team_id: schedule_hand_out(team_id))
+    return user
+
+
+# --- bulk ------------------------------------------------------------------------------------
+
+
+@dataclass
+class BulkResult:
+    updated: list[int]
+    unchanged: list[int]
+
+
+@transaction.atomic
+def bulk_assign(
+    *,
+    conversation_ids: list[int],
+    team: Team | None,
+    assignee: User | None,
+    actor,
+    reason: str = "",
+    spread: bool = False,
+) -> BulkResult:
+    """Reassign many conversations at once (the caller has checked they are visible).
+    One UPDATE per target agent, audit and outbox rows in batches: ten thousand conversations
+    take a few round trips, not ten thousand. With `spread`, conversations go to the team's
+    online agents, the least loaded first. Emits conversation.assigned per changed conversation."""
+    if team is None and not spread and assignee is None:
+        raise ValidationError({"team": ["Give a team, an assignee, or spread."]})
+    rows = list(
+        Conversation.objects.select_for_update()
+        .filter(pk__in=conversation_ids)
+        .order_by("pk")
+        .values_list("pk", "team_id", "assignee_id")
+    )
+    if spread:
+        if team is None:
+            raise ValidationError({"team": ["Spreading needs a team."]})
+        agents = _candidates(team)
+        if not agents:
+            raise ValidationError({"assignee": [f"Nobody in {team.slug} is online to spread to."]})
+        loads = open_loads([a.pk for a in agents])
+        heap = [(loads[a.pk], a.pk, a) for a in agents]
+        heapq.heapify(heap)
+        targets = {}
+        for pk, _, _ in rows:
+            load, agent_pk, agent = heapq.heappop(heap)
+            targets[pk] = agent
+            heapq.heappush(heap, (load + 1, agent_pk, agent))
+    else:
+        refusal = assignment_refusal(actor, None, team, assignee)
+        if refusal:
+            raise PermissionDenied(refusal)
+        targets = {pk: assignee for pk, _, _ in rows}
+
+    team_id = getattr(team, "pk", None)
+    changed = [
+        (pk, t, a) for pk, t, a in rows if (t, a) != (team_id, getattr(targets[pk], "pk", None))
+    ]
+    by_agent: dict[int | None, list[int]] = {}
+    for pk, _, _ in changed:
+        by_agent.setdefault(getattr(targets[pk], "pk", None), []).append(pk)
+    now = timezone.now()
+    for agent_id, ids in by_agent.items():
+        for start in range(0, len(ids), 1000):
+            Conversation.objects.filter(pk__in=ids[start : start + 1000]).update(
+                team_id=team_id, assignee_id=agent_id, updated_at=now
+            )
+
+    names = dict(Team.objects.values_list("pk", "slug"))
+    users = dict(
+        User.objects.filter(
+            pk__in={a for _, _, a in changed if a} | {a for a in by_agent if a}
+        ).values_list("pk", "username")
+    )
+    actor_id = getattr(actor, "pk", None)
+    activities, outbox = [], []
+    for pk, old_team, old_agent in changed:
+        before = {"team": names.get(old_team), "assignee": users.get(old_agent)}
+        target = targets[pk]
+        after = {"team": names.get(team_id), "assignee": getattr(target, "username", None)}
+        activities.append(
+            Activity(
+                conversation_id=pk,
+                actor_id=actor_id,
+                verb="assigned",
+                from_value=before,
+                to_value=after,
+                reason=reason,
+                created_at=now,
+            )
+        )
+        outbox.append(
+            Event(
+                type="conversation.assigned",
+                conversation_id=pk,
+                team_id=team_id,
+                actor_id=actor_id,
+                payload={"conversation": pk, "before": before, "after": after, "reason": reason},
+                created_at=now,
+            )
+        )
+    Activity.objects.bulk_create(activities, batch_size=2000)
+    events.publish_many(outbox)
+    moved_team = [pk for pk, old_team, _ in changed if old_team != team_id]
+    if moved_team:
+        hooks.run("conversations_changed", conversation_ids=moved_team, changes={"team": team_id})
+    return BulkResult(
+        updated=[pk for pk, _, _ in changed],
+        unchanged=[pk for pk, _, _ in rows if pk not in {c[0] for c in changed}],
+    )
+
+
+# --- routing rules ---------------------------------------------------------------------------
+
+
+def rule_matches(
+    rule: RoutingRule, conversation: Conversation, *, text: str = "", tag_slugs=None
+) -> bool:
+    c = rule.conditions or {}
+    if c.get("channels") and conversation.channel.slug not in c["channels"]:
+        return False
+    if c.get("tags_any"):
+        tag_slugs = set(
+            tag_slugs if tag_slugs is not None else conversation.tags.values_list("slug", flat=True)
+        )
+        if not tag_slugs & set(c["tags_any"]):
+            return False
+    if c.get("severity_at_least"):
+        from inbox.models import Severity
+
+        if conversation.severity < Severity.from_name(c["severity_at_least"]):
+            return False
+    if c.get("keywords"):
+        from tagging.services import _keyword_pattern
+
+        pattern = _keyword_pattern(c["keywords"])
+        if not pattern or not pattern.search(f"{conversation.subject}\n{text[:10_000]}"):
+            return False
+    if c.get("sender_domains"):
+        domain = conversation.contact.email.rpartition("@")[2].lower()
+        if domain not in {d.lower().lstrip("@") for d in c["sender_domains"]}:
+            return False
+    attribute = c.get("contact_attribute")
+    if attribute and str(conversation.contact.attributes.get(attribute.get("key"))) != str(
+        attribute.get("value")
+    ):
+        return False
+    wants_outside = c.get("outside_business_hours")
+    return wants_outside is None or bool(wants_outside) == conversation.arrived_outside_hours
+
+
+def apply_rule_actions(rule: RoutingRule, conversation: Conversation) -> None:
+    from tagging.services import apply_tags, set_severity, tags_for_slugs
+
+    a = rule.actions or {}
+    reason = f"routing rule: {rule.name}"
+    if a.get("add_tags"):
+        apply_tags(
+            conversation_id=conversation.pk,
+            tags=tags_for_slugs(a["add_tags"]),
+            actor=None,
+            reason=reason,
+            run_rules=False,
+        )
+    if a.get("set_severity"):
+        from inbox.models import Severity
+
+        set_severity(
+            conversation_id=conversation.pk,
+            severity=Severity.from_name(a["set_severity"]),
+            actor=None,
+            reason=reason,
+        )
+    if a.get("assign_team") or a.get("assign_agent"):
+        team = (
+            Team.objects.filter(slug=a["assign_team"]).first()
+            if a.get("assign_team")
+            else conversation.team
+        )
+        agent = (
+            User.objects.filter(username=a["assign_agent"], is_active=True).first()
+            if a.get("assign_agent")
+            else None
+        )
+        current = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        _assign_locked(current, team=team, assignee=agent, actor=None, reason=reason)
+    if a.get("set_status"):
+        from inbox.services import set_status
+
+        set_status(
+            conversation_id=conversation.pk, status=a["set_status"], actor=None, reason=reason
+        )
+
+
+def run_routing_rules(conversation: Conversation, *, text: str = "") -> list[RoutingRule]:
+    applied = []
+    for rule in RoutingRule.objects.filter(is_active=True):
+        conversation.refresh_from_db()
+        if rule_matches(rule, conversation, text=text):
+            apply_rule_actions(rule, conversation)
+            applied.append(rule)
+            if rule.stop_processing:
+                break
+    return applied
+
+
+def dry_run_rule(*, rule: RoutingRule, limit: int = 200) -> list[int]:
+    """Which of the most recent conversations this rule would act on; changes nothing."""
+    recent = (
+        Conversation.objects.select_related("channel", "contact")
+        .prefetch_related("tags")
+        .order_by("-created_at")[:limit]
+    )
+    matched = []
+    for conversation in recent:
+        first = (
+            conversation.messages.filter(direction="in")
+            .order_by("created_at")
+            .values_list("text", flat=True)
+            .first()
+        )
+        if rule_matches(
+            rule,
+            conversation,
+            text=first or "",
+            tag_slugs=[t.slug for t in conversation.tags.all()],
+        ):
+            matched.append(conversation.pk)
+    return matched
+
+
+# --- hooks -----------------------------------------------------------------------------------
+
+
+def route_on_arrival(*, conversation: Conversation, message, conversation_created: bool) -> None:
+    """Hook on message_received: mark overnight arrivals, run routing rules for new
+    conversations, then auto-assign what is still unassigned."""
+    if message.auto_kind:
+        return
+    if conversation_created:
+        policy = (
+            TeamPolicy.objects.select_related("business_hours")
+            .filter(team_id=conversation.team_id)
+            .first()
+        )
+        if not hours.is_open(policy.business_hours if policy else None, message.created_at):
+            Conversation.objects.filter(pk=conversation.pk).update(arrived_outside_hours=True)
+            conversation.arrived_outside_hours = True
+        run_routing_rules(conversation, text=message.text)
+    conversation.refresh_from_db(fields=["assignee", "team", "status"])
+    if conversation.assignee_id is None and conversation.status == Status.OPEN:
+        auto_assign(conversation_id=conversation.pk)
+
+
+def route_on_tags(*, conversation: Conversation, added, removed, run_rules: bool) -> None:
+    if run_rules and added:
+        run_routing_rules(conversation)
+
+
+def hand_out_after_close(*, conversation: Conversation, changes: dict) -> None:
+    _, after = changes.get("status", (None, None))
+    if after == Status.RESOLVED and conversation.assignee_id and conversation.team_id:
+        team_id = conversation.team_id
+        transaction.on_commit(lambda: schedule_hand_out(team_id))
+
+
+def overnight_q() -> Q:
+    return Q(arrived_outside_hours=True, assignee__isnull=True, status=Status.OPEN)
