@@ -94,3 +94,8 @@ def assignment_refusal(user, conversation, team, assignee) -> str | None:
     if not target_is_mine:
         return "Agents assign within their own teams."
     return None
+
+
+def can_bulk(user) -> bool:
+    """Bulk actions are for leads and admins."""
+    return bool(can_write(user) and (user.is_admin_role or user.role == User.Role.LEAD))

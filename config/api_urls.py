@@ -2,23 +2,56 @@ from django.urls import path
 
 from accounts.api import TeamListApi, UserListApi
 from inbox import api as inbox_api
-from tagging.api import TagListApi
+from routing import api as routing_api
+from tagging import api as tagging_api
 
 urlpatterns = [
     path("conversations/", inbox_api.ConversationListApi.as_view(), name="conversation-list"),
     path(
-        "conversations/<int:pk>/",
-        inbox_api.ConversationDetailApi.as_view(),
-        name="conversation-detail",
+        "conversations/export.csv",
+        inbox_api.ConversationExportApi.as_view(),
+        name="conversation-export",
+    ),
+    path("conversations/bulk/", routing_api.BulkApi.as_view(), name="conversation-bulk"),
+    path(
+        "conversations/<int:pk>/", routing_api.ConversationApi.as_view(), name="conversation-detail"
     ),
     path(
         "conversations/<int:pk>/messages/",
-        inbox_api.ConversationMessagesApi.as_view(),
+        inbox_api.ConversationMessagesCreateApi.as_view(),
         name="conversation-messages",
     ),
+    path(
+        "conversations/<int:pk>/tags/",
+        tagging_api.ConversationTagsApi.as_view(),
+        name="conversation-tags",
+    ),
+    path(
+        "conversations/<int:pk>/tags/<slug:slug>/",
+        tagging_api.ConversationTagDeleteApi.as_view(),
+        name="conversation-tag",
+    ),
+    path(
+        "conversations/<int:pk>/assign/",
+        routing_api.ConversationAssignApi.as_view(),
+        name="conversation-assign",
+    ),
+    path(
+        "conversations/<int:pk>/activity/",
+        inbox_api.ConversationActivityApi.as_view(),
+        name="conversation-activity",
+    ),
+    path("views/", inbox_api.SavedViewListApi.as_view(), name="view-list"),
+    path("views/<int:pk>/", inbox_api.SavedViewDetailApi.as_view(), name="view-detail"),
     path("channels/", inbox_api.ChannelListApi.as_view(), name="channel-list"),
     path("inbound-events/", inbox_api.InboundEventListApi.as_view(), name="inbound-event-list"),
-    path("tags/", TagListApi.as_view(), name="tag-list"),
+    path("tags/", tagging_api.TagListApi.as_view(), name="tag-list"),
     path("teams/", TeamListApi.as_view(), name="team-list"),
     path("users/", UserListApi.as_view(), name="user-list"),
+    path("users/me/", routing_api.MeApi.as_view(), name="user-me"),
+    path(
+        "routing-rules/<int:pk>/dry-run/",
+        routing_api.RoutingRuleDryRunApi.as_view(),
+        name="routing-rule-dry-run",
+    ),
 ]

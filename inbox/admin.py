@@ -10,6 +10,7 @@ from inbox.models import (
     Event,
     InboundEvent,
     Message,
+    SavedView,
 )
 
 
@@ -107,3 +108,8 @@ class EventAdmin(admin.ModelAdmin):
     list_display = ["id", "type", "conversation_id", "created_at", "dispatched_at"]
     list_filter = ["type"]
     show_full_result_count = False
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "team", "position"]

@@ -1,16 +1,23 @@
+import csv
+
 import django_filters
+from django.db.models import Q
+from django.http import QueryDict, StreamingHttpResponse
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.exceptions import ValidationError
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from accounts.permissions import can_administer
-from inbox import selectors
+from accounts.models import Team
+from accounts.permissions import can_administer, can_write
+from inbox import selectors, services
 from inbox.filters import ConversationFilter
-from inbox.models import Channel, InboundEvent
+from inbox.models import Activity, Channel, InboundEvent, Message, SavedView, Severity
 from inbox.pagination import KeysetPagination
 from inbox.serializers import (
     ChannelOutputSerializer,
@@ -128,3 +135,271 @@ class InboundEventListApi(APIView):
 
     def get_queryset(self):
         return InboundEvent.objects.none()
+
+
+class CanWrite(BasePermission):
+    message = "Your role is read-only."
+
+    def has_permission(self, request, view):
+        return request.method in ("GET", "HEAD", "OPTIONS") or can_write(request.user)
+
+
+class MessageInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=50_000, allow_blank=False, trim_whitespace=True)
+    kind = serializers.ChoiceField(choices=Message.Kind.choices, default=Message.Kind.MESSAGE)
+
+
+class ConversationMessagesCreateApi(ConversationMessagesApi):
+    """GET the thread; POST a reply (sent on the conversation's channel) or a private note."""
+
+    permission_classes = [IsAuthenticated, CanWrite]
+
+    @extend_schema(
+        request=MessageInputSerializer,
+        responses={201: MessageOutputSerializer},
+        operation_id="conversations_messages_create",
+    )
+    def post(self, request, pk):
+        data = MessageInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+        if data.validated_data["kind"] == Message.Kind.NOTE:
+            message = services.add_note(
+                conversation_id=conversation.pk,
+                actor=request.user,
+                text=data.validated_data["text"],
+            )
+        else:
+            message = services.send_reply(
+                conversation_id=conversation.pk,
+                actor=request.user,
+                text=data.validated_data["text"],
+            )
+        message = selectors.message_list_for_conversation(conversation=conversation).get(
+            pk=message.pk
+        )
+        return Response(
+            MessageOutputSerializer(message, context={"request": request}).data, status=201
+        )
+
+
+class ActivityOutputSerializer(serializers.ModelSerializer):
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Activity
+        fields = ["id", "actor", "verb", "from_value", "to_value", "reason", "created_at"]
+
+
+class ConversationActivityApi(APIView):
+    """The audit trail, oldest first: who changed what, when, from what to what. `actor` is null
+    for changes the system made (rules, sweeps, auto-assignment)."""
+
+    @extend_schema(responses=ActivityOutputSerializer(many=True))
+    def get(self, request, pk):
+        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+        rows = (
+            Activity.objects.filter(conversation=conversation)
+            .select_related("actor")
+            .order_by("created_at", "id")
+        )
+        return Response(ActivityOutputSerializer(rows, many=True).data)
+
+
+EXPORT_COLUMNS = [
+    "id",
+    "created_at",
+    "status",
+    "severity",
+    "channel",
+    "team",
+    "assignee",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "subject",
+    "tags",
+    "first_response_at",
+    "resolved_at",
+    "sla_breached",
+    "message_count",
+    "snippet",
+]
+
+
+def _csv_cell(value) -> str:
+    text = "" if value is None else str(value)
+    # A cell starting with = + - @ (or a tab or CR) runs as a formula in spreadsheet programs.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _export_line(c) -> list:
+    return [
+        c.pk,
+        c.created_at.isoformat(),
+        c.status,
+        Severity(c.severity).label,
+        c.channel.slug,
+        getattr(c.team, "slug", ""),
+        getattr(c.assignee, "username", ""),
+        c.contact.name,
+        c.contact.email,
+        c.contact.phone,
+        c.subject,
+        " ".join(sorted(t.slug for t in c.tags.all())),
+        c.first_response_at.isoformat() if c.first_response_at else "",
+        c.resolved_at.isoformat() if c.resolved_at else "",
+        c.sla_breached,
+        c.message_count,
+        c.snippet,
+    ]
+
+
+EXPORT_CHUNK = 1000
+
+
+def export_rows(qs, ordering_key: str):
+    """Yield CSV lines a keyset page at a time, so memory stays flat however many rows match."""
+    from inbox.orderings import ORDERINGS
+    from inbox.pagination import after
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+    yield writer.writerow(EXPORT_COLUMNS)
+    ordering = ORDERINGS[ordering_key]
+    ordered = qs.order_by(*ordering.order_by())
+    page = ordered
+    while True:
+        chunk = list(page[:EXPORT_CHUNK])
+        for conversation in chunk:
+            yield writer.writerow([_csv_cell(v) for v in _export_line(conversation)])
+        if len(chunk) < EXPORT_CHUNK:
+            return
+        last = chunk[-1]
+        page = ordered.filter(after(ordering, getattr(last, ordering.field), last.pk))
+
+
+class ConversationExportApi(APIView):
+    """The filtered list as CSV, streamed. Same filters and scope as the list."""
+
+    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
+    def get(self, request):
+        qs, ordering = selectors.conversation_list_for_agent(
+            user=request.user, params=request.query_params, request=request
+        )
+        response = StreamingHttpResponse(
+            export_rows(qs, ordering), content_type="text/csv; charset=utf-8"
+        )
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="conversations-{stamp}.csv"'
+        return response
+
+    def get_queryset(self):
+        return selectors.conversation_base_for(self.request.user)
+
+
+COUNT_CAP = 1000
+
+
+class SavedViewSerializer(serializers.ModelSerializer):
+    team = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True
+    )
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SavedView
+        fields = ["id", "name", "filters", "team", "owner", "position", "count"]
+
+    def get_count(self, obj) -> int | None:
+        return self.context.get("counts", {}).get(obj.pk)
+
+    def validate_filters(self, value):
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise serializers.ValidationError(
+                'An object of list filters, e.g. {"tag": ["incident"]}.'
+            )
+        params = QueryDict(mutable=True)
+        for key, raw in value.items():
+            for item in raw if isinstance(raw, list) else [raw]:
+                if not isinstance(item, str | int | bool):
+                    raise serializers.ValidationError(f"{key}: give strings.")
+                params.appendlist(key, str(item).lower() if isinstance(item, bool) else str(item))
+        unknown = set(params) - set(ConversationFilter.base_filters)
+        if unknown:
+            raise serializers.ValidationError(f"Unknown filters: {', '.join(sorted(unknown))}.")
+        filterset = ConversationFilter(
+            params, queryset=selectors.conversation_base_for(self.context["request"].user)
+        )
+        if not filterset.is_valid():
+            raise serializers.ValidationError(filterset.errors)
+        return {k: params.getlist(k) for k in params}
+
+    def validate_team(self, team):
+        user = self.context["request"].user
+        if team is not None and not (
+            user.is_admin_role or user.memberships.filter(team=team).exists()
+        ):
+            raise serializers.ValidationError("You can share views only with your own teams.")
+        return team
+
+
+def view_count(user, view: SavedView, request) -> int:
+    params = QueryDict(mutable=True)
+    for key, values in view.filters.items():
+        params.setlist(key, values)
+    qs, _ = selectors.conversation_list_for_agent(user=user, params=params, request=request)
+    # Capped: a sidebar needs "999+", not an exact count over millions of rows.
+    return qs.order_by()[:COUNT_CAP].count()
+
+
+class SavedViewListApi(APIView):
+    """Your views and those shared with your teams, each with its live count (capped at 1000)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def visible(self, user):
+        return SavedView.objects.filter(
+            Q(owner=user) | Q(team__in=user.memberships.values("team_id"))
+        ).select_related("team", "owner")
+
+    @extend_schema(responses=SavedViewSerializer(many=True))
+    def get(self, request):
+        views = list(self.visible(request.user))
+        counts = {v.pk: view_count(request.user, v, request) for v in views}
+        return Response(
+            SavedViewSerializer(
+                views, many=True, context={"counts": counts, "request": request}
+            ).data
+        )
+
+    @extend_schema(request=SavedViewSerializer, responses={201: SavedViewSerializer})
+    def post(self, request):
+        data = SavedViewSerializer(data=request.data, context={"request": request})
+        data.is_valid(raise_exception=True)
+        view = services.create_saved_view(owner=request.user, **data.validated_data)
+        counts = {view.pk: view_count(request.user, view, request)}
+        return Response(
+            SavedViewSerializer(view, context={"counts": counts, "request": request}).data,
+            status=201,
+        )
+
+
+class SavedViewDetailApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk):
+        view = (
+            SavedView.objects.filter(pk=pk)
+            .filter(Q(owner=request.user) | Q(team__in=request.user.memberships.values("team_id")))
+            .first()
+        )
+        if view is None:
+            raise NotFound("No such view.")
+        services.delete_saved_view(view=view, actor=request.user)
+        return Response(status=204)

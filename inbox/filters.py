@@ -4,7 +4,7 @@ import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -103,6 +103,7 @@ class ConversationFilter(django_filters.FilterSet):
     assignee = AssigneeFilter(method="filter_assignee")
     unassigned = StrictBooleanFilter(method="filter_unassigned")
     sla_breached = StrictBooleanFilter()
+    overnight = StrictBooleanFilter(method="filter_overnight")
     created_after = IsoDateTimeOrDateFilter(field_name="created_at", lookup_expr="gte")
     created_before = IsoDateTimeOrDateFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_q", max_length=200)
@@ -143,6 +144,13 @@ class ConversationFilter(django_filters.FilterSet):
         if value is None:
             return queryset
         return queryset.filter(assignee__isnull=value)
+
+    def filter_overnight(self, queryset, name, value):
+        """Arrived outside the team's business hours and still waiting for an agent."""
+        if value is None:
+            return queryset
+        overnight = Q(arrived_outside_hours=True, assignee__isnull=True, status=Status.OPEN)
+        return queryset.filter(overnight if value else ~overnight)
 
     def filter_q(self, queryset, name, value):
         return search.search(queryset, value)

@@ -480,3 +480,29 @@ def wake_snoozed(*, limit: int = 500) -> int:
             conversation_id=conversation_id, status=Status.OPEN, actor=None, reason="snooze ended"
         )
     return len(due)
+
+
+def create_saved_view(*, owner, name: str, filters: dict, team=None, position: int = 100):
+    """A personal view, or one shared with a team the owner belongs to (checked by the caller)."""
+    from inbox.models import SavedView
+
+    return SavedView.objects.create(
+        owner=owner, name=name.strip()[:80], filters=filters, team=team, position=position
+    )
+
+
+def delete_saved_view(*, view, actor) -> None:
+    """Owners delete their views; a shared view may also be deleted by its team's leads and admins."""
+    from accounts.models import Membership
+
+    allowed = (
+        view.owner_id == actor.pk
+        or actor.is_admin_role
+        or (
+            view.team_id
+            and Membership.objects.filter(user=actor, team_id=view.team_id, role="lead").exists()
+        )
+    )
+    if not allowed:
+        raise PermissionDenied("Only the owner or the team's lead may delete this view.")
+    view.delete()

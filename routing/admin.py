@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from routing.models import SLAPolicy
+from routing.models import BusinessHours, RoutingRule, SLAPolicy, TeamPolicy
 
 
 @admin.register(SLAPolicy)
@@ -14,3 +14,19 @@ class SLAPolicyAdmin(admin.ModelAdmin):
         "business_hours_only",
         "is_active",
     ]
+
+
+@admin.register(BusinessHours)
+class BusinessHoursAdmin(admin.ModelAdmin):
+    list_display = ["name", "timezone", "always_open"]
+
+
+@admin.register(TeamPolicy)
+class TeamPolicyAdmin(admin.ModelAdmin):
+    list_display = ["team", "assignment", "business_hours"]
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "position", "is_active", "stop_processing"]
+    list_editable = ["position", "is_active"]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from tagging.models import ConversationTag, Tag
+from tagging.models import ClassificationRule, ConversationTag, Tag, TagSuggestion
 
 
 @admin.register(Tag)
@@ -16,3 +16,16 @@ class ConversationTagAdmin(admin.ModelAdmin):
     list_display = ["conversation", "tag", "added_by", "added_at"]
     list_filter = ["tag"]
     raw_id_fields = ["conversation", "added_by"]
+
+
+@admin.register(ClassificationRule)
+class ClassificationRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "position", "mode", "is_active", "severity"]
+    list_editable = ["position", "is_active"]
+    filter_horizontal = ["tags"]
+
+
+@admin.register(TagSuggestion)
+class TagSuggestionAdmin(admin.ModelAdmin):
+    list_display = ["conversation", "tag", "rule", "created_at"]
+    raw_id_fields = ["conversation"]

@@ -1,8 +1,13 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from inbox import selectors
+from inbox.api import CanWrite
+from inbox.serializers import ConversationOutputSerializer
+from tagging import services
 from tagging.models import Tag
 
 
@@ -12,7 +17,57 @@ class TagOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "slug", "name", "color", "description"]
 
 
+class TagInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=64)
+    slug = serializers.SlugField(max_length=64, required=False, default="")
+    color = serializers.CharField(max_length=7, required=False, default="#718096")
+    description = serializers.CharField(
+        max_length=2000, required=False, default="", allow_blank=True
+    )
+
+
 class TagListApi(APIView):
+    """All tags; admins add tags with POST (names unique ignoring case)."""
+
     @extend_schema(responses=TagOutputSerializer(many=True))
     def get(self, request):
         return Response(TagOutputSerializer(Tag.objects.order_by("name"), many=True).data)
+
+    @extend_schema(request=TagInputSerializer, responses={201: TagOutputSerializer})
+    def post(self, request):
+        data = TagInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tag = services.create_tag(actor=request.user, **data.validated_data)
+        return Response(TagOutputSerializer(tag).data, status=201)
+
+
+class ConversationTagsInputSerializer(serializers.Serializer):
+    tags = serializers.ListField(
+        child=serializers.SlugField(max_length=64), min_length=1, max_length=50
+    )
+
+
+class ConversationTagsApi(APIView):
+    permission_classes = [IsAuthenticated, CanWrite]
+
+    @extend_schema(request=ConversationTagsInputSerializer, responses=ConversationOutputSerializer)
+    def post(self, request, pk):
+        data = ConversationTagsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+        tags = services.tags_for_slugs(data.validated_data["tags"])
+        services.apply_tags(conversation_id=conversation.pk, tags=tags, actor=request.user)
+        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+        return Response(ConversationOutputSerializer(conversation).data)
+
+
+class ConversationTagDeleteApi(APIView):
+    permission_classes = [IsAuthenticated, CanWrite]
+
+    @extend_schema(responses=ConversationOutputSerializer)
+    def delete(self, request, pk, slug):
+        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+        [tag] = services.tags_for_slugs([slug])
+        services.remove_tag(conversation_id=conversation.pk, tag=tag, actor=request.user)
+        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+        return Response(ConversationOutputSerializer(conversation).data)

@@ -10,6 +10,7 @@ from accounts.models import Membership, Team, User
 from inbox.models import Channel
 from inbox.normalized import NormalizedMessage, SenderRef
 from inbox.services import receive_message
+from routing.models import BusinessHours, TeamPolicy
 
 PASSWORD = "demo"
 
@@ -24,6 +25,12 @@ USERS = [
     ("carol", User.Role.AGENT, "Carol Agent", {"sales": Membership.Role.MEMBER}),
     ("pat", User.Role.VIEWER, "Pat Product", {}),
 ]
+
+POLICIES = {
+    "support": TeamPolicy.Assignment.LEAST_LOAD,
+    "sales": TeamPolicy.Assignment.ROUND_ROBIN,
+    "engineering": TeamPolicy.Assignment.MANUAL,
+}
 
 # One channel of each kind; the slug is the kind. Secrets are for local demos only.
 CHANNELS = [
@@ -133,6 +140,19 @@ class Command(BaseCommand):
                 Membership.objects.get_or_create(
                     user=user, team=teams[team_slug], defaults={"role": member_role}
                 )
+
+        office, _ = BusinessHours.objects.get_or_create(
+            name="Office hours (Berlin)",
+            defaults={
+                "timezone": "Europe/Berlin",
+                "weekly": {day: [["09:00", "17:00"]] for day in BusinessHours.DAYS[:5]},
+                "holidays": ["2026-12-24", "2026-12-25", "2026-12-26", "2027-01-01"],
+            },
+        )
+        for slug, assignment in POLICIES.items():
+            TeamPolicy.objects.get_or_create(
+                team=teams[slug], defaults={"assignment": assignment, "business_hours": office}
+            )
 
         channels = {}
         for kind, name, address, team in CHANNELS:

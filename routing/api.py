@@ -1,0 +1,274 @@
+"""Triage writes that span apps (status and severity together, assignment, bulk actions)."""
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api import UserOutputSerializer
+from accounts.models import Team
+from accounts.permissions import can_bulk
+from inbox import selectors
+from inbox import services as inbox_services
+from inbox.api import CanWrite, ConversationDetailApi, IsAdminRole
+from inbox.models import Severity, Status
+from inbox.serializers import ConversationOutputSerializer
+from routing import services
+from routing.models import RoutingRule
+from tagging import services as tagging_services
+
+User = get_user_model()
+SEVERITY_NAMES = [s.label for s in Severity]
+
+
+class ConversationUpdateInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    severity = serializers.ChoiceField(choices=SEVERITY_NAMES, required=False)
+    snoozed_until = serializers.DateTimeField(required=False)
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise ValidationError(
+                {"detail": f"These fields cannot be changed here: {', '.join(unknown)}."}
+            )
+        if attrs.get("status") == Status.SNOOZED and not attrs.get("snoozed_until"):
+            raise ValidationError({"snoozed_until": ["Snoozing needs snoozed_until."]})
+        return attrs
+
+
+class ConversationApi(ConversationDetailApi):
+    """GET one conversation; PATCH its status (with snoozed_until for snoozed) and severity."""
+
+    permission_classes = [IsAuthenticated, CanWrite]
+
+    @extend_schema(
+        request=ConversationUpdateInputSerializer,
+        responses=ConversationOutputSerializer,
+        operation_id="conversations_partial_update",
+    )
+    def patch(self, request, pk):
+        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+        data = ConversationUpdateInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        with transaction.atomic():
+            if "severity" in values:
+                tagging_services.set_severity(
+                    conversation_id=conversation.pk,
+                    actor=request.user,
+                    severity=Severity.from_name(values["severity"]),
+                    reason=values["reason"],
+                )
+            if "status" in values:
+                inbox_services.set_status(
+                    conversation_id=conversation.pk,
+                    actor=request.user,
+                    status=values["status"],
+                    snoozed_until=values.get("snoozed_until"),
+                    reason=values["reason"],
+                )
+        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+        return Response(ConversationOutputSerializer(conversation).data)
+
+
+class AssignInputSerializer(serializers.Serializer):
+    team = serializers.SlugField(required=False, allow_null=True)
+    assignee = serializers.CharField(required=False, allow_null=True, max_length=150)
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+
+def resolve_assignment(data: dict, conversation=None) -> tuple[Team | None, User | None]:
+    team = conversation.team if conversation is not None else None
+    if data.get("team"):
+        team = Team.objects.filter(slug=data["team"]).first()
+        if team is None:
+            raise ValidationError({"team": [f"Unknown team {data['team']!r}."]})
+    elif "team" in data and data["team"] is None:
+        team = None
+    assignee = None
+    if data.get("assignee"):
+        assignee = User.objects.filter(username=data["assignee"], is_active=True).first()
+        if assignee is None:
+            raise ValidationError({"assignee": [f"Unknown user {data['assignee']!r}."]})
+    return team, assignee
+
+
+class ConversationAssignApi(APIView):
+    """Give the conversation to a team and/or an agent; `"assignee": null` unassigns."""
+
+    permission_classes = [IsAuthenticated, CanWrite]
+
+    @extend_schema(request=AssignInputSerializer, responses=ConversationOutputSerializer)
+    def post(self, request, pk):
+        data = AssignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+        team, assignee = resolve_assignment(data.validated_data, conversation)
+        services.assign_conversation(
+            conversation_id=conversation.pk,
+            team=team,
+            assignee=assignee,
+            actor=request.user,
+            reason=data.validated_data["reason"],
+        )
+        conversation = selectors.conversation_base_for(request.user).filter(pk=pk).first()
+        if conversation is None:  # handed out of the actor's scope: say so plainly
+            return Response({"detail": "Assigned; the conversation is no longer in your teams."})
+        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+        return Response(ConversationOutputSerializer(conversation).data)
+
+
+class BulkInputSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=10_000
+    )
+    action = serializers.ChoiceField(choices=["assign", "tag", "untag", "status", "severity"])
+    team = serializers.SlugField(required=False, allow_null=True)
+    assignee = serializers.CharField(required=False, allow_null=True, max_length=150)
+    spread = serializers.BooleanField(required=False, default=False)
+    reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+    tags = serializers.ListField(
+        child=serializers.SlugField(max_length=64), required=False, max_length=50
+    )
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    snoozed_until = serializers.DateTimeField(required=False)
+    severity = serializers.ChoiceField(choices=SEVERITY_NAMES, required=False)
+
+    def validate(self, attrs):
+        needs = {"tag": "tags", "untag": "tags", "status": "status", "severity": "severity"}.get(
+            attrs["action"]
+        )
+        if needs and not attrs.get(needs):
+            raise ValidationError({needs: [f"The {attrs['action']} action needs {needs}."]})
+        return attrs
+
+
+class BulkApi(APIView):
+    """One action on many conversations (leads and admins). Ids the user cannot see are reported
+    in `not_found` and left alone."""
+
+    permission_classes = [IsAuthenticated, CanWrite]
+
+    @extend_schema(request=BulkInputSerializer)
+    def post(self, request):
+        if not can_bulk(request.user):
+            raise PermissionDenied("Bulk actions are for leads and admins.")
+        data = BulkInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        wanted = list(dict.fromkeys(v["ids"]))
+        visible = set(
+            selectors.conversation_base_for(request.user)
+            .filter(pk__in=wanted)
+            .values_list("pk", flat=True)
+        )
+        ids = [pk for pk in wanted if pk in visible]
+        not_found = [pk for pk in wanted if pk not in visible]
+        updated, unchanged = [], []
+        action = v["action"]
+        if action == "assign":
+            team, assignee = resolve_assignment(v)
+            if team is None and assignee is not None:
+                raise ValidationError({"team": ["Bulk assignment to an agent needs the team too."]})
+            result = services.bulk_assign(
+                conversation_ids=ids,
+                team=team,
+                assignee=assignee,
+                actor=request.user,
+                reason=v["reason"],
+                spread=v["spread"],
+            )
+            updated, unchanged = result.updated, result.unchanged
+        else:
+            with transaction.atomic():
+                for pk in ids:
+                    changed = self._one(action, pk, v, request.user)
+                    (updated if changed else unchanged).append(pk)
+        return Response({"updated": updated, "unchanged": unchanged, "not_found": not_found})
+
+    def _one(self, action, pk, v, user) -> bool:
+        if action == "tag":
+            return bool(
+                tagging_services.apply_tags(
+                    conversation_id=pk,
+                    tags=tagging_services.tags_for_slugs(v["tags"]),
+                    actor=user,
+                    reason=v["reason"],
+                )
+            )
+        if action == "untag":
+            removed = [
+                tagging_services.remove_tag(
+                    conversation_id=pk, tag=t, actor=user, reason=v["reason"]
+                )
+                for t in tagging_services.tags_for_slugs(v["tags"])
+            ]
+            return any(removed)
+        if action == "status":
+            before = (
+                selectors.conversation_base_for(user)
+                .filter(pk=pk)
+                .values_list("status", flat=True)
+                .first()
+            )
+            inbox_services.set_status(
+                conversation_id=pk,
+                status=v["status"],
+                actor=user,
+                snoozed_until=v.get("snoozed_until"),
+                reason=v["reason"],
+            )
+            return before != v["status"] or v["status"] == Status.SNOOZED
+        before = (
+            selectors.conversation_base_for(user)
+            .filter(pk=pk)
+            .values_list("severity", flat=True)
+            .first()
+        )
+        tagging_services.set_severity(
+            conversation_id=pk,
+            severity=Severity.from_name(v["severity"]),
+            actor=user,
+            reason=v["reason"],
+        )
+        return before != Severity.from_name(v["severity"])
+
+
+class AvailabilityInputSerializer(serializers.Serializer):
+    availability = serializers.ChoiceField(choices=User.Availability.choices)
+
+
+class MeApi(APIView):
+    """The current user; PATCH sets your own availability (online, away, offline)."""
+
+    @extend_schema(responses=UserOutputSerializer)
+    def get(self, request):
+        return Response(UserOutputSerializer(request.user).data)
+
+    @extend_schema(request=AvailabilityInputSerializer, responses=UserOutputSerializer)
+    def patch(self, request):
+        data = AvailabilityInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = services.set_availability(
+            user=request.user, availability=data.validated_data["availability"]
+        )
+        return Response(UserOutputSerializer(user).data)
+
+
+class RoutingRuleDryRunApi(APIView):
+    """Admins: which recent conversations a routing rule would act on. Changes nothing."""
+
+    permission_classes = [IsAuthenticated, IsAdminRole]
+
+    @extend_schema(request=None)
+    def post(self, request, pk):
+        rule = RoutingRule.objects.filter(pk=pk).first()
+        if rule is None:
+            raise NotFound("No such rule.")
+        return Response({"rule": rule.pk, "would_match": services.dry_run_rule(rule=rule)})
