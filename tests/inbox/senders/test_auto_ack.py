@@ -2,11 +2,13 @@
 
 import datetime as dt
 import itertools
+import threading
 
 import pytest
+from django.db import connection
 
 from inbox.models import Activity, Channel, Message
-from tests.inbox.factories import ChannelFactory
+from tests.inbox.factories import ChannelFactory, ContactFactory, ContactIdentityFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +142,34 @@ def test_a_failing_acknowledgement_never_costs_the_customers_mail(
     received = mail_in("Please help")
     assert received.created and Message.objects.filter(direction="in").count() == 1
     assert not acks().exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_new_mails_from_one_contact_get_one_acknowledgement(
+    acking_channel, inbound, smtp_server
+):
+    ContactIdentityFactory(
+        contact=ContactFactory(email="jane@customer.example"), external_id="jane@customer.example"
+    )
+    start = threading.Barrier(4)
+    errors = []
+
+    def deliver_one(n):
+        try:
+            start.wait(timeout=5)
+            inbound(f"<race-{n}@customer.example>", f"Problem {n}", subject=f"Problem {n}")
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver_one, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+
+    assert errors == []
+    assert Message.objects.filter(direction="in").count() == 4
+    assert acks().count() == 1 and len(smtp_server.messages) == 1
