@@ -90,6 +90,12 @@ def send(message: Message) -> str:
         raise TransientSendError(f"mail server answered {reason}") from exc
     except (smtplib.SMTPException, OSError) as exc:  # connection refused, dropped, timed out
         raise TransientSendError(f"{exc.__class__.__name__}: {exc}") from exc
+    esp_id = getattr(getattr(mail, "anymail_status", None), "message_id", None)
+    if esp_id:
+        # The ESP's own id, for its delivery and bounce callbacks to find this message.
+        Message.objects.filter(pk=message.pk).update(
+            headers={**message.headers, "esp_message_id": str(esp_id)}
+        )
     return message_id
 
 
@@ -152,7 +158,7 @@ def build_email(message: Message, *, message_id: str, recipient: str) -> EmailMu
         body=_text_body(message.text, quoted),
         from_email=formataddr((_display_name(message), channel.address.strip())),
         to=[recipient],
-        cc=list(message.headers.get("cc", [])),
+        cc=[a for a in message.headers.get("cc", []) if a.lower() != recipient.lower()],
         reply_to=[reply_address(conversation)],
         headers=headers,
     )

@@ -82,7 +82,7 @@ def test_the_customers_answer_and_our_next_reply_carry_the_whole_chain(
         agent,
         "Escalating now.",
         django_capture_on_commit_callbacks,
-        cc=["boss@customer.example"],
+        cc=["boss@customer.example", "JANE@customer.example"],
     )
 
     mail = smtp_server.messages[-1].message
@@ -242,6 +242,7 @@ def test_a_channel_can_send_through_an_esp_api(
     headers = {h["Name"]: h["Value"] for h in body["Headers"]}
     assert headers["In-Reply-To"] == "<p@customer.example>"
     assert headers["Message-ID"] == answer.external_id
+    assert answer.headers["esp_message_id"] == "0a129aee-e1cd-480d-b08d-4f48548ff48d"
 
 
 @pytest.mark.parametrize(("status", "outcome"), [(503, "queued"), (422, "failed")])
