@@ -233,3 +233,11 @@ LOGGING = {
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# --- Email out ------------------------------------------------------------------------------------
+# Seconds before a stalled SMTP connection counts as a transient failure (retried with backoff).
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+# Auto-acknowledgements: at most one per contact per this many hours (Channel.config "auto_ack").
+AUTO_ACK_WINDOW_HOURS = int(os.environ.get("AUTO_ACK_WINDOW_HOURS", "24"))
+# django-anymail reads ESP base URLs from here (e.g. POSTMARK_API_URL), never from a channel.
+ANYMAIL = {}

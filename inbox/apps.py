@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class InboxConfig(AppConfig):
     name = "inbox"
     verbose_name = "Inbox"
+
+    def ready(self) -> None:
+        from inbox import hooks
+        from inbox.auto_ack import acknowledge_new_conversation
+
+        # Late, so routing and tagging have had their say about the new conversation.
+        hooks.register("message_received", acknowledge_new_conversation, order=900)

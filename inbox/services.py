@@ -3,11 +3,13 @@ writes the audit row and publishes the outbox event."""
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -301,14 +303,49 @@ def _touch_for_outbound(conversation: Conversation, message: Message) -> list[st
     return ["last_message_at", "snippet", "message_count", "updated_at"]
 
 
+MAX_CC = 20
+
+
+def _reply_options(channel: Channel, cc: Sequence[str], subject: str) -> dict:
+    """Cc and subject of an email reply, validated; stored in Message.headers."""
+    cc = list(dict.fromkeys(address.strip() for address in cc if address and address.strip()))
+    subject = " ".join((subject or "").split())
+    if (cc or subject) and channel.kind != Channel.Kind.EMAIL:
+        raise ReplyRefused("Cc and subject can only be set on email replies.")
+    if len(cc) > MAX_CC:
+        raise ReplyRefused(f"A reply can copy at most {MAX_CC} addresses.")
+    for address in cc:
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ReplyRefused(f"{address!r} is not a valid email address for cc.") from None
+    if len(subject) > 998:
+        raise ReplyRefused("The subject is too long (998 characters at most).")
+    options = {}
+    if cc:
+        options["cc"] = cc
+    if subject:
+        options["subject"] = subject
+    return options
+
+
 @transaction.atomic
-def send_reply(*, conversation_id: int, actor, text: str, html: str = "") -> Message:
+def send_reply(
+    *,
+    conversation_id: int,
+    actor,
+    text: str,
+    html: str = "",
+    cc: Sequence[str] = (),
+    subject: str = "",
+) -> Message:
     """Queue an agent's reply to the customer on the conversation's channel.
 
     Locks the conversation. Refuses (ReplyRefused) when the channel's sender says the reply
-    cannot go out now (e.g. Meta's 24-hour window). The message is stored `queued` and sent by a
-    task after commit. Emits message.created (direction out); runs the `agent_replied` hook
-    (SLA clocks stop).
+    cannot go out now (e.g. Meta's 24-hour window), or when `cc` holds an invalid address or
+    `cc`/`subject` are given on a channel that is not email. The message is stored `queued`
+    (cc and subject in its headers) and sent by a task after commit. Emits message.created
+    (direction out); runs the `agent_replied` hook (SLA clocks stop).
     """
     from accounts.permissions import can_change_conversation
     from inbox.senders import get_sender
@@ -323,6 +360,7 @@ def send_reply(*, conversation_id: int, actor, text: str, html: str = "") -> Mes
     text = text.strip()
     if not text:
         raise ReplyRefused("A reply needs some text.")
+    options = _reply_options(conversation.channel, cc, subject)
     sender = get_sender(conversation.channel.kind)
     refusal = getattr(sender, "can_send", lambda c: None)(conversation) if sender else None
     if refusal:
@@ -336,6 +374,7 @@ def send_reply(*, conversation_id: int, actor, text: str, html: str = "") -> Mes
         sender_user=actor,
         text=text,
         html=sanitize_html(html),
+        headers=options,
         delivery_status=Message.DeliveryStatus.QUEUED,
         next_attempt_at=now,
         created_at=now,
@@ -357,6 +396,79 @@ def send_reply(*, conversation_id: int, actor, text: str, html: str = "") -> Mes
     )
     from inbox.outbound import enqueue_delivery
 
+    transaction.on_commit(lambda: enqueue_delivery(message.pk))
+    return message
+
+
+@transaction.atomic
+def send_auto_acknowledgement(*, conversation_id: int, inbound_message_id: int) -> Message | None:
+    """Queue the channel's automatic acknowledgement of a customer's new email conversation.
+
+    Returns None (and writes nothing) when the channel has none switched on, when the inbound
+    message is automatic or from an auto-responder or from our own address (inbox.auto_ack), or
+    when the contact already had one within the window: the check runs under a lock on the
+    contact row, so concurrent mail from one person yields one acknowledgement. The message is
+    sent by the system (no sender_user), marked auto_kind=auto_reply; it is not a first
+    response and stops no SLA clock (no `agent_replied` hook). Emits message.created.
+    """
+    from inbox import auto_ack
+    from inbox.outbound import enqueue_delivery
+
+    conversation = (
+        Conversation.objects.select_for_update()
+        .select_related("channel", "contact")
+        .get(pk=conversation_id)
+    )
+    options = auto_ack.settings_for(conversation.channel)
+    if not options:
+        return None
+    inbound = Message.objects.select_related("sender_contact").get(
+        pk=inbound_message_id, conversation=conversation
+    )
+    reason = auto_ack.refusal(conversation.channel, inbound)
+    if reason:
+        logger.info("no auto-acknowledgement on conversation %s: %s", conversation.pk, reason)
+        return None
+    contact = Contact.objects.select_for_update().get(pk=conversation.contact_id)
+    now = timezone.now()
+    hours = options.get("window_hours") or getattr(settings, "AUTO_ACK_WINDOW_HOURS", 24)
+    already = Message.objects.filter(
+        conversation__contact=contact,
+        direction=Message.Direction.OUT,
+        auto_kind=Message.AutoKind.AUTO_REPLY,
+        created_at__gte=now - timedelta(hours=float(hours)),
+    ).exists()
+    if already:
+        logger.info(
+            "no auto-acknowledgement on conversation %s: one sent recently", conversation.pk
+        )
+        return None
+    message = Message.objects.create(
+        conversation=conversation,
+        channel=conversation.channel,
+        direction=Message.Direction.OUT,
+        kind=Message.Kind.MESSAGE,
+        sender_user=None,
+        text=str(options["text"]).strip(),
+        auto_kind=Message.AutoKind.AUTO_REPLY,
+        delivery_status=Message.DeliveryStatus.QUEUED,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    conversation.message_count += 1
+    conversation.save(update_fields=["message_count", "updated_at"])
+    activity.record(
+        conversation=conversation,
+        actor=None,
+        verb="auto_acknowledged",
+        to_value=message.pk,
+        reason="automatic acknowledgement of a new conversation",
+    )
+    events.publish(
+        "message.created",
+        conversation=conversation,
+        data={"message": message.pk, "direction": message.direction, "kind": message.kind},
+    )
     transaction.on_commit(lambda: enqueue_delivery(message.pk))
     return message
 
