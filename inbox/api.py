@@ -147,6 +147,15 @@ class CanWrite(BasePermission):
 class MessageInputSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=50_000, allow_blank=False, trim_whitespace=True)
     kind = serializers.ChoiceField(choices=Message.Kind.choices, default=Message.Kind.MESSAGE)
+    cc = serializers.ListField(
+        child=serializers.CharField(max_length=320),
+        required=False,
+        max_length=20,
+        help_text="Email channels only: extra recipients.",
+    )
+    subject = serializers.CharField(
+        required=False, max_length=998, help_text="Email channels only."
+    )
 
 
 class ConversationMessagesCreateApi(ConversationMessagesApi):

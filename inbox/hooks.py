@@ -1,11 +1,14 @@
 """A small registry through which tagging, routing and integrations react to inbox changes.
 
-inbox never imports those apps; they register here from their AppConfig.ready(). Hooks named
-`*` run inside the caller's transaction (so a failure rolls the whole change back), in
-ascending `order`.
+inbox never imports those apps; they register here from their AppConfig.ready(). Hooks run in
+ascending `order`; those called inside a service's transaction roll back with it on failure.
 
 Hook names in use:
-- "message_received"(conversation, message, created): after an inbound message is stored.
+- "message_received"(conversation, message, conversation_created): after an inbound message is
+  stored, inside its transaction.
+- "agent_replied"(conversation, message), "tags_changed"(conversation, added, removed, run_rules),
+  "conversation_changed"(conversation, changes), "conversations_changed"(conversation_ids, changes):
+  inside the transaction of the change.
 - "event_dispatched"(event): after commit, once per outbox event (outbound webhooks).
 """
 
