@@ -136,6 +136,10 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 SLA_SWEEP_SECONDS = float(os.environ.get("SLA_SWEEP_SECONDS", "30"))
 CELERY_BEAT_SCHEDULE = {
+    "sla-sweep": {
+        "task": "routing.tasks.sla_sweep",
+        "schedule": timedelta(seconds=SLA_SWEEP_SECONDS),
+    },
     "requeue-stalled": {"task": "inbox.tasks.requeue_stalled", "schedule": timedelta(seconds=60)},
 }
 # Embedded mode only: run the beat schedule on a thread inside the web process.

@@ -162,8 +162,10 @@ class Conversation(models.Model):
     sla_next_check_at = models.DateTimeField(
         null=True, blank=True, help_text="When the SLA sweep must next look at this conversation."
     )
-    sla_paused_remaining = models.JSONField(
-        null=True, blank=True, help_text="Seconds left per SLA target while the clock is paused."
+    sla_clock = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="SLA clocks: policy, and per target its start and paused time.",
     )
     arrived_outside_hours = models.BooleanField(default=False)
     reopened_count = models.PositiveIntegerField(default=0)

@@ -224,6 +224,7 @@ def _receive(*, channel: Channel, message: NormalizedMessage, inbound_event) -> 
     if not message.auto_kind:
         conversation.last_inbound_at = sent_at
         fields.append("last_inbound_at")
+    status_before = conversation.status
     reopened = (
         not conversation_created
         and conversation.status == Status.RESOLVED
@@ -262,7 +263,12 @@ def _receive(*, channel: Channel, message: NormalizedMessage, inbound_event) -> 
         text=message.text,
         subject=conversation.subject if conversation_created else "",
     )
-
+    if status_before != conversation.status:
+        hooks.run(
+            "conversation_changed",
+            conversation=conversation,
+            changes={"status": (status_before, conversation.status)},
+        )
     hooks.run(
         "message_received",
         conversation=conversation,

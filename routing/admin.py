@@ -1,10 +1,20 @@
 from django.contrib import admin
 
-from routing.models import BusinessHours, RoutingRule, SLAPolicy, TeamPolicy
+from routing.models import BusinessHours, RoutingRule, SLAAlert, SLAPolicy, TeamPolicy
 
 
 @admin.register(SLAPolicy)
 class SLAPolicyAdmin(admin.ModelAdmin):
+    def save_model(self, request, obj, form, change):
+        """Open conversations follow an edited policy: recomputed in the background, in batches."""
+        super().save_model(request, obj, form, change)
+        from django.db import transaction
+
+        from routing.tasks import recompute_sla
+
+        transaction.on_commit(lambda: recompute_sla.delay(None))
+
+    list_filter = ["severity", "team", "channel", "is_active"]
     list_display = [
         "name",
         "severity",
@@ -30,3 +40,10 @@ class TeamPolicyAdmin(admin.ModelAdmin):
 class RoutingRuleAdmin(admin.ModelAdmin):
     list_display = ["name", "position", "is_active", "stop_processing"]
     list_editable = ["position", "is_active"]
+
+
+@admin.register(SLAAlert)
+class SLAAlertAdmin(admin.ModelAdmin):
+    list_display = ["conversation", "target", "kind", "due_at", "raised_at", "late"]
+    list_filter = ["kind", "target", "late"]
+    raw_id_fields = ["conversation"]

@@ -1,5 +1,6 @@
 """Triage writes that span apps (status and severity together, assignment, bulk actions)."""
 
+import django_filters
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
@@ -18,7 +19,7 @@ from inbox.api import CanWrite, ConversationDetailApi, IsAdminRole
 from inbox.models import Severity, Status
 from inbox.serializers import ConversationOutputSerializer
 from routing import services
-from routing.models import RoutingRule
+from routing.models import RoutingRule, SLAAlert
 from tagging import services as tagging_services
 
 User = get_user_model()
@@ -272,3 +273,38 @@ class RoutingRuleDryRunApi(APIView):
         if rule is None:
             raise NotFound("No such rule.")
         return Response({"rule": rule.pk, "would_match": services.dry_run_rule(rule=rule)})
+
+
+class SLAAlertOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SLAAlert
+        fields = ["id", "conversation", "target", "kind", "due_at", "raised_at", "late"]
+
+
+class SLAAlertFilter(django_filters.FilterSet):
+    conversation = django_filters.NumberFilter()
+    kind = django_filters.MultipleChoiceFilter(choices=SLAAlert.Kind.choices)
+    target = django_filters.MultipleChoiceFilter(choices=SLAAlert.Target.choices)
+
+    class Meta:
+        model = SLAAlert
+        fields = []
+
+
+class SLAAlertListApi(APIView):
+    """SLA warnings, breaches and reminders raised, newest first, for conversations you may see."""
+
+    filterset_class = SLAAlertFilter
+
+    @extend_schema(responses=SLAAlertOutputSerializer(many=True))
+    def get(self, request):
+        visible = selectors.conversation_base_for(request.user).values("pk")
+        qs = SLAAlert.objects.filter(conversation_id__in=visible)
+        filterset = SLAAlertFilter(request.query_params, queryset=qs)
+        if not filterset.is_valid():
+            raise ValidationError(filterset.errors)
+        rows = filterset.qs.order_by("-raised_at", "-id")[:200]
+        return Response(SLAAlertOutputSerializer(rows, many=True).data)
+
+    def get_queryset(self):
+        return SLAAlert.objects.none()

@@ -7,8 +7,14 @@ class RoutingConfig(AppConfig):
 
     def ready(self):
         from inbox import hooks
-        from routing import services
+        from routing import services, sla
 
         hooks.register("message_received", services.route_on_arrival, order=30)
         hooks.register("tags_changed", services.route_on_tags, order=30)
         hooks.register("conversation_changed", services.hand_out_after_close, order=90)
+        hooks.register("message_received", sla.on_message_received, order=40)
+        hooks.register("agent_replied", sla.on_agent_replied, order=40)
+        hooks.register("conversation_changed", sla.on_conversation_changed, order=40)
+        hooks.register("tags_changed", sla.on_tags_changed, order=40)
+        hooks.register("conversations_changed", sla.on_conversations_changed, order=40)
+        hooks.register("event_dispatched", sla.notify_by_email, order=50)

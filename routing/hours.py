@@ -42,7 +42,10 @@ def _day_intervals(tz: str, weekly_key: tuple, holidays: frozenset, day: dt.date
 
 def _key(calendar: BusinessHours):
     weekly = tuple(
-        sorted((day, tuple(tuple(span) for span in spans)) for day, spans in (calendar.weekly or {}).items())
+        sorted(
+            (day, tuple(tuple(span) for span in spans))
+            for day, spans in (calendar.weekly or {}).items()
+        )
     )
     return calendar.timezone, weekly, frozenset(calendar.holidays or [])
 

@@ -4,14 +4,33 @@ from inbox.models import Severity
 
 
 class SLAPolicy(models.Model):
-    """Response and resolution targets for conversations of one severity."""
+    """Response and resolution targets for conversations of one severity, optionally narrowed to
+    a team, a channel or a tag. The most specific matching policy wins: a tag counts most, then
+    a channel, then a team (see routing.sla.policy_for); ties go to the oldest policy."""
 
     name = models.CharField(max_length=120)
     severity = models.PositiveSmallIntegerField(choices=Severity.choices)
+    team = models.ForeignKey(
+        "accounts.Team", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    channel = models.ForeignKey(
+        "inbox.Channel", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    tag = models.ForeignKey(
+        "tagging.Tag", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     first_response_minutes = models.PositiveIntegerField()
     next_response_minutes = models.PositiveIntegerField()
     resolution_minutes = models.PositiveIntegerField()
     business_hours_only = models.BooleanField(default=False)
+    business_hours = models.ForeignKey(
+        "BusinessHours",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Calendar for business-hours targets; empty uses the team's.",
+    )
     warning_percent = models.PositiveSmallIntegerField(
         default=80, help_text="Warn when this share of a target's time has passed."
     )
@@ -75,6 +94,21 @@ class TeamPolicy(models.Model):
         related_name="+",
         help_text="Round robin: who got the previous conversation.",
     )
+    escalate_severity = models.BooleanField(
+        default=False, help_text="On breach, raise severity one step."
+    )
+    escalation_team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="On breach, hand the conversation to this team's queue.",
+    )
+    reminder_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="While breached and unanswered, remind every N minutes."
+    )
+    max_reminders = models.PositiveSmallIntegerField(default=3)
 
     class Meta:
         verbose_name_plural = "team policies"
@@ -107,3 +141,67 @@ class RoutingRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SLAAlert(models.Model):
+    """A warning, breach or reminder, raised once per (conversation, target, kind, due time)."""
+
+    class Target(models.TextChoices):
+        FIRST_RESPONSE = "first_response", "First response"
+        NEXT_RESPONSE = "next_response", "Next response"
+        RESOLUTION = "resolution", "Resolution"
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", "Warning"
+        BREACH = "breach", "Breach"
+        REMINDER = "reminder", "Reminder"
+
+    conversation = models.ForeignKey(
+        "inbox.Conversation", on_delete=models.CASCADE, related_name="sla_alerts"
+    )
+    target = models.CharField(max_length=16, choices=Target.choices)
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    due_at = models.DateTimeField(
+        help_text="The due time (for reminders, when the reminder was due)."
+    )
+    raised_at = models.DateTimeField()
+    late = models.BooleanField(
+        default=False, help_text="Raised well after it was due (sweeps were down)."
+    )
+
+    class Meta:
+        verbose_name = "SLA alert"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "target", "kind", "due_at"], name="sla_alert_once"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "raised_at"], name="sla_alert_by_conversation")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.target} on {self.conversation_id}"
+
+
+class SLAMeasurement(models.Model):
+    """One run of one SLA clock, for reports: when it started, when it was due, when it stopped,
+    how long it took (in the policy's time: business or wall seconds) and whether it was met."""
+
+    conversation = models.ForeignKey(
+        "inbox.Conversation", on_delete=models.CASCADE, related_name="sla_measurements"
+    )
+    target = models.CharField(max_length=16, choices=SLAAlert.Target.choices)
+    policy = models.ForeignKey(SLAPolicy, null=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField(null=True)
+    stopped_at = models.DateTimeField(db_index=True)
+    elapsed_seconds = models.FloatField()
+    met = models.BooleanField()
+    business_hours = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["target", "stopped_at"], name="sla_measure_target_time")]
+
+    def __str__(self) -> str:
+        return f"{self.target} on {self.conversation_id}: {'met' if self.met else 'missed'}"

@@ -10,8 +10,10 @@ UTC = dt.UTC
 
 def berlin(**kw):
     return BusinessHours(
-        name="Berlin", timezone="Europe/Berlin",
-        weekly={d: [["09:00", "17:00"]] for d in BusinessHours.DAYS[:5]}, **kw,
+        name="Berlin",
+        timezone="Europe/Berlin",
+        weekly={d: [["09:00", "17:00"]] for d in BusinessHours.DAYS[:5]},
+        **kw,
     )
 
 
@@ -53,7 +55,9 @@ def test_elapsed_is_the_inverse_of_add():
     calendar = berlin(holidays=["2026-12-25"])
     start = at(2026, 12, 22, 14, 30)
     for seconds in [0, 60, 3600, 8 * 3600, 30 * 3600, 100 * 3600]:
-        assert hours.elapsed(calendar, start, hours.add(calendar, start, seconds)) == pytest.approx(seconds)
+        assert hours.elapsed(calendar, start, hours.add(calendar, start, seconds)) == pytest.approx(
+            seconds
+        )
 
 
 def test_is_open():
@@ -64,8 +68,11 @@ def test_is_open():
 
 
 def test_midnight_spans_with_24_00():
-    calendar = BusinessHours(name="Late", timezone="UTC", weekly={"mon": [["20:00", "24:00"]],
-                                                                  "tue": [["00:00", "02:00"]]})
+    calendar = BusinessHours(
+        name="Late",
+        timezone="UTC",
+        weekly={"mon": [["20:00", "24:00"]], "tue": [["00:00", "02:00"]]},
+    )
     # Mon 2026-11-23 23:00 + 2 h = Tue 01:00
     assert hours.add(calendar, at(2026, 11, 23, 23, 0), 2 * 3600) == at(2026, 11, 24, 1, 0)
 

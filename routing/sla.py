@@ -1,0 +1,518 @@
+"""SLA clocks, due times, and the sweep that raises warnings, breaches and reminders.
+
+A conversation's `sla_clock` holds, per running target, the instant its clock started and the
+time it spent paused, both in the policy's time (business seconds when the policy counts business
+hours, else wall seconds). A due time is always derived: start + target + paused, counted on the
+calendar; so a policy edit, a severity or team change, a pause or a resume only recomputes.
+
+The sweep reads conversations whose `sla_next_check_at` has come (a partial index), so its cost
+follows what is due, not how many conversations are open. Each alert is unique on (conversation,
+target, kind, due time) in the database and is inserted together with its outbox event in one
+transaction: two sweeps at once, a sweep killed halfway, or a sweep an hour late all end with every
+alert raised exactly once.
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from inbox import activity, events
+from inbox.models import OPEN_STATUSES, Conversation, Severity, Status
+from routing import hours
+from routing.models import SLAAlert, SLAMeasurement, SLAPolicy, TeamPolicy
+
+logger = logging.getLogger(__name__)
+
+TARGETS = ("first_response", "next_response", "resolution")
+DUE_FIELDS = {
+    "first_response": "first_response_due",
+    "next_response": "next_response_due",
+    "resolution": "resolution_due",
+}
+PAUSED = (Status.PENDING, Status.SNOOZED)
+
+
+# --- policy and calendar ----------------------------------------------------------------------
+
+
+def policy_for(conversation: Conversation) -> SLAPolicy | None:
+    """The most specific active policy for the conversation's severity: one naming a tag of the
+    conversation beats one naming its channel, which beats one naming its team, which beats the
+    plain severity policy. Ties go to the oldest."""
+    candidates = SLAPolicy.objects.filter(is_active=True, severity=conversation.severity).filter(
+        Q(team__isnull=True) | Q(team_id=conversation.team_id),
+        Q(channel__isnull=True) | Q(channel_id=conversation.channel_id),
+    )
+    tag_ids = (
+        set(conversation.tag_links.values_list("tag_id", flat=True)) if conversation.pk else set()
+    )
+    best, best_score = None, -1
+    for policy in candidates.order_by("id"):
+        if policy.tag_id and policy.tag_id not in tag_ids:
+            continue
+        score = 4 * bool(policy.tag_id) + 2 * bool(policy.channel_id) + bool(policy.team_id)
+        if score > best_score:
+            best, best_score = policy, score
+    return best
+
+
+def calendar_for(policy: SLAPolicy | None, conversation: Conversation):
+    if policy is None or not policy.business_hours_only:
+        return None
+    if policy.business_hours_id:
+        return policy.business_hours
+    team_policy = (
+        TeamPolicy.objects.select_related("business_hours")
+        .filter(team_id=conversation.team_id)
+        .first()
+    )
+    return team_policy.business_hours if team_policy else None
+
+
+def target_seconds(policy: SLAPolicy, target: str) -> float:
+    return 60.0 * getattr(policy, f"{target}_minutes")
+
+
+# --- the clock ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Clock:
+    policy: SLAPolicy | None
+    calendar: object
+    targets: dict = field(default_factory=dict)  # target -> {"start": datetime, "paused": seconds}
+    paused_since: dt.datetime | None = None
+
+    @classmethod
+    def load(cls, conversation: Conversation) -> "Clock":
+        raw = conversation.sla_clock or {}
+        policy = policy_for(conversation)
+        clock = cls(policy=policy, calendar=calendar_for(policy, conversation))
+        for target, state in (raw.get("targets") or {}).items():
+            clock.targets[target] = {
+                "start": parse_datetime(state["start"]),
+                "paused": float(state["paused"]),
+            }
+            if state.get("breached_due"):
+                clock.targets[target]["breached_due"] = parse_datetime(state["breached_due"])
+        clock.paused_since = (
+            parse_datetime(raw["paused_since"]) if raw.get("paused_since") else None
+        )
+        return clock
+
+    def dump(self) -> dict:
+        return {
+            "policy": getattr(self.policy, "pk", None),
+            "targets": {t: self._dump_state(s) for t, s in self.targets.items()},
+            "paused_since": self.paused_since.isoformat() if self.paused_since else None,
+        }
+
+    @staticmethod
+    def _dump_state(state: dict) -> dict:
+        out = {"start": state["start"].isoformat(), "paused": state["paused"]}
+        if state.get("breached_due"):
+            out["breached_due"] = state["breached_due"].isoformat()
+        return out
+
+    def due(self, target: str) -> dt.datetime | None:
+        state = self.targets.get(target)
+        if state is None or self.policy is None or self.paused_since is not None:
+            return None
+        return hours.add(
+            self.calendar, state["start"], target_seconds(self.policy, target) + state["paused"]
+        )
+
+    def warn_at(self, target: str) -> dt.datetime | None:
+        state = self.targets.get(target)
+        if state is None or self.policy is None or self.paused_since is not None:
+            return None
+        share = min(max(self.policy.warning_percent, 0), 100) / 100
+        return hours.add(
+            self.calendar,
+            state["start"],
+            target_seconds(self.policy, target) * share + state["paused"],
+        )
+
+    def elapsed(self, target: str, until: dt.datetime) -> float:
+        state = self.targets[target]
+        return max(hours.elapsed(self.calendar, state["start"], until) - state["paused"], 0.0)
+
+
+def _save(conversation: Conversation, clock: Clock, *, extra: tuple = ()) -> None:
+    conversation.sla_clock = clock.dump()
+    for target, name in DUE_FIELDS.items():
+        setattr(conversation, name, clock.due(target))
+    conversation.sla_next_check_at = next_check(conversation, clock)
+    Conversation.objects.filter(pk=conversation.pk).update(
+        sla_clock=conversation.sla_clock,
+        first_response_due=conversation.first_response_due,
+        next_response_due=conversation.next_response_due,
+        resolution_due=conversation.resolution_due,
+        sla_next_check_at=conversation.sla_next_check_at,
+        **{name: getattr(conversation, name) for name in extra},
+    )
+
+
+def _reminder_policy(conversation: Conversation) -> TeamPolicy | None:
+    return TeamPolicy.objects.filter(
+        team_id=conversation.team_id, reminder_minutes__isnull=False
+    ).first()
+
+
+def _pending_alerts(
+    conversation: Conversation, clock: Clock
+) -> list[tuple[str, str, dt.datetime, dt.datetime]]:
+    """(target, kind, due_at, raise_at) for every alert the running clocks call for, raised or not.
+    A clock breaches once per run: after its breach (and a severity escalation that moves the due
+    time) only reminders follow, anchored at the due time that was breached."""
+    out = []
+    reminders = None
+    for target, state in clock.targets.items():
+        due = clock.due(target)
+        if due is None:
+            continue
+        if state.get("breached_due"):
+            due = state["breached_due"]
+        else:
+            out.append((target, SLAAlert.Kind.WARNING, due, clock.warn_at(target)))
+            out.append((target, SLAAlert.Kind.BREACH, due, due))
+        if target != "resolution":
+            reminders = (
+                reminders if reminders is not None else _reminder_policy(conversation) or False
+            )
+            if reminders:
+                step = dt.timedelta(minutes=reminders.reminder_minutes)
+                for n in range(1, reminders.max_reminders + 1):
+                    out.append((target, SLAAlert.Kind.REMINDER, due + n * step, due + n * step))
+    return out
+
+
+def next_check(conversation: Conversation, clock: Clock) -> dt.datetime | None:
+    if conversation.status not in OPEN_STATUSES or clock.paused_since is not None:
+        return None
+    pending = _pending_alerts(conversation, clock)
+    if not pending:
+        return None
+    raised = (
+        set(
+            SLAAlert.objects.filter(conversation_id=conversation.pk).values_list(
+                "target", "kind", "due_at"
+            )
+        )
+        if conversation.pk
+        else set()
+    )
+    upcoming = [
+        raise_at for target, kind, due, raise_at in pending if (target, kind, due) not in raised
+    ]
+    return min(upcoming) if upcoming else None
+
+
+def _measure(conversation: Conversation, clock: Clock, target: str, at: dt.datetime) -> None:
+    if target not in clock.targets or clock.policy is None:
+        return
+    due = clock.due(target)
+    SLAMeasurement.objects.create(
+        conversation=conversation,
+        target=target,
+        policy=clock.policy,
+        started_at=clock.targets[target]["start"],
+        due_at=due,
+        stopped_at=at,
+        elapsed_seconds=clock.elapsed(target, at),
+        met=due is None or at <= due,
+        business_hours=clock.calendar is not None,
+    )
+
+
+# --- reactions (hooks; each runs inside the transaction of the change) ---------------------------
+
+
+def on_message_received(*, conversation: Conversation, message, conversation_created: bool) -> None:
+    """A customer wrote: start first response and resolution for a new conversation; start the
+    next-response clock when the last word was ours. Auto-replies and bounces start nothing."""
+    if message.auto_kind or conversation.status not in OPEN_STATUSES:
+        return
+    clock = Clock.load(conversation)
+    at = message.created_at
+    if conversation_created or not conversation.sla_clock:
+        clock.targets.setdefault("resolution", {"start": conversation.created_at, "paused": 0.0})
+        if conversation.first_response_at is None:
+            clock.targets.setdefault(
+                "first_response", {"start": conversation.created_at, "paused": 0.0}
+            )
+    if conversation.first_response_at is not None and "next_response" not in clock.targets:
+        clock.targets["next_response"] = {"start": at, "paused": 0.0}
+    _save(conversation, clock)
+
+
+def on_agent_replied(*, conversation: Conversation, message) -> None:
+    """An agent answered the customer: first and next response clocks stop and are measured."""
+    clock = Clock.load(conversation)
+    at = message.created_at
+    for target in ("first_response", "next_response"):
+        if target in clock.targets:
+            _measure(conversation, clock, target, at)
+            del clock.targets[target]
+    _save(conversation, clock)
+
+
+def on_conversation_changed(*, conversation: Conversation, changes: dict) -> None:
+    now = timezone.now()
+    clock = Clock.load(conversation)
+    if "status" in changes:
+        before, after = changes["status"]
+        if after in PAUSED and clock.paused_since is None and before not in PAUSED:
+            clock.paused_since = now
+        elif after == Status.OPEN and clock.paused_since is not None:
+            pause = hours.elapsed(clock.calendar, clock.paused_since, now)
+            for state in clock.targets.values():
+                state["paused"] += pause
+            clock.paused_since = None
+        if after == Status.RESOLVED:
+            if clock.paused_since is not None:
+                pause = hours.elapsed(clock.calendar, clock.paused_since, now)
+                for state in clock.targets.values():
+                    state["paused"] += pause
+                clock.paused_since = None
+            _measure(conversation, clock, "resolution", now)
+            clock.targets = {}
+        elif before == Status.RESOLVED and after in OPEN_STATUSES:
+            clock.targets = {"resolution": {"start": now, "paused": 0.0}}
+            clock.paused_since = now if after in PAUSED else None
+    _save(conversation, clock)
+
+
+def recompute(conversation: Conversation) -> None:
+    """Re-select the policy and recompute due times (severity, team, tags or the policy changed)."""
+    _save(conversation, Clock.load(conversation))
+
+
+def on_tags_changed(*, conversation: Conversation, added, removed, run_rules: bool) -> None:
+    if SLAPolicy.objects.filter(is_active=True, tag__isnull=False).exists():
+        recompute(conversation)
+
+
+def on_conversations_changed(*, conversation_ids, changes: dict) -> None:
+    """Bulk reassignment: only team-scoped policies or business-hours policies (whose calendar may
+    be the team's) can move a due time, so the common case costs one query."""
+    if (
+        not SLAPolicy.objects.filter(is_active=True)
+        .filter(Q(team__isnull=False) | Q(business_hours_only=True))
+        .exists()
+    ):
+        return
+    for conversation in Conversation.objects.filter(
+        pk__in=conversation_ids, status__in=OPEN_STATUSES
+    ):
+        recompute(conversation)
+
+
+def recompute_open(*, severity: int | None = None, batch: int = 500) -> int:
+    """After a policy edit: recompute every open conversation (of one severity), in batches."""
+    done, last = 0, 0
+    while True:
+        qs = Conversation.objects.filter(
+            status__in=OPEN_STATUSES, sla_clock__isnull=False, pk__gt=last
+        )
+        if severity is not None:
+            qs = qs.filter(severity=severity)
+        chunk = list(qs.order_by("pk")[:batch])
+        if not chunk:
+            return done
+        with transaction.atomic():
+            for conversation in chunk:
+                recompute(conversation)
+        done += len(chunk)
+        last = chunk[-1].pk
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    warnings: int = 0
+    breaches: int = 0
+    reminders: int = 0
+    conversations: int = 0
+
+
+COUNTERS = {"warning": "warnings", "breach": "breaches", "reminder": "reminders"}
+
+
+def late_after() -> dt.timedelta:
+    return dt.timedelta(seconds=max(2 * settings.SLA_SWEEP_SECONDS, 60))
+
+
+def sweep(*, now: dt.datetime | None = None, limit: int = 2000) -> SweepResult:
+    """Raise every alert that has come due. Safe to run concurrently and to repeat."""
+    now = now or timezone.now()
+    result = SweepResult()
+    ids = list(
+        Conversation.objects.filter(sla_next_check_at__lte=now)
+        .order_by("sla_next_check_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for conversation_id in ids:
+        _sweep_one(conversation_id, now, result)
+    return result
+
+
+def _sweep_one(conversation_id: int, now: dt.datetime, result: SweepResult) -> None:
+    with transaction.atomic():
+        conversation = (
+            Conversation.objects.select_for_update(skip_locked=True)
+            .select_related("team", "channel")
+            .filter(pk=conversation_id, sla_next_check_at__lte=now)
+            .first()
+        )
+        if conversation is None:
+            return  # another sweep has it, or it changed meanwhile
+        result.conversations += 1
+        clock = Clock.load(conversation)
+        for target, kind, due, raise_at in sorted(
+            _pending_alerts(conversation, clock), key=lambda a: a[3]
+        ):
+            if raise_at is None or raise_at > now:
+                continue
+            if kind == SLAAlert.Kind.WARNING and due <= now:
+                continue  # the breach says it all; a warning after the fact helps nobody
+            if raise_alert(
+                conversation, target=target, kind=kind, due_at=due, raise_at=raise_at, now=now
+            ):
+                counter = COUNTERS[kind]
+                setattr(result, counter, getattr(result, counter) + 1)
+        conversation.refresh_from_db()
+        _save(conversation, Clock.load(conversation))
+
+
+def raise_alert(
+    conversation: Conversation, *, target: str, kind: str, due_at, raise_at, now
+) -> bool:
+    """Insert the alert once; its event, the breach flag and escalation ride the same savepoint.
+    Returns False when it was raised before (by this or a concurrent sweep)."""
+    try:
+        with transaction.atomic():
+            alert = SLAAlert.objects.create(
+                conversation=conversation,
+                target=target,
+                kind=kind,
+                due_at=due_at,
+                raised_at=now,
+                late=now - raise_at > late_after(),
+            )
+            data = {
+                "alert": alert.pk,
+                "target": target,
+                "kind": kind,
+                "due_at": due_at.isoformat(),
+                "late": alert.late,
+            }
+            if kind == SLAAlert.Kind.BREACH:
+                conversation.refresh_from_db()
+                clock = Clock.load(conversation)
+                if target in clock.targets:
+                    clock.targets[target]["breached_due"] = due_at
+                conversation.sla_breached = True
+                _save(conversation, clock, extra=("sla_breached",))
+                events.publish("sla.breached", conversation=conversation, data=data)
+                escalate(conversation, target=target)
+            elif kind == SLAAlert.Kind.WARNING:
+                events.publish("sla.warning", conversation=conversation, data=data)
+            else:
+                events.publish("sla.reminder", conversation=conversation, data=data)
+    except IntegrityError:
+        return False
+    return True
+
+
+def escalate(conversation: Conversation, *, target: str) -> None:
+    """The team's escalation policy on breach: raise severity one step, hand to an escalation team."""
+    policy = TeamPolicy.objects.filter(team_id=conversation.team_id).first()
+    if policy is None:
+        return
+    reason = f"SLA breach ({target.replace('_', ' ')})"
+    if policy.escalate_severity and conversation.severity < Severity.CRITICAL:
+        from tagging.services import set_severity
+
+        set_severity(
+            conversation_id=conversation.pk,
+            severity=conversation.severity + 1,
+            actor=None,
+            reason=reason,
+        )
+    if policy.escalation_team_id and policy.escalation_team_id != conversation.team_id:
+        from routing.services import assign_conversation
+
+        assign_conversation(
+            conversation_id=conversation.pk,
+            team=policy.escalation_team,
+            assignee=None,
+            actor=None,
+            reason=reason,
+        )
+    activity.record(
+        conversation=conversation, actor=None, verb="sla_breached", to_value=target, reason=reason
+    )
+
+
+# --- notifications (after commit, from the outbox) -------------------------------------------------
+
+
+def notify_by_email(*, event) -> None:
+    """Hook on event_dispatched: mail the assignee (or the team's leads when unassigned) about
+    SLA warnings and breaches; breaches also go to the team's leads."""
+    if (
+        event.type not in ("sla.warning", "sla.breached", "sla.reminder")
+        or not event.conversation_id
+    ):
+        return
+    from django.core.mail import send_mail
+
+    from accounts.models import Membership, User
+
+    conversation = (
+        Conversation.objects.select_related("assignee").filter(pk=event.conversation_id).first()
+    )
+    if conversation is None:
+        return
+    leads = list(
+        User.objects.filter(
+            memberships__team_id=conversation.team_id,
+            memberships__role=Membership.Role.LEAD,
+            is_active=True,
+        )
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    recipients = set()
+    if conversation.assignee_id and conversation.assignee.email:
+        recipients.add(conversation.assignee.email)
+    if not conversation.assignee_id or event.type == "sla.breached":
+        recipients.update(leads)
+    if not recipients:
+        return
+    target = event.payload.get("target", "").replace("_", " ")
+    word = {
+        "sla.warning": "due soon",
+        "sla.breached": "breached",
+        "sla.reminder": "still unanswered",
+    }[event.type]
+    subject = (
+        f"[Switchboard] SLA {word}: {target} on #{conversation.pk} {conversation.subject[:80]}"
+    )
+    body = (
+        f"The {target} target of conversation #{conversation.pk} is {word} "
+        f"(due {event.payload.get('due_at')}).\n"
+    )
+    try:
+        send_mail(subject, body, None, sorted(recipients))
+    except Exception:
+        logger.exception("could not mail SLA notification for event %s", event.pk)
