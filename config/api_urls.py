@@ -49,6 +49,7 @@ urlpatterns = [
     path("teams/", TeamListApi.as_view(), name="team-list"),
     path("users/", UserListApi.as_view(), name="user-list"),
     path("users/me/", routing_api.MeApi.as_view(), name="user-me"),
+    path("sla-alerts/", routing_api.SLAAlertListApi.as_view(), name="sla-alert-list"),
     path(
         "routing-rules/<int:pk>/dry-run/",
         routing_api.RoutingRuleDryRunApi.as_view(),

@@ -101,6 +101,7 @@ class Clock:
             }
             if state.get("breached_due"):
                 clock.targets[target]["breached_due"] = parse_datetime(state["breached_due"])
+                clock.targets[target]["breached_team"] = state.get("breached_team")
         clock.paused_since = (
             parse_datetime(raw["paused_since"]) if raw.get("paused_since") else None
         )
@@ -118,6 +119,7 @@ class Clock:
         out = {"start": state["start"].isoformat(), "paused": state["paused"]}
         if state.get("breached_due"):
             out["breached_due"] = state["breached_due"].isoformat()
+            out["breached_team"] = state.get("breached_team")
         return out
 
     def due(self, target: str) -> dt.datetime | None:
@@ -159,10 +161,8 @@ def _save(conversation: Conversation, clock: Clock, *, extra: tuple = ()) -> Non
     )
 
 
-def _reminder_policy(conversation: Conversation) -> TeamPolicy | None:
-    return TeamPolicy.objects.filter(
-        team_id=conversation.team_id, reminder_minutes__isnull=False
-    ).first()
+def _reminder_policy(team_id) -> TeamPolicy | None:
+    return TeamPolicy.objects.filter(team_id=team_id, reminder_minutes__isnull=False).first()
 
 
 def _pending_alerts(
@@ -170,26 +170,26 @@ def _pending_alerts(
 ) -> list[tuple[str, str, dt.datetime, dt.datetime]]:
     """(target, kind, due_at, raise_at) for every alert the running clocks call for, raised or not.
     A clock breaches once per run: after its breach (and a severity escalation that moves the due
-    time) only reminders follow, anchored at the due time that was breached."""
+    time) only reminders follow, anchored at the due time that was breached, by the policy of the
+    team that breached it. A paused clock calls for nothing."""
     out = []
-    reminders = None
+    if clock.paused_since is not None:
+        return out
     for target, state in clock.targets.items():
-        due = clock.due(target)
-        if due is None:
+        if not state.get("breached_due"):
+            due = clock.due(target)
+            if due is not None:
+                out.append((target, SLAAlert.Kind.WARNING, due, clock.warn_at(target)))
+                out.append((target, SLAAlert.Kind.BREACH, due, due))
             continue
-        if state.get("breached_due"):
-            due = state["breached_due"]
-        else:
-            out.append((target, SLAAlert.Kind.WARNING, due, clock.warn_at(target)))
-            out.append((target, SLAAlert.Kind.BREACH, due, due))
-        if target != "resolution":
-            reminders = (
-                reminders if reminders is not None else _reminder_policy(conversation) or False
-            )
-            if reminders:
-                step = dt.timedelta(minutes=reminders.reminder_minutes)
-                for n in range(1, reminders.max_reminders + 1):
-                    out.append((target, SLAAlert.Kind.REMINDER, due + n * step, due + n * step))
+        if target == "resolution":
+            continue
+        reminders = _reminder_policy(state.get("breached_team"))
+        if reminders:
+            step = dt.timedelta(minutes=reminders.reminder_minutes)
+            for n in range(1, reminders.max_reminders + 1):
+                remind_at = state["breached_due"] + n * step
+                out.append((target, SLAAlert.Kind.REMINDER, remind_at, remind_at))
     return out
 
 
@@ -368,7 +368,7 @@ def sweep(*, now: dt.datetime | None = None, limit: int = 2000) -> SweepResult:
 def _sweep_one(conversation_id: int, now: dt.datetime, result: SweepResult) -> None:
     with transaction.atomic():
         conversation = (
-            Conversation.objects.select_for_update(skip_locked=True)
+            Conversation.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("team", "channel")
             .filter(pk=conversation_id, sla_next_check_at__lte=now)
             .first()
@@ -420,6 +420,7 @@ def raise_alert(
                 clock = Clock.load(conversation)
                 if target in clock.targets:
                     clock.targets[target]["breached_due"] = due_at
+                    clock.targets[target]["breached_team"] = conversation.team_id
                 conversation.sla_breached = True
                 _save(conversation, clock, extra=("sla_breached",))
                 events.publish("sla.breached", conversation=conversation, data=data)
