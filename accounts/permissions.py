@@ -65,3 +65,8 @@ def can_change_conversation(user, conversation) -> bool:
     from inbox.models import Conversation
 
     return Conversation.objects.visible_to(user).filter(pk=conversation.pk).exists()
+
+
+def can_merge_contacts(user) -> bool:
+    """Merging two contacts moves whole histories: admins and leads only."""
+    return bool(can_write(user) and (user.is_admin_role or user.role == User.Role.LEAD))

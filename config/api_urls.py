@@ -2,6 +2,7 @@ from django.urls import path
 
 from accounts.api import TeamListApi, UserListApi
 from inbox import api as inbox_api
+from inbox import contact_api
 from tagging.api import TagListApi
 
 urlpatterns = [
@@ -16,6 +17,8 @@ urlpatterns = [
         inbox_api.ConversationMessagesApi.as_view(),
         name="conversation-messages",
     ),
+    path("contacts/<int:pk>/", contact_api.ContactDetailApi.as_view(), name="contact-detail"),
+    path("contacts/<int:pk>/merge/", contact_api.ContactMergeApi.as_view(), name="contact-merge"),
     path("channels/", inbox_api.ChannelListApi.as_view(), name="channel-list"),
     path("inbound-events/", inbox_api.InboundEventListApi.as_view(), name="inbound-event-list"),
     path("tags/", TagListApi.as_view(), name="tag-list"),

@@ -26,6 +26,10 @@ class UnknownPayload(Exception):
 
 ADAPTERS: dict[str, str] = {
     "api": "inbox.adapters.api",
+    "meta": "inbox.adapters.meta",
+    "telegram": "inbox.adapters.telegram",
+    "twilio": "inbox.adapters.twilio",
+    "x": "inbox.adapters.x",
 }
 
 

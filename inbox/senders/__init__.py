@@ -32,6 +32,10 @@ class PermanentSendError(SendError):
 
 SENDERS: dict[str, str] = {
     "api": "inbox.senders.api",
+    "meta": "inbox.senders.meta",
+    "telegram": "inbox.senders.telegram",
+    "twilio": "inbox.senders.twilio",
+    "x": "inbox.senders.x",
 }
 
 
