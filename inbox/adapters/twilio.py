@@ -73,7 +73,10 @@ def verify(request, channel) -> None:
         raise SignatureError("X-Twilio-Signature is required")
     if not channel.secret:
         raise SignatureError("this channel has no auth token to check signatures with")
-    params = form(request.body)
+    try:
+        params = form(request.body)
+    except MalformedError as exc:
+        raise SignatureError("the body is not a form Twilio could have signed") from exc
     if not any(
         hmac.compare_digest(sign(channel.secret, url, params), given)
         for url in signed_urls(request)

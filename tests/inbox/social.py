@@ -31,14 +31,22 @@ def post_telegram(client, slug, body, *, secret):
     )
 
 
-def post_twilio(client, slug, params, *, secret, url_base="http://testserver"):
+def post_twilio(
+    client,
+    slug,
+    params,
+    *,
+    secret,
+    url_base="http://testserver",
+    content_type="application/x-www-form-urlencoded",
+):
     path = f"/webhooks/twilio/{slug}/"
     body = params if isinstance(params, bytes) else urlencode(params).encode()
     headers = {}
     if secret is not None:
         pairs = twilio.form(body)
         headers["HTTP_X_TWILIO_SIGNATURE"] = twilio.sign(secret, url_base + path, pairs)
-    return client.post(path, data=body, content_type="application/x-www-form-urlencoded", **headers)
+    return client.post(path, data=body, content_type=content_type, **headers)
 
 
 def post_x(client, slug, body, *, secret):
