@@ -2,6 +2,7 @@
 network errors, 429 and 5xx are transient (retried, honouring Retry-After); other 4xx are
 permanent. Only URLs under configured provider base URLs are ever called."""
 
+import re
 from collections.abc import Callable
 
 import httpx
@@ -9,6 +10,17 @@ import httpx
 from inbox.senders import PermanentSendError, TransientSendError
 
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+
+# Ids and tokens put into a provider URL's path: nothing that could leave the intended path.
+SEGMENT = re.compile(r"[A-Za-z0-9_=+:-][A-Za-z0-9_.=+:-]{0,255}")
+
+
+def path_segment(value, *, what: str) -> str:
+    """`value` as one URL path segment, or PermanentSendError when it could be more than one."""
+    value = str(value)
+    if not SEGMENT.fullmatch(value):
+        raise PermanentSendError(f"{what} {value[:40]!r} is not a valid id")
+    return value
 
 
 def retry_after(response: httpx.Response) -> float | None:

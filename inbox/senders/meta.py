@@ -11,7 +11,7 @@ number the customer wrote to (recorded on their message), else from the ids in C
 from django.conf import settings
 
 from inbox.senders import PermanentSendError
-from inbox.senders.http import call, json_body, latest_inbound
+from inbox.senders.http import call, json_body, latest_inbound, path_segment
 from inbox.senders.social import window_refusal
 
 # Graph error codes that mean "slow down", though answered with a 400.
@@ -73,6 +73,7 @@ def send(message) -> str | None:
             "message": {"text": message.text},
         }
     base = settings.META_GRAPH_BASE_URL.rstrip("/")
+    ours = path_segment(ours, what=f"{platform} sender id")
     url = f"{base}/{settings.META_GRAPH_API_VERSION}/{ours}/messages"
     response = call(
         "POST",

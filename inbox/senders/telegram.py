@@ -4,7 +4,7 @@ Channel.config["bot_token"]. https://core.telegram.org/bots/api#sendmessage"""
 from django.conf import settings
 
 from inbox.senders import PermanentSendError
-from inbox.senders.http import call, json_body, latest_inbound
+from inbox.senders.http import call, json_body, latest_inbound, path_segment
 
 
 def _chat(conversation) -> tuple[str, str]:
@@ -35,6 +35,7 @@ def send(message) -> str | None:
     body = {"chat_id": chat_id, "text": message.text}
     if business_connection:
         body["business_connection_id"] = business_connection
+    token = path_segment(token, what="bot token")
     url = f"{settings.TELEGRAM_API_BASE_URL.rstrip('/')}/bot{token}/sendMessage"
     data = json_body(call("POST", url, provider="Telegram", json=body), provider="Telegram")
     result = data.get("result") or {}

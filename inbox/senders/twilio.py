@@ -8,7 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from inbox.senders import PermanentSendError
-from inbox.senders.http import call, json_body, latest_inbound
+from inbox.senders.http import call, json_body, latest_inbound, path_segment
 from inbox.senders.social import window_refusal
 
 
@@ -39,7 +39,7 @@ def send(message) -> str | None:
     if settings.TWILIO_WEBHOOK_BASE_URL:
         path = reverse("webhooks:twilio", kwargs={"channel": channel.slug})
         form["StatusCallback"] = settings.TWILIO_WEBHOOK_BASE_URL.rstrip("/") + path
-    sid = channel.config["account_sid"]
+    sid = path_segment(channel.config["account_sid"], what="account SID")
     url = f"{settings.TWILIO_API_BASE_URL.rstrip('/')}/2010-04-01/Accounts/{sid}/Messages.json"
     response = call("POST", url, provider="Twilio", data=form, auth=(sid, channel.secret))
     return str(json_body(response, provider="Twilio").get("sid") or "") or None

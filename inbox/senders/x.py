@@ -7,7 +7,7 @@ The event id it returns is the id of the echo X sends back to our webhook."""
 from django.conf import settings
 
 from inbox.senders import PermanentSendError
-from inbox.senders.http import call, json_body, latest_inbound
+from inbox.senders.http import call, json_body, latest_inbound, path_segment
 
 
 def can_send(conversation) -> str | None:
@@ -28,6 +28,7 @@ def send(message) -> str | None:
         if identity is None:
             raise PermanentSendError("the contact has no X account")
         participant = identity.external_id
+    participant = path_segment(participant, what="X participant id")
     base = settings.X_API_BASE_URL.rstrip("/")
     url = f"{base}/2/dm_conversations/with/{participant}/messages"
     response = call(

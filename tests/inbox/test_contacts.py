@@ -167,3 +167,18 @@ def test_a_contact_with_nothing_the_agent_may_see_is_404(agent, admin_user, clie
         f"/api/v1/contacts/{stranger.pk}/merge/", {"into": stranger.pk}, format="json"
     )
     assert merge.status_code == 404
+
+
+def test_the_contact_page_costs_the_same_queries_for_many_conversations(
+    pair, admin_user, django_assert_num_queries
+):
+    from inbox.contact_api import ContactDetailOutputSerializer
+    from inbox.selectors import contact_get_for_user
+
+    _, target, by_mail, _ = pair
+    for _ in range(5):
+        ConversationFactory(channel=by_mail.channel, contact=target)
+    with django_assert_num_queries(3):  # the contact, its identities, its visible conversations
+        contact = contact_get_for_user(user=admin_user, pk=target.pk)
+        data = ContactDetailOutputSerializer(contact).data
+    assert len(data["conversations"]) == 6

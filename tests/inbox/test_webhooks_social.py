@@ -1,6 +1,7 @@
 """The robustness rows, for every social and SMS provider endpoint: authenticity, malformed and
 oversized bodies, unknown channels, redeliveries and payload shapes we do not know."""
 
+import io
 import json
 from pathlib import Path
 
@@ -137,3 +138,38 @@ def test_a_shape_we_do_not_know_is_stored_acknowledged_and_shown_to_admins_as_fa
     listed = client_for(admin_user).get("/api/v1/inbound-events/?status=failed").json()
     assert [row["id"] for row in listed["results"]] == [event.pk]
     assert not Message.objects.exists()
+
+
+def test_the_generic_api_channel_needs_no_csrf_token_either(team):
+    # CSRF middleware looks at the view the URL resolves to, not at the door it calls.
+    from inbox.adapters.api import sign
+
+    ChannelFactory(slug="partner", kind="api", secret=SECRET, default_team=team)
+    body = json.dumps({"id": "1", "sender": {"id": "u"}, "text": "hi"}).encode()
+    response = provider_client().post(
+        "/webhooks/api/partner/",
+        data=body,
+        content_type="application/json",
+        HTTP_X_SIGNATURE=sign(SECRET, body),
+    )
+    assert response.status_code == 202
+
+
+def test_the_demo_meta_channel_answers_verification_and_keeps_an_admins_config():
+    from django.core.management import call_command
+
+    from inbox.models import Channel
+
+    call_command("seed_demo", stdout=io.StringIO())
+    response = provider_client().get(
+        "/webhooks/meta/meta/",
+        {
+            "hub.mode": "subscribe",
+            "hub.verify_token": "demo-meta-verify-token",
+            "hub.challenge": "42",
+        },
+    )
+    assert response.content == b"42"
+    Channel.objects.filter(slug="telegram").update(config={"bot_token": "1:real"})
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Channel.objects.get(slug="telegram").config == {"bot_token": "1:real"}

@@ -196,3 +196,19 @@ def test_a_reply_is_sent_with_the_dm_api_and_its_echo_then_read(
     reply.refresh_from_db()
     assert (reply.external_id, reply.delivery_status) == ("954491830116155999", "read")
     assert Message.objects.count() == 2
+
+
+def test_a_participant_id_that_is_not_an_id_never_reaches_the_api(
+    channel, agent, http_server, settings, django_capture_on_commit_callbacks
+):
+    settings.X_API_BASE_URL = http_server.url
+    hostile = json.loads(json.dumps(DM))
+    hostile["direct_message_events"][0]["message_create"]["sender_id"] = "../../1.1/account"
+    with django_capture_on_commit_callbacks(execute=True):
+        post_x(provider_client(), "x", hostile, secret=CONSUMER_SECRET)
+    conversation = Message.objects.get().conversation
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = send_reply(conversation_id=conversation.pk, actor=agent, text="Hi")
+    reply.refresh_from_db()
+    assert reply.delivery_status == "failed" and "not a valid id" in reply.delivery_error
+    assert not http_server.requests
