@@ -24,6 +24,7 @@ class ContactConversationOutputSerializer(serializers.ModelSerializer):
     channel_kind = serializers.CharField(source="channel.kind", read_only=True)
     team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    status = serializers.CharField(read_only=True)
 
     class Meta:
         model = Conversation

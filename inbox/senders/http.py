@@ -24,10 +24,17 @@ def path_segment(value, *, what: str) -> str:
 
 
 def retry_after(response: httpx.Response) -> float | None:
+    """Seconds the provider asks us to wait: the Retry-After header, or Telegram's
+    `parameters.retry_after` in the body (https://core.telegram.org/bots/api#responseparameters)."""
     value = response.headers.get("Retry-After", "")
+    if not value:
+        try:
+            value = response.json()["parameters"]["retry_after"]
+        except (ValueError, KeyError, TypeError):
+            return None
     try:
         return max(float(value), 0.0)
-    except ValueError:
+    except (TypeError, ValueError):
         return None
 
 

@@ -182,3 +182,12 @@ def test_the_contact_page_costs_the_same_queries_for_many_conversations(
         contact = contact_get_for_user(user=admin_user, pk=target.pk)
         data = ContactDetailOutputSerializer(contact).data
     assert len(data["conversations"]) == 6
+
+
+def test_the_api_schema_documents_the_contact_endpoints_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    schema = out.read_text()
+    assert "/api/v1/contacts/{id}/:" in schema and "/api/v1/contacts/{id}/merge/:" in schema

@@ -341,3 +341,21 @@ def test_the_same_number_on_whatsapp_and_sms_is_one_contact(
         "meta",
         "twilio",
     ]
+
+
+def test_a_whatsapp_reply_via_twilio_respects_the_24_hour_window(
+    channel, agent, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from inbox.services import ReplyRefused
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_twilio(provider_client(), "sms", WHATSAPP, secret=AUTH_TOKEN)
+    conversation = Message.objects.get(channel=channel).conversation
+    conversation.last_inbound_at = timezone.now() - dt.timedelta(hours=30)
+    conversation.save(update_fields=["last_inbound_at"])
+    with pytest.raises(ReplyRefused, match="WhatsApp only accepts replies within 24 hours"):
+        send_reply(conversation_id=conversation.pk, actor=agent, text="Hi")
