@@ -191,3 +191,45 @@ def test_the_api_schema_documents_the_contact_endpoints_without_warnings(tmp_pat
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
     schema = out.read_text()
     assert "/api/v1/contacts/{id}/:" in schema and "/api/v1/contacts/{id}/merge/:" in schema
+
+
+def test_the_contact_page_shows_identities_and_conversations_escaped(pair, agent, client):
+    source, target, by_mail, _ = pair
+    Contact.objects.filter(pk=target.pk).update(name="<script>alert(1)</script>")
+    client.force_login(agent)
+    page = client.get(f"/inbox/contacts/{target.pk}/").content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "email: ada@example.com (verified)" in page
+    assert f'data-conversation="{by_mail.pk}"' in page
+    assert "Merge into another contact" not in page  # agents may not merge
+    assert client.get(f"/inbox/contacts/{source.pk}/").status_code == 200
+
+
+def test_a_lead_merges_from_the_contact_page(pair, lead):
+    from django.test import Client
+
+    source, target, _, _ = pair
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(lead)
+    page = browser.get(f"/inbox/contacts/{source.pk}/")
+    assert "Merge into another contact" in page.content.decode()
+    token = page.cookies["csrftoken"].value
+    url = f"/inbox/contacts/{source.pk}/merge/"
+    assert browser.post(url, {"into": target.pk}).status_code == 403  # no CSRF token
+    response = browser.post(url, {"into": target.pk, "csrfmiddlewaretoken": token})
+    assert response.status_code == 302 and response["Location"] == f"/inbox/contacts/{target.pk}/"
+    assert Contact.objects.get(pk=source.pk).merged_into_id == target.pk
+    itself = browser.post(
+        f"/inbox/contacts/{target.pk}/merge/", {"into": target.pk, "csrfmiddlewaretoken": token}
+    )
+    assert itself.status_code == 400 and "cannot be merged into itself" in itself.content.decode()
+
+
+def test_an_agent_cannot_merge_from_the_page(pair, agent, client):
+    source, target, _, _ = pair
+    client.force_login(agent)
+    response = client.post(f"/inbox/contacts/{source.pk}/merge/", {"into": target.pk})
+    assert response.status_code == 403
+    assert Contact.objects.get(pk=source.pk).merged_into_id is None
+    assert client.get(f"/inbox/contacts/{source.pk}/merge/").status_code == 405
