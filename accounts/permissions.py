@@ -99,3 +99,8 @@ def assignment_refusal(user, conversation, team, assignee) -> str | None:
 def can_bulk(user) -> bool:
     """Bulk actions are for leads and admins."""
     return bool(can_write(user) and (user.is_admin_role or user.role == User.Role.LEAD))
+
+
+def can_merge_contacts(user) -> bool:
+    """Merging two contacts moves whole histories: admins and leads only."""
+    return bool(can_write(user) and (user.is_admin_role or user.role == User.Role.LEAD))

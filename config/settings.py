@@ -178,6 +178,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ConversationStatusEnum": "inbox.models.Status",
+        "InboundEventStatusEnum": "inbox.models.InboundEvent.Status",
+        "ChannelKindEnum": "inbox.models.Channel.Kind",
+        "MessageKindEnum": "inbox.models.Message.Kind",
+        "SLAAlertKindEnum": "routing.models.SLAAlert.Kind",
+    },
 }
 
 # --- Email ------------------------------------------------------------------------------------
@@ -245,3 +252,15 @@ EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
 AUTO_ACK_WINDOW_HOURS = int(os.environ.get("AUTO_ACK_WINDOW_HOURS", "24"))
 # django-anymail reads ESP base URLs from here (e.g. POSTMARK_API_URL), never from a channel.
 ANYMAIL = {}
+# --- Social and SMS channels (Meta, Telegram, Twilio, X) -----------------------------------------
+# Provider API base URLs: tests point them at a local HTTP server; senders call nothing else.
+META_GRAPH_BASE_URL = os.environ.get("META_GRAPH_BASE_URL", "https://graph.facebook.com")
+META_GRAPH_API_VERSION = os.environ.get("META_GRAPH_API_VERSION", "v21.0")
+TELEGRAM_API_BASE_URL = os.environ.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org")
+TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
+X_API_BASE_URL = os.environ.get("X_API_BASE_URL", "https://api.x.com")
+# The public base URL Twilio calls (e.g. https://inbox.example.com): signatures cover the URL
+# as Twilio saw it, which differs from ours behind a proxy or TLS terminator.
+TWILIO_WEBHOOK_BASE_URL = os.environ.get("TWILIO_WEBHOOK_BASE_URL", "")
+# Meta and WhatsApp accept free-form replies only this long after the customer's last message.
+SOCIAL_REPLY_WINDOW_HOURS = int(os.environ.get("SOCIAL_REPLY_WINDOW_HOURS", "24"))

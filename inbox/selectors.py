@@ -62,3 +62,35 @@ def attachment_get_for_user(*, user, pk) -> Attachment:
     if attachment is None:
         raise Http404("No such attachment.")
     return attachment
+
+
+def contact_get_for_user(*, user, pk):
+    """A contact with its identities and the conversations the user may see, on every channel
+    (`visible_conversations`). Users who do not see every conversation get a 404 for a contact
+    none of whose conversations they see."""
+    from accounts.permissions import sees_everything
+    from inbox.models import Contact
+
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError) as exc:
+        raise Http404 from exc
+    contact = (
+        Contact.objects.filter(pk=pk)
+        .prefetch_related(
+            "identities",
+            Prefetch(
+                "conversations",
+                queryset=conversation_base_for(user)
+                .select_related("channel", "team", "assignee")
+                .order_by("-last_message_at", "-id"),
+                to_attr="visible_conversations",
+            ),
+        )
+        .first()
+    )
+    if contact is None:
+        raise Http404("No such contact.")
+    if not contact.visible_conversations and not sees_everything(user):
+        raise Http404("No such contact.")
+    return contact

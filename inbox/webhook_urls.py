@@ -1,9 +1,13 @@
 from django.urls import path
 
-from inbox import webhooks
+from inbox import social_webhooks, webhooks
 
 app_name = "webhooks"
 
 urlpatterns = [
     path("api/<slug:channel>/", webhooks.api_webhook, name="api"),
+    path("meta/<slug:channel>/", social_webhooks.meta_webhook, name="meta"),
+    path("telegram/<slug:channel>/", social_webhooks.telegram_webhook, name="telegram"),
+    path("twilio/<slug:channel>/", social_webhooks.twilio_webhook, name="twilio"),
+    path("x/<slug:channel>/", social_webhooks.x_webhook, name="x"),
 ]

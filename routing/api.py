@@ -150,13 +150,26 @@ class BulkInputSerializer(serializers.Serializer):
         return attrs
 
 
+class BulkOutputSerializer(serializers.Serializer):
+    updated = serializers.ListField(child=serializers.IntegerField())
+    unchanged = serializers.ListField(child=serializers.IntegerField())
+    not_found = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Ids you cannot see."
+    )
+
+
+class DryRunOutputSerializer(serializers.Serializer):
+    rule = serializers.IntegerField()
+    would_match = serializers.ListField(child=serializers.IntegerField())
+
+
 class BulkApi(APIView):
     """One action on many conversations (leads and admins). Ids the user cannot see are reported
     in `not_found` and left alone."""
 
     permission_classes = [IsAuthenticated, CanWrite]
 
-    @extend_schema(request=BulkInputSerializer)
+    @extend_schema(request=BulkInputSerializer, responses=BulkOutputSerializer)
     def post(self, request):
         if not can_bulk(request.user):
             raise PermissionDenied("Bulk actions are for leads and admins.")
@@ -267,7 +280,7 @@ class RoutingRuleDryRunApi(APIView):
 
     permission_classes = [IsAuthenticated, IsAdminRole]
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses=DryRunOutputSerializer)
     def post(self, request, pk):
         rule = RoutingRule.objects.filter(pk=pk).first()
         if rule is None:

@@ -4,6 +4,8 @@
     check(request) -> None                    optional; raise MalformedError (400) before storing
     parse(event) -> list[InboundItem]         pure: raw InboundEvent -> normalized items; no DB writes
     ack(request, event) -> HttpResponse       the reply the provider expects
+    handshake(request, channel) -> HttpResponse   optional; a GET proving the URL is ours
+                                              (Meta's hub.challenge, X's CRC); stores nothing
 
 `ADAPTERS` maps an InboundEvent.provider to its module.
 """
@@ -26,6 +28,10 @@ class UnknownPayload(Exception):
 
 ADAPTERS: dict[str, str] = {
     "api": "inbox.adapters.api",
+    "meta": "inbox.adapters.meta",
+    "telegram": "inbox.adapters.telegram",
+    "twilio": "inbox.adapters.twilio",
+    "x": "inbox.adapters.x",
 }
 
 

@@ -33,6 +33,10 @@ class PermanentSendError(SendError):
 SENDERS: dict[str, str] = {
     "api": "inbox.senders.api",
     "email": "inbox.senders.email",
+    "meta": "inbox.senders.meta",
+    "telegram": "inbox.senders.telegram",
+    "twilio": "inbox.senders.twilio",
+    "x": "inbox.senders.x",
 }
 
 

@@ -43,6 +43,20 @@ CHANNELS = [
     (Channel.Kind.API, "Partner API", "", "sales"),
 ]
 
+# What the social and SMS senders and webhook checks need; filled in where missing, never
+# overwritten (an admin may have put real credentials there).
+DEMO_CONFIG = {
+    Channel.Kind.META: {
+        "verify_token": "demo-meta-verify-token",
+        "access_token": "demo-meta-access-token",
+        "page_id": "demo-page-id",
+        "phone_number_id": "demo-phone-number-id",
+    },
+    Channel.Kind.TELEGRAM: {"bot_token": "000000:demo-telegram-bot-token"},
+    Channel.Kind.TWILIO: {"account_sid": "ACdemo0000000000000000000000000000"},
+    Channel.Kind.X: {"account_id": "demo-x-account-id", "access_token": "demo-x-access-token"},
+}
+
 # (channel kind, sender name, handle, subject, text)
 CONVERSATIONS = [
     (
@@ -166,6 +180,14 @@ class Command(BaseCommand):
                     "default_team": teams[team],
                 },
             )
+            missing = {
+                key: value
+                for key, value in DEMO_CONFIG.get(kind, {}).items()
+                if key not in channels[kind].config
+            }
+            if missing:
+                channels[kind].config = {**channels[kind].config, **missing}
+                channels[kind].save(update_fields=["config"])
 
         now = timezone.now()
         created_count = 0

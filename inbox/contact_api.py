@@ -1,0 +1,93 @@
+"""Contacts across channels: one person's identities and conversations, and merging two."""
+
+from django.core.exceptions import PermissionDenied
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied as ApiPermissionDenied
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from inbox import selectors
+from inbox.contacts import MergeRefused, merge_contacts
+from inbox.models import Contact, ContactIdentity, Conversation
+
+
+class IdentityOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ContactIdentity
+        fields = ["kind", "external_id", "verified"]
+
+
+class ContactConversationOutputSerializer(serializers.ModelSerializer):
+    channel = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    channel_kind = serializers.CharField(source="channel.kind", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    status = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Conversation
+        fields = [
+            "id",
+            "channel",
+            "channel_kind",
+            "subject",
+            "status",
+            "team",
+            "assignee",
+            "snippet",
+            "created_at",
+            "last_message_at",
+        ]
+
+
+class ContactDetailOutputSerializer(serializers.ModelSerializer):
+    identities = IdentityOutputSerializer(many=True, read_only=True)
+    conversations = ContactConversationOutputSerializer(
+        source="visible_conversations", many=True, read_only=True
+    )
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "name",
+            "email",
+            "phone",
+            "merged_into",
+            "created_at",
+            "identities",
+            "conversations",
+        ]
+
+
+class ContactDetailApi(APIView):
+    @extend_schema(responses=ContactDetailOutputSerializer, operation_id="contacts_retrieve")
+    def get(self, request, pk):
+        contact = selectors.contact_get_for_user(user=request.user, pk=pk)
+        return Response(ContactDetailOutputSerializer(contact).data)
+
+
+class ContactMergeApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        into = serializers.IntegerField(help_text="The contact that remains.")
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=ContactDetailOutputSerializer,
+        operation_id="contacts_merge",
+    )
+    def post(self, request, pk):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        source = selectors.contact_get_for_user(user=request.user, pk=pk)
+        target = selectors.contact_get_for_user(user=request.user, pk=data.validated_data["into"])
+        try:
+            merge_contacts(source_id=source.pk, target_id=target.pk, actor=request.user)
+        except PermissionDenied as exc:
+            raise ApiPermissionDenied(str(exc)) from exc
+        except MergeRefused as exc:
+            raise ValidationError({"into": [str(exc)]}) from exc
+        contact = selectors.contact_get_for_user(user=request.user, pk=target.pk)
+        return Response(ContactDetailOutputSerializer(contact).data)
