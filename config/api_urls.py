@@ -2,6 +2,7 @@ from django.urls import path
 
 from accounts.api import TeamListApi, UserListApi
 from inbox import api as inbox_api
+from inbox import chat_views
 from tagging.api import TagListApi
 
 urlpatterns = [
@@ -15,6 +16,11 @@ urlpatterns = [
         "conversations/<int:pk>/messages/",
         inbox_api.ConversationMessagesApi.as_view(),
         name="conversation-messages",
+    ),
+    path(
+        "conversations/<int:pk>/typing/",
+        chat_views.ConversationTypingApi.as_view(),
+        name="conversation-typing",
     ),
     path("channels/", inbox_api.ChannelListApi.as_view(), name="channel-list"),
     path("inbound-events/", inbox_api.InboundEventListApi.as_view(), name="inbound-event-list"),

@@ -232,3 +232,10 @@ LOGGING = {
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# --- Website live chat ----------------------------------------------------------------------------
+CHAT_MAX_CHARS = int(os.environ.get("CHAT_MAX_CHARS", "5000"))
+CHAT_RATE_LIMIT = int(os.environ.get("CHAT_RATE_LIMIT", "20"))  # messages per session per window
+CHAT_RATE_WINDOW_SECONDS = int(os.environ.get("CHAT_RATE_WINDOW_SECONDS", "60"))
+CHAT_TYPING_SECONDS = 2  # at most one visitor typing signal per session this often
+CHAT_PRESENCE_SECONDS = 60  # a widget that has not pinged or polled for this long is away

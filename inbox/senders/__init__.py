@@ -32,6 +32,7 @@ class PermanentSendError(SendError):
 
 SENDERS: dict[str, str] = {
     "api": "inbox.senders.api",
+    "chat": "inbox.senders.chat",
 }
 
 
