@@ -163,6 +163,15 @@ def start_session(*, channel: Channel, token: str = "", name=None, email=None) -
     return session
 
 
+def renew_session(*, session: ChatSession, token: str) -> ChatSession:
+    """Adopt a newer token of the same session (new pre-chat name or email); BadToken if it
+    names another session or channel."""
+    renewed = read_token(session.channel, token)
+    if renewed.id != session.id:
+        raise BadToken("The token is for another chat session.")
+    return renewed
+
+
 def session_group(session: ChatSession | str, channel_id: int | None = None) -> str:
     """The Channels group of one visitor session (all their open tabs)."""
     if isinstance(session, ChatSession):

@@ -118,7 +118,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     """A website visitor's chat session. Transport only: check origin and token, join the
     session's group, hand frames to inbox.chat, forward what the group sends.
 
-    Client frames: {"type": "message", "text", "id"?}, {"type": "typing"}, {"type": "ping"}.
+    Client frames: {"type": "message", "text", "id"?}, {"type": "typing"}, {"type": "ping"},
+    {"type": "session", "token"} (the same session with a new pre-chat name and email).
     Server frames: hello, message, typing, ack, pong, error {"code", "detail", "retry_after"?}.
     """
 
@@ -170,6 +171,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                     client_id=str(content.get("id") or ""),
                 )
                 await self.send_json({"type": "ack", "id": content.get("id"), "message": shown})
+            elif kind == "session":
+                self.session = await database_sync_to_async(chat.renew_session)(
+                    session=self.session, token=str(content.get("token") or "")
+                )
             elif kind == "typing":
                 await database_sync_to_async(chat.signal_visitor_typing)(session=self.session)
             elif kind == "ping":

@@ -18,7 +18,7 @@
 
   var state = {
     token: load(STORE), session: null, socketPath: null, ws: null, wsFailures: 0,
-    reconnectNow: false, pollTimer: null, pingTimer: null, lastId: 0, shown: {},
+    pollTimer: null, pingTimer: null, lastId: 0, shown: {},
     typingSentAt: 0, typingTimer: null
   };
 
@@ -130,6 +130,7 @@
     ws.onopen = function () {
       state.wsFailures = 0;
       stopPolling();
+      poll(); // catch up on anything said while the socket was down
       state.pingTimer = setInterval(function () { sendFrame({ type: "ping" }); }, PING_MS);
     };
     ws.onmessage = function (event) {
@@ -146,7 +147,6 @@
       state.ws = null;
       if (event.code === 4403) return showProblem("The chat is not available on this website.");
       if (event.code === 4401) return restart();
-      if (state.reconnectNow) { state.reconnectNow = false; return connect(); }
       state.wsFailures += 1;
       startPolling();
       if (state.wsFailures < 6) setTimeout(connect, 2000 * state.wsFailures);
@@ -233,8 +233,8 @@
       .then(function (snapshot) {
         save(STORE + ":prechat", "1");
         adopt(snapshot);
-        // The open socket still speaks with the old token: reconnect so replies know the email.
-        if (state.ws) { state.reconnectNow = true; state.ws.close(1000); }
+        // The open socket adopts the new name and email without reconnecting.
+        sendFrame({ type: "session", token: snapshot.token });
       })
       .catch(function (error) { showProblem(error.message); });
   });
