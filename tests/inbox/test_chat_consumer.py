@@ -289,3 +289,23 @@ def test_a_frame_that_is_not_json_gets_an_error_frame(channel):
         return frame
 
     assert async_to_sync(scenario)()["code"] == "bad_request"
+
+
+def test_an_open_widget_adopts_a_pre_chat_email_given_later(channel):
+    session = chat.start_session(channel=channel)
+    with_email = chat.start_session(channel=channel, token=session.token, email="ada@example.org")
+    stranger = chat.start_session(channel=channel, email="mallory@example.org")
+
+    async def scenario():
+        widget, _, _ = await open_widget(session)
+        await widget.send_json_to({"type": "session", "token": stranger.token})
+        refused = await widget.receive_json_from(timeout=2)
+        await widget.send_json_to({"type": "session", "token": with_email.token})
+        await widget.send_json_to({"type": "message", "text": "Here is my email"})
+        await frames_until_quiet(widget)
+        await widget.disconnect()
+        return refused
+
+    refused = async_to_sync(scenario)()
+    assert (refused["type"], refused["code"]) == ("error", "bad_token")
+    assert Message.objects.get().conversation.contact.email == "ada@example.org"

@@ -199,3 +199,10 @@ def test_the_demo_page_embeds_the_widget_of_the_chat_channel(channel, client):
     assert f'data-channel="{channel.public_key}"' in page.content.decode()
     assert script.status_code == 200
     assert b"textContent" in b"".join(script.streaming_content)
+
+
+def test_typing_over_http_needs_a_genuine_token(channel, widget):
+    token = start(widget, channel)["token"]
+    url = f"/chat/{channel.public_key}/typing/"
+    assert post(widget, url, {}, token).status_code == 204
+    assert post(widget, url, {}, token[:-2] + "zz").status_code == 401
