@@ -2,7 +2,7 @@ from django.urls import path
 
 from accounts.api import TeamListApi, UserListApi
 from inbox import api as inbox_api
-from inbox import contact_api
+from inbox import chat_views, contact_api
 from routing import api as routing_api
 from tagging import api as tagging_api
 
@@ -46,6 +46,11 @@ urlpatterns = [
     path("views/<int:pk>/", inbox_api.SavedViewDetailApi.as_view(), name="view-detail"),
     path("contacts/<int:pk>/", contact_api.ContactDetailApi.as_view(), name="contact-detail"),
     path("contacts/<int:pk>/merge/", contact_api.ContactMergeApi.as_view(), name="contact-merge"),
+    path(
+        "conversations/<int:pk>/typing/",
+        chat_views.ConversationTypingApi.as_view(),
+        name="conversation-typing",
+    ),
     path("channels/", inbox_api.ChannelListApi.as_view(), name="channel-list"),
     path("inbound-events/", inbox_api.InboundEventListApi.as_view(), name="inbound-event-list"),
     path("tags/", tagging_api.TagListApi.as_view(), name="tag-list"),

@@ -8,9 +8,10 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.urls import re_path  # noqa: E402
 
 from config import scheduler  # noqa: E402
-from config.routing import websocket_urlpatterns  # noqa: E402
+from config.routing import chat_websocket_urlpatterns, websocket_urlpatterns  # noqa: E402
 
 
 async def lifespan(scope, receive, send):
@@ -29,8 +30,16 @@ async def lifespan(scope, receive, send):
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        "websocket": URLRouter(
+            [
+                *chat_websocket_urlpatterns,
+                re_path(
+                    r"^",
+                    AllowedHostsOriginValidator(
+                        AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+                    ),
+                ),
+            ]
         ),
         "lifespan": lifespan,
     }

@@ -264,3 +264,9 @@ X_API_BASE_URL = os.environ.get("X_API_BASE_URL", "https://api.x.com")
 TWILIO_WEBHOOK_BASE_URL = os.environ.get("TWILIO_WEBHOOK_BASE_URL", "")
 # Meta and WhatsApp accept free-form replies only this long after the customer's last message.
 SOCIAL_REPLY_WINDOW_HOURS = int(os.environ.get("SOCIAL_REPLY_WINDOW_HOURS", "24"))
+# --- Website live chat ----------------------------------------------------------------------------
+CHAT_MAX_CHARS = int(os.environ.get("CHAT_MAX_CHARS", "5000"))
+CHAT_RATE_LIMIT = int(os.environ.get("CHAT_RATE_LIMIT", "20"))  # messages per session per window
+CHAT_RATE_WINDOW_SECONDS = int(os.environ.get("CHAT_RATE_WINDOW_SECONDS", "60"))
+CHAT_TYPING_SECONDS = 2  # at most one visitor typing signal per session this often
+CHAT_PRESENCE_SECONDS = 60  # a widget that has not pinged or polled for this long is away

@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config import health
+from inbox import chat_views
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -18,6 +19,8 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("webhooks/", include("inbox.webhook_urls")),
     path("inbox/", include("inbox.urls")),
+    path("chat/", include("inbox.chat_urls")),
+    path("demo/chat/", chat_views.demo_page, name="chat-demo"),
     path("", RedirectView.as_view(pattern_name="inbox:inbox", permanent=False), name="home"),
 ]
 

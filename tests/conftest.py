@@ -1,3 +1,5 @@
+import shutil
+
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
@@ -24,6 +26,8 @@ def pytest_collection_modifyitems(config, items):
             )
         if "redis" in item.keywords and not settings.REDIS_URL:
             item.add_marker(pytest.mark.skip(reason="needs Redis (REDIS_URL=redis://...)"))
+        if "browser" in item.keywords and not shutil.which("chromium"):
+            item.add_marker(pytest.mark.skip(reason="needs Chromium (.ci/run installs it)"))
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -32,6 +32,7 @@ ADAPTERS: dict[str, str] = {
     "telegram": "inbox.adapters.telegram",
     "twilio": "inbox.adapters.twilio",
     "x": "inbox.adapters.x",
+    "chat": "inbox.adapters.chat",
 }
 
 

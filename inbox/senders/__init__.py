@@ -37,6 +37,7 @@ SENDERS: dict[str, str] = {
     "telegram": "inbox.senders.telegram",
     "twilio": "inbox.senders.twilio",
     "x": "inbox.senders.x",
+    "chat": "inbox.senders.chat",
 }
 
 

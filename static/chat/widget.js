@@ -1,0 +1,249 @@
+/* Switchboard live chat widget. Embed with one tag:
+ *   <script src="https://HOST/static/chat/widget.js" data-channel="PUBLIC_KEY" async></script>
+ * Plain JavaScript, no dependencies, no build step. Everything the visitor or an agent wrote is
+ * rendered with textContent, never innerHTML. Real time over a websocket; when websockets are
+ * blocked it falls back to posting and polling over HTTP.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  if (!script || !script.getAttribute("data-channel")) return;
+  var KEY = script.getAttribute("data-channel");
+  var BASE = new URL(script.src, window.location.href).origin;
+  var STORE = "switchboard-chat:" + KEY;
+  var POLL_MS = 3000;
+  var PING_MS = 25000;
+  var TYPING_MS = 2000;
+
+  var state = {
+    token: load(STORE), session: null, socketPath: null, ws: null, wsFailures: 0,
+    pollTimer: null, pingTimer: null, lastId: 0, shown: {},
+    typingSentAt: 0, typingTimer: null
+  };
+
+  // --- Storage (private browsing may refuse it: the session then lasts one page) ---------------
+  function load(key) { try { return window.localStorage.getItem(key); } catch (e) { return null; } }
+  function save(key, value) { try { window.localStorage.setItem(key, value); } catch (e) { /* ignore */ } }
+
+  // --- DOM --------------------------------------------------------------------------------------
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
+    if (text) node.textContent = text;
+    return node;
+  }
+
+  var host = el("div", { "data-switchboard-chat": "" });
+  var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
+  root.appendChild(el("link", { rel: "stylesheet", href: BASE + "/static/chat/widget.css" }));
+  var launcher = el("button", { type: "button", "class": "launcher", "aria-expanded": "false" }, "Chat with us");
+  var panel = el("section", { "class": "panel", hidden: "", "aria-label": "Live chat" });
+  var status = el("p", { "class": "status", role: "status" });
+  var log = el("ol", { "class": "log", "aria-live": "polite" });
+  var typing = el("p", { "class": "typing", hidden: "" });
+  var problem = el("p", { "class": "problem", role: "alert", hidden: "" });
+
+  var prechat = el("form", { "class": "prechat", hidden: "" });
+  var nameInput = el("input", { type: "text", name: "name", maxlength: "120", placeholder: "Your name (optional)", autocomplete: "name" });
+  var emailInput = el("input", { type: "email", name: "email", maxlength: "254", placeholder: "Email for replies (optional)", autocomplete: "email" });
+  prechat.appendChild(nameInput);
+  prechat.appendChild(emailInput);
+  prechat.appendChild(el("button", { type: "submit" }, "Save"));
+
+  var composer = el("form", { "class": "composer" });
+  var input = el("textarea", { name: "text", rows: "2", maxlength: "5000", placeholder: "Write a message…", "aria-label": "Message" });
+  composer.appendChild(input);
+  composer.appendChild(el("button", { type: "submit" }, "Send"));
+
+  [el("h2", {}, "Chat"), status, prechat, log, typing, problem, composer].forEach(function (n) { panel.appendChild(n); });
+  root.appendChild(launcher);
+  root.appendChild(panel);
+
+  function showProblem(text) {
+    problem.textContent = text || "";
+    problem.hidden = !text;
+  }
+
+  function setOnline(online) {
+    status.textContent = online
+      ? "We are online and usually answer in a few minutes."
+      : "No one is online right now. Leave a message: we will answer here, or by email if you leave your address.";
+  }
+
+  function addMessage(message) {
+    if (!message || !message.id || state.shown[message.id]) return;
+    state.shown[message.id] = true;
+    state.lastId = Math.max(state.lastId, message.id);
+    var item = el("li", { "class": message.from === "agent" ? "agent" : "visitor" });
+    if (message.from === "agent" && message.author) item.appendChild(el("span", { "class": "author" }, message.author));
+    item.appendChild(el("span", { "class": "text" }, message.text));
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+    if (message.from === "agent") typing.hidden = true;
+  }
+
+  function showTyping(frame) {
+    typing.textContent = (frame.author || "An agent") + " is typing…";
+    typing.hidden = false;
+    clearTimeout(state.typingTimer);
+    state.typingTimer = setTimeout(function () { typing.hidden = true; }, 4000);
+  }
+
+  // --- HTTP -------------------------------------------------------------------------------------
+  function api(method, path, body) {
+    var headers = { "Content-Type": "application/json" };
+    if (state.token) headers["X-Chat-Token"] = state.token;
+    return fetch(BASE + "/chat/" + encodeURIComponent(KEY) + path, {
+      method: method, headers: headers, body: body ? JSON.stringify(body) : undefined,
+      credentials: "omit", mode: "cors"
+    }).then(function (response) {
+      if (response.status === 204) return {};
+      return response.json().then(function (data) {
+        if (!response.ok) {
+          var error = new Error(data.detail || "The chat is unavailable.");
+          error.status = response.status;
+          error.retryAfter = response.headers.get("Retry-After");
+          throw error;
+        }
+        return data;
+      });
+    });
+  }
+
+  function adopt(snapshot) {
+    state.token = snapshot.token;
+    state.session = snapshot.session;
+    state.socketPath = snapshot.socket;
+    save(STORE, snapshot.token);
+    setOnline(snapshot.online);
+    (snapshot.messages || []).forEach(addMessage);
+    prechat.hidden = !!(snapshot.name || snapshot.email || load(STORE + ":prechat"));
+  }
+
+  // --- Websocket, with the HTTP poll as fallback ------------------------------------------------
+  function connect() {
+    if (!window.WebSocket) return startPolling();
+    var url = BASE.replace(/^http/, "ws") + state.socketPath + "?token=" + encodeURIComponent(state.token);
+    var ws = new WebSocket(url);
+    state.ws = ws;
+    ws.onopen = function () {
+      state.wsFailures = 0;
+      stopPolling();
+      poll(); // catch up on anything said while the socket was down
+      state.pingTimer = setInterval(function () { sendFrame({ type: "ping" }); }, PING_MS);
+    };
+    ws.onmessage = function (event) {
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      if (frame.type === "message") addMessage(frame);
+      else if (frame.type === "ack") addMessage(frame.message);
+      else if (frame.type === "typing") showTyping(frame);
+      else if (frame.type === "hello") setOnline(frame.online);
+      else if (frame.type === "error") showProblem(frame.detail);
+    };
+    ws.onclose = function (event) {
+      clearInterval(state.pingTimer);
+      state.ws = null;
+      if (event.code === 4403) return showProblem("The chat is not available on this website.");
+      if (event.code === 4401) return restart();
+      state.wsFailures += 1;
+      startPolling();
+      if (state.wsFailures < 6) setTimeout(connect, 2000 * state.wsFailures);
+    };
+  }
+
+  function sendFrame(frame) {
+    if (state.ws && state.ws.readyState === WebSocket.OPEN) {
+      state.ws.send(JSON.stringify(frame));
+      return true;
+    }
+    return false;
+  }
+
+  function poll() {
+    api("GET", "/messages/?after=" + state.lastId).then(function (data) {
+      (data.messages || []).forEach(addMessage);
+      setOnline(data.online);
+    }).catch(function (error) { if (error.status === 401) restart(); });
+  }
+
+  function startPolling() {
+    if (!state.pollTimer) { poll(); state.pollTimer = setInterval(poll, POLL_MS); }
+  }
+
+  function stopPolling() {
+    clearInterval(state.pollTimer);
+    state.pollTimer = null;
+  }
+
+  function start() {
+    return api("POST", "/session/", { token: state.token }).then(function (snapshot) {
+      adopt(snapshot);
+      connect();
+    }).catch(function (error) { showProblem(error.message); });
+  }
+
+  function restart() {
+    state.token = null;
+    stopPolling();
+    start();
+  }
+
+  // --- What the visitor does --------------------------------------------------------------------
+  launcher.addEventListener("click", function () {
+    panel.hidden = !panel.hidden;
+    launcher.setAttribute("aria-expanded", String(!panel.hidden));
+    if (!panel.hidden) input.focus();
+  });
+
+  composer.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    var id = Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
+    showProblem("");
+    if (sendFrame({ type: "message", text: text, id: id })) { input.value = ""; return; }
+    api("POST", "/messages/", { text: text, id: id }).then(function (data) {
+      input.value = "";
+      addMessage(data.message);
+    }).catch(function (error) {
+      showProblem(error.status === 429 && error.retryAfter
+        ? "Slow down: try again in " + error.retryAfter + " s." : error.message);
+    });
+  });
+
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) {
+      event.preventDefault();
+      composer.requestSubmit ? composer.requestSubmit() : composer.dispatchEvent(new Event("submit"));
+    }
+  });
+
+  input.addEventListener("input", function () {
+    var now = Date.now();
+    if (now - state.typingSentAt < TYPING_MS) return;
+    state.typingSentAt = now;
+    if (!sendFrame({ type: "typing" })) api("POST", "/typing/").catch(function () { /* transient */ });
+  });
+
+  prechat.addEventListener("submit", function (event) {
+    event.preventDefault();
+    api("POST", "/session/", { token: state.token, name: nameInput.value, email: emailInput.value })
+      .then(function (snapshot) {
+        save(STORE + ":prechat", "1");
+        adopt(snapshot);
+        // The open socket adopts the new name and email without reconnecting.
+        sendFrame({ type: "session", token: snapshot.token });
+      })
+      .catch(function (error) { showProblem(error.message); });
+  });
+
+  function mount() {
+    document.body.appendChild(host);
+    start();
+  }
+
+  if (document.body) mount();
+  else document.addEventListener("DOMContentLoaded", mount);
+})();

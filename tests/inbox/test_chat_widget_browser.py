@@ -1,0 +1,101 @@
+"""The chat widget in a real Chromium against the real ASGI server (uvicorn, Redis channel
+layer, PostgreSQL): a visitor writes, an agent types and replies, the visitor sees it live."""
+
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connections
+
+from inbox.models import Message
+from inbox.services import add_note, send_reply
+from tests.inbox.factories import ChannelFactory
+from tests.support.asgi import LiveASGIServer
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.browser]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def in_thread(fn, *args, **kwargs):
+    # Playwright's sync API keeps an event loop in this thread; the ORM runs beside it.
+    def run():
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result()
+
+
+@pytest.fixture(autouse=True)
+def _short_lived_connections(monkeypatch):
+    # The server's threads close their connections after each request, so none outlive the test.
+    monkeypatch.setitem(connections["default"].settings_dict, "CONN_MAX_AGE", 0)
+
+
+def test_a_visitor_chats_with_an_agent_in_the_widget(team, agent):
+    from playwright.sync_api import expect, sync_playwright
+
+    in_thread(ChannelFactory, kind="chat", slug="chat", default_team=team)
+    with LiveASGIServer() as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        dialogs = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.goto(f"{server.url}/demo/chat/")
+        widget = page.locator("[data-switchboard-chat]")
+        widget.get_by_role("button", name="Chat with us").click()
+        expect(widget.get_by_role("status")).to_contain_text("We are online")
+        widget.get_by_placeholder("Your name (optional)").fill("Ada")
+        widget.get_by_role("button", name="Save").click()
+        expect(widget.get_by_placeholder("Your name (optional)")).to_be_hidden()
+        box = widget.get_by_label("Message")
+        box.fill("<img src=x onerror=alert(1)> hello")
+        box.press("Enter")
+        expect(widget.locator("li.visitor")).to_have_text("<img src=x onerror=alert(1)> hello")
+
+        message = in_thread(lambda: Message.objects.select_related("conversation__contact").get())
+        conversation = message.conversation
+        assert conversation.contact.name == "Ada"
+        in_thread(add_note, conversation_id=conversation.pk, actor=agent, text="internal note")
+        in_thread(send_reply, conversation_id=conversation.pk, actor=agent, text="Hi Ada!")
+        expect(widget.locator("li.agent .text")).to_have_text(["Hi Ada!"])
+
+        page.reload()  # the conversation survives a page load
+        widget.get_by_role("button", name="Chat with us").click()
+        expect(widget.locator("li .text")).to_have_text(
+            ["<img src=x onerror=alert(1)> hello", "Hi Ada!"]
+        )
+        browser.close()
+    assert dialogs == []  # the visitor's markup was shown as text, never run
+
+
+def test_without_websockets_the_widget_posts_and_polls(team, agent):
+    from playwright.sync_api import expect, sync_playwright
+
+    in_thread(ChannelFactory, kind="chat", slug="chat", default_team=team)
+    with LiveASGIServer() as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        page.add_init_script("delete window.WebSocket")  # a network that blocks websockets
+        page.goto(f"{server.url}/demo/chat/")
+        widget = page.locator("[data-switchboard-chat]")
+        widget.get_by_role("button", name="Chat with us").click()
+        box = widget.get_by_label("Message")
+        box.fill("Polling works?")
+        box.press("Enter")
+        expect(widget.locator("li.visitor .text")).to_have_text(["Polling works?"])
+        conversation_id = in_thread(lambda: Message.objects.get().conversation_id)
+        in_thread(send_reply, conversation_id=conversation_id, actor=agent, text="It does.")
+        expect(widget.locator("li.agent .text")).to_have_text(["It does."])
+        browser.close()
