@@ -1,4 +1,5 @@
 import django_filters
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
@@ -128,3 +129,16 @@ class InboundEventListApi(APIView):
 
     def get_queryset(self):
         return InboundEvent.objects.none()
+
+
+class MessageOriginalApi(APIView):
+    """Admins only: the original raw mail of an inbound email message, as received."""
+
+    permission_classes = [IsAuthenticated, IsAdminRole]
+
+    @extend_schema(responses={(200, "message/rfc822"): bytes})
+    def get(self, request, pk):
+        raw = selectors.message_original_get(pk=pk)
+        response = HttpResponse(raw, content_type="message/rfc822")
+        response["Content-Disposition"] = f'attachment; filename="message-{pk}.eml"'
+        return response

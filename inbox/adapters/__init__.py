@@ -26,6 +26,7 @@ class UnknownPayload(Exception):
 
 ADAPTERS: dict[str, str] = {
     "api": "inbox.adapters.api",
+    "email": "inbox.adapters.email",
 }
 
 
