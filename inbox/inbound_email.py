@@ -5,6 +5,7 @@ django-anymail, and IMAP polling. Each stores the raw mail as an InboundEvent (p
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -73,3 +74,100 @@ def ingest_email(*, channel: Channel, raw: bytes, source: str = "file") -> Inges
         return Ingested("duplicate", conversation_id)
     conversation_id = event.messages.values_list("conversation_id", flat=True).first()
     return Ingested("ok", conversation_id)
+
+
+# --- IMAP polling -------------------------------------------------------------------------------
+
+
+class ImapNotConfigured(Exception):
+    pass
+
+
+def _imap_settings(channel: Channel) -> dict:
+    imap = (channel.config or {}).get("imap") or {}
+    missing = [key for key in ("host", "username", "password") if not imap.get(key)]
+    if missing:
+        raise ImapNotConfigured(f"channel {channel.slug}: config.imap needs {', '.join(missing)}")
+    return imap
+
+
+def _open_mailbox(imap: dict):
+    from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
+
+    security = imap.get("security", "ssl")  # ssl, starttls, none (a local test server only)
+    timeout = settings.IMAP_TIMEOUT_SECONDS
+    if security == "none":
+        box = MailBoxUnencrypted(imap["host"], int(imap.get("port", 143)), timeout=timeout)
+    elif security == "starttls":
+        box = MailBoxStartTls(imap["host"], int(imap.get("port", 143)), timeout=timeout)
+    else:
+        box = MailBox(imap["host"], int(imap.get("port", 993)), timeout=timeout)
+    return box.login(imap["username"], imap["password"], initial_folder=imap.get("folder", "INBOX"))
+
+
+def _fetch_raw(box, uid: str) -> bytes:
+    # BODY.PEEK: fetching must not mark the mail seen; that happens once it is stored.
+    status, data = box.client.uid("FETCH", uid, "(BODY.PEEK[])")
+    if status != "OK":
+        raise OSError(f"IMAP FETCH {uid} failed: {status}")
+    return b"".join(part[1] for part in data if isinstance(part, tuple))
+
+
+def _record_imap_state(channel_id: int, state: dict) -> None:
+    channel = Channel.objects.select_for_update().get(pk=channel_id)
+    channel.config = {**(channel.config or {}), "imap_state": state}
+    channel.save(update_fields=["config"])
+
+
+def poll_imap_channel(*, channel_id: int) -> int:
+    """Fetch new mail of one email channel's IMAP folder; returns how many were stored.
+
+    UID-based: the folder's UIDVALIDITY and the last stored UID are kept in the channel's
+    config (`imap_state`) in the same transaction that stores the mails as InboundEvents, so a
+    restart resumes where the last commit ended, without doubles. A mail is marked seen (or
+    moved to `config.imap.move_to`) only after that commit. When UIDVALIDITY changes, only
+    unseen mail is taken (the Message-ID also keeps a redelivered mail from making a second
+    message). Processing is queued on commit."""
+    from imap_tools import AND, U
+
+    channel = Channel.objects.get(pk=channel_id, kind=Channel.Kind.EMAIL)
+    imap = _imap_settings(channel)
+    state = (channel.config or {}).get("imap_state") or {}
+    folder = imap.get("folder", "INBOX")
+    with _open_mailbox(imap) as box:
+        uidvalidity = int(box.folder.status(folder, ["UIDVALIDITY"])["UIDVALIDITY"])
+        last_uid = int(state.get("last_uid", 0)) if state.get("uidvalidity") == uidvalidity else 0
+        criteria = AND(uid=U(last_uid + 1, "*")) if last_uid else AND(seen=False)
+        # "N:*" always matches the newest mail, even below N: filter on our side.
+        uids = sorted(int(u) for u in box.uids(criteria) if int(u) > last_uid)
+        uids = uids[: settings.IMAP_BATCH]
+        if not uids:
+            return 0
+        raws = [(uid, _fetch_raw(box, str(uid))) for uid in uids]
+        with transaction.atomic():
+            for _uid, raw in raws:
+                store_raw_email(channel=channel, raw=raw, source="imap")
+            _record_imap_state(channel.pk, {"uidvalidity": uidvalidity, "last_uid": uids[-1]})
+        # Committed: only now may the server forget the mail is new.
+        done = [str(uid) for uid in uids]
+        if imap.get("move_to"):
+            box.move(done, imap["move_to"])
+        else:
+            box.flag(done, r"\Seen", True)
+    return len(uids)
+
+
+def poll_imap_channels() -> dict:
+    """Poll every active email channel that has IMAP configured; one failing mailbox does not
+    stop the others (its error is logged and returned)."""
+    results = {}
+    channels = Channel.objects.filter(kind=Channel.Kind.EMAIL, is_active=True)
+    for channel in channels.only("pk", "slug", "config"):
+        if not (channel.config or {}).get("imap"):
+            continue
+        try:
+            results[channel.slug] = poll_imap_channel(channel_id=channel.pk)
+        except Exception as exc:
+            logger.warning("IMAP poll of %s failed: %s", channel.slug, exc)
+            results[channel.slug] = f"error: {exc}"
+    return results

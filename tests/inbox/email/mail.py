@@ -1,5 +1,6 @@
 """Raw RFC 822 mails for tests, built with the stdlib as a mail client would send them."""
 
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -34,4 +35,4 @@ def raw_mail(
     msg.set_content(text)
     if html is not None:
         msg.add_alternative(html, subtype="html")
-    return msg.as_bytes()
+    return msg.as_bytes(policy=policy.SMTP)  # CRLF, as mail travels
