@@ -4,9 +4,13 @@ django-anymail, and IMAP polling. Each stores the raw mail as an InboundEvent (p
 
 import logging
 from dataclasses import dataclass
+from email.utils import getaddresses
 
+from anymail.signals import inbound as anymail_inbound
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
+from django.dispatch import receiver
 from django.utils import timezone
 
 from inbox.adapters.email import external_id_for
@@ -171,3 +175,53 @@ def poll_imap_channels() -> dict:
             logger.warning("IMAP poll of %s failed: %s", channel.slug, exc)
             results[channel.slug] = f"error: {exc}"
     return results
+
+
+# --- ESP inbound (django-anymail) ---------------------------------------------------------------
+
+
+def _bare_address(address: str) -> str:
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{local.partition('+')[0]}@{domain}" if local else ""
+
+
+def email_channel_for_recipients(recipients: list[str]) -> Channel | None:
+    """The active email channel whose address is one of the recipients (plus-tags ignored),
+    the first recipient winning."""
+    candidates = list(dict.fromkeys(filter(None, (_bare_address(r) for r in recipients))))
+    if not candidates:
+        return None
+    channels = {
+        channel.address.strip().lower(): channel
+        for channel in Channel.objects.filter(
+            kind=Channel.Kind.EMAIL, is_active=True, address__in=candidates
+        )
+    }
+    if len(channels) < len(candidates):  # addresses typed in mixed case
+        query = Q()
+        for candidate in candidates:
+            query |= Q(address__iexact=candidate)
+        channels.update(
+            (channel.address.strip().lower(), channel)
+            for channel in Channel.objects.filter(query, kind=Channel.Kind.EMAIL, is_active=True)
+        )
+    return next((channels[c] for c in candidates if c in channels), None)
+
+
+def store_esp_inbound(*, esp_name: str, message) -> InboundEvent:
+    """Turn one AnymailInboundMessage into a raw InboundEvent on the channel chosen by its
+    recipients (envelope first, then To, Cc, Delivered-To). No channel: stored `failed` with
+    the reason, for admins; never dropped. Processing is queued on commit."""
+    recipients = [getattr(message, "envelope_recipient", None) or ""]
+    for header in ("To", "Cc", "Delivered-To", "X-Original-To"):
+        recipients += [address for _name, address in getaddresses(message.get_all(header, []))]
+    channel = email_channel_for_recipients(recipients)
+    raw = message.as_bytes()
+    error = "" if channel else f"no email channel for recipients {recipients[:10]}"
+    return store_raw_email(channel=channel, raw=raw, source=f"esp:{esp_name}", error=error)
+
+
+@receiver(anymail_inbound, dispatch_uid="inbox.store_esp_inbound")
+def _on_anymail_inbound(sender, event, esp_name, **kwargs) -> None:
+    # The one signal receiver (a third-party boundary): store, and return to anymail's 200.
+    store_esp_inbound(esp_name=esp_name, message=event.message)
