@@ -1,5 +1,5 @@
 import django_filters
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import ValidationError
@@ -132,12 +132,15 @@ class InboundEventListApi(APIView):
 
 
 class MessageOriginalApi(APIView):
-    """Admins only: the original raw mail of an inbound email message, as received."""
+    """Admins only: the original raw mail of an inbound email message, as received. Anyone
+    else gets a 404, as for anything they may not see."""
 
-    permission_classes = [IsAuthenticated, IsAdminRole]
+    permission_classes = [IsAuthenticated]
 
     @extend_schema(responses={(200, "message/rfc822"): bytes})
     def get(self, request, pk):
+        if not can_administer(request.user):
+            raise Http404("No original mail for this message.")
         raw = selectors.message_original_get(pk=pk)
         response = HttpResponse(raw, content_type="message/rfc822")
         response["Content-Disposition"] = f'attachment; filename="message-{pk}.eml"'

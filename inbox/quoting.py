@@ -18,6 +18,7 @@ _ORIGINAL = re.compile(
 )
 _OUTLOOK_FROM = re.compile(r"^\*?(From|De|Von)\s*:\*?\s+\S", re.IGNORECASE)
 _OUTLOOK_NEXT = re.compile(r"^\*?(Sent|Date|Envoyé|Gesendet|To|Subject)\s*:", re.IGNORECASE)
+_RULE = re.compile(r"^_{10,}$")
 _SIGNATURE = "-- "
 _MOBILE_SIGNATURE = re.compile(r"^(Sent from my \w+|Get Outlook for \w+)", re.IGNORECASE)
 
@@ -39,6 +40,9 @@ def _quote_start(lines: list[str]) -> int | None:
         if _OUTLOOK_FROM.match(stripped) and any(
             _OUTLOOK_NEXT.match(following.strip()) for following in lines[index + 1 : index + 4]
         ):
+            # Outlook draws a line of underscores above its header block: fold it too.
+            if index and _RULE.match(lines[index - 1].strip()):
+                return index - 1
             return index
         if line.startswith(">") and all(
             not rest.strip() or rest.startswith(">") for rest in lines[index:]

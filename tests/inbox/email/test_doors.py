@@ -183,7 +183,7 @@ def test_bounce_of_our_reply_marks_that_reply_failed(channel):
     assert Message.objects.get(external_id="dsn-1@mx.example.net").auto_kind == "bounce"
 
 
-def test_admin_downloads_the_original_mail(channel, client_for, admin_user, agent):
+def test_only_an_admin_downloads_the_original_mail(channel, client_for, admin_user, agent):
     body = raw_mail()
     ingest_email(channel=channel, raw=body)
     message = Message.objects.get()
@@ -193,7 +193,7 @@ def test_admin_downloads_the_original_mail(channel, client_for, admin_user, agen
     assert response.status_code == 200
     assert response["Content-Type"] == "message/rfc822"
     assert response.content == body
-    assert client_for(agent).get(f"/api/v1/messages/{message.pk}/original").status_code == 403
+    assert client_for(agent).get(f"/api/v1/messages/{message.pk}/original").status_code == 404
     assert client_for(admin_user).get("/api/v1/messages/999999/original").status_code == 404
 
 
@@ -215,3 +215,67 @@ def test_message_api_folds_the_quoted_history_of_a_reply(channel, client_for, ad
     assert shown["text"].strip() == text
     assert shown["folded"]["body"] == "Thanks, that worked!"
     assert shown["folded"]["quoted"].startswith("On Mon, 3 Mar 2026")
+
+
+def mail_with_files(*files: tuple[str, str, bytes]) -> bytes:
+    from email import policy
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "ann@example.com"
+    msg["To"] = "help@support.example.com"
+    msg["Subject"] = "files"
+    msg["Message-ID"] = "<files@example.com>"
+    msg.set_content("see attached")
+    for name, content_type, content in files:
+        maintype, subtype = content_type.split("/")
+        msg.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+    return msg.as_bytes(policy=policy.SMTP)
+
+
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452") + b"\x00" * 64
+
+
+def test_attachments_over_the_per_file_and_per_mail_limits_are_listed_not_stored(channel, settings):
+    settings.ATTACHMENT_MAX_BYTES = 1000
+    settings.ATTACHMENT_MAX_TOTAL_BYTES = 1500
+    raw = mail_with_files(
+        ("a.bin", "application/octet-stream", b"a" * 900),
+        ("huge.bin", "application/octet-stream", b"h" * 1001),
+        ("b.bin", "application/octet-stream", b"b" * 900),
+        ("c.png", "image/png", PNG),
+    )
+
+    ingest_email(channel=channel, raw=raw)
+
+    message = Message.objects.get()
+    assert sorted(message.attachments.values_list("name", flat=True)) == ["a.bin", "c.png"]
+    skipped = {s["name"]: s["reason"] for s in message.headers["x-switchboard-skipped-attachments"]}
+    assert skipped == {"huge.bin": "over the size limit", "b.bin": "over the per-message limit"}
+
+
+def test_attachment_names_never_become_paths(channel):
+    raw = mail_with_files(("../../etc/passwd", "text/plain", b"root:x:0:0"))
+
+    ingest_email(channel=channel, raw=raw)
+
+    attachment = Message.objects.get().attachments.get()
+    assert "/" not in attachment.name and ".." not in attachment.name
+    assert attachment.file.name.startswith("attachments/")
+    assert "passwd" not in attachment.file.name
+
+
+def test_an_executable_declared_as_an_image_is_stored_as_octet_stream(channel):
+    raw = mail_with_files(("cat.png", "image/png", b"MZ\x90\x00" + b"\x00" * 60))
+
+    ingest_email(channel=channel, raw=raw)
+
+    message = Message.objects.get()
+    assert message.attachments.get().content_type == "application/octet-stream"
+    assert message.headers["x-switchboard-type-mismatch"][0]["declared"] == "image/png"
+
+
+def test_a_genuine_png_keeps_its_type(channel):
+    ingest_email(channel=channel, raw=mail_with_files(("c.png", "image/png", PNG)))
+
+    assert Message.objects.get().attachments.get().content_type == "image/png"

@@ -189,3 +189,64 @@ def test_duplicate_without_message_id_is_recognised_by_its_bytes(channel):
 
     assert second.line() == f"duplicate {first.conversation_id}"
     assert Message.objects.get().external_id.startswith("sha256:")
+
+
+def cc_conversation(channel) -> Conversation:
+    result = ingest_email(
+        channel=channel,
+        raw=raw_mail(
+            message_id="cc-first@example.com",
+            headers={"Cc": "Bob Colleague <bob@example.com>"},
+        ),
+    )
+    return Conversation.objects.get(pk=result.conversation_id)
+
+
+def test_someone_cced_on_the_conversation_may_reply_in_it(channel):
+    conversation = cc_conversation(channel)
+
+    reply = ingest_email(
+        channel=channel,
+        raw=raw_mail(
+            sender="Bob Colleague <bob@example.com>",
+            message_id="bob-1@example.com",
+            in_reply_to="cc-first@example.com",
+        ),
+    )
+
+    assert reply.conversation_id == conversation.pk
+    message = Message.objects.select_related("sender_contact").get(external_id="bob-1@example.com")
+    assert message.sender_contact.email == "bob@example.com"
+    conversation.refresh_from_db()
+    assert conversation.contact.email == "ann@example.com"  # still Ann's conversation
+
+
+def test_someone_cced_may_reply_to_the_plus_address(channel):
+    conversation = cc_conversation(channel)
+
+    reply = ingest_email(
+        channel=channel,
+        raw=raw_mail(
+            sender="bob@example.com",
+            to=f"help+{conversation.reply_token}@support.example.com",
+            message_id="bob-2@example.com",
+        ),
+    )
+
+    assert reply.conversation_id == conversation.pk
+
+
+def test_a_stranger_not_cced_cannot_join_a_cced_conversation(channel):
+    conversation = cc_conversation(channel)
+
+    forged = ingest_email(
+        channel=channel,
+        raw=raw_mail(
+            sender="mallory@evil.example",
+            message_id="forged-2@evil.example",
+            in_reply_to="cc-first@example.com",
+            headers={"Cc": "bob@example.com"},  # naming a participant proves nothing
+        ),
+    )
+
+    assert forged.conversation_id != conversation.pk
