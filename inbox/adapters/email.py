@@ -416,6 +416,9 @@ def _diagnostic(blocks: list[str]) -> str:
     return ""
 
 
+_BOUNDARY_LINE = re.compile(rb"^--[^\r\n]", re.MULTILINE)
+
+
 def parse_bytes(raw: bytes, *, channel_address: str = "", received_at=None) -> list:
     """Raw RFC 822 bytes -> [NormalizedMessage, StatusUpdate...]. Pure; raises
     UnparseableEmail for what cannot be a mail (the caller quarantines it)."""
@@ -423,6 +426,11 @@ def parse_bytes(raw: bytes, *, channel_address: str = "", received_at=None) -> l
         raise UnparseableEmail("empty message")
     if len(raw) > settings.INBOUND_MAX_BYTES:
         raise UnparseableEmail(f"message over {settings.INBOUND_MAX_BYTES} bytes")
+    max_parts = getattr(settings, "EMAIL_MAX_PARTS", 500)
+    # The stdlib parser takes seconds for tens of thousands of parts: count boundary lines
+    # first (a cheap upper bound) so a hostile mail cannot hold a worker.
+    if len(_BOUNDARY_LINE.findall(raw)) > 2 * max_parts + 10:
+        raise UnparseableEmail(f"more than {max_parts} MIME parts")
     try:
         msg: EmailMessage = BytesParser(policy=policy.default).parsebytes(raw)
     except RecursionError as exc:

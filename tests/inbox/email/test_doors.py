@@ -279,3 +279,34 @@ def test_a_genuine_png_keeps_its_type(channel):
     ingest_email(channel=channel, raw=mail_with_files(("c.png", "image/png", PNG)))
 
     assert Message.objects.get().attachments.get().content_type == "image/png"
+
+
+def test_a_mail_with_thousands_of_parts_is_quarantined_quickly(channel, settings):
+    settings.EMAIL_MAX_PARTS = 500
+    part = b"--b\r\nContent-Type: text/plain\r\n\r\nx\r\n"
+    raw = (
+        b'From: a@example.com\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n'
+        + part * 50_000
+        + b"--b--\r\n"
+    )
+
+    result = ingest_email(channel=channel, raw=raw)
+
+    assert result.outcome == "quarantined"
+    assert "more than 500 MIME parts" in result.reason
+
+
+def test_the_same_mail_posted_twice_to_the_webhook_makes_one_message(
+    client, channel, django_capture_on_commit_callbacks
+):
+    body = raw_mail(message_id="twice@example.com")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_raw(client, body).status_code == 202
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_raw(client, body).status_code == 202
+
+    assert Message.objects.count() == 1
+    assert sorted(InboundEvent.objects.values_list("status", flat=True)) == [
+        "duplicate",
+        "processed",
+    ]
