@@ -117,12 +117,6 @@ def _fetch_raw(box, uid: str) -> bytes:
     return b"".join(part[1] for part in data if isinstance(part, tuple))
 
 
-def _record_imap_state(channel_id: int, state: dict) -> None:
-    channel = Channel.objects.select_for_update().get(pk=channel_id)
-    channel.config = {**(channel.config or {}), "imap_state": state}
-    channel.save(update_fields=["config"])
-
-
 def poll_imap_channel(*, channel_id: int) -> int:
     """Fetch new mail of one email channel's IMAP folder; returns how many were stored.
 
@@ -149,16 +143,26 @@ def poll_imap_channel(*, channel_id: int) -> int:
             return 0
         raws = [(uid, _fetch_raw(box, str(uid))) for uid in uids]
         with transaction.atomic():
+            # Locked re-read: a concurrent poll of the same mailbox may have stored these.
+            locked = Channel.objects.select_for_update().get(pk=channel.pk)
+            current = (locked.config or {}).get("imap_state") or {}
+            if current.get("uidvalidity") == uidvalidity:
+                raws = [(uid, raw) for uid, raw in raws if uid > int(current["last_uid"])]
             for _uid, raw in raws:
-                store_raw_email(channel=channel, raw=raw, source="imap")
-            _record_imap_state(channel.pk, {"uidvalidity": uidvalidity, "last_uid": uids[-1]})
+                store_raw_email(channel=locked, raw=raw, source="imap")
+            if raws:
+                locked.config = {
+                    **(locked.config or {}),
+                    "imap_state": {"uidvalidity": uidvalidity, "last_uid": uids[-1]},
+                }
+                locked.save(update_fields=["config"])
         # Committed: only now may the server forget the mail is new.
         done = [str(uid) for uid in uids]
         if imap.get("move_to"):
             box.move(done, imap["move_to"])
         else:
             box.flag(done, r"\Seen", True)
-    return len(uids)
+    return len(raws)
 
 
 def poll_imap_channels() -> dict:

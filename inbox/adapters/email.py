@@ -93,8 +93,7 @@ def _header(msg, name: str) -> str:
     try:
         value = msg.get(name)
     except Exception:  # policy.default raises on some malformed structured headers
-        value = msg.get_all(name, [None], failobj=[None])[0] if hasattr(msg, "get_all") else None
-        value = value if isinstance(value, str) else None
+        return _raw_header(msg, name)
     if value is None:
         return ""
     return " ".join(str(value).split())
