@@ -23,7 +23,7 @@ from charset_normalizer import from_bytes
 from django.conf import settings
 from django.http import JsonResponse
 
-from inbox.adapters import MalformedError, SignatureError
+from inbox.adapters import MalformedError, SignatureError, UnsupportedMediaType
 from inbox.normalized import AttachmentRef, NormalizedMessage, SenderRef, StatusUpdate
 
 CONTENT_TYPES = ("message/rfc822", "text/plain")  # text/plain: curl --data-binary @mail.eml
@@ -31,10 +31,6 @@ CONTENT_TYPES = ("message/rfc822", "text/plain")  # text/plain: curl --data-bina
 
 class UnparseableEmail(Exception):
     """The bytes are not a mail we can take apart; the event is quarantined with this error."""
-
-
-class UnsupportedMediaType(MalformedError):
-    status = 415
 
 
 def sign(secret: str, body: bytes) -> str:
