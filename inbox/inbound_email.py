@@ -220,7 +220,11 @@ def store_esp_inbound(*, esp_name: str, message) -> InboundEvent:
     for header in ("To", "Cc", "Delivered-To", "X-Original-To"):
         recipients += [address for _name, address in getaddresses(message.get_all(header, []))]
     channel = email_channel_for_recipients(recipients)
-    raw = message.as_bytes()
+    try:
+        raw = message.as_bytes()
+    except (UnicodeError, LookupError, ValueError):
+        # A message anymail assembled from an ESP's JSON with text it cannot re-encode.
+        raw = message.as_string().encode("utf-8", "surrogateescape")
     error = "" if channel else f"no email channel for recipients {recipients[:10]}"
     return store_raw_email(channel=channel, raw=raw, source=f"esp:{esp_name}", error=error)
 
