@@ -52,6 +52,11 @@ urlpatterns = [
         name="conversation-typing",
     ),
     path("channels/", inbox_api.ChannelListApi.as_view(), name="channel-list"),
+    path(
+        "messages/<int:pk>/original",
+        inbox_api.MessageOriginalApi.as_view(),
+        name="message-original",
+    ),
     path("inbound-events/", inbox_api.InboundEventListApi.as_view(), name="inbound-event-list"),
     path("tags/", tagging_api.TagListApi.as_view(), name="tag-list"),
     path("teams/", TeamListApi.as_view(), name="team-list"),

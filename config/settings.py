@@ -270,3 +270,29 @@ CHAT_RATE_LIMIT = int(os.environ.get("CHAT_RATE_LIMIT", "20"))  # messages per s
 CHAT_RATE_WINDOW_SECONDS = int(os.environ.get("CHAT_RATE_WINDOW_SECONDS", "60"))
 CHAT_TYPING_SECONDS = 2  # at most one visitor typing signal per session this often
 CHAT_PRESENCE_SECONDS = 60  # a widget that has not pinged or polled for this long is away
+# --- Email inbound (issue 3: raw mail, ESP inbound, IMAP polling) -------------------------------
+REOPEN_WINDOW_DAYS = int(os.environ.get("REOPEN_WINDOW_DAYS", "7"))
+EMAIL_MAX_DEPTH = int(os.environ.get("EMAIL_MAX_DEPTH", "20"))  # nested multiparts/rfc822
+EMAIL_MAX_PARTS = int(os.environ.get("EMAIL_MAX_PARTS", "500"))
+ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+ATTACHMENT_MAX_TOTAL_BYTES = int(
+    os.environ.get("ATTACHMENT_MAX_TOTAL_BYTES", str(50 * 1024 * 1024))
+)
+IMAP_TIMEOUT_SECONDS = int(os.environ.get("IMAP_TIMEOUT_SECONDS", "30"))
+IMAP_BATCH = int(os.environ.get("IMAP_BATCH", "200"))  # mails fetched per poll per channel
+CELERY_BEAT_SCHEDULE["poll-imap"] = {
+    "task": "inbox.tasks.poll_imap_channels",
+    "schedule": timedelta(seconds=int(os.environ.get("IMAP_POLL_SECONDS", "60"))),
+}
+# ESP inbound through django-anymail (/webhooks/esp/<esp>/inbound/). Every ESP checks HTTP basic
+# auth against ANYMAIL_WEBHOOK_SECRET ("user:password"); Mailgun also checks its signing key.
+if "anymail" not in INSTALLED_APPS:
+    INSTALLED_APPS.append("anymail")
+ANYMAIL = {
+    **globals().get("ANYMAIL", {}),
+    **{
+        key: os.environ[f"ANYMAIL_{key}"]
+        for key in ("WEBHOOK_SECRET", "MAILGUN_WEBHOOK_SIGNING_KEY")
+        if os.environ.get(f"ANYMAIL_{key}")
+    },
+}

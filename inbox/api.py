@@ -2,7 +2,7 @@ import csv
 
 import django_filters
 from django.db.models import Q
-from django.http import QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -412,3 +412,19 @@ class SavedViewDetailApi(APIView):
             raise NotFound("No such view.")
         services.delete_saved_view(view=view, actor=request.user)
         return Response(status=204)
+
+
+class MessageOriginalApi(APIView):
+    """Admins only: the original raw mail of an inbound email message, as received. Anyone
+    else gets a 404, as for anything they may not see."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={(200, "message/rfc822"): bytes})
+    def get(self, request, pk):
+        if not can_administer(request.user):
+            raise Http404("No original mail for this message.")
+        raw = selectors.message_original_get(pk=pk)
+        response = HttpResponse(raw, content_type="message/rfc822")
+        response["Content-Disposition"] = f'attachment; filename="message-{pk}.eml"'
+        return response

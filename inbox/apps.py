@@ -11,3 +11,6 @@ class InboxConfig(AppConfig):
 
         # Late, so routing and tagging have had their say about the new conversation.
         hooks.register("message_received", acknowledge_new_conversation, order=900)
+
+        # Connects the receiver of django-anymail's `inbound` signal (ESP inbound mail).
+        from inbox import inbound_email  # noqa: F401

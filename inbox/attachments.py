@@ -3,6 +3,7 @@
 import re
 import unicodedata
 
+import filetype
 from django.conf import settings
 from django.core.files.base import ContentFile
 
@@ -27,10 +28,42 @@ def max_attachment_bytes() -> int:
     return getattr(settings, "ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024)
 
 
+def max_total_bytes() -> int:
+    return getattr(settings, "ATTACHMENT_MAX_TOTAL_BYTES", 50 * 1024 * 1024)
+
+
+# Declared types that are containers of the same bytes: a .docx is a zip, a jpg is a jpeg.
+_SAME_KIND = [
+    {"image/jpeg", "image/jpg", "image/pjpeg"},
+    {"application/zip", "application/x-zip-compressed", "application/x-zip"},
+]
+_ZIP_CONTAINERS = ("application/vnd.openxmlformats", "application/vnd.oasis", "application/epub")
+# Types a browser or viewer renders by content: these must be what they claim.
+_MUST_MATCH = ("image/", "application/pdf", "audio/", "video/")
+
+
+def checked_type(declared: str, content: bytes) -> tuple[str, str]:
+    """(content type to store, detected type when it contradicts the declared one, else "").
+    A file whose bytes are not what its declared type says is stored as octet-stream."""
+    declared = (declared or "application/octet-stream").lower()[:255]
+    detected = filetype.guess_mime(content) if content else None
+    if detected is None:
+        if declared.startswith(_MUST_MATCH) and content:
+            return "application/octet-stream", "unknown"
+        return declared, ""
+    if detected == declared or any({detected, declared} <= kind for kind in _SAME_KIND):
+        return declared, ""
+    if detected == "application/zip" and declared.startswith(_ZIP_CONTAINERS):
+        return declared, ""
+    return "application/octet-stream", detected
+
+
 def store(message: Message, refs: tuple[AttachmentRef, ...]) -> list[Attachment]:
-    """Store what fits the per-file limit; oversized files are listed by name with size 0 and a
-    note in the message headers, so nothing disappears without trace."""
-    stored, skipped = [], []
+    """Store what fits the per-file and per-message limits; files over them are listed by name
+    with a note in the message headers, so nothing disappears without trace. The declared type
+    is checked against the bytes; a mismatch is noted and the file stored as octet-stream."""
+    stored, skipped, mismatched = [], [], []
+    total = 0
     for ref in refs:
         name = safe_name(ref.name)
         if len(ref.content) > max_attachment_bytes():
@@ -38,10 +71,21 @@ def store(message: Message, refs: tuple[AttachmentRef, ...]) -> list[Attachment]
                 {"name": name, "size": len(ref.content), "reason": "over the size limit"}
             )
             continue
+        if total + len(ref.content) > max_total_bytes():
+            skipped.append(
+                {"name": name, "size": len(ref.content), "reason": "over the per-message limit"}
+            )
+            continue
+        total += len(ref.content)
+        content_type, detected = checked_type(ref.content_type, ref.content)
+        if detected:
+            mismatched.append(
+                {"name": name, "declared": ref.content_type[:255], "detected": detected}
+            )
         attachment = Attachment(
             message=message,
             name=name,
-            content_type=(ref.content_type or "application/octet-stream")[:255],
+            content_type=content_type,
             size=len(ref.content),
             content_id=ref.content_id[:255],
             is_inline=ref.is_inline,
@@ -49,7 +93,10 @@ def store(message: Message, refs: tuple[AttachmentRef, ...]) -> list[Attachment]
         attachment.file.save("attachment", ContentFile(ref.content), save=False)
         attachment.save()
         stored.append(attachment)
-    if skipped:
-        message.headers = {**message.headers, "x-switchboard-skipped-attachments": skipped}
+    if skipped or mismatched:
+        notes = {"x-switchboard-skipped-attachments": skipped} if skipped else {}
+        if mismatched:
+            notes["x-switchboard-type-mismatch"] = mismatched
+        message.headers = {**message.headers, **notes}
         message.save(update_fields=["headers"])
     return stored

@@ -5,7 +5,7 @@ from django.http import Http404
 from rest_framework.exceptions import ValidationError
 
 from inbox.filters import ConversationFilter
-from inbox.models import Attachment, Conversation, Message
+from inbox.models import Attachment, Conversation, InboundEvent, Message
 
 
 def conversation_base_for(user) -> QuerySet:
@@ -94,3 +94,17 @@ def contact_get_for_user(*, user, pk):
     if not contact.visible_conversations and not sees_everything(user):
         raise Http404("No such contact.")
     return contact
+
+
+def message_original_get(*, pk: int) -> bytes:
+    """The raw mail an inbound email message came from; Http404 when there is none."""
+    body = (
+        InboundEvent.objects.filter(
+            messages__pk=pk, messages__direction=Message.Direction.IN, provider="email"
+        )
+        .values_list("body", flat=True)
+        .first()
+    )
+    if body is None:
+        raise Http404("No original mail for this message.")
+    return bytes(body)

@@ -4,6 +4,8 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from inbox.models import Attachment, Channel, Conversation, InboundEvent, Message, Severity
+from inbox.quoting import split_quoted
+from inbox.sanitize import resolve_cid_images
 
 
 class ContactRefSerializer(serializers.Serializer):
@@ -80,7 +82,11 @@ class SenderSerializer(serializers.Serializer):
 
 class MessageOutputSerializer(serializers.ModelSerializer):
     sender = serializers.SerializerMethodField()
+    html = serializers.SerializerMethodField()
     attachments = AttachmentOutputSerializer(many=True, read_only=True)
+    folded = serializers.SerializerMethodField(
+        help_text="Email replies: the new text and the quoted history/signature folded in display."
+    )
 
     class Meta:
         model = Message
@@ -96,7 +102,23 @@ class MessageOutputSerializer(serializers.ModelSerializer):
             "delivery_status",
             "created_at",
             "edited_at",
+            "folded",
         ]
+
+    def get_html(self, obj) -> str:
+        if "cid:" not in obj.html:
+            return obj.html
+        attachment_field = AttachmentOutputSerializer(context=self.context)
+        urls = {
+            a.content_id: attachment_field.get_url(a)
+            for a in obj.attachments.all()  # prefetched by the selector
+            if a.content_id
+        }
+        return resolve_cid_images(obj.html, urls)
+
+    def get_folded(self, obj) -> dict:
+        body, quoted = split_quoted(obj.text) if obj.direction == "in" else (obj.text, "")
+        return {"body": body, "quoted": quoted}
 
     def get_sender(self, obj) -> dict:
         if obj.sender_user_id:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import getaddresses
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -104,31 +105,52 @@ def resolve_contact(sender: SenderRef) -> Contact:
     return contact
 
 
+def _takes_part(conversation: Conversation, contact: Contact) -> bool:
+    """The conversation's contact, or someone its mail was addressed to (To/Cc of a message in
+    it): people cc'd on a thread may answer in it; strangers may not."""
+    if conversation.contact_id == contact.pk:
+        return True
+    address = (contact.email or "").strip().lower()
+    if not address:
+        return False
+    recent = Message.objects.filter(conversation=conversation).order_by("-created_at")[:200]
+    for headers in recent.values_list("headers", flat=True):
+        if not isinstance(headers, dict):
+            continue
+        listed = [str(headers.get(field) or "") for field in ("to", "cc")]
+        if any(found.lower() == address for _name, found in getaddresses(listed)):
+            return True
+    return False
+
+
 def _conversation_for(channel: Channel, contact: Contact, message: NormalizedMessage):
     """Find the conversation an inbound message continues, or None to open a new one.
 
-    Email joins only through an unguessable reply token or through a Message-ID it answers
-    that belongs to this contact's conversation: subject matching never threads, so a forged
-    In-Reply-To from a stranger opens a new conversation. Chat and social messages continue
-    the contact's latest conversation on the channel.
+    Email joins only through an unguessable reply token or through a Message-ID it answers,
+    and only when the sender takes part in that conversation (its contact, or someone its mail
+    was addressed to): subject matching never threads, so a forged In-Reply-To or token from a
+    stranger opens a new conversation. Chat and social messages continue the contact's latest
+    conversation on the channel.
     """
     candidates = Conversation.objects.filter(channel=channel)
     if message.reply_token:
-        found = candidates.filter(reply_token=message.reply_token, contact=contact).first()
-        if found:
+        found = candidates.filter(reply_token=message.reply_token).first()
+        if found and _takes_part(found, contact):
             return found
     if message.references:
-        found = (
+        answered = list(
             candidates.filter(
-                contact=contact,
                 messages__channel=channel,
                 messages__external_id__in=list(message.references)[:50],
             )
-            .order_by("-last_message_at")
-            .first()
+            .distinct()
+            .order_by("-last_message_at")[:5]
         )
-        if found:
-            return found
+        # The sender's own conversation first; else one they were addressed on.
+        answered.sort(key=lambda c: c.contact_id != contact.pk)
+        for found in answered:
+            if _takes_part(found, contact):
+                return found
     if message.thread_key:
         return candidates.filter(thread_key=message.thread_key).order_by("-last_message_at").first()
     if channel.kind == Channel.Kind.EMAIL:

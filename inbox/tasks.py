@@ -38,3 +38,11 @@ def requeue_stalled() -> dict:
         "events": dispatch_stalled(),
         "outbound": requeue_due(),
     }
+
+
+@shared_task(acks_late=True)
+def poll_imap_channels() -> dict:
+    """Periodic: fetch new mail from every email channel with IMAP configured."""
+    from inbox.inbound_email import poll_imap_channels as poll
+
+    return poll()

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from inbox import social_webhooks, webhooks
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("telegram/<slug:channel>/", social_webhooks.telegram_webhook, name="telegram"),
     path("twilio/<slug:channel>/", social_webhooks.twilio_webhook, name="twilio"),
     path("x/<slug:channel>/", social_webhooks.x_webhook, name="x"),
+    path("email/<slug:channel>/raw", webhooks.email_raw_webhook, name="email-raw"),
+    # ESP inbound through django-anymail: /webhooks/esp/<esp>/inbound/ (mailgun, postmark, ...)
+    path("esp/", include("anymail.urls")),
 ]

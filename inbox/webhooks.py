@@ -92,7 +92,10 @@ def receive(request, *, provider: str, channel_slug: str, kinds: tuple[str, ...]
         try:
             check(request)
         except MalformedError as exc:
-            return error(400, "malformed", str(exc))
+            status = getattr(exc, "status", 400)  # 415 for a wrong content type
+            return error(
+                status, "malformed" if status == 400 else "unsupported_media_type", str(exc)
+            )
     try:
         event = store_inbound(request=request, channel=channel, provider=provider)
     except DatabaseError:
@@ -104,3 +107,7 @@ def receive(request, *, provider: str, channel_slug: str, kinds: tuple[str, ...]
 @csrf_exempt
 def api_webhook(request, channel):
     return receive(request, provider="api", channel_slug=channel, kinds=(Channel.Kind.API,))
+
+
+def email_raw_webhook(request, channel):
+    return receive(request, provider="email", channel_slug=channel, kinds=(Channel.Kind.EMAIL,))

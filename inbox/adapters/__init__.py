@@ -22,6 +22,12 @@ class MalformedError(Exception):
     """The body cannot be what this provider sends."""
 
 
+class UnsupportedMediaType(MalformedError):
+    """The body is sent with a content type this provider never uses (the door answers 415)."""
+
+    status = 415
+
+
 class UnknownPayload(Exception):
     """Well-formed, but a shape we do not understand: stored and shown to admins as failed."""
 
@@ -33,6 +39,7 @@ ADAPTERS: dict[str, str] = {
     "twilio": "inbox.adapters.twilio",
     "x": "inbox.adapters.x",
     "chat": "inbox.adapters.chat",
+    "email": "inbox.adapters.email",
 }
 
 
