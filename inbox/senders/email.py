@@ -121,10 +121,12 @@ def reply_address(conversation) -> str:
 
 
 def ensure_message_id(message: Message) -> str:
-    """Our Message-ID for this message, generated once and stored before the first attempt."""
+    """Our Message-ID for this message, generated once and stored before the first attempt.
+    Stored bare (no angle brackets), as inbound mail stores the ids it names, so a customer's
+    In-Reply-To and a bounce's original Message-ID find this message."""
     if message.external_id:
         return message.external_id
-    candidate = make_msgid(domain=domain_of(message.conversation.channel.address))
+    candidate = make_msgid(domain=domain_of(message.conversation.channel.address)).strip("<>")
     Message.objects.filter(pk=message.pk, external_id__isnull=True).update(external_id=candidate)
     message.external_id = Message.objects.values_list("external_id", flat=True).get(pk=message.pk)
     return message.external_id
@@ -144,7 +146,7 @@ def build_email(message: Message, *, message_id: str, recipient: str) -> EmailMu
     quoted = None if message.auto_kind else _quoted_message(message)
     custom_subject = _one_line(message.headers.get("subject", ""))
     headers = {
-        "Message-ID": message_id,
+        "Message-ID": f"<{message_id.strip('<>')}>",
         "Auto-Submitted": "auto-replied" if message.auto_kind else "no",
     }
     if message.auto_kind:

@@ -38,7 +38,7 @@ def parts(mail):
 def test_a_reply_threads_under_the_customers_mail_with_our_own_message_id(
     smtp_server, inbound, agent, django_capture_on_commit_callbacks
 ):
-    first = inbound("<first@customer.example>", "My printer is on fire.", subject="RE: Printer")
+    first = inbound("first@customer.example", "My printer is on fire.", subject="RE: Printer")
     conversation = first.conversation
 
     answer = reply(conversation, agent, "Please unplug it.", django_capture_on_commit_callbacks)
@@ -46,8 +46,8 @@ def test_a_reply_threads_under_the_customers_mail_with_our_own_message_id(
     assert answer.delivery_status == "sent", answer.delivery_error
     [sent] = smtp_server.messages
     mail = sent.message
-    assert mail["Message-ID"] == answer.external_id
-    assert answer.external_id.endswith("@support.example.com>")
+    assert mail["Message-ID"] == f"<{answer.external_id}>"
+    assert answer.external_id.endswith("@support.example.com") and "<" not in answer.external_id
     assert mail["In-Reply-To"] == "<first@customer.example>"
     assert mail["References"] == "<first@customer.example>"
     assert mail["From"] == "Alice via Acme Support <help@support.example.com>"
@@ -65,14 +65,14 @@ def test_a_reply_threads_under_the_customers_mail_with_our_own_message_id(
 def test_the_customers_answer_and_our_next_reply_carry_the_whole_chain(
     smtp_server, inbound, agent, django_capture_on_commit_callbacks
 ):
-    first = inbound("<first@customer.example>", "Hello?")
+    first = inbound("first@customer.example", "Hello?")
     conversation = first.conversation
     ours = reply(conversation, agent, "Hi Jane", django_capture_on_commit_callbacks)
     second = inbound(
-        "<second@customer.example>",
+        "second@customer.example",
         "Still broken.\nReally.",
         subject="Re: Printer on fire",
-        references=("<first@customer.example>", ours.external_id),
+        references=("first@customer.example", ours.external_id),
         reply_token=conversation.reply_token,
     )
     assert second.conversation == conversation and second.created
@@ -89,7 +89,7 @@ def test_the_customers_answer_and_our_next_reply_carry_the_whole_chain(
     assert mail["In-Reply-To"] == "<second@customer.example>"
     assert mail["References"].split() == [
         "<first@customer.example>",
-        ours.external_id,
+        f"<{ours.external_id}>",
         "<second@customer.example>",
     ]
     assert mail["Subject"] == "Re: Printer on fire"
@@ -105,7 +105,7 @@ def test_the_customers_answer_and_our_next_reply_carry_the_whole_chain(
 def test_a_long_thread_keeps_references_bounded_with_the_first_id(
     smtp_server, inbound, agent, django_capture_on_commit_callbacks
 ):
-    first = inbound("<m0@customer.example>", "Start")
+    first = inbound("m0@customer.example", "Start")
     conversation = first.conversation
     for n in range(1, 30):
         inbound(f"<m{n}@customer.example>", f"More {n}", reply_token=conversation.reply_token)
@@ -121,7 +121,7 @@ def test_a_long_thread_keeps_references_bounded_with_the_first_id(
 def test_a_hostile_agent_text_is_escaped_in_the_html_part(
     smtp_server, inbound, agent, django_capture_on_commit_callbacks
 ):
-    first = inbound("<x@customer.example>", 'Look: <img src=x onerror="alert(1)">')
+    first = inbound("x@customer.example", 'Look: <img src=x onerror="alert(1)">')
     hostile = "<script>alert('pwned')</script> & <a href=\"javascript:alert(2)\">click</a>"
 
     reply(first.conversation, agent, hostile, django_capture_on_commit_callbacks)
@@ -136,7 +136,7 @@ def test_a_hostile_agent_text_is_escaped_in_the_html_part(
 def test_a_4xx_answer_is_retried_with_the_same_message_id_then_sent(
     smtp_server, inbound, agent, django_capture_on_commit_callbacks
 ):
-    first = inbound("<q@customer.example>", "Hello")
+    first = inbound("q@customer.example", "Hello")
     smtp_server.refuse_data("451 4.3.0 Mailbox busy, try again later")
 
     answer = reply(first.conversation, agent, "Hi!", django_capture_on_commit_callbacks)
@@ -148,14 +148,14 @@ def test_a_4xx_answer_is_retried_with_the_same_message_id_then_sent(
     assert requeue_due() == 1
     answer.refresh_from_db()
     assert answer.delivery_status == "sent" and answer.send_attempts == 2
-    assert [m["Message-ID"] for m in smtp_server.attempts] == [answer.external_id] * 2
+    assert [m["Message-ID"] for m in smtp_server.attempts] == [f"<{answer.external_id}>"] * 2
     assert len(smtp_server.messages) == 1
 
 
 def test_a_refused_recipient_fails_for_good_and_says_why(
     smtp_server, inbound, agent, django_capture_on_commit_callbacks
 ):
-    first = inbound("<r@customer.example>", "Hello")
+    first = inbound("r@customer.example", "Hello")
     smtp_server.refuse_recipient("jane@customer.example", "550 5.1.1 No such user here")
 
     answer = reply(first.conversation, agent, "Hi!", django_capture_on_commit_callbacks)
@@ -174,7 +174,7 @@ def test_an_unreachable_mail_server_is_retried_later(
         port = probe.getsockname()[1]
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
-    first = inbound("<u@customer.example>", "Hello")
+    first = inbound("u@customer.example", "Hello")
 
     answer = reply(first.conversation, agent, "Hi!", django_capture_on_commit_callbacks)
 
@@ -187,7 +187,7 @@ def test_the_file_backend_writes_the_mail_in_embedded_mode(
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = tmp_path / "outbox-mail"
-    first = inbound("<f@customer.example>", "Hello")
+    first = inbound("f@customer.example", "Hello")
 
     answer = reply(first.conversation, agent, "Written to disk", django_capture_on_commit_callbacks)
 
@@ -195,7 +195,7 @@ def test_the_file_backend_writes_the_mail_in_embedded_mode(
     [path] = (tmp_path / "outbox-mail").iterdir()
     raw = path.read_bytes().split(b"\n" + b"-" * 79 + b"\n")[0]
     mail = message_from_bytes(raw, policy=policy.default)
-    assert mail["Message-ID"] == answer.external_id
+    assert mail["Message-ID"] == f"<{answer.external_id}>"
     assert mail["In-Reply-To"] == "<f@customer.example>"
     assert parts(mail)[0].startswith("Written to disk")
 
@@ -216,7 +216,7 @@ def test_a_channel_can_send_through_an_esp_api(
 ):
     settings.ANYMAIL = {"POSTMARK_API_URL": f"{http_server.url}/postmark/"}
     channel = postmark_channel(team, api_url="http://169.254.169.254/")
-    first = inbound("<p@customer.example>", "Hello", channel=channel)
+    first = inbound("p@customer.example", "Hello", channel=channel)
     http_server.respond(
         200,
         body=json.dumps(
@@ -241,7 +241,7 @@ def test_a_channel_can_send_through_an_esp_api(
     assert body["ReplyTo"] == f"esp+{first.conversation.reply_token}@support.example.com"
     headers = {h["Name"]: h["Value"] for h in body["Headers"]}
     assert headers["In-Reply-To"] == "<p@customer.example>"
-    assert headers["Message-ID"] == answer.external_id
+    assert headers["Message-ID"] == f"<{answer.external_id}>"
     assert answer.headers["esp_message_id"] == "0a129aee-e1cd-480d-b08d-4f48548ff48d"
 
 
@@ -250,7 +250,7 @@ def test_esp_errors_are_retried_or_fail_for_good(
     settings, http_server, team, inbound, agent, django_capture_on_commit_callbacks, status, outcome
 ):
     settings.ANYMAIL = {"POSTMARK_API_URL": f"{http_server.url}/postmark/"}
-    first = inbound("<e@customer.example>", "Hello", channel=postmark_channel(team))
+    first = inbound("e@customer.example", "Hello", channel=postmark_channel(team))
     http_server.respond(status, body=b'{"ErrorCode": 300, "Message": "Invalid email request"}')
 
     answer = reply(first.conversation, agent, "Via the ESP", django_capture_on_commit_callbacks)
@@ -281,7 +281,7 @@ def test_cc_and_subject_are_refused_off_email_channels(agent, team):
 def test_a_custom_subject_replaces_the_re_subject(
     smtp_server, inbound, agent, django_capture_on_commit_callbacks
 ):
-    first = inbound("<s@customer.example>", "Hello")
+    first = inbound("s@customer.example", "Hello")
     answer = reply(
         first.conversation,
         agent,
