@@ -109,5 +109,6 @@ def api_webhook(request, channel):
     return receive(request, provider="api", channel_slug=channel, kinds=(Channel.Kind.API,))
 
 
+@csrf_exempt
 def email_raw_webhook(request, channel):
     return receive(request, provider="email", channel_slug=channel, kinds=(Channel.Kind.EMAIL,))

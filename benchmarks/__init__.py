@@ -1,0 +1,1 @@
+"""Benchmarks over the real stack: `python -m benchmarks` (see README, "Benchmarks")."""

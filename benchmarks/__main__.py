@@ -1,0 +1,268 @@
+"""python -m benchmarks [--quick] [--only webhook,email,sla]
+
+Starts the real stack (PostgreSQL database `switchboard_bench`, Redis db 14, uvicorn with two
+worker processes, one Celery worker with two processes), drives load from a separate process on
+127.0.0.1, prints one table and writes benchmarks/results/<date>.json with the machine described.
+`--quick` runs every step at a small size in seconds (the test suite uses it so this cannot rot).
+"""
+
+import argparse
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+from benchmarks.stack import ROOT, Stack, machine
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def wait_processed(database_url: str, *, since_id: int, timeout: float) -> dict:
+    """Wait until every inbound event after `since_id` has been processed; report the rate."""
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        while True:
+            pending, total = conn.execute(
+                "SELECT count(*) FILTER (WHERE status = 'received'), count(*) FROM inbox_inboundevent WHERE id > %s",
+                [since_id],
+            ).fetchone()
+            if pending == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        first, last, failed = conn.execute(
+            "SELECT min(received_at), max(processed_at), count(*) FILTER (WHERE status = 'failed') "
+            "FROM inbox_inboundevent WHERE id > %s",
+            [since_id],
+        ).fetchone()
+    span = (last - first).total_seconds() if first and last else None
+    return {
+        "events": total,
+        "unprocessed": pending,
+        "failed": failed,
+        "processed_per_s": round((total - pending) / span, 1) if span else None,
+    }
+
+
+def last_event_id(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        return conn.execute("SELECT coalesce(max(id), 0) FROM inbox_inboundevent").fetchone()[0]
+
+
+def load(
+    stack: Stack, *, kind: str, path: str, secret: str, seconds: float = 0, count: int = 0
+) -> dict:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.load",
+            "--url",
+            f"{stack.base_url}{path}",
+            "--kind",
+            kind,
+            "--secret",
+            secret,
+            "--concurrency",
+            "16",
+            "--seconds",
+            str(seconds),
+            "--count",
+            str(count),
+        ],
+        cwd=ROOT,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def bench_webhook(stack: Stack, quick: bool) -> dict:
+    since = last_event_id(stack.database_url)
+    result = load(
+        stack,
+        kind="api",
+        path="/webhooks/api/api/",
+        secret="demo-api-secret",
+        seconds=3 if quick else 30,
+    )
+    result.update(wait_processed(stack.database_url, since_id=since, timeout=60 if quick else 600))
+    return result
+
+
+def bench_email(stack: Stack, quick: bool) -> dict:
+    since = last_event_id(stack.database_url)
+    result = load(
+        stack,
+        kind="email",
+        path="/webhooks/email/email/raw",
+        secret="demo-email-secret",
+        count=150 if quick else 5000,
+    )
+    result.update(wait_processed(stack.database_url, since_id=since, timeout=60 if quick else 600))
+    return result
+
+
+POPULATE = """
+INSERT INTO inbox_conversation (
+    subject, status, severity, created_at, updated_at, last_message_at, last_inbound_at, snippet,
+    message_count, first_response_due, resolution_due, sla_breached, sla_next_check_at,
+    arrived_outside_hours, reopened_count, reply_token, channel_id, contact_id, team_id, sla_clock)
+SELECT 'Load ' || g, 'open', 2, now() - interval '10 minutes', now(), now() - interval '10 minutes',
+       now() - interval '10 minutes', 'benchmark', 1, now() + interval '7 hours 50 minutes',
+       now() + interval '3 days', false, now() + interval '6 hours',
+       false, 0, md5(%(salt)s || g::text), %(channel)s, %(contact)s, %(team)s,
+       jsonb_build_object('policy', null, 'paused_since', null, 'targets', jsonb_build_object(
+         'first_response', jsonb_build_object('start', to_char((now() - interval '10 minutes') at time zone 'UTC',
+           'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'), 'paused', 0),
+         'resolution', jsonb_build_object('start', to_char((now() - interval '10 minutes') at time zone 'UTC',
+           'YYYY-MM-DD"T"HH24:MI:SS"+00:00"'), 'paused', 0)))
+FROM generate_series(1, %(n)s) g
+"""
+
+MAKE_DUE = """
+WITH due AS (SELECT id FROM inbox_conversation WHERE status = 'open' AND NOT sla_breached
+             ORDER BY id DESC LIMIT %(due)s)
+UPDATE inbox_conversation c SET
+    created_at = now() - interval '9 hours', sla_next_check_at = now() - interval '1 minute',
+    first_response_due = now() - interval '1 hour',
+    sla_clock = jsonb_set(c.sla_clock, '{targets,first_response,start}',
+        to_jsonb(to_char((now() - interval '9 hours') at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"')))
+FROM due WHERE c.id = due.id
+"""
+
+
+def bench_sla(stack: Stack, quick: bool) -> dict:
+    sizes = [10_000, 20_000] if quick else [100_000, 1_000_000]
+    due = 100 if quick else 1000
+    os.environ.update(
+        {
+            k: v
+            for k, v in stack.env.items()
+            if k not in os.environ
+            or k
+            in (
+                "DATABASE_URL",
+                "REDIS_URL",
+                "CELERY_TASK_ALWAYS_EAGER",
+                "EMBEDDED_SCHEDULER",
+                "DJANGO_SETTINGS_MODULE",
+            )
+        }
+    )
+    import django
+
+    django.setup()
+    from routing.sla import sweep
+
+    out = {}
+    with psycopg.connect(stack.database_url, autocommit=True) as conn:
+        channel, team = conn.execute(
+            "SELECT id, default_team_id FROM inbox_channel WHERE slug = 'email'"
+        ).fetchone()
+        conn.execute(
+            "INSERT INTO inbox_contact (name, email, phone, attributes, created_at) "
+            "VALUES ('Load', 'load@example.com', '', '{}', now())"
+        )
+        contact = conn.execute("SELECT max(id) FROM inbox_contact").fetchone()[0]
+        have = 0
+        for size in sizes:
+            started = time.perf_counter()
+            conn.execute(
+                POPULATE,
+                {
+                    "n": size - have,
+                    "salt": f"s{size}",
+                    "channel": channel,
+                    "contact": contact,
+                    "team": team,
+                },
+            )
+            have = size
+            conn.execute("VACUUM ANALYZE inbox_conversation")
+            populate_s = time.perf_counter() - started
+            conn.execute(MAKE_DUE, {"due": due})
+            began = time.perf_counter()
+            result = sweep(limit=due * 2)
+            took = time.perf_counter() - began
+            out[str(size)] = {
+                "open": size,
+                "due": due,
+                "sweep_ms": round(1000 * took, 1),
+                "breaches": result.breaches,
+                "warnings": result.warnings,
+                "populate_s": round(populate_s, 1),
+            }
+    return out
+
+
+def table(results: dict) -> str:
+    lines = [f"{'figure':<46} {'value':>14}"]
+
+    def row(name, value):
+        lines.append(f"{name:<46} {'' if value is None else value:>14}")
+
+    for name in ("webhook", "email"):
+        r = results.get(name)
+        if not r:
+            continue
+        row(f"{name}: accepted/s", r["accepted_per_s"])
+        row(f"{name}: ack p50 / p95 / p99 ms", f"{r['p50_ms']} / {r['p95_ms']} / {r['p99_ms']}")
+        row(f"{name}: fully processed/s", r["processed_per_s"])
+        row(
+            f"{name}: requests, errors, unprocessed",
+            f"{r['requests']}, {sum(r['errors'].values())}, {r['unprocessed']}",
+        )
+    for size, r in (results.get("sla") or {}).items():
+        row(f"SLA sweep, {int(size):,} open, {r['due']} due: ms", r["sweep_ms"])
+    for name, mb in (results.get("rss_mb") or {}).items():
+        row(f"peak RSS of one {name} process, MB", mb)
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks")
+    parser.add_argument("--quick", action="store_true", help="small sizes, seconds not minutes")
+    parser.add_argument("--only", default="webhook,email,sla")
+    parser.add_argument("--database", default="switchboard_bench")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument(
+        "--output", default="", help="results file (default benchmarks/results/<date>.json)"
+    )
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    results: dict = {
+        "started_at": dt.datetime.now(dt.UTC).isoformat(),
+        "quick": args.quick,
+        "machine": machine(),
+    }
+    with Stack(database=args.database, redis_url=args.redis_url) as stack:
+        stack.reset_database()
+        stack.start()
+        if "webhook" in only:
+            results["webhook"] = bench_webhook(stack, args.quick)
+        if "email" in only:
+            results["email"] = bench_email(stack, args.quick)
+        results["rss_mb"] = stack.rss()
+        if "sla" in only:
+            results["sla"] = bench_sla(stack, args.quick)
+    print(table(results))
+    output = (
+        Path(args.output)
+        if args.output
+        else RESULTS / f"{dt.date.today().isoformat()}{'-quick' if args.quick else ''}.json"
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    print(f"\nwritten to {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
