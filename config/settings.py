@@ -233,3 +233,8 @@ LOGGING = {
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# --- Agents' browser UI (issue 7) ----------------------------------------------------------------
+# A Content-Security-Policy on every response: no inline script anywhere (config/csp.py).
+MIDDLEWARE += ["config.csp.ContentSecurityPolicyMiddleware"]
+LOGOUT_REDIRECT_URL = "login"
