@@ -7,6 +7,7 @@ app_name = "ui"
 urlpatterns = [
     path("", views.inbox_page, name="inbox"),
     path("bulk/", views.bulk_action, name="bulk"),
+    path("sidebar/", views.sidebar, name="sidebar"),
     path("availability/", views.set_my_availability, name="availability"),
     path("board/", views.lead_board, name="board"),
     path("product/", views.product_view, name="product"),

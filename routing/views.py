@@ -121,14 +121,15 @@ def _view_entry(request, name, filters, saved=None) -> dict:
     if "status" not in params and "overnight" not in params:
         params["status"] = "open"
     try:
-        qs, _ = selectors.conversation_list_for_agent(
-            user=request.user, params=params, request=request
-        )
-        count = qs.order_by()[:COUNT_CAP].count()
+        if saved is not None:
+            count = view_count(request.user, saved, request)
+        else:
+            qs, _ = selectors.conversation_list_for_agent(
+                user=request.user, params=params, request=request
+            )
+            count = qs.order_by()[:COUNT_CAP].count()
     except ApiValidationError:
         count = None
-    if saved is not None:
-        count = view_count(request.user, saved, request)
     query = params.urlencode()
     current = QueryDict(request.GET.urlencode(), mutable=True)
     current.pop("cursor", None)
@@ -201,9 +202,29 @@ def inbox_page(request):
 
 @login_required
 @require_GET
+def sidebar(request):
+    """The views with fresh counts; htmx swaps it in when the live feed says something changed."""
+    return render(request, "ui/_sidebar.html", {"views": sidebar_views(request)})
+
+
+@login_required
+@require_GET
 def conversation_row(request, pk):
-    """One list row, re-fetched by the live feed when an event names the conversation."""
+    """One list row, re-fetched by the live feed when an event names the conversation. With the
+    list's filters in the query string, a conversation that does not match them is a 204 (the
+    page drops the row or does not add it)."""
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    params = _list_params(request)
+    for key in ("cursor", "page_size", "ordering"):
+        params.pop(key, None)
+    try:
+        qs, _ = selectors.conversation_list_for_agent(
+            user=request.user, params=params, request=request
+        )
+    except ApiValidationError:
+        return HttpResponse(status=204)
+    if not qs.filter(pk=conversation.pk).exists():
+        return HttpResponse(status=204)
     return render(
         request,
         "ui/_row.html",

@@ -46,3 +46,16 @@ def channel_icon(kind: str) -> str:
 def initials(user) -> str:
     name = user.display_name if user else ""
     return "".join(part[0] for part in name.split()[:2]).upper() or "?"
+
+
+@register.filter
+def activity_value(value) -> str:
+    """An audit value in words: {"team": "support", "assignee": "bob"} -> "team support, bob"."""
+    if isinstance(value, dict):
+        parts = []
+        for key, item in value.items():
+            parts.append(f"{key} {item if item not in (None, '') else 'none'}")
+        return ", ".join(parts)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)

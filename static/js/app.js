@@ -66,17 +66,26 @@
   function refreshRow(id) {
     var tbody = $("#rows");
     if (!tbody) return;
-    fetchHtml("/inbox/rows/" + id + "/").then(function (html) {
+    // The list's own filters go along: a conversation that no longer matches comes back empty.
+    fetchHtml("/inbox/rows/" + id + "/" + location.search).then(function (html) {
       var holder = document.createElement("tbody");
       holder.innerHTML = html.trim();
       var row = holder.firstElementChild;
-      if (!row) return;
       var existing = document.getElementById("row-" + id);
+      if (!row) {
+        if (existing) existing.classList.add("stale");
+        return;
+      }
       if (existing) {
+        // Keep what the agent was doing with the row: its checkbox, selection and focus.
         var box = existing.querySelector("input[type=checkbox]");
         var checked = box && box.checked;
+        var selected = existing.classList.contains("selected");
+        var focused = existing.contains(document.activeElement);
         existing.replaceWith(row);
         if (checked) row.querySelector("input[type=checkbox]").checked = true;
+        if (selected) { row.classList.add("selected"); row.setAttribute("aria-selected", "true"); }
+        if (focused) { var link = row.querySelector("td.subject a"); if (link) link.focus(); }
       } else {
         var empty = tbody.querySelector("tr.empty");
         if (empty) empty.remove();
@@ -97,6 +106,16 @@
     }).catch(function () {});
   }
 
+  var sidebarTimer = null;
+  function refreshSidebar() {
+    // Counts follow the feed, at most once every two seconds (htmx re-fetches #sidebar).
+    if (sidebarTimer || !$("#sidebar")) return;
+    sidebarTimer = setTimeout(function () {
+      sidebarTimer = null;
+      document.body.dispatchEvent(new CustomEvent("sidebar-refresh"));
+    }, 2000);
+  }
+
   function onEvent(event) {
     var last = parseInt(sessionStorage.getItem(LAST_EVENT_KEY) || "0", 10);
     if (event.id > last) sessionStorage.setItem(LAST_EVENT_KEY, String(event.id));
@@ -104,6 +123,7 @@
     if (event.type === "sla.breached") toast("SLA breached on conversation #" + event.conversation, "error");
     if (!event.conversation) return;
     refreshRow(event.conversation);
+    refreshSidebar();
     var open = $("[data-open-conversation]");
     if (open && open.getAttribute("data-open-conversation") === String(event.conversation)) {
       refreshThread(event.conversation);

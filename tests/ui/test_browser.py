@@ -171,6 +171,7 @@ def test_a_webhook_message_appears_in_the_open_inbox_without_reload(page, server
 
     page.keyboard.press("j")
     page.keyboard.press("Enter")
+    page.wait_for_url("**/inbox/conversations/*/")
     page.wait_for_selector("#thread:has-text('Our dashboard is down')")
     page.evaluate("window.__sameDocument = true")
     body = json.dumps(

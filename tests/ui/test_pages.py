@@ -378,3 +378,41 @@ def test_the_api_webhook_accepts_posts_from_outside_without_a_csrf_cookie(team):
         HTTP_X_SIGNATURE=sign("s3cret", body),
     )
     assert response.status_code == 202
+
+
+def test_saved_views_show_in_the_sidebar_with_counts_and_the_sidebar_refreshes_alone(agent, team):
+    from inbox.services import create_saved_view
+
+    high = conversation_in(team, severity=3)
+    conversation_in(team)
+    create_saved_view(owner=agent, name="Hot ones", filters={"severity": ["high"]})
+    client = browser_for(agent)
+    views = {v["name"]: v for v in client.get("/inbox/").context["views"]}
+    assert views["Hot ones"]["count"] == 1
+    partial = client.get("/inbox/sidebar/?severity=high")
+    body = partial.content.decode()
+    assert "<html" not in body and "Hot ones" in body and 'hx-get="/inbox/sidebar/' in body
+    high.severity = 2
+    high.save()
+    assert {v["name"]: v["count"] for v in client.get("/inbox/sidebar/").context["views"]}[
+        "Hot ones"
+    ] == 0
+
+
+def test_activity_log_reads_as_words(agent, team):
+    colleague = AgentFactory(username="bob", teams=[team])
+    c = conversation_in(team)
+    client = browser_for(agent)
+    client.post(f"/inbox/conversations/{c.pk}/assign/", {"team": team.slug, "assignee": "bob"})
+    page = client.get(f"/inbox/conversations/{c.pk}/").content.decode()
+    assert f"to team {team.slug}, assignee {colleague.username}" in page
+
+
+def test_a_live_row_refresh_honours_the_lists_filters(agent, team):
+    c = conversation_in(team, subject="Only open ones")
+    client = browser_for(agent)
+    assert "Only open ones" in client.get(f"/inbox/rows/{c.pk}/?status=open").content.decode()
+    c.status = "resolved"
+    c.save()
+    assert client.get(f"/inbox/rows/{c.pk}/?status=open").status_code == 204
+    assert client.get(f"/inbox/rows/{c.pk}/?status=resolved").status_code == 200
