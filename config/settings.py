@@ -296,3 +296,7 @@ ANYMAIL = {
         if os.environ.get(f"ANYMAIL_{key}")
     },
 }
+# --- Agents' browser UI (issue 7) ----------------------------------------------------------------
+# A Content-Security-Policy on every response: no inline script anywhere (config/csp.py).
+MIDDLEWARE += ["config.csp.ContentSecurityPolicyMiddleware"]
+LOGOUT_REDIRECT_URL = "login"

@@ -12,16 +12,33 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("config.api_urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("webhooks/", include("inbox.webhook_urls")),
+    path("inbox/", include("routing.urls")),
     path("inbox/", include("inbox.urls")),
     path("chat/", include("inbox.chat_urls")),
     path("demo/chat/", chat_views.demo_page, name="chat-demo"),
-    path("", RedirectView.as_view(pattern_name="inbox:inbox", permanent=False), name="home"),
+    path("", RedirectView.as_view(pattern_name="ui:inbox", permanent=False), name="home"),
 ]
 
 handler404 = "config.errors.not_found"

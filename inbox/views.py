@@ -1,4 +1,4 @@
-"""The agents' pages. Thin: parse, select, render."""
+"""Attachment downloads. The agents' pages are in routing.views (they call triage services)."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -7,45 +7,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from inbox import selectors
-from inbox.pagination import KeysetPagination
-
-
-class _Params:
-    """Adapts a Django request to what KeysetPagination reads."""
-
-    def __init__(self, request):
-        self._request = request
-        self.query_params = request.GET
-
-    def build_absolute_uri(self):
-        return self._request.build_absolute_uri()
-
-
-@login_required
-def inbox_page(request):
-    params = request.GET.copy()
-    if "status" not in params:
-        params["status"] = "open"
-    qs, ordering = selectors.conversation_list_for_agent(
-        user=request.user, params=params, request=request
-    )
-    paginator = KeysetPagination()
-    wrapped = _Params(request)
-    page = paginator.paginate(qs, wrapped, ordering)
-    return render(
-        request,
-        "inbox/inbox.html",
-        {"conversations": page, "next": paginator.next_link(), "status": params["status"]},
-    )
-
-
-@login_required
-def conversation_page(request, pk):
-    conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
-    messages = selectors.message_list_for_conversation(conversation=conversation)
-    return render(
-        request, "inbox/conversation.html", {"conversation": conversation, "messages": messages}
-    )
 
 
 @login_required

@@ -1,0 +1,61 @@
+"""Small presentation helpers for the agents' pages."""
+
+import datetime as dt
+
+from django import template
+
+register = template.Library()
+
+SLA_WARNING = dt.timedelta(minutes=30)
+CHANNEL_ICONS = {
+    "email": "✉",
+    "chat": "💬",
+    "messenger": "Ⓜ",
+    "instagram": "◎",
+    "whatsapp": "☏",
+    "telegram": "✈",
+    "x": "X",
+    "sms": "▤",
+    "api": "⚙",
+}
+
+
+@register.filter
+def sla_due(conversation):
+    """The SLA time that matters now: the first response, else the next one."""
+    return conversation.first_response_due or conversation.next_response_due
+
+
+@register.simple_tag
+def sla_state(conversation, now) -> str:
+    """ok, warning (amber: under 30 minutes left) or breached (red)."""
+    due = sla_due(conversation)
+    if conversation.sla_breached or (due is not None and due <= now):
+        return "breached"
+    if due is not None and due - now <= SLA_WARNING:
+        return "warning"
+    return "ok" if due is not None else ""
+
+
+@register.filter
+def channel_icon(kind: str) -> str:
+    return CHANNEL_ICONS.get(kind, "•")
+
+
+@register.filter
+def initials(user) -> str:
+    name = user.display_name if user else ""
+    return "".join(part[0] for part in name.split()[:2]).upper() or "?"
+
+
+@register.filter
+def activity_value(value) -> str:
+    """An audit value in words: {"team": "support", "assignee": "bob"} -> "team support, bob"."""
+    if isinstance(value, dict):
+        parts = []
+        for key, item in value.items():
+            parts.append(f"{key} {item if item not in (None, '') else 'none'}")
+        return ", ".join(parts)
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return "" if value is None else str(value)

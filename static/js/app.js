@@ -1,0 +1,277 @@
+/* Switchboard agents' pages: live feed, SLA countdowns, keyboard shortcuts, @mentions.
+   Plain JavaScript, loaded from static files only (the CSP forbids inline script). */
+(function () {
+  "use strict";
+
+  var LAST_EVENT_KEY = "switchboard.lastEventId";
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+
+  /* --- small behaviours ------------------------------------------------------------------ */
+
+  function wireForms() {
+    $all("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+    $all(".js-hide").forEach(function (el) { el.hidden = true; });
+    document.addEventListener("click", function (e) {
+      var button = e.target.closest("[data-show-images]");
+      if (!button) return;
+      var frame = button.previousElementSibling;
+      if (frame && frame.tagName === "IFRAME") frame.src = button.getAttribute("data-show-images");
+      button.remove();
+    });
+  }
+
+  function formatLeft(ms) {
+    var minutes = Math.round(ms / 60000);
+    if (minutes < 60) return minutes + " min";
+    var hours = Math.floor(minutes / 60);
+    if (hours < 48) return hours + " h " + (minutes % 60) + " min";
+    return Math.floor(hours / 24) + " days";
+  }
+
+  function tickSla() {
+    var now = Date.now();
+    $all("time.sla[data-due]").forEach(function (el) {
+      var left = Date.parse(el.getAttribute("data-due")) - now;
+      var state = left <= 0 || el.classList.contains("sla-breached") ? "breached" : left <= 30 * 60000 ? "warning" : "ok";
+      el.classList.remove("sla-ok", "sla-warning", "sla-breached");
+      el.classList.add("sla-" + state);
+      el.textContent = state === "breached" ? "breached" : formatLeft(left);
+    });
+  }
+
+  function toast(text, level) {
+    var box = $("#toasts");
+    if (!box) return;
+    var p = document.createElement("p");
+    p.className = "toast " + (level || "info");
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    box.appendChild(p);
+    setTimeout(function () { p.remove(); }, 8000);
+  }
+
+  /* --- live feed --------------------------------------------------------------------------- */
+
+  function fetchHtml(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "HX-Request": "true" } }).then(function (r) {
+      if (!r.ok) throw new Error(String(r.status));
+      return r.text();
+    });
+  }
+
+  function refreshRow(id) {
+    var tbody = $("#rows");
+    if (!tbody) return;
+    // The list's own filters go along: a conversation that no longer matches comes back empty.
+    fetchHtml("/inbox/rows/" + id + "/" + location.search).then(function (html) {
+      var holder = document.createElement("tbody");
+      holder.innerHTML = html.trim();
+      var row = holder.firstElementChild;
+      var existing = document.getElementById("row-" + id);
+      if (!row) {
+        if (existing) existing.classList.add("stale");
+        return;
+      }
+      if (existing) {
+        // Keep what the agent was doing with the row: its checkbox, selection and focus.
+        var box = existing.querySelector("input[type=checkbox]");
+        var checked = box && box.checked;
+        var selected = existing.classList.contains("selected");
+        var focused = existing.contains(document.activeElement);
+        existing.replaceWith(row);
+        if (checked) row.querySelector("input[type=checkbox]").checked = true;
+        if (selected) { row.classList.add("selected"); row.setAttribute("aria-selected", "true"); }
+        if (focused) { var link = row.querySelector("td.subject a"); if (link) link.focus(); }
+      } else {
+        var empty = tbody.querySelector("tr.empty");
+        if (empty) empty.remove();
+        row.classList.add("arrived");
+        tbody.insertBefore(row, tbody.firstElementChild);
+      }
+      tickSla();
+    }).catch(function () { /* out of scope now (404): leave the list as it is */ });
+  }
+
+  function refreshThread(id) {
+    var wrap = $("#thread-wrap");
+    if (!wrap) return;
+    fetchHtml("/inbox/conversations/" + id + "/thread/").then(function (html) {
+      var atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
+      wrap.innerHTML = html;
+      if (atBottom) wrap.lastElementChild.scrollIntoView({ block: "end" });
+    }).catch(function () {});
+  }
+
+  var sidebarTimer = null;
+  function refreshSidebar() {
+    // Counts follow the feed, at most once every two seconds (htmx re-fetches #sidebar).
+    if (sidebarTimer || !$("#sidebar")) return;
+    sidebarTimer = setTimeout(function () {
+      sidebarTimer = null;
+      document.body.dispatchEvent(new CustomEvent("sidebar-refresh"));
+    }, 2000);
+  }
+
+  function onEvent(event) {
+    var last = parseInt(sessionStorage.getItem(LAST_EVENT_KEY) || "0", 10);
+    if (event.id > last) sessionStorage.setItem(LAST_EVENT_KEY, String(event.id));
+    if (event.type === "sla.warning") toast("SLA warning on conversation #" + event.conversation, "warning");
+    if (event.type === "sla.breached") toast("SLA breached on conversation #" + event.conversation, "error");
+    if (!event.conversation) return;
+    refreshRow(event.conversation);
+    refreshSidebar();
+    var open = $("[data-open-conversation]");
+    if (open && open.getAttribute("data-open-conversation") === String(event.conversation)) {
+      refreshThread(event.conversation);
+    }
+  }
+
+  function connect(delay) {
+    var path = document.body.getAttribute("data-feed");
+    if (!path || !window.WebSocket) return;
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + path);
+    socket.addEventListener("open", function () {
+      document.body.setAttribute("data-live", "connected");
+      var last = sessionStorage.getItem(LAST_EVENT_KEY);
+      if (last) socket.send(JSON.stringify({ type: "resync", after: parseInt(last, 10) }));
+      delay = 1000;
+    });
+    socket.addEventListener("message", function (msg) {
+      var data;
+      try { data = JSON.parse(msg.data); } catch (e) { return; }
+      if (data.type === "event") onEvent(data.event);
+      else if (data.type === "resync.required") toast("Many changes while you were away: reload the page.", "warning");
+    });
+    socket.addEventListener("close", function () {
+      document.body.setAttribute("data-live", "disconnected");
+      setTimeout(function () { connect(Math.min((delay || 1000) * 2, 30000)); }, delay || 1000);
+    });
+  }
+
+  function startFeed() {
+    // The page shows everything up to the event it was rendered at; replay only what is newer.
+    var latest = document.body.getAttribute("data-last-event");
+    if (latest) sessionStorage.setItem(LAST_EVENT_KEY, latest);
+    connect(1000);
+  }
+
+  /* --- keyboard ---------------------------------------------------------------------------- */
+
+  function rows() { return $all("#rows tr.row"); }
+
+  function select(index) {
+    var list = rows();
+    if (!list.length) return;
+    index = Math.max(0, Math.min(index, list.length - 1));
+    list.forEach(function (r) { r.classList.remove("selected"); r.removeAttribute("aria-selected"); });
+    var row = list[index];
+    row.classList.add("selected");
+    row.setAttribute("aria-selected", "true");
+    var link = row.querySelector("td.subject a");
+    if (link) link.focus();
+  }
+
+  function selectedIndex() {
+    return rows().findIndex(function (r) { return r.classList.contains("selected"); });
+  }
+
+  function focusField(sel) {
+    var el = $(sel);
+    if (el) { el.scrollIntoView({ block: "center" }); el.focus(); return true; }
+    return false;
+  }
+
+  function onKey(e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    var tag = (e.target.tagName || "").toLowerCase();
+    if (tag === "input" || tag === "textarea" || tag === "select" || e.target.isContentEditable) return;
+    var handled = true;
+    switch (e.key) {
+      case "j": select(selectedIndex() + 1); break;
+      case "k": select(selectedIndex() - 1); break;
+      case "Enter": {
+        var i = selectedIndex();
+        if (i < 0) { handled = false; break; }
+        location.href = rows()[i].getAttribute("data-href");
+        break;
+      }
+      case "r": handled = focusField("#reply-text"); break;
+      case "n": handled = focusField("#note-text"); break;
+      case "t": handled = focusField("#tag-input"); break;
+      case "a": handled = focusField("#assign-agent"); break;
+      case "s": handled = focusField("#severity-select"); break;
+      case "e": {
+        var form = $("#resolve-form");
+        if (form) form.submit(); else handled = false;
+        break;
+      }
+      case "?": {
+        var dialog = $("#shortcuts");
+        if (dialog && dialog.showModal) dialog.showModal();
+        break;
+      }
+      default: handled = false;
+    }
+    if (handled) e.preventDefault();
+  }
+
+  /* --- @mention autocomplete ------------------------------------------------------------------ */
+
+  function wireMentions() {
+    var area = $("textarea[data-mention]");
+    var list = $("#mention-list");
+    if (!area || !list) return;
+    var users = null;
+    function load() {
+      if (users) return Promise.resolve(users);
+      return fetch("/api/v1/users/", { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : []; })
+        .then(function (data) { users = data; return users; });
+    }
+    function currentWord() {
+      var before = area.value.slice(0, area.selectionStart);
+      var m = /(?:^|\s)@([\w.+-]*)$/.exec(before);
+      return m ? m[1] : null;
+    }
+    function pick(username) {
+      var pos = area.selectionStart;
+      var before = area.value.slice(0, pos).replace(/@([\w.+-]*)$/, "@" + username + " ");
+      area.value = before + area.value.slice(pos);
+      area.setSelectionRange(before.length, before.length);
+      list.hidden = true;
+      area.focus();
+    }
+    area.addEventListener("input", function () {
+      var word = currentWord();
+      if (word === null) { list.hidden = true; return; }
+      load().then(function (all) {
+        var hits = all.filter(function (u) { return u.username.toLowerCase().indexOf(word.toLowerCase()) === 0; }).slice(0, 6);
+        list.textContent = "";
+        hits.forEach(function (u) {
+          var li = document.createElement("li");
+          li.setAttribute("role", "option");
+          li.tabIndex = 0;
+          li.textContent = u.username + " (" + u.name + ")";
+          li.addEventListener("click", function () { pick(u.username); });
+          li.addEventListener("keydown", function (ev) { if (ev.key === "Enter") { ev.preventDefault(); pick(u.username); } });
+          list.appendChild(li);
+        });
+        list.hidden = hits.length === 0;
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    wireForms();
+    wireMentions();
+    tickSla();
+    setInterval(tickSla, 30000);
+    document.addEventListener("keydown", onKey);
+    startFeed();
+  });
+})();
