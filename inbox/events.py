@@ -16,6 +16,34 @@ from inbox.models import Conversation, Event
 logger = logging.getLogger(__name__)
 
 
+class _Batch:
+    """The events one transaction publishes, fanned out together once it commits."""
+
+    def __init__(self):
+        self.events: list[Event] = []
+
+    def flush(self) -> None:
+        events, self.events = self.events, []
+        dispatch_batch(events)
+
+
+def _current_batch() -> _Batch | None:
+    """The batch of the current savepoint level, its flush registered on commit, created on first
+    use. Keyed by savepoint so that events published inside a savepoint share its fate: when it
+    rolls back, Django drops the flush registered inside it, and those events are never sent."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return None
+    batches = connection.__dict__.setdefault("_switchboard_outbox", {})
+    level = tuple(connection.savepoint_ids)
+    batch = batches.get(level)
+    if batch is None or not any(func == batch.flush for _, func, _ in connection.run_on_commit):
+        batch = _Batch()
+        batches[level] = batch
+        transaction.on_commit(batch.flush)
+    return batch
+
+
 def publish(
     type: str,
     *,
@@ -23,7 +51,8 @@ def publish(
     actor=None,
     data: dict | None = None,
 ) -> Event:
-    """Record a domain event. Call inside the transaction that made the change."""
+    """Record a domain event. Call inside the transaction that made the change; all events of a
+    transaction are fanned out together after it commits."""
     payload = dict(data or {})
     if conversation is not None:
         payload.setdefault("conversation", conversation.pk)
@@ -35,8 +64,11 @@ def publish(
         payload=payload,
         created_at=timezone.now(),
     )
-    assignee_id = getattr(conversation, "assignee_id", None)
-    transaction.on_commit(lambda: dispatch(event, assignee_id=assignee_id))
+    batch = _current_batch()
+    if batch is None:
+        dispatch_batch([event])  # autocommit: the row is already committed
+    else:
+        batch.events.append(event)
     return event
 
 
@@ -63,22 +95,8 @@ def event_groups(event: Event, assignee_id: int | None = None) -> list[str]:
 
 
 def dispatch(event: Event, *, assignee_id: int | None = None) -> None:
-    """Fan one committed event out. Safe to repeat: browsers drop ids they have seen and
-    outbound deliveries are unique per (event, endpoint)."""
-    layer = get_channel_layer()
-    message = {"type": "feed.event", "event": feed_message(event)}
-    try:
-        if layer is not None:
-            for group in event_groups(event, assignee_id):
-                async_to_sync(layer.group_send)(group, message)
-        hooks.run("event_dispatched", event=event)
-    except Exception:
-        # The row stays undispatched and the re-queue sweep tries again.
-        logger.exception("dispatch of event %s failed", event.pk)
-        return
-    Event.objects.filter(pk=event.pk, dispatched_at__isnull=True).update(
-        dispatched_at=timezone.now()
-    )
+    """Fan one committed event out (see dispatch_batch)."""
+    dispatch_batch([event])
 
 
 def publish_many(outbox: list[Event]) -> list[Event]:
@@ -106,8 +124,15 @@ def enqueue_dispatch(ids: list[int]) -> None:
 FEED_BATCH = 500
 
 
+async def _send_all(layer, frames: list[tuple[str, dict]]) -> None:
+    for group, frame in frames:
+        await layer.group_send(group, frame)
+
+
 def dispatch_batch(batch: list[Event]) -> None:
-    """Fan out many committed events: per group, one frame per FEED_BATCH events."""
+    """Fan out committed events: browsers first (one frame per group per FEED_BATCH events, all
+    sent from one event loop), then subscribers (hooks), then mark them dispatched. Safe to
+    repeat: browsers drop ids they have seen and deliveries are unique per (event, endpoint)."""
     if not batch:
         return
     assignees = dict(
@@ -119,16 +144,23 @@ def dispatch_batch(batch: list[Event]) -> None:
     for event in batch:
         for group in event_groups(event, assignees.get(event.conversation_id)):
             by_group.setdefault(group, []).append(feed_message(event))
+    frames = []
+    for group, messages in by_group.items():
+        if len(messages) == 1:
+            frames.append((group, {"type": "feed.event", "event": messages[0]}))
+            continue
+        for start in range(0, len(messages), FEED_BATCH):
+            frames.append(
+                (group, {"type": "feed.events", "events": messages[start : start + FEED_BATCH]})
+            )
     layer = get_channel_layer()
     try:
         if layer is not None:
-            for group, messages in by_group.items():
-                for start in range(0, len(messages), FEED_BATCH):
-                    chunk = messages[start : start + FEED_BATCH]
-                    async_to_sync(layer.group_send)(group, {"type": "feed.events", "events": chunk})
+            async_to_sync(_send_all)(layer, frames)
         for event in batch:
             hooks.run("event_dispatched", event=event)
     except Exception:
+        # The rows stay undispatched and the re-queue sweep tries again.
         logger.exception("dispatch of %s events failed", len(batch))
         return
     Event.objects.filter(pk__in=[e.pk for e in batch], dispatched_at__isnull=True).update(

@@ -96,13 +96,13 @@ def published(monkeypatch):
     from inbox import events
 
     seen = []
-    original = events.dispatch
+    original = events.dispatch_batch
 
-    def record(event, **kwargs):
-        seen.append(event)
-        return original(event, **kwargs)
+    def record(batch):
+        seen.extend(batch)
+        return original(batch)
 
-    monkeypatch.setattr(events, "dispatch", record)
+    monkeypatch.setattr(events, "dispatch_batch", record)
     return seen
 
 

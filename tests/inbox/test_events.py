@@ -85,3 +85,38 @@ def test_a_failing_subscriber_leaves_the_event_for_the_sweep(django_capture_on_c
         ]
     event.refresh_from_db()
     assert event.dispatched_at is None
+
+
+def test_events_of_a_rolled_back_savepoint_are_never_sent(
+    django_capture_on_commit_callbacks, published
+):
+    conversation = ConversationFactory()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        kept = events.publish("conversation.updated", conversation=conversation, data={"n": 1})
+        try:
+            with transaction.atomic():
+                events.publish("conversation.tagged", conversation=conversation)
+                raise RuntimeError("inner step failed")
+        except RuntimeError:
+            pass
+        after = events.publish("conversation.assigned", conversation=conversation)
+    assert [e.pk for e in published] == [kept.pk, after.pk]
+    assert list(Event.objects.values_list("type", flat=True).order_by("pk")) == [
+        "conversation.updated",
+        "conversation.assigned",
+    ]
+
+
+def test_all_events_of_a_transaction_go_out_together_after_commit(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    conversation = ConversationFactory()
+    flushes = []
+    original = events.dispatch_batch
+    monkeypatch.setattr(
+        events, "dispatch_batch", lambda batch: (flushes.append(len(batch)), original(batch))
+    )
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for n in range(5):
+            events.publish("message.created", conversation=conversation, data={"n": n})
+    assert flushes == [5]
