@@ -17,18 +17,19 @@ import logging
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from inbox import activity, events
-from inbox.models import OPEN_STATUSES, Conversation, Severity, Status
+from inbox.models import OPEN_STATUSES, Conversation, Event, Severity, Status
 from routing import hours
 from routing.models import SLAAlert, SLAMeasurement, SLAPolicy, TeamPolicy
 
 logger = logging.getLogger(__name__)
 
+UTC = dt.UTC
 TARGETS = ("first_response", "next_response", "resolution")
 DUE_FIELDS = {
     "first_response": "first_response_due",
@@ -41,19 +42,73 @@ PAUSED = (Status.PENDING, Status.SNOOZED)
 # --- policy and calendar ----------------------------------------------------------------------
 
 
-def policy_for(conversation: Conversation) -> SLAPolicy | None:
+@dataclass
+class Context:
+    """What policy selection needs, loaded once for a batch of conversations."""
+
+    policies: list
+    tags: dict  # conversation id -> set of tag ids
+    team_policies: dict  # team id -> TeamPolicy
+    raised: dict = field(default_factory=dict)  # conversation id -> {(target, kind, due_at)}
+
+    @classmethod
+    def load(cls, conversations) -> "Context":
+        from tagging.models import ConversationTag
+
+        ids = [c.pk for c in conversations]
+        tags: dict = {}
+        for conversation_id, tag_id in ConversationTag.objects.filter(
+            conversation_id__in=ids
+        ).values_list("conversation_id", "tag_id"):
+            tags.setdefault(conversation_id, set()).add(tag_id)
+        raised: dict = {}
+        for conversation_id, *key in SLAAlert.objects.filter(conversation_id__in=ids).values_list(
+            "conversation_id", "target", "kind", "due_at"
+        ):
+            raised.setdefault(conversation_id, set()).add(tuple(key))
+        return cls(
+            policies=list(
+                SLAPolicy.objects.filter(is_active=True)
+                .select_related("business_hours")
+                .order_by("id")
+            ),
+            tags=tags,
+            team_policies={
+                p.team_id: p for p in TeamPolicy.objects.select_related("business_hours")
+            },
+            raised=raised,
+        )
+
+
+def policy_for(conversation: Conversation, ctx: Context | None = None) -> SLAPolicy | None:
     """The most specific active policy for the conversation's severity: one naming a tag of the
     conversation beats one naming its channel, which beats one naming its team, which beats the
     plain severity policy. Ties go to the oldest."""
-    candidates = SLAPolicy.objects.filter(is_active=True, severity=conversation.severity).filter(
-        Q(team__isnull=True) | Q(team_id=conversation.team_id),
-        Q(channel__isnull=True) | Q(channel_id=conversation.channel_id),
-    )
-    tag_ids = (
-        set(conversation.tag_links.values_list("tag_id", flat=True)) if conversation.pk else set()
-    )
+    if ctx is not None:
+        candidates = [
+            p
+            for p in ctx.policies
+            if p.severity == conversation.severity
+            and p.team_id in (None, conversation.team_id)
+            and p.channel_id in (None, conversation.channel_id)
+        ]
+        tag_ids = ctx.tags.get(conversation.pk, set())
+    else:
+        candidates = (
+            SLAPolicy.objects.filter(is_active=True, severity=conversation.severity)
+            .filter(
+                Q(team__isnull=True) | Q(team_id=conversation.team_id),
+                Q(channel__isnull=True) | Q(channel_id=conversation.channel_id),
+            )
+            .order_by("id")
+        )
+        tag_ids = (
+            set(conversation.tag_links.values_list("tag_id", flat=True))
+            if conversation.pk
+            else set()
+        )
     best, best_score = None, -1
-    for policy in candidates.order_by("id"):
+    for policy in candidates:
         if policy.tag_id and policy.tag_id not in tag_ids:
             continue
         score = 4 * bool(policy.tag_id) + 2 * bool(policy.channel_id) + bool(policy.team_id)
@@ -62,16 +117,19 @@ def policy_for(conversation: Conversation) -> SLAPolicy | None:
     return best
 
 
-def calendar_for(policy: SLAPolicy | None, conversation: Conversation):
+def calendar_for(policy: SLAPolicy | None, conversation: Conversation, ctx: Context | None = None):
     if policy is None or not policy.business_hours_only:
         return None
     if policy.business_hours_id:
         return policy.business_hours
-    team_policy = (
-        TeamPolicy.objects.select_related("business_hours")
-        .filter(team_id=conversation.team_id)
-        .first()
-    )
+    if ctx is not None:
+        team_policy = ctx.team_policies.get(conversation.team_id)
+    else:
+        team_policy = (
+            TeamPolicy.objects.select_related("business_hours")
+            .filter(team_id=conversation.team_id)
+            .first()
+        )
     return team_policy.business_hours if team_policy else None
 
 
@@ -90,10 +148,10 @@ class Clock:
     paused_since: dt.datetime | None = None
 
     @classmethod
-    def load(cls, conversation: Conversation) -> "Clock":
+    def load(cls, conversation: Conversation, ctx: Context | None = None) -> "Clock":
         raw = conversation.sla_clock or {}
-        policy = policy_for(conversation)
-        clock = cls(policy=policy, calendar=calendar_for(policy, conversation))
+        policy = policy_for(conversation, ctx)
+        clock = cls(policy=policy, calendar=calendar_for(policy, conversation, ctx))
         for target, state in (raw.get("targets") or {}).items():
             clock.targets[target] = {
                 "start": parse_datetime(state["start"]),
@@ -161,12 +219,15 @@ def _save(conversation: Conversation, clock: Clock, *, extra: tuple = ()) -> Non
     )
 
 
-def _reminder_policy(team_id) -> TeamPolicy | None:
+def _reminder_policy(team_id, ctx: Context | None = None) -> TeamPolicy | None:
+    if ctx is not None:
+        policy = ctx.team_policies.get(team_id)
+        return policy if policy is not None and policy.reminder_minutes else None
     return TeamPolicy.objects.filter(team_id=team_id, reminder_minutes__isnull=False).first()
 
 
 def _pending_alerts(
-    conversation: Conversation, clock: Clock
+    conversation: Conversation, clock: Clock, ctx: Context | None = None
 ) -> list[tuple[str, str, dt.datetime, dt.datetime]]:
     """(target, kind, due_at, raise_at) for every alert the running clocks call for, raised or not.
     A clock breaches once per run: after its breach (and a severity escalation that moves the due
@@ -184,7 +245,7 @@ def _pending_alerts(
             continue
         if target == "resolution":
             continue
-        reminders = _reminder_policy(state.get("breached_team"))
+        reminders = _reminder_policy(state.get("breached_team"), ctx)
         if reminders:
             step = dt.timedelta(minutes=reminders.reminder_minutes)
             for n in range(1, reminders.max_reminders + 1):
@@ -193,21 +254,24 @@ def _pending_alerts(
     return out
 
 
-def next_check(conversation: Conversation, clock: Clock) -> dt.datetime | None:
+def next_check(
+    conversation: Conversation, clock: Clock, ctx: Context | None = None
+) -> dt.datetime | None:
     if conversation.status not in OPEN_STATUSES or clock.paused_since is not None:
         return None
-    pending = _pending_alerts(conversation, clock)
+    pending = _pending_alerts(conversation, clock, ctx)
     if not pending:
         return None
-    raised = (
-        set(
+    if ctx is not None:
+        raised = ctx.raised.get(conversation.pk, set())
+    elif conversation.pk:
+        raised = set(
             SLAAlert.objects.filter(conversation_id=conversation.pk).values_list(
                 "target", "kind", "due_at"
             )
         )
-        if conversation.pk
-        else set()
-    )
+    else:
+        raised = set()
     upcoming = [
         raise_at for target, kind, due, raise_at in pending if (target, kind, due) not in raised
     ]
@@ -351,93 +415,139 @@ def late_after() -> dt.timedelta:
     return dt.timedelta(seconds=max(2 * settings.SLA_SWEEP_SECONDS, 60))
 
 
-def sweep(*, now: dt.datetime | None = None, limit: int = 2000) -> SweepResult:
-    """Raise every alert that has come due. Safe to run concurrently and to repeat."""
+SWEEP_BATCH = 1000
+KIND_EVENTS = {"warning": "sla.warning", "breach": "sla.breached", "reminder": "sla.reminder"}
+SWEEP_FIELDS = [
+    "sla_clock",
+    "sla_breached",
+    "sla_next_check_at",
+    "first_response_due",
+    "next_response_due",
+    "resolution_due",
+]
+
+
+def sweep(*, now: dt.datetime | None = None, limit: int = 100_000) -> SweepResult:
+    """Raise every alert that has come due, a batch of conversations per transaction. Safe to run
+    concurrently (rows are claimed with SKIP LOCKED, alerts are unique) and to repeat; a sweep
+    killed mid-batch rolls that batch back and the next sweep does it again."""
     now = now or timezone.now()
     result = SweepResult()
-    ids = list(
-        Conversation.objects.filter(sla_next_check_at__lte=now)
-        .order_by("sla_next_check_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for conversation_id in ids:
-        _sweep_one(conversation_id, now, result)
+    done = 0
+    while done < limit:
+        claimed = _sweep_batch(now, min(SWEEP_BATCH, limit - done), result)
+        done += claimed
+        if claimed < SWEEP_BATCH:
+            break
     return result
 
 
-def _sweep_one(conversation_id: int, now: dt.datetime, result: SweepResult) -> None:
+def _sweep_batch(now: dt.datetime, size: int, result: SweepResult) -> int:
     with transaction.atomic():
-        conversation = (
+        rows = list(
             Conversation.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("team", "channel")
-            .filter(pk=conversation_id, sla_next_check_at__lte=now)
-            .first()
+            .filter(sla_next_check_at__lte=now)
+            .order_by("sla_next_check_at")[:size]
         )
-        if conversation is None:
-            return  # another sweep has it, or it changed meanwhile
-        result.conversations += 1
-        clock = Clock.load(conversation)
-        for target, kind, due, raise_at in sorted(
-            _pending_alerts(conversation, clock), key=lambda a: a[3]
-        ):
-            if raise_at is None or raise_at > now:
-                continue
-            if kind == SLAAlert.Kind.WARNING and due <= now:
-                continue  # the breach says it all; a warning after the fact helps nobody
-            if raise_alert(
-                conversation, target=target, kind=kind, due_at=due, raise_at=raise_at, now=now
+        if not rows:
+            return 0
+        result.conversations += len(rows)
+        ctx = Context.load(rows)
+        clocks = {c.pk: Clock.load(c, ctx) for c in rows}
+        wanted = []
+        for conversation in rows:
+            raised = ctx.raised.get(conversation.pk, set())
+            for target, kind, due, raise_at in _pending_alerts(
+                conversation, clocks[conversation.pk], ctx
             ):
-                counter = COUNTERS[kind]
-                setattr(result, counter, getattr(result, counter) + 1)
-        conversation.refresh_from_db()
-        _save(conversation, Clock.load(conversation))
-
-
-def raise_alert(
-    conversation: Conversation, *, target: str, kind: str, due_at, raise_at, now
-) -> bool:
-    """Insert the alert once; its event, the breach flag and escalation ride the same savepoint.
-    Returns False when it was raised before (by this or a concurrent sweep)."""
-    try:
-        with transaction.atomic():
-            alert = SLAAlert.objects.create(
-                conversation=conversation,
-                target=target,
-                kind=kind,
-                due_at=due_at,
-                raised_at=now,
-                late=now - raise_at > late_after(),
+                if raise_at is None or raise_at > now or (target, kind, due) in raised:
+                    continue
+                if kind == SLAAlert.Kind.WARNING and due <= now:
+                    continue  # the breach says it all; a warning after the fact helps nobody
+                wanted.append((conversation.pk, target, kind, due, now - raise_at > late_after()))
+        inserted = insert_alerts(wanted, now=now)
+        by_id = {c.pk: c for c in rows}
+        outbox = []
+        breached = []
+        for alert_id, conversation_id, target, kind, due_at, late in inserted:
+            conversation = by_id[conversation_id]
+            ctx.raised.setdefault(conversation_id, set()).add((target, kind, due_at))
+            setattr(result, COUNTERS[kind], getattr(result, COUNTERS[kind]) + 1)
+            outbox.append(
+                Event(
+                    type=KIND_EVENTS[kind],
+                    conversation_id=conversation_id,
+                    team_id=conversation.team_id,
+                    payload={
+                        "conversation": conversation_id,
+                        "alert": alert_id,
+                        "target": target,
+                        "kind": kind,
+                        "due_at": due_at.isoformat(),
+                        "late": late,
+                    },
+                    created_at=now,
+                )
             )
-            data = {
-                "alert": alert.pk,
-                "target": target,
-                "kind": kind,
-                "due_at": due_at.isoformat(),
-                "late": alert.late,
-            }
             if kind == SLAAlert.Kind.BREACH:
-                conversation.refresh_from_db()
-                clock = Clock.load(conversation)
+                clock = clocks[conversation_id]
                 if target in clock.targets:
                     clock.targets[target]["breached_due"] = due_at
                     clock.targets[target]["breached_team"] = conversation.team_id
                 conversation.sla_breached = True
-                _save(conversation, clock, extra=("sla_breached",))
-                events.publish("sla.breached", conversation=conversation, data=data)
-                escalate(conversation, target=target)
-            elif kind == SLAAlert.Kind.WARNING:
-                events.publish("sla.warning", conversation=conversation, data=data)
-            else:
-                events.publish("sla.reminder", conversation=conversation, data=data)
-    except IntegrityError:
-        return False
-    return True
+                breached.append((conversation, target))
+        for conversation in rows:
+            clock = clocks[conversation.pk]
+            conversation.sla_clock = clock.dump()
+            for target, name in DUE_FIELDS.items():
+                setattr(conversation, name, clock.due(target))
+            conversation.sla_next_check_at = next_check(conversation, clock, ctx)
+        Conversation.objects.bulk_update(rows, SWEEP_FIELDS, batch_size=500)
+        events.publish_many(outbox)
+        for conversation, target in breached:
+            escalate(conversation, target=target, ctx=ctx)
+    return len(rows)
 
 
-def escalate(conversation: Conversation, *, target: str) -> None:
+def insert_alerts(wanted: list[tuple], *, now: dt.datetime) -> list[tuple]:
+    """Insert alerts, skipping those raised before (by this or a concurrent sweep); returns the
+    rows this call inserted: (id, conversation_id, target, kind, due_at, late). The unique
+    constraint decides, in one statement, on PostgreSQL and SQLite alike."""
+    if not wanted:
+        return []
+    from django.db import connection
+
+    inserted = []
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        # Only placeholders are formatted into the statement; every value travels as a parameter.
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+        params = []
+        for conversation_id, target, kind, due, late in chunk:
+            params += [conversation_id, target, kind, due, now, late]
+        with connection.cursor() as cursor:
+            sql = (
+                "INSERT INTO routing_slaalert (conversation_id, target, kind, due_at, raised_at, late) "  # noqa: S608
+                f"VALUES {values} ON CONFLICT DO NOTHING RETURNING id, conversation_id, target, kind, due_at, late"
+            )
+            cursor.execute(sql, params)
+            for alert_id, conversation_id, target, kind, due_at, late in cursor.fetchall():
+                if isinstance(due_at, str):  # SQLite returns text
+                    due_at = parse_datetime(due_at)
+                if timezone.is_naive(due_at):
+                    due_at = due_at.replace(tzinfo=UTC)
+                inserted.append((alert_id, conversation_id, target, kind, due_at, bool(late)))
+    return inserted
+
+
+def escalate(conversation: Conversation, *, target: str, ctx: Context | None = None) -> None:
     """The team's escalation policy on breach: raise severity one step, hand to an escalation team."""
-    policy = TeamPolicy.objects.filter(team_id=conversation.team_id).first()
-    if policy is None:
+    policy = (
+        ctx.team_policies.get(conversation.team_id)
+        if ctx is not None
+        else TeamPolicy.objects.filter(team_id=conversation.team_id).first()
+    )
+    if policy is None or not (policy.escalate_severity or policy.escalation_team_id):
         return
     reason = f"SLA breach ({target.replace('_', ' ')})"
     if policy.escalate_severity and conversation.severity < Severity.CRITICAL:

@@ -289,25 +289,27 @@ def test_a_sweep_that_crashes_halfway_is_finished_by_the_next(world, monkeypatch
         conversations = [
             customer_writes(world["channel"], n, sender=f"c{n}@example.com") for n in range(4)
         ]
-    real = sla.raise_alert
+    monkeypatch.setattr(sla, "SWEEP_BATCH", 2)
+    real = sla.insert_alerts
     calls = {"n": 0}
 
-    def crash_on_third(*args, **kwargs):
+    def crash_in_second_batch(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == 2:
             raise RuntimeError("worker killed")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sla, "raise_alert", crash_on_third)
+    monkeypatch.setattr(sla, "insert_alerts", crash_in_second_batch)
     with time_machine.travel(at(minutes=61), tick=False), pytest.raises(RuntimeError):
         sla.sweep()
-    assert SLAAlert.objects.count() == 2
-    monkeypatch.setattr(sla, "raise_alert", real)
+    assert SLAAlert.objects.count() == 2  # the first batch committed, the second rolled back whole
+    monkeypatch.setattr(sla, "insert_alerts", real)
     with time_machine.travel(at(minutes=62), tick=False):
-        sla.sweep()
+        assert sla.sweep().breaches == 2
     assert sorted(SLAAlert.objects.values_list("conversation_id", flat=True)) == sorted(
         c.pk for c in conversations
     )
+    assert Event.objects.filter(type="sla.breached").count() == 4
 
 
 def test_escalation_raises_severity_hands_over_and_reminds_a_bounded_number_of_times(world):
