@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "inbox",
     "tagging",
     "routing",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -233,3 +234,19 @@ LOGGING = {
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# --- Integrations (outbound webhooks) ---------------------------------------------------------
+CELERY_BEAT_SCHEDULE["webhooks-due"] = {
+    "task": "integrations.tasks.sweep_webhooks",
+    "schedule": timedelta(seconds=30),
+}
+# Host names an admin allows webhooks to reach although they resolve to internal addresses.
+WEBHOOK_ALLOWED_HOSTS = [h for h in os.environ.get("WEBHOOK_ALLOWED_HOSTS", "").split(",") if h]
+# Fixed answers for webhook host names, consulted before DNS ({"host": ["ip", ...]}); for tests.
+WEBHOOK_DNS_OVERRIDES: dict[str, list[str]] = {}
+WEBHOOK_CONNECT_TIMEOUT = float(os.environ.get("WEBHOOK_CONNECT_TIMEOUT", "5"))
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "15"))
+WEBHOOK_MAX_RESPONSE_BYTES = int(os.environ.get("WEBHOOK_MAX_RESPONSE_BYTES", "65536"))
+# A claim older than this belongs to a worker that died mid-delivery (must exceed the timeout).
+WEBHOOK_CLAIM_TIMEOUT = int(os.environ.get("WEBHOOK_CLAIM_TIMEOUT", "300"))
+WEBHOOK_MAX_CONSECUTIVE_FAILURES = int(os.environ.get("WEBHOOK_MAX_CONSECUTIVE_FAILURES", "20"))
