@@ -91,3 +91,10 @@ urlpatterns += [
     ),
     path("webhook-events/", integrations_api.WebhookEventListApi.as_view(), name="webhook-events"),
 ]
+
+from integrations import tokens as integrations_tokens  # noqa: E402
+
+urlpatterns += [
+    path("tokens/", integrations_tokens.TokenListApi.as_view(), name="token-list"),
+    path("tokens/<int:pk>/", integrations_tokens.TokenDetailApi.as_view(), name="token-detail"),
+]

@@ -250,3 +250,20 @@ WEBHOOK_MAX_RESPONSE_BYTES = int(os.environ.get("WEBHOOK_MAX_RESPONSE_BYTES", "6
 # A claim older than this belongs to a worker that died mid-delivery (must exceed the timeout).
 WEBHOOK_CLAIM_TIMEOUT = int(os.environ.get("WEBHOOK_CLAIM_TIMEOUT", "300"))
 WEBHOOK_MAX_CONSECUTIVE_FAILURES = int(os.environ.get("WEBHOOK_MAX_CONSECUTIVE_FAILURES", "20"))
+
+# --- Integrations (rate limits) ---------------------------------------------------------------
+# Per API token, per signed-in user, per IP without auth, login POSTs per IP, and inbound
+# webhooks per (channel, IP). Counted in the cache (Redis when configured). "N/s|m|h|d".
+API_THROTTLE_RATES = {
+    "token": os.environ.get("THROTTLE_TOKEN", "1200/min"),
+    "user": os.environ.get("THROTTLE_USER", "2400/min"),
+    "anon": os.environ.get("THROTTLE_ANON", "300/min"),
+    "login": os.environ.get("THROTTLE_LOGIN", "30/min"),
+    "inbound": os.environ.get("THROTTLE_INBOUND", "1200/min"),
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "integrations.throttles.TokenRateThrottle",
+    "integrations.throttles.UserRateThrottle",
+    "integrations.throttles.AnonRateThrottle",
+]
+MIDDLEWARE += ["integrations.throttles.RateLimitMiddleware"]

@@ -83,6 +83,7 @@ class ChannelListApi(APIView):
 
 class IsAdminRole(BasePermission):
     message = "Only admins may do this."
+    token_scope = "admin"  # API tokens need the admin scope here (accounts/authentication.py)
 
     def has_permission(self, request, view):
         return can_administer(request.user)

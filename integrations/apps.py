@@ -7,6 +7,8 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self):
         from inbox import hooks
+        from integrations import tokens
         from integrations.delivery import on_event_dispatched
 
         hooks.register("event_dispatched", on_event_dispatched)
+        tokens.connect()

@@ -252,3 +252,16 @@ def test_every_event_type_has_an_example_that_matches_its_schema():
         "contact.merged",
         "sla.breached",
     }
+
+
+def test_the_readme_verification_snippet_accepts_a_real_delivery(endpoint, receiver, note):
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    snippet = readme.split("## Integrations", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    namespace = {}
+    exec(snippet, namespace)
+    note()
+    [request] = receiver.requests
+    assert namespace["verify"](endpoint.secret, request.headers, request.body)
+    assert not namespace["verify"](endpoint.secret, request.headers, request.body + b"x")
