@@ -267,3 +267,14 @@ REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
     "integrations.throttles.AnonRateThrottle",
 ]
 MIDDLEWARE += ["integrations.throttles.RateLimitMiddleware"]
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "integrations.openapi.add_error_responses",
+]
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "ConversationStatusEnum": "inbox.models.Status",
+    "InboundEventStatusEnum": "inbox.models.InboundEvent.Status",
+    "WebhookDeliveryStatusEnum": "integrations.models.WebhookDelivery.Status",
+    "ChannelKindEnum": "inbox.models.Channel.Kind",
+    "MessageKindEnum": "inbox.models.Message.Kind",
+}

@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -155,7 +155,17 @@ class BulkApi(APIView):
 
     permission_classes = [IsAuthenticated, CanWrite]
 
-    @extend_schema(request=BulkInputSerializer)
+    @extend_schema(
+        request=BulkInputSerializer,
+        responses=inline_serializer(
+            "BulkResult",
+            {
+                "updated": serializers.ListField(child=serializers.IntegerField()),
+                "unchanged": serializers.ListField(child=serializers.IntegerField()),
+                "not_found": serializers.ListField(child=serializers.IntegerField()),
+            },
+        ),
+    )
     def post(self, request):
         if not can_bulk(request.user):
             raise PermissionDenied("Bulk actions are for leads and admins.")
@@ -266,7 +276,13 @@ class RoutingRuleDryRunApi(APIView):
 
     permission_classes = [IsAuthenticated, IsAdminRole]
 
-    @extend_schema(request=None)
+    @extend_schema(
+        request=None,
+        responses=inline_serializer(
+            "RoutingRuleDryRun",
+            {"rule": serializers.IntegerField(), "would_match": serializers.JSONField()},
+        ),
+    )
     def post(self, request, pk):
         rule = RoutingRule.objects.filter(pk=pk).first()
         if rule is None:
