@@ -23,3 +23,25 @@ class ApiTokenAuthentication(TokenAuthentication):
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is not None:
+            needed = required_scope(request)
+            if needed not in result[1].scopes:
+                raise exceptions.PermissionDenied(f"This token lacks the {needed} scope.")
+        return result
+
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def required_scope(request) -> str:
+    """The scope a token needs for this request: `admin` on admin endpoints (a view whose
+    permission classes say `token_scope = "admin"`), else `read` for safe methods and `write`
+    for the rest. Session users are not limited by scopes, only by their role."""
+    view = (getattr(request, "parser_context", None) or {}).get("view")
+    for permission in getattr(view, "permission_classes", []):
+        if getattr(permission, "token_scope", None) == ApiToken.Scope.ADMIN:
+            return ApiToken.Scope.ADMIN
+    return ApiToken.Scope.READ if request.method in SAFE_METHODS else ApiToken.Scope.WRITE

@@ -1,6 +1,7 @@
 import secrets
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import ApiToken, User
 
@@ -16,3 +17,22 @@ def create_api_token(
         user=user, name=name, key_hash=ApiToken.hash_key(key), prefix=key[:8], scopes=scopes
     )
     return token, key
+
+
+@transaction.atomic
+def revoke_api_token(*, token_id: int, actor: User) -> ApiToken:
+    """Revoke one of `actor`'s own tokens (idempotent). Raises ApiToken.DoesNotExist for a token
+    that is not theirs."""
+    token = ApiToken.objects.select_for_update().get(pk=token_id, user=actor)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+
+
+def revoke_all_api_tokens(*, user: User) -> int:
+    """Revoke every live token of `user` (deactivated, or changed their password). Returns how
+    many were revoked."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )

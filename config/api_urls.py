@@ -69,3 +69,46 @@ urlpatterns = [
         name="routing-rule-dry-run",
     ),
 ]
+
+from integrations import api as integrations_api  # noqa: E402
+
+urlpatterns += [
+    path(
+        "webhook-endpoints/",
+        integrations_api.EndpointListApi.as_view(),
+        name="webhook-endpoint-list",
+    ),
+    path(
+        "webhook-endpoints/<int:pk>/",
+        integrations_api.EndpointDetailApi.as_view(),
+        name="webhook-endpoint-detail",
+    ),
+    path(
+        "webhook-endpoints/<int:pk>/deliveries/",
+        integrations_api.DeliveryListApi.as_view(),
+        name="webhook-endpoint-deliveries",
+    ),
+    path(
+        "webhook-endpoints/<int:pk>/replay/",
+        integrations_api.EndpointReplayApi.as_view(),
+        name="webhook-endpoint-replay",
+    ),
+    path(
+        "webhook-endpoints/<int:pk>/test/",
+        integrations_api.EndpointTestApi.as_view(),
+        name="webhook-endpoint-test",
+    ),
+    path(
+        "webhook-deliveries/<int:pk>/replay/",
+        integrations_api.DeliveryReplayApi.as_view(),
+        name="webhook-delivery-replay",
+    ),
+    path("webhook-events/", integrations_api.WebhookEventListApi.as_view(), name="webhook-events"),
+]
+
+from integrations import tokens as integrations_tokens  # noqa: E402
+
+urlpatterns += [
+    path("tokens/", integrations_tokens.TokenListApi.as_view(), name="token-list"),
+    path("tokens/<int:pk>/", integrations_tokens.TokenDetailApi.as_view(), name="token-detail"),
+]

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "inbox",
     "tagging",
     "routing",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -300,3 +301,42 @@ ANYMAIL = {
 # A Content-Security-Policy on every response: no inline script anywhere (config/csp.py).
 MIDDLEWARE += ["config.csp.ContentSecurityPolicyMiddleware"]
 LOGOUT_REDIRECT_URL = "login"
+# --- Integrations (outbound webhooks) ---------------------------------------------------------
+CELERY_BEAT_SCHEDULE["webhooks-due"] = {
+    "task": "integrations.tasks.sweep_webhooks",
+    "schedule": timedelta(seconds=30),
+}
+# Host names an admin allows webhooks to reach although they resolve to internal addresses.
+WEBHOOK_ALLOWED_HOSTS = [h for h in os.environ.get("WEBHOOK_ALLOWED_HOSTS", "").split(",") if h]
+# Fixed answers for webhook host names, consulted before DNS ({"host": ["ip", ...]}); for tests.
+WEBHOOK_DNS_OVERRIDES: dict[str, list[str]] = {}
+WEBHOOK_CONNECT_TIMEOUT = float(os.environ.get("WEBHOOK_CONNECT_TIMEOUT", "5"))
+WEBHOOK_TIMEOUT = float(os.environ.get("WEBHOOK_TIMEOUT", "15"))
+WEBHOOK_MAX_RESPONSE_BYTES = int(os.environ.get("WEBHOOK_MAX_RESPONSE_BYTES", "65536"))
+# A claim older than this belongs to a worker that died mid-delivery (must exceed the timeout).
+WEBHOOK_CLAIM_TIMEOUT = int(os.environ.get("WEBHOOK_CLAIM_TIMEOUT", "300"))
+WEBHOOK_MAX_CONSECUTIVE_FAILURES = int(os.environ.get("WEBHOOK_MAX_CONSECUTIVE_FAILURES", "20"))
+
+# --- Integrations (rate limits) ---------------------------------------------------------------
+# Per API token, per signed-in user, per IP without auth, login POSTs per IP, and inbound
+# webhooks per (channel, IP). Counted in the cache (Redis when configured). "N/s|m|h|d".
+API_THROTTLE_RATES = {
+    "token": os.environ.get("THROTTLE_TOKEN", "1200/min"),
+    "user": os.environ.get("THROTTLE_USER", "2400/min"),
+    "anon": os.environ.get("THROTTLE_ANON", "300/min"),
+    "login": os.environ.get("THROTTLE_LOGIN", "30/min"),
+    "inbound": os.environ.get("THROTTLE_INBOUND", "1200/min"),
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "integrations.throttles.TokenRateThrottle",
+    "integrations.throttles.UserRateThrottle",
+    "integrations.throttles.AnonRateThrottle",
+]
+MIDDLEWARE += ["integrations.throttles.RateLimitMiddleware"]
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "integrations.openapi.add_error_responses",
+]
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {"WebhookDeliveryStatusEnum": "integrations.models.WebhookDelivery.Status"}
+)

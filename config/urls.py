@@ -43,3 +43,4 @@ urlpatterns = [
 
 handler404 = "config.errors.not_found"
 handler500 = "config.errors.server_error"
+handler400 = "config.errors.bad_request"

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
@@ -37,7 +37,14 @@ class ConversationListApi(APIView):
 
     @extend_schema(
         parameters=LIST_PARAMETERS,
-        responses=ConversationOutputSerializer(many=True),
+        responses=inline_serializer(
+            "ConversationPage",
+            {
+                "next": serializers.CharField(allow_null=True),
+                "previous": serializers.CharField(allow_null=True),
+                "results": ConversationOutputSerializer(many=True),
+            },
+        ),
         operation_id="conversations_list",
     )
     def get(self, request):
@@ -83,6 +90,7 @@ class ChannelListApi(APIView):
 
 class IsAdminRole(BasePermission):
     message = "Only admins may do this."
+    token_scope = "admin"  # API tokens need the admin scope here (accounts/authentication.py)
 
     def has_permission(self, request, view):
         return can_administer(request.user)
@@ -104,7 +112,16 @@ class InboundEventListApi(APIView):
     permission_classes = [IsAuthenticated, IsAdminRole]
     filterset_class = InboundEventFilter
 
-    @extend_schema(parameters=LIST_PARAMETERS, responses=InboundEventOutputSerializer(many=True))
+    @extend_schema(
+        parameters=LIST_PARAMETERS,
+        responses=inline_serializer(
+            "InboundEventPage",
+            {
+                "next": serializers.CharField(allow_null=True),
+                "results": InboundEventOutputSerializer(many=True),
+            },
+        ),
+    )
     def get(self, request):
         qs = (
             InboundEvent.objects.select_related("channel")
@@ -390,7 +407,9 @@ class SavedViewListApi(APIView):
     def post(self, request):
         data = SavedViewSerializer(data=request.data, context={"request": request})
         data.is_valid(raise_exception=True)
-        view = services.create_saved_view(owner=request.user, **data.validated_data)
+        view = services.create_saved_view(
+            owner=request.user, **{"filters": {}, **data.validated_data}
+        )
         counts = {view.pk: view_count(request.user, view, request)}
         return Response(
             SavedViewSerializer(view, context={"counts": counts, "request": request}).data,

@@ -5,8 +5,11 @@ broker outage loses nothing (the re-queue sweep picks stored events up again).
 """
 
 import logging
+import math
+import time
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
@@ -23,6 +26,26 @@ KEEP_HEADERS = ("content-type", "user-agent", "x-", "webhook-")
 
 def error(status: int, code: str, detail: str) -> JsonResponse:
     return JsonResponse({"code": code, "detail": detail}, status=status)
+
+
+def over_rate(key: str, rate: str | None) -> int | None:
+    """Count one request against `rate` ("N/s|m|h|d") in a fixed window of the cache; return the
+    seconds to wait when over the limit, else None."""
+    if not rate:
+        return None
+    number, period = rate.split("/")
+    window = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+    slot = int(time.time() // window)
+    key = f"ratelimit:{key}:{slot}"
+    cache.add(key, 0, timeout=window + 1)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        cache.add(key, 1, timeout=window + 1)
+        count = 1
+    if count > int(number):
+        return max(1, math.ceil((slot + 1) * window - time.time()))
+    return None
 
 
 def kept_headers(request) -> dict:
@@ -63,6 +86,12 @@ def receive(request, *, provider: str, channel_slug: str, kinds: tuple[str, ...]
     400 malformed, 503 when the database cannot store it; otherwise the adapter's ack."""
     if request.method != "POST":
         return error(405, "method_not_allowed", "Use POST.")
+    rate = getattr(settings, "API_THROTTLE_RATES", {}).get("inbound")
+    wait = over_rate(f"inbound:{channel_slug}:{request.META.get('REMOTE_ADDR', '')}", rate)
+    if wait:
+        response = error(429, "rate_limited", f"Too many requests; retry in {wait} s.")
+        response["Retry-After"] = str(wait)
+        return response
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

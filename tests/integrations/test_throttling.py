@@ -1,0 +1,91 @@
+"""Rate limits: per token, per user, per IP for anonymous requests and login, per (channel, IP)
+for inbound webhooks. Over the limit: 429 with Retry-After; others are not affected."""
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+from rest_framework.test import APIClient
+
+from accounts.services import create_api_token
+from inbox.adapters.api import sign
+from inbox.models import InboundEvent
+from tests.inbox.factories import ChannelFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def tight_rates(settings):
+    cache.clear()
+    settings.API_THROTTLE_RATES = {
+        "token": "3/min",
+        "user": "3/min",
+        "anon": "2/min",
+        "login": "2/min",
+        "inbound": "2/min",
+    }
+    yield
+    cache.clear()
+
+
+def token_client(user):
+    _, key = create_api_token(user=user, name="t")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def test_a_token_over_its_rate_gets_429_with_retry_after_and_another_token_does_not(agent):
+    first, second = token_client(agent), token_client(agent)
+    codes = [first.get("/api/v1/users/me/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    limited = first.get("/api/v1/users/me/")
+    assert int(limited["Retry-After"]) > 0 and "throttled" in limited.json()["detail"].lower()
+    assert second.get("/api/v1/users/me/").status_code == 200
+
+
+def test_a_signed_in_user_over_their_rate_gets_429(client_for, agent, lead):
+    client = client_for(agent)
+    codes = [client.get("/api/v1/users/me/").status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    assert client_for(lead).get("/api/v1/users/me/").status_code == 200
+
+
+def test_unauthenticated_api_requests_are_limited_per_ip():
+    client = APIClient()
+    codes = [client.get("/api/v1/teams/").status_code for _ in range(3)]
+    assert codes == [401, 401, 429]
+    guessed = APIClient(HTTP_AUTHORIZATION="Token guessed-0000")
+    limited = guessed.get("/api/v1/teams/")
+    assert limited.status_code == 429 and int(limited["Retry-After"]) > 0
+    other_ip = APIClient(REMOTE_ADDR="192.0.2.7")
+    assert other_ip.get("/api/v1/teams/").status_code == 401
+
+
+def test_login_attempts_are_limited_per_ip(agent):
+    client = Client()
+    for _ in range(2):
+        assert client.post("/login/", {"username": "alice", "password": "wrong"}).status_code == 200
+    response = client.post("/login/", {"username": "alice", "password": "wrong"})
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+
+
+def test_inbound_webhooks_are_limited_per_channel_and_ip(client):
+    ChannelFactory(slug="partner", kind="api", secret="s")
+    ChannelFactory(slug="other", kind="api", secret="s")
+    body = b'{"id": "e1", "sender": {"id": "u1"}, "text": "hi"}'
+
+    def post(slug):
+        return client.post(
+            f"/webhooks/api/{slug}/",
+            data=body,
+            content_type="application/json",
+            HTTP_X_SIGNATURE=sign("s", body),
+        )
+
+    assert [post("partner").status_code for _ in range(2)] == [202, 202]
+    limited = post("partner")
+    assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
+    assert int(limited["Retry-After"]) > 0
+    assert post("other").status_code == 202
+    assert InboundEvent.objects.filter(channel__slug="partner").count() == 2
