@@ -26,6 +26,21 @@ def feed_groups_for(user) -> list[str]:
 
 
 @database_sync_to_async
+def still_visible(user, conversation_ids) -> set | None:
+    """The ids among these the user may see now; None when the user was deactivated."""
+    from accounts.models import User
+    from inbox.models import Conversation
+
+    fresh = User.objects.filter(pk=user.pk, is_active=True).first()
+    if fresh is None:
+        return None
+    ids = [i for i in conversation_ids if i is not None]
+    return set(
+        Conversation.objects.visible_to(fresh).filter(pk__in=ids).values_list("pk", flat=True)
+    )
+
+
+@database_sync_to_async
 def events_since(user, last_id: int) -> tuple[list[dict], bool]:
     """Events after `last_id` that this user may see, oldest first; True when capped."""
     from inbox.events import feed_message
@@ -74,23 +89,37 @@ class AgentFeedConsumer(AsyncJsonWebsocketConsumer):
                 await self.send_json({"type": "resync.required"})
                 return
             for event in missed:
-                await self._forward(event)
+                await self._forward(event, checked=True)  # events_since is scoped
 
     async def feed_event(self, message):
         await self._forward(message["event"])
 
     async def feed_events(self, message):
+        allowed = await still_visible(self.user, [e["conversation"] for e in message["events"]])
+        if allowed is None:
+            await self.close(code=4401)
+            return
         for event in message["events"]:
-            await self._forward(event)
+            if event["conversation"] is None or event["conversation"] in allowed:
+                await self._forward(event, checked=True)
 
     async def feed_transient(self, message):
         # Short-lived signals (a visitor typing): no Event row, no id, never replayed on resync.
         await self.send_json(message["signal"])
 
-    async def _forward(self, event: dict):
+    async def _forward(self, event: dict, checked: bool = False):
         # A user in several groups (team and assignee) hears an event more than once.
         if event["id"] in self.seen:
             return
+        if not checked and event.get("conversation") is not None:
+            # Groups were chosen at connect time; scope is checked again per event, so removing
+            # someone from a team, or deactivating them, takes effect on open sockets at once.
+            allowed = await still_visible(self.user, [event["conversation"]])
+            if allowed is None:
+                await self.close(code=4401)
+                return
+            if event["conversation"] not in allowed:
+                return
         self.seen = [*self.seen[-999:], event["id"]]
         await self.send_json({"type": "event", "event": event})
 

@@ -86,6 +86,10 @@ def feed_message(event: Event) -> dict:
 
 
 def event_groups(event: Event, assignee_id: int | None = None) -> list[str]:
+    if not event.conversation_id:
+        # Contact-level events (created, merged) name people and handles: only those who see
+        # every conversation hear them.
+        return [groups.ALL]
     names = [groups.ALL, groups.team(event.team_id)]
     if assignee_id:
         names.append(groups.user(assignee_id))

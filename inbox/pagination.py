@@ -24,7 +24,12 @@ def _decode(cursor: str) -> list:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(values, list) or len(values) != 2 or not isinstance(values[1], int):
+        if (
+            not isinstance(values, list)
+            or len(values) != 2
+            or not isinstance(values[1], int)
+            or not 0 < values[1] < 2**63
+        ):
             raise ValueError
         return values
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
@@ -32,7 +37,11 @@ def _decode(cursor: str) -> list:
 
 
 def _coerce(ordering: Ordering, value):
-    if value is None or ordering.field == "severity":
+    if value is None:
+        return value
+    if ordering.field == "severity":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValidationError({"cursor": ["Invalid cursor."]})
         return value
     try:
         return dt.datetime.fromisoformat(value)

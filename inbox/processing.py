@@ -4,7 +4,7 @@ for two deliveries of one provider message, stores one message."""
 import logging
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ from inbox.services import receive_message
 logger = logging.getLogger(__name__)
 
 ERROR_CHARS = 4000
+TRANSIENT_ATTEMPTS = 10  # database errors retried by the sweep before the event is parked
 
 
 def _apply_status(channel, update: StatusUpdate) -> bool:
@@ -92,6 +93,18 @@ def process_inbound_event(*, event_id: int) -> InboundEvent:
                 attempts=F("attempts") + 1,
                 error="; ".join(notes)[:ERROR_CHARS],
             )
+    except (OperationalError, InterfaceError) as exc:
+        # The database hiccuped (deadlock, failover, restart): not the message's fault. It stays
+        # `received` and the re-queue sweep tries again; after enough tries it is parked as failed.
+        logger.warning("inbound event %s hit a database error, will retry: %s", event.pk, exc)
+        attempts = event.attempts + 1
+        InboundEvent.objects.filter(pk=event.pk).update(
+            status=InboundEvent.Status.FAILED
+            if attempts >= TRANSIENT_ATTEMPTS
+            else InboundEvent.Status.RECEIVED,
+            attempts=attempts,
+            error=f"{exc.__class__.__name__}: {exc}"[:ERROR_CHARS],
+        )
     except Exception as exc:
         logger.warning("inbound event %s failed: %s", event.pk, exc)
         InboundEvent.objects.filter(pk=event.pk).update(

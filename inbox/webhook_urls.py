@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from inbox import social_webhooks, webhooks
+from inbox.esp import anymail_inbound_patterns
 
 app_name = "webhooks"
 
@@ -12,7 +13,7 @@ urlpatterns = [
     path("x/<slug:channel>/", social_webhooks.x_webhook, name="x"),
     path("email/<slug:channel>/raw", webhooks.email_raw_webhook, name="email-raw"),
     # ESP inbound through django-anymail: /webhooks/esp/<esp>/inbound/ (mailgun, postmark, ...)
-    path("esp/", include("anymail.urls")),
+    path("esp/", include((anymail_inbound_patterns(), "anymail"))),
 ]
 
 

@@ -127,7 +127,9 @@ class ConversationAssignApi(APIView):
 
 class BulkInputSerializer(serializers.Serializer):
     ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=10_000
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        min_length=1,
+        max_length=10_000,
     )
     action = serializers.ChoiceField(choices=["assign", "tag", "untag", "status", "severity"])
     team = serializers.SlugField(required=False, allow_null=True)
@@ -295,7 +297,7 @@ class SLAAlertOutputSerializer(serializers.ModelSerializer):
 
 
 class SLAAlertFilter(django_filters.FilterSet):
-    conversation = django_filters.NumberFilter()
+    conversation = django_filters.NumberFilter(min_value=1, max_value=2**63 - 1)
     kind = django_filters.MultipleChoiceFilter(choices=SLAAlert.Kind.choices)
     target = django_filters.MultipleChoiceFilter(choices=SLAAlert.Target.choices)
 

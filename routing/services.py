@@ -233,6 +233,10 @@ def bulk_assign(
         agents = _candidates(team)
         if not agents:
             raise ValidationError({"assignee": [f"Nobody in {team.slug} is online to spread to."]})
+        # Every candidate is a member of the team: one check covers them all.
+        refusal = assignment_refusal(actor, None, team, agents[0])
+        if refusal:
+            raise PermissionDenied(refusal)
         loads = open_loads([a.pk for a in agents])
         heap = [(loads[a.pk], a.pk, a) for a in agents]
         heapq.heapify(heap)

@@ -616,9 +616,7 @@ def notify_by_email(*, event) -> None:
         "sla.breached": "breached",
         "sla.reminder": "still unanswered",
     }[event.type]
-    subject = (
-        f"[Switchboard] SLA {word}: {target} on #{conversation.pk} {conversation.subject[:80]}"
-    )
+    subject = f"[Switchboard] SLA {word}: {target} on #{conversation.pk} {' '.join(conversation.subject.split())[:80]}"
     body = (
         f"The {target} target of conversation #{conversation.pk} is {word} "
         f"(due {event.payload.get('due_at')}).\n"
