@@ -106,7 +106,16 @@ TEMPLATES = [
 
 # --- Database -----------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'switchboard.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A bounded pool per process. Persistent per-thread connections leak under an ASGI server
+    # (each request may run on another thread) until PostgreSQL refuses new clients.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "8")),
+        "timeout": 10,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # WAL lets the scheduler thread and requests read while one writes; IMMEDIATE takes the
@@ -343,7 +352,8 @@ API_THROTTLE_RATES = {
     "user": os.environ.get("THROTTLE_USER", "2400/min"),
     "anon": os.environ.get("THROTTLE_ANON", "300/min"),
     "login": os.environ.get("THROTTLE_LOGIN", "30/min"),
-    "inbound": os.environ.get("THROTTLE_INBOUND", "1200/min"),
+    # Providers post from few addresses at high rates: this guards against floods, not traffic.
+    "inbound": os.environ.get("THROTTLE_INBOUND", "2000/s"),
 }
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
     "integrations.throttles.TokenRateThrottle",
