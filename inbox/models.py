@@ -209,6 +209,11 @@ class Conversation(models.Model):
                 name="conv_first_response_due",
             ),
             models.Index(
+                fields=["next_response_due"],
+                condition=Q(next_response_due__isnull=False),
+                name="conv_next_response_due",
+            ),
+            models.Index(
                 fields=["sla_next_check_at"],
                 condition=Q(sla_next_check_at__isnull=False),
                 name="conv_sla_next_check",

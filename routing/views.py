@@ -5,6 +5,7 @@ routing is the top app, so this module may import inbox, tagging and routing ser
 """
 
 import datetime as dt
+import re
 
 from django.contrib import messages as flash
 from django.contrib.auth import get_user_model
@@ -31,6 +32,7 @@ from inbox import services as inbox_services
 from inbox.api import COUNT_CAP, SavedViewListApi, view_count
 from inbox.models import Activity, Channel, Event, Message, Severity, Status
 from inbox.pagination import KeysetPagination
+from inbox.senders import get_sender
 from routing import services
 from routing.api import BulkApi, resolve_assignment
 from tagging import services as tagging_services
@@ -96,6 +98,7 @@ def sidebar_views(request) -> list[dict]:
         ("Unassigned", {"unassigned": ["true"]}),
         ("All", {}),
         ("Overnight", {"overnight": ["true"]}),
+        ("SLA at risk", {"sla_at_risk": ["true"]}),
         ("SLA breached", {"sla_breached": ["true"]}),
     ]
     team_slugs = list(
@@ -313,6 +316,14 @@ def set_my_availability(request):
 # --- conversation -----------------------------------------------------------------------------
 
 
+def _reply_refusal(conversation) -> str | None:
+    """Why a reply cannot go out now (the channel sender's can_send), shown before typing. The
+    service asks again when the reply is posted, so this is a courtesy, not the guard."""
+    sender = get_sender(conversation.channel.kind)
+    can_send = getattr(sender, "can_send", None)
+    return can_send(conversation) if can_send else None
+
+
 def _conversation_context(request, conversation) -> dict:
     messages = list(selectors.message_list_for_conversation(conversation=conversation))
     others = (
@@ -330,6 +341,8 @@ def _conversation_context(request, conversation) -> dict:
     members = _agents_with_load()
     return {
         "conversation": conversation,
+        "is_email": conversation.channel.kind == Channel.Kind.EMAIL,
+        "reply_refusal": _reply_refusal(conversation),
         "thread_messages": messages,
         "others": others,
         "activity": activity,
@@ -410,7 +423,11 @@ def _act(request, pk, action):
 def reply(request, pk):
     def action(conversation):
         inbox_services.send_reply(
-            conversation_id=conversation.pk, actor=request.user, text=request.POST.get("text", "")
+            conversation_id=conversation.pk,
+            actor=request.user,
+            text=request.POST.get("text", ""),
+            cc=[a for a in re.split(r"[,;\s]+", request.POST.get("cc", "")) if a],
+            subject=request.POST.get("subject", ""),
         )
         return "Reply queued for sending."
 

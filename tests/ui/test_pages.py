@@ -58,6 +58,17 @@ def test_inbox_lists_the_agents_conversations_with_views_and_counts(agent, team)
     assert f'id="row-{mine.pk}"' in body
 
 
+def test_sla_at_risk_view_counts_conversations_due_within_the_hour(agent, team):
+    soon = timezone.now() + dt.timedelta(minutes=30)
+    conversation_in(team, subject="Due soon", first_response_due=soon)
+    conversation_in(team, subject="Due later", first_response_due=soon + dt.timedelta(hours=2))
+    client = browser_for(agent)
+    views = {v["name"]: v for v in client.get("/inbox/").context["views"]}
+    assert views["SLA at risk"]["count"] == 1
+    body = client.get(views["SLA at risk"]["url"]).content.decode()
+    assert "Due soon" in body and "Due later" not in body
+
+
 def test_inbox_filters_by_text_and_shows_a_bad_filter_as_a_readable_error(agent, team):
     for subject in ("Refund for order 1234", "Password help"):
         c = conversation_in(team, subject=subject)
@@ -152,6 +163,35 @@ def test_email_html_is_served_to_a_sandboxed_frame_without_remote_images(agent, 
     assert "script-src" not in shown["Content-Security-Policy"]  # default-src 'none' covers it
 
 
+def test_quoted_history_is_folded_behind_a_toggle_and_never_dropped(agent, team):
+    c = conversation_in(team)
+    text = (
+        "Still broken after the update.\n\n"
+        "On Mon, 23 Nov 2026 at 10:00, Support <help@example.com> wrote:\n"
+        "> Please try <b>restarting</b> it.\n"
+    )
+    MessageFactory(conversation=c, text=text)
+    body = browser_for(agent).get(f"/inbox/conversations/{c.pk}/").content.decode()
+    new, _, folded = body.partition("<summary>Show quoted text</summary>")
+    assert "Still broken after the update." in new
+    assert "Please try" not in new  # folded, not shown in the body
+    assert "&gt; Please try &lt;b&gt;restarting&lt;/b&gt; it." in folded  # kept, and escaped
+    assert '<details class="quoted">' in new
+
+
+def test_an_agents_reply_is_not_folded(agent, team):
+    c = conversation_in(team)
+    MessageFactory(
+        conversation=c,
+        direction="out",
+        sender_contact=None,
+        sender_user=agent,
+        text="Here you go.\n> quoted line",
+    )
+    body = browser_for(agent).get(f"/inbox/conversations/{c.pk}/").content.decode()
+    assert "Show quoted text" not in body and "&gt; quoted line" in body
+
+
 # --- the conversation: writes go through the services ------------------------------------------
 
 
@@ -164,6 +204,55 @@ def test_reply_is_queued_on_the_channel_and_a_refusal_is_shown(agent, team):
     assert sent.text == "On it!" and sent.sender_user == agent
     empty = client.post(f"/inbox/conversations/{c.pk}/reply/", {"text": "   "}, follow=True)
     assert "Not sent: A reply needs some text." in empty.content.decode()
+
+
+def test_email_reply_carries_the_optional_subject_and_cc(agent, team):
+    c = conversation_in(team, subject="Invoice")
+    client = browser_for(agent)
+    page = client.get(f"/inbox/conversations/{c.pk}/").content.decode()
+    assert 'id="reply-subject"' in page and 'id="reply-cc"' in page
+    client.post(
+        f"/inbox/conversations/{c.pk}/reply/",
+        {"text": "Attached.", "subject": "Your invoice", "cc": "boss@example.com, ap@example.com"},
+    )
+    sent = Message.objects.get(conversation=c, direction="out")
+    assert sent.headers["subject"] == "Your invoice"
+    assert sent.headers["cc"] == ["boss@example.com", "ap@example.com"]
+    bad = client.post(
+        f"/inbox/conversations/{c.pk}/reply/",
+        {"text": "Again", "cc": "not-an-address"},
+        follow=True,
+    )
+    assert "is not a valid email address for cc" in bad.content.decode()
+    assert Message.objects.filter(conversation=c, direction="out").count() == 1
+
+
+def test_a_closed_window_is_explained_before_typing_and_sending_is_disabled(agent, team):
+    meta = ChannelFactory(kind="meta", default_team=team)
+    late = timezone.now() - dt.timedelta(hours=30)
+    c = ConversationFactory(team=team, channel=meta, last_inbound_at=late)
+    client = browser_for(agent)
+    page = client.get(f"/inbox/conversations/{c.pk}/").content.decode()
+    assert "customer-service window is closed" in page
+    assert 'aria-describedby="reply-refusal"' in page and "disabled>Send reply" in page
+    assert 'id="reply-cc"' not in page  # cc and subject are for email only
+    forced = client.post(f"/inbox/conversations/{c.pk}/reply/", {"text": "Hi"}, follow=True)
+    assert "Not sent: The 24-hour customer-service window is closed" in forced.content.decode()
+    assert not Message.objects.filter(conversation=c, direction="out").exists()
+
+
+def test_an_api_channel_without_callback_says_so_and_one_with_it_allows_replies(agent, team):
+    silent = ConversationFactory(team=team, channel=ChannelFactory(kind="api", default_team=team))
+    wired = ConversationFactory(
+        team=team,
+        channel=ChannelFactory(
+            kind="api", default_team=team, config={"callback_url": "http://127.0.0.1:9/r"}
+        ),
+    )
+    client = browser_for(agent)
+    assert "no callback URL" in client.get(f"/inbox/conversations/{silent.pk}/").content.decode()
+    page = client.get(f"/inbox/conversations/{wired.pk}/").content.decode()
+    assert "reply-refusal" not in page and "disabled>Send reply" not in page
 
 
 def test_note_tag_severity_assign_and_status_write_audit_rows(agent, team):
