@@ -192,6 +192,27 @@ def test_an_agents_reply_is_not_folded(agent, team):
     assert "Show quoted text" not in body and "&gt; quoted line" in body
 
 
+def test_tag_chips_take_their_colour_from_a_stylesheet_not_inline_style(agent, team):
+    urgent = Tag.objects.create(slug="urgent", name="Urgent", color="#C53030")
+    Tag.objects.create(slug="pale", name="Pale", color="#fefcbf")
+    Tag.objects.create(slug="evil", name="Evil", color="}*{a:b}")
+    c = conversation_in(team, subject="Coloured")
+    ConversationTag.objects.create(conversation=c, tag=urgent)
+    client = browser_for(agent)
+    page = client.get("/inbox/").content.decode()
+    assert '<link rel="stylesheet" href="/inbox/tags.css">' in page
+    assert '<span class="chip tag-urgent">Urgent</span>' in page and "style=" not in page
+    css = client.get("/inbox/tags.css")
+    assert css["Content-Type"].startswith("text/css")
+    text = css.content.decode()
+    assert (
+        ".chip.tag-urgent { background: #c53030; border-color: #c53030; color: #ffffff; }" in text
+    )
+    assert ".chip.tag-pale { background: #fefcbf; border-color: #fefcbf; color: #1a202c; }" in text
+    assert "tag-evil" not in text and "*{a:b" not in text  # an invalid colour is never written
+    assert Client().get("/inbox/tags.css").status_code == 302  # login first
+
+
 # --- the conversation: writes go through the services ------------------------------------------
 
 
