@@ -31,6 +31,7 @@ from accounts.permissions import can_bulk, can_write
 from inbox import selectors
 from inbox import services as inbox_services
 from inbox.api import COUNT_CAP, SavedViewListApi, view_count
+from inbox.canned import canned_responses_for
 from inbox.models import Activity, Channel, Event, Message, Severity, Status
 from inbox.pagination import KeysetPagination
 from inbox.senders import get_sender
@@ -378,6 +379,9 @@ def _conversation_context(request, conversation) -> dict:
         "conversation": conversation,
         "is_email": conversation.channel.kind == Channel.Kind.EMAIL,
         "reply_refusal": _reply_refusal(conversation),
+        "canned": canned_responses_for(user=request.user, conversation=conversation)
+        if can_write(request.user)
+        else [],
         "thread_messages": messages,
         "others": others,
         "activity": activity,

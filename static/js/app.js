@@ -266,8 +266,27 @@
     });
   }
 
+  /* --- canned responses: the server filled the placeholders; insert at the cursor ------------ */
+
+  function wireCanned() {
+    var select = $("select[data-canned]");
+    if (!select) return;
+    select.addEventListener("change", function () {
+      var option = select.options[select.selectedIndex];
+      var area = document.getElementById(select.getAttribute("data-canned"));
+      if (!option || !option.value || !area) return;
+      var text = option.getAttribute("data-text") || "";
+      var start = area.selectionStart || 0, end = area.selectionEnd || 0;
+      area.value = area.value.slice(0, start) + text + area.value.slice(end);
+      area.setSelectionRange(start + text.length, start + text.length);
+      select.selectedIndex = 0;
+      area.focus();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     wireForms();
+    wireCanned();
     wireMentions();
     tickSla();
     setInterval(tickSla, 30000);

@@ -2,6 +2,7 @@
 pages call the same services as the API (audit rows), and that hostile text stays text."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core import mail
@@ -11,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inbox import search
-from inbox.models import Activity, Conversation, Message
+from inbox.models import Activity, CannedResponse, Conversation, Message
 from tagging.models import ConversationTag, Tag
 from tests.accounts.factories import AgentFactory, LeadFactory
 from tests.inbox.factories import (
@@ -274,6 +275,24 @@ def test_an_api_channel_without_callback_says_so_and_one_with_it_allows_replies(
     assert "no callback URL" in client.get(f"/inbox/conversations/{silent.pk}/").content.decode()
     page = client.get(f"/inbox/conversations/{wired.pk}/").content.decode()
     assert "reply-refusal" not in page and "disabled>Send reply" not in page
+
+
+def test_composer_lists_the_agents_canned_responses_with_placeholders_filled_and_escaped(
+    agent, team, other_team
+):
+    agent.first_name, agent.last_name = "Alice", "Agent"
+    agent.save()
+    c = conversation_in(team, contact=ContactFactory(name=HOSTILE))
+    CannedResponse.objects.create(title="Hello", text="Hi {{contact.name}}, {{ agent.name }} here.")
+    CannedResponse.objects.create(title="Team macro", text="Support only", team=team)
+    CannedResponse.objects.create(title="Mine", text="My own", owner=agent)
+    CannedResponse.objects.create(title="Sales macro", text="Sales only", team=other_team)
+    CannedResponse.objects.create(title="Bobs", text="Not yours", owner=AgentFactory())
+    page = browser_for(agent).get(f"/inbox/conversations/{c.pk}/").content.decode()
+    titles = re.findall(r'data-text="[^"]*">([^<]+)</option>', page)
+    assert titles == ["Hello", "Mine", "Team macro"]
+    assert 'data-text="Hi &lt;script&gt;alert(&quot;pwned&quot;)' in page
+    assert "Alice Agent here." in page and "<script>alert" not in page
 
 
 def test_note_tag_severity_assign_and_status_write_audit_rows(agent, team):
