@@ -137,6 +137,8 @@
     var socket = new WebSocket(scheme + location.host + path);
     socket.addEventListener("open", function () {
       document.body.setAttribute("data-live", "connected");
+      feedSocket = socket;
+      sendPresence();
       var last = sessionStorage.getItem(LAST_EVENT_KEY);
       if (last) socket.send(JSON.stringify({ type: "resync", after: parseInt(last, 10) }));
       delay = 1000;
@@ -145,12 +147,59 @@
       var data;
       try { data = JSON.parse(msg.data); } catch (e) { return; }
       if (data.type === "event") onEvent(data.event);
+      else if (data.type === "presence") onPresence(data);
       else if (data.type === "resync.required") toast("Many changes while you were away: reload the page.", "warning");
     });
     socket.addEventListener("close", function () {
       document.body.setAttribute("data-live", "disconnected");
       setTimeout(function () { connect(Math.min((delay || 1000) * 2, 30000)); }, delay || 1000);
     });
+  }
+
+  /* --- collision: who else has this conversation open ---------------------------------------- */
+
+  var feedSocket = null;
+  var myPresence = "viewing";
+  var others = {};
+
+  function openConversation() {
+    var el = $("[data-open-conversation]");
+    return el ? parseInt(el.getAttribute("data-open-conversation"), 10) : null;
+  }
+
+  function sendPresence() {
+    var id = openConversation();
+    if (!id || !feedSocket || feedSocket.readyState !== WebSocket.OPEN) return;
+    feedSocket.send(JSON.stringify({ type: "presence", conversation: id, state: myPresence }));
+  }
+
+  function setPresence(state) {
+    if (state === myPresence) return;
+    myPresence = state;
+    sendPresence();
+  }
+
+  function onPresence(data) {
+    var box = $("#presence");
+    if (!box || data.conversation !== openConversation()) return;
+    if (data.state === "left") delete others[data.user.username];
+    else others[data.user.username] = data;
+    box.textContent = "";
+    Object.keys(others).sort().forEach(function (username) {
+      var p = document.createElement("p");
+      var who = others[username];
+      p.className = "presence " + who.state;
+      p.textContent = (who.user.name || username) + " is " + who.state;
+      box.appendChild(p);
+    });
+    box.hidden = box.childElementCount === 0;
+  }
+
+  function wirePresence() {
+    var area = $("#reply-text");
+    if (!area || !openConversation()) return;
+    area.addEventListener("input", function () { setPresence(area.value.trim() ? "replying" : "viewing"); });
+    area.addEventListener("blur", function () { if (!area.value.trim()) setPresence("viewing"); });
   }
 
   function startFeed() {
@@ -287,6 +336,7 @@
   document.addEventListener("DOMContentLoaded", function () {
     wireForms();
     wireCanned();
+    wirePresence();
     wireMentions();
     tickSla();
     setInterval(tickSla, 30000);

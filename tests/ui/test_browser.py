@@ -188,10 +188,10 @@ def test_a_webhook_message_appears_in_the_open_inbox_without_reload(page, server
 
 
 def test_triage_and_reply_in_the_ui_show_through_the_api_and_go_out(
-    page, server, support, http_server
+    page, server, support, http_server, chromium
 ):
     alice = user(AgentFactory, "alice", teams=[support])
-    AgentFactory(username="bob", teams=[support])
+    user(AgentFactory, "bob", teams=[support])
     channel = ChannelFactory(
         slug="partner",
         kind="api",
@@ -215,11 +215,17 @@ def test_triage_and_reply_in_the_ui_show_through_the_api_and_go_out(
     page.locator("#assign-agent").select_option("bob")
     page.get_by_role("button", name="Assign", exact=True).click()
     page.wait_for_selector("text=Assigned to Support / bob.")
+    bobs = chromium.new_context().new_page()  # Bob opens the same conversation: collision
+    login(bobs, server, "bob", f"/inbox/conversations/{conversation.pk}/")
+    page.wait_for_selector("#presence >> text=bob is viewing")
+    bobs.wait_for_selector("#presence >> text=alice is viewing")
     page.keyboard.press("r")
     assert page.evaluate("document.activeElement.id") == "reply-text"
     page.get_by_label("Canned response").select_option(label="Greeting")
     assert page.evaluate("document.activeElement.id") == "reply-text"  # back to typing
     page.keyboard.type("We are looking into it.")
+    bobs.wait_for_selector("#presence >> text=alice is replying")
+    bobs.context.close()
     page.get_by_role("button", name="Send reply").click()
     page.wait_for_selector("text=Reply queued for sending.")
     shot(page, "conversation")
