@@ -3,6 +3,7 @@ from django.contrib import admin
 from inbox.models import (
     Activity,
     Attachment,
+    CannedResponse,
     Channel,
     Contact,
     ContactIdentity,
@@ -113,3 +114,11 @@ class EventAdmin(admin.ModelAdmin):
 @admin.register(SavedView)
 class SavedViewAdmin(admin.ModelAdmin):
     list_display = ["name", "owner", "team", "position"]
+
+
+@admin.register(CannedResponse)
+class CannedResponseAdmin(admin.ModelAdmin):
+    list_display = ["title", "owner", "team", "created_at"]
+    list_filter = ["team"]
+    search_fields = ["title", "text"]
+    raw_id_fields = ["owner"]

@@ -55,11 +55,27 @@ def events_since(user, last_id: int) -> tuple[list[dict], bool]:
     return [feed_message(e) for e in rows[:RESYNC_LIMIT]], len(rows) > RESYNC_LIMIT
 
 
+PRESENCE_STATES = ("viewing", "replying", "left")
+
+
+@database_sync_to_async
+def may_see_conversation(user, conversation_id: int) -> bool:
+    from inbox.models import Conversation
+
+    return Conversation.objects.visible_to(user).filter(pk=conversation_id).exists()
+
+
 class AgentFeedConsumer(AsyncJsonWebsocketConsumer):
     """An agent's live feed. Transport only: authenticate, join groups, forward.
 
     A client that reconnects sends {"type": "resync", "after": LAST_EVENT_ID} and gets every
     event it missed, in order, or {"type": "resync.required"} when too many to replay.
+
+    Collision: a conversation page sends {"type": "presence", "conversation": ID, "state":
+    "viewing" | "replying" | "left"}. If the user may see that conversation, the socket joins the
+    conversation's group and the others there get {"type": "presence", "conversation", "state",
+    "user": {"username", "name"}}; those already there answer the newcomer with their own state.
+    Transient: no Event row, never replayed. Closing the socket counts as "left".
     """
 
     async def connect(self):
@@ -69,17 +85,22 @@ class AgentFeedConsumer(AsyncJsonWebsocketConsumer):
             return
         self.user = user
         self.seen: list[int] = []
+        self.presence: dict[int, str] = {}  # conversation id -> this socket's state there
         self.joined = await feed_groups_for(user)
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code):
+        for conversation_id in list(getattr(self, "presence", {})):
+            await self._announce(conversation_id, "left")
         for group in getattr(self, "joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
-        if content.get("type") == "resync":
+        if content.get("type") == "presence":
+            await self._presence(content)
+        elif content.get("type") == "resync":
             try:
                 after = int(content.get("after", 0))
             except (TypeError, ValueError):
@@ -106,6 +127,60 @@ class AgentFeedConsumer(AsyncJsonWebsocketConsumer):
     async def feed_transient(self, message):
         # Short-lived signals (a visitor typing): no Event row, no id, never replayed on resync.
         await self.send_json(message["signal"])
+
+    async def _presence(self, content: dict):
+        state = content.get("state")
+        try:
+            conversation_id = int(content.get("conversation"))
+        except (TypeError, ValueError):
+            return
+        if state not in PRESENCE_STATES:
+            return
+        if state == "left":
+            if conversation_id in self.presence:
+                await self._announce(conversation_id, "left")
+            return
+        if conversation_id not in self.presence:
+            if not await may_see_conversation(self.user, conversation_id):
+                return
+            await self.channel_layer.group_add(
+                groups.conversation(conversation_id), self.channel_name
+            )
+        self.presence[conversation_id] = state
+        await self._announce(conversation_id, state)
+
+    def _presence_frame(self, conversation_id: int, state: str) -> dict:
+        return {
+            "type": "feed.presence",
+            "origin": self.channel_name,
+            "user_id": self.user.pk,
+            "signal": {
+                "type": "presence",
+                "conversation": conversation_id,
+                "state": state,
+                "user": {"username": self.user.username, "name": self.user.display_name},
+            },
+        }
+
+    async def _announce(self, conversation_id: int, state: str):
+        group = groups.conversation(conversation_id)
+        await self.channel_layer.group_send(group, self._presence_frame(conversation_id, state))
+        if state == "left":
+            self.presence.pop(conversation_id, None)
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def feed_presence(self, message):
+        if message["origin"] == self.channel_name or message["user_id"] == self.user.pk:
+            return  # not our own echo, nor our other tabs
+        signal = message["signal"]
+        mine = self.presence.get(signal["conversation"])
+        if mine is None:
+            return  # this socket is in the group for events only, not looking at it
+        await self.send_json(signal)
+        if signal["state"] != "left" and not message.get("reply"):
+            # Tell the newcomer who is already here (a reply is never answered).
+            frame = self._presence_frame(signal["conversation"], mine)
+            await self.channel_layer.send(message["origin"], {**frame, "reply": True})
 
     async def _forward(self, event: dict, checked: bool = False):
         # A user in several groups (team and assignee) hears an event more than once.

@@ -13,6 +13,8 @@ from inbox import search
 from inbox.models import Channel, Conversation, Severity, Status
 from inbox.orderings import DEFAULT_ORDERING, ORDERINGS
 
+SLA_AT_RISK = dt.timedelta(hours=1)
+
 
 class IsoDateTimeOrDateField(forms.CharField):
     """ISO 8601 date or date-time; a date means its midnight UTC; naive times are UTC."""
@@ -103,6 +105,7 @@ class ConversationFilter(django_filters.FilterSet):
     assignee = AssigneeFilter(method="filter_assignee")
     unassigned = StrictBooleanFilter(method="filter_unassigned")
     sla_breached = StrictBooleanFilter()
+    sla_at_risk = StrictBooleanFilter(method="filter_sla_at_risk")
     overnight = StrictBooleanFilter(method="filter_overnight")
     created_after = IsoDateTimeOrDateFilter(field_name="created_at", lookup_expr="gte")
     created_before = IsoDateTimeOrDateFilter(field_name="created_at", lookup_expr="lt")
@@ -151,6 +154,19 @@ class ConversationFilter(django_filters.FilterSet):
             return queryset
         overnight = Q(arrived_outside_hours=True, assignee__isnull=True, status=Status.OPEN)
         return queryset.filter(overnight if value else ~overnight)
+
+    def filter_sla_at_risk(self, queryset, name, value):
+        """Open, not yet breached, and a response due within the next hour (SLA_AT_RISK). Each
+        half of the OR is a range on its own partial index, so the planner ORs two index scans."""
+        if value is None:
+            return queryset
+        now = timezone.now()
+        soon = now + SLA_AT_RISK
+        at_risk = Q(status=Status.OPEN, sla_breached=False) & (
+            Q(first_response_due__gt=now, first_response_due__lte=soon)
+            | Q(next_response_due__gt=now, next_response_due__lte=soon)
+        )
+        return queryset.filter(at_risk if value else ~at_risk)
 
     def filter_q(self, queryset, name, value):
         return search.search(queryset, value)

@@ -209,6 +209,11 @@ class Conversation(models.Model):
                 name="conv_first_response_due",
             ),
             models.Index(
+                fields=["next_response_due"],
+                condition=Q(next_response_due__isnull=False),
+                name="conv_next_response_due",
+            ),
+            models.Index(
                 fields=["sla_next_check_at"],
                 condition=Q(sla_next_check_at__isnull=False),
                 name="conv_sla_next_check",
@@ -455,3 +460,35 @@ class SavedView(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CannedResponse(models.Model):
+    """A saved reply agents pick in the composer. {{contact.name}} and {{agent.name}} are filled
+    in when the list is shown. Shared with everyone (no owner, no team), with one team, or
+    personal (owner)."""
+
+    title = models.CharField(max_length=120)
+    text = models.TextField(max_length=50000)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="canned_responses",
+        help_text="Personal to this agent; empty to share.",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="canned_responses",
+        help_text="Shared with this team only; empty for everyone.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title

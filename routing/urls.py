@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.inbox_page, name="inbox"),
     path("bulk/", views.bulk_action, name="bulk"),
     path("sidebar/", views.sidebar, name="sidebar"),
+    path("tags.css", views.tags_css, name="tags-css"),
     path("availability/", views.set_my_availability, name="availability"),
     path("board/", views.lead_board, name="board"),
     path("product/", views.product_view, name="product"),

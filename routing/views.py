@@ -5,6 +5,7 @@ routing is the top app, so this module may import inbox, tagging and routing ser
 """
 
 import datetime as dt
+import re
 
 from django.contrib import messages as flash
 from django.contrib.auth import get_user_model
@@ -18,6 +19,7 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.dateparse import parse_datetime
 from django.utils.http import urlencode
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -29,8 +31,10 @@ from accounts.permissions import can_bulk, can_write
 from inbox import selectors
 from inbox import services as inbox_services
 from inbox.api import COUNT_CAP, SavedViewListApi, view_count
+from inbox.canned import canned_responses_for
 from inbox.models import Activity, Channel, Event, Message, Severity, Status
 from inbox.pagination import KeysetPagination
+from inbox.senders import get_sender
 from routing import services
 from routing.api import BulkApi, resolve_assignment
 from tagging import services as tagging_services
@@ -96,6 +100,7 @@ def sidebar_views(request) -> list[dict]:
         ("Unassigned", {"unassigned": ["true"]}),
         ("All", {}),
         ("Overnight", {"overnight": ["true"]}),
+        ("SLA at risk", {"sla_at_risk": ["true"]}),
         ("SLA breached", {"sla_breached": ["true"]}),
     ]
     team_slugs = list(
@@ -310,7 +315,49 @@ def set_my_availability(request):
     return _back(request, reverse("ui:inbox"))
 
 
+# --- tag colours -------------------------------------------------------------------------------
+
+HEX_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+CSS_SLUG = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _ink_for(color: str) -> str:
+    """Dark or white text, whichever reads better on the tag's colour (WCAG luminance)."""
+    channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "#1a202c" if luminance > 0.179 else "#ffffff"
+
+
+@login_required
+@require_GET
+def tags_css(request):
+    """Chip colours as a stylesheet (the CSP forbids inline style): `.chip.tag-<slug>` per tag.
+    Only #rrggbb colours and plain slugs are written; anything else keeps the default chip."""
+    rules = []
+    for slug, color in Tag.objects.order_by("slug").values_list("slug", "color"):
+        if not (CSS_SLUG.fullmatch(slug) and HEX_COLOR.fullmatch(color or "")):
+            continue
+        color = color.lower()
+        rules.append(
+            f".chip.tag-{slug} {{ background: {color}; border-color: {color}; "
+            f"color: {_ink_for(color)}; }}"
+        )
+    response = HttpResponse("\n".join(rules) + "\n", content_type="text/css; charset=utf-8")
+    patch_cache_control(response, private=True, max_age=60)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 # --- conversation -----------------------------------------------------------------------------
+
+
+def _reply_refusal(conversation) -> str | None:
+    """Why a reply cannot go out now (the channel sender's can_send), shown before typing. The
+    service asks again when the reply is posted, so this is a courtesy, not the guard."""
+    sender = get_sender(conversation.channel.kind)
+    can_send = getattr(sender, "can_send", None)
+    return can_send(conversation) if can_send else None
 
 
 def _conversation_context(request, conversation) -> dict:
@@ -330,6 +377,11 @@ def _conversation_context(request, conversation) -> dict:
     members = _agents_with_load()
     return {
         "conversation": conversation,
+        "is_email": conversation.channel.kind == Channel.Kind.EMAIL,
+        "reply_refusal": _reply_refusal(conversation),
+        "canned": canned_responses_for(user=request.user, conversation=conversation)
+        if can_write(request.user)
+        else [],
         "thread_messages": messages,
         "others": others,
         "activity": activity,
@@ -410,7 +462,11 @@ def _act(request, pk, action):
 def reply(request, pk):
     def action(conversation):
         inbox_services.send_reply(
-            conversation_id=conversation.pk, actor=request.user, text=request.POST.get("text", "")
+            conversation_id=conversation.pk,
+            actor=request.user,
+            text=request.POST.get("text", ""),
+            cc=[a for a in re.split(r"[,;\s]+", request.POST.get("cc", "")) if a],
+            subject=request.POST.get("subject", ""),
         )
         return "Reply queued for sending."
 

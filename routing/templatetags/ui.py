@@ -4,6 +4,8 @@ import datetime as dt
 
 from django import template
 
+from inbox.quoting import split_quoted
+
 register = template.Library()
 
 SLA_WARNING = dt.timedelta(minutes=30)
@@ -59,3 +61,13 @@ def activity_value(value) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return "" if value is None else str(value)
+
+
+@register.filter
+def folded(message) -> dict:
+    """A customer's message as {"body", "quoted"}: the quoted history and signature folded, the
+    same split as the message API's `folded`. Agents' own messages are never folded."""
+    if message.direction != "in":
+        return {"body": message.text, "quoted": ""}
+    body, quoted = split_quoted(message.text)
+    return {"body": body, "quoted": quoted}

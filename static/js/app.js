@@ -137,6 +137,8 @@
     var socket = new WebSocket(scheme + location.host + path);
     socket.addEventListener("open", function () {
       document.body.setAttribute("data-live", "connected");
+      feedSocket = socket;
+      sendPresence();
       var last = sessionStorage.getItem(LAST_EVENT_KEY);
       if (last) socket.send(JSON.stringify({ type: "resync", after: parseInt(last, 10) }));
       delay = 1000;
@@ -145,12 +147,59 @@
       var data;
       try { data = JSON.parse(msg.data); } catch (e) { return; }
       if (data.type === "event") onEvent(data.event);
+      else if (data.type === "presence") onPresence(data);
       else if (data.type === "resync.required") toast("Many changes while you were away: reload the page.", "warning");
     });
     socket.addEventListener("close", function () {
       document.body.setAttribute("data-live", "disconnected");
       setTimeout(function () { connect(Math.min((delay || 1000) * 2, 30000)); }, delay || 1000);
     });
+  }
+
+  /* --- collision: who else has this conversation open ---------------------------------------- */
+
+  var feedSocket = null;
+  var myPresence = "viewing";
+  var others = {};
+
+  function openConversation() {
+    var el = $("[data-open-conversation]");
+    return el ? parseInt(el.getAttribute("data-open-conversation"), 10) : null;
+  }
+
+  function sendPresence() {
+    var id = openConversation();
+    if (!id || !feedSocket || feedSocket.readyState !== WebSocket.OPEN) return;
+    feedSocket.send(JSON.stringify({ type: "presence", conversation: id, state: myPresence }));
+  }
+
+  function setPresence(state) {
+    if (state === myPresence) return;
+    myPresence = state;
+    sendPresence();
+  }
+
+  function onPresence(data) {
+    var box = $("#presence");
+    if (!box || data.conversation !== openConversation()) return;
+    if (data.state === "left") delete others[data.user.username];
+    else others[data.user.username] = data;
+    box.textContent = "";
+    Object.keys(others).sort().forEach(function (username) {
+      var p = document.createElement("p");
+      var who = others[username];
+      p.className = "presence " + who.state;
+      p.textContent = (who.user.name || username) + " is " + who.state;
+      box.appendChild(p);
+    });
+    box.hidden = box.childElementCount === 0;
+  }
+
+  function wirePresence() {
+    var area = $("#reply-text");
+    if (!area || !openConversation()) return;
+    area.addEventListener("input", function () { setPresence(area.value.trim() ? "replying" : "viewing"); });
+    area.addEventListener("blur", function () { if (!area.value.trim()) setPresence("viewing"); });
   }
 
   function startFeed() {
@@ -266,8 +315,28 @@
     });
   }
 
+  /* --- canned responses: the server filled the placeholders; insert at the cursor ------------ */
+
+  function wireCanned() {
+    var select = $("select[data-canned]");
+    if (!select) return;
+    select.addEventListener("change", function () {
+      var option = select.options[select.selectedIndex];
+      var area = document.getElementById(select.getAttribute("data-canned"));
+      if (!option || !option.value || !area) return;
+      var text = option.getAttribute("data-text") || "";
+      var start = area.selectionStart || 0, end = area.selectionEnd || 0;
+      area.value = area.value.slice(0, start) + text + area.value.slice(end);
+      area.setSelectionRange(start + text.length, start + text.length);
+      select.selectedIndex = 0;
+      area.focus();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     wireForms();
+    wireCanned();
+    wirePresence();
     wireMentions();
     tickSla();
     setInterval(tickSla, 30000);

@@ -269,6 +269,25 @@ def test_filters_combine(client_for, admin_user, team, other_team):
     ) == {a.pk, c.pk}
 
 
+def test_sla_at_risk_lists_open_conversations_due_within_the_hour(client_for, admin_user, team):
+    now = timezone.now()
+    first_soon = ConversationFactory(team=team, first_response_due=now + dt.timedelta(minutes=20))
+    next_soon = ConversationFactory(team=team, next_response_due=now + dt.timedelta(minutes=50))
+    ConversationFactory(team=team, first_response_due=now + dt.timedelta(hours=3))  # not yet
+    ConversationFactory(team=team, first_response_due=now - dt.timedelta(minutes=5))  # late
+    ConversationFactory(
+        team=team, first_response_due=now + dt.timedelta(minutes=5), sla_breached=True
+    )
+    ConversationFactory(
+        team=team, status="resolved", next_response_due=now + dt.timedelta(minutes=5)
+    )
+    client = client_for(admin_user)
+    assert ids(client.get(f"{LIST}?sla_at_risk=true")) == {first_soon.pk, next_soon.pk}
+    assert first_soon.pk not in ids(client.get(f"{LIST}?sla_at_risk=false"))
+    bad = client.get(f"{LIST}?sla_at_risk=soonish")
+    assert bad.status_code == 400 and "sla_at_risk" in bad.json()
+
+
 def test_assignee_me(client_for, team):
     me = AgentFactory(username="me-agent", teams=[team])
     mine = ConversationFactory(team=team, assignee=me)

@@ -92,3 +92,60 @@ def test_reconnecting_client_resyncs_missed_events_in_order():
 
     assert async_to_sync(scenario)(agent) == [missed[0].pk, missed[2].pk]
     assert async_to_sync(scenario)(viewer) == [e.pk for e in missed]
+
+
+def presence(conversation, state):
+    return {"type": "presence", "conversation": conversation.pk, "state": state}
+
+
+def test_agents_on_the_same_conversation_see_each_other_viewing_replying_and_leaving():
+    from inbox.models import Event
+
+    support = TeamFactory(slug="support")
+    alice = AgentFactory(username="alice", first_name="Alice", teams=[support])
+    bob = AgentFactory(username="bob", first_name="Bob", teams=[support])
+    shared = ConversationFactory(team=support, channel=ChannelFactory(default_team=support))
+
+    async def scenario():
+        a, _, _ = await open_feed(alice)
+        b, _, _ = await open_feed(bob)
+        await a.send_json_to(presence(shared, "viewing"))
+        assert await b.receive_nothing(timeout=0.2)  # Bob is not on that conversation
+        await b.send_json_to(presence(shared, "viewing"))
+        alice_heard = await a.receive_json_from(timeout=2)
+        bob_heard = await b.receive_json_from(timeout=2)  # Alice answers: she is already here
+        await b.send_json_to(presence(shared, "replying"))
+        replying = await a.receive_json_from(timeout=2)
+        await b.disconnect()
+        left = await a.receive_json_from(timeout=2)
+        await a.disconnect()
+        return alice_heard, bob_heard, replying, left
+
+    alice_heard, bob_heard, replying, left = async_to_sync(scenario)()
+    assert alice_heard["type"] == "presence" and alice_heard["conversation"] == shared.pk
+    assert alice_heard["user"]["username"] == "bob" and alice_heard["state"] == "viewing"
+    assert bob_heard["user"]["username"] == "alice" and bob_heard["state"] == "viewing"
+    assert replying["user"]["username"] == "bob" and replying["state"] == "replying"
+    assert left["user"]["username"] == "bob" and left["state"] == "left"
+    assert not Event.objects.exists()  # transient: nothing stored, nothing replayed
+
+
+def test_presence_on_a_conversation_the_user_may_not_see_is_ignored():
+    support, sales = TeamFactory(slug="support"), TeamFactory(slug="sales")
+    alice = AgentFactory(username="alice", teams=[support])
+    spy = AgentFactory(username="spy", teams=[sales])
+    ours = ConversationFactory(team=support, channel=ChannelFactory(default_team=support))
+
+    async def scenario():
+        a, _, _ = await open_feed(alice)
+        s, _, _ = await open_feed(spy)
+        await a.send_json_to(presence(ours, "replying"))
+        await s.send_json_to(presence(ours, "viewing"))
+        await s.send_json_to({"type": "presence", "conversation": "x", "state": "viewing"})
+        alice_heard = await a.receive_nothing(timeout=0.3)
+        spy_heard = await s.receive_nothing(timeout=0.1)
+        await a.disconnect()
+        await s.disconnect()
+        return alice_heard, spy_heard
+
+    assert async_to_sync(scenario)() == (True, True)

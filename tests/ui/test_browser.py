@@ -13,7 +13,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from inbox.adapters.api import sign
-from inbox.models import Conversation, Message
+from inbox.models import CannedResponse, Conversation, Message
 from inbox.sanitize import sanitize_html
 from tagging.models import Tag
 from tests.accounts.factories import AgentFactory, LeadFactory, TeamFactory, ViewerFactory
@@ -188,10 +188,10 @@ def test_a_webhook_message_appears_in_the_open_inbox_without_reload(page, server
 
 
 def test_triage_and_reply_in_the_ui_show_through_the_api_and_go_out(
-    page, server, support, http_server
+    page, server, support, http_server, chromium
 ):
     alice = user(AgentFactory, "alice", teams=[support])
-    AgentFactory(username="bob", teams=[support])
+    user(AgentFactory, "bob", teams=[support])
     channel = ChannelFactory(
         slug="partner",
         kind="api",
@@ -199,8 +199,11 @@ def test_triage_and_reply_in_the_ui_show_through_the_api_and_go_out(
         default_team=support,
         config={"callback_url": f"{http_server.url}/replies"},
     )
-    conversation = ConversationFactory(channel=channel, team=support, subject="Cannot export")
+    conversation = ConversationFactory(
+        channel=channel, team=support, subject="Cannot export", contact=ContactFactory(name="Dana")
+    )
     MessageFactory(conversation=conversation, text="The export button does nothing")
+    CannedResponse.objects.create(title="Greeting", text="Hello {{contact.name}}, ")
     login(page, server, "alice", f"/inbox/conversations/{conversation.pk}/")
 
     page.get_by_label("Add tag").fill("incident")
@@ -212,9 +215,17 @@ def test_triage_and_reply_in_the_ui_show_through_the_api_and_go_out(
     page.locator("#assign-agent").select_option("bob")
     page.get_by_role("button", name="Assign", exact=True).click()
     page.wait_for_selector("text=Assigned to Support / bob.")
+    bobs = chromium.new_context().new_page()  # Bob opens the same conversation: collision
+    login(bobs, server, "bob", f"/inbox/conversations/{conversation.pk}/")
+    page.wait_for_selector("#presence >> text=bob is viewing")
+    bobs.wait_for_selector("#presence >> text=alice is viewing")
     page.keyboard.press("r")
     assert page.evaluate("document.activeElement.id") == "reply-text"
+    page.get_by_label("Canned response").select_option(label="Greeting")
+    assert page.evaluate("document.activeElement.id") == "reply-text"  # back to typing
     page.keyboard.type("We are looking into it.")
+    bobs.wait_for_selector("#presence >> text=alice is replying")
+    bobs.context.close()
     page.get_by_role("button", name="Send reply").click()
     page.wait_for_selector("text=Reply queued for sending.")
     shot(page, "conversation")
@@ -226,9 +237,9 @@ def test_triage_and_reply_in_the_ui_show_through_the_api_and_go_out(
     assert data["tags"] == ["incident"]
     assert data["assignee"] == "bob" and data["team"] == "support"
     stored = Message.objects.get(conversation=conversation, direction="out", kind="message")
-    assert stored.text == "We are looking into it."
+    assert stored.text == "Hello Dana, We are looking into it."
     sent = wait_for(lambda: [r for r in http_server.requests if r.path == "/replies"])
-    assert sent and sent[0].json()["text"] == "We are looking into it."
+    assert sent and sent[0].json()["text"] == "Hello Dana, We are looking into it."
     assert page.problems == []
 
 

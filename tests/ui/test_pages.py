@@ -2,6 +2,7 @@
 pages call the same services as the API (audit rows), and that hostile text stays text."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.core import mail
@@ -11,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from inbox import search
-from inbox.models import Activity, Conversation, Message
+from inbox.models import Activity, CannedResponse, Conversation, Message
 from tagging.models import ConversationTag, Tag
 from tests.accounts.factories import AgentFactory, LeadFactory
 from tests.inbox.factories import (
@@ -56,6 +57,17 @@ def test_inbox_lists_the_agents_conversations_with_views_and_counts(agent, team)
     assert views["My teams"] == 2
     assert "Feature request" in views  # one view per default tag
     assert f'id="row-{mine.pk}"' in body
+
+
+def test_sla_at_risk_view_counts_conversations_due_within_the_hour(agent, team):
+    soon = timezone.now() + dt.timedelta(minutes=30)
+    conversation_in(team, subject="Due soon", first_response_due=soon)
+    conversation_in(team, subject="Due later", first_response_due=soon + dt.timedelta(hours=2))
+    client = browser_for(agent)
+    views = {v["name"]: v for v in client.get("/inbox/").context["views"]}
+    assert views["SLA at risk"]["count"] == 1
+    body = client.get(views["SLA at risk"]["url"]).content.decode()
+    assert "Due soon" in body and "Due later" not in body
 
 
 def test_inbox_filters_by_text_and_shows_a_bad_filter_as_a_readable_error(agent, team):
@@ -152,6 +164,56 @@ def test_email_html_is_served_to_a_sandboxed_frame_without_remote_images(agent, 
     assert "script-src" not in shown["Content-Security-Policy"]  # default-src 'none' covers it
 
 
+def test_quoted_history_is_folded_behind_a_toggle_and_never_dropped(agent, team):
+    c = conversation_in(team)
+    text = (
+        "Still broken after the update.\n\n"
+        "On Mon, 23 Nov 2026 at 10:00, Support <help@example.com> wrote:\n"
+        "> Please try <b>restarting</b> it.\n"
+    )
+    MessageFactory(conversation=c, text=text)
+    body = browser_for(agent).get(f"/inbox/conversations/{c.pk}/").content.decode()
+    new, _, folded = body.partition("<summary>Show quoted text</summary>")
+    assert "Still broken after the update." in new
+    assert "Please try" not in new  # folded, not shown in the body
+    assert "&gt; Please try &lt;b&gt;restarting&lt;/b&gt; it." in folded  # kept, and escaped
+    assert '<details class="quoted">' in new
+
+
+def test_an_agents_reply_is_not_folded(agent, team):
+    c = conversation_in(team)
+    MessageFactory(
+        conversation=c,
+        direction="out",
+        sender_contact=None,
+        sender_user=agent,
+        text="Here you go.\n> quoted line",
+    )
+    body = browser_for(agent).get(f"/inbox/conversations/{c.pk}/").content.decode()
+    assert "Show quoted text" not in body and "&gt; quoted line" in body
+
+
+def test_tag_chips_take_their_colour_from_a_stylesheet_not_inline_style(agent, team):
+    urgent = Tag.objects.create(slug="urgent", name="Urgent", color="#C53030")
+    Tag.objects.create(slug="pale", name="Pale", color="#fefcbf")
+    Tag.objects.create(slug="evil", name="Evil", color="}*{a:b}")
+    c = conversation_in(team, subject="Coloured")
+    ConversationTag.objects.create(conversation=c, tag=urgent)
+    client = browser_for(agent)
+    page = client.get("/inbox/").content.decode()
+    assert '<link rel="stylesheet" href="/inbox/tags.css">' in page
+    assert '<span class="chip tag-urgent">Urgent</span>' in page and "style=" not in page
+    css = client.get("/inbox/tags.css")
+    assert css["Content-Type"].startswith("text/css")
+    text = css.content.decode()
+    assert (
+        ".chip.tag-urgent { background: #c53030; border-color: #c53030; color: #ffffff; }" in text
+    )
+    assert ".chip.tag-pale { background: #fefcbf; border-color: #fefcbf; color: #1a202c; }" in text
+    assert "tag-evil" not in text and "*{a:b" not in text  # an invalid colour is never written
+    assert Client().get("/inbox/tags.css").status_code == 302  # login first
+
+
 # --- the conversation: writes go through the services ------------------------------------------
 
 
@@ -164,6 +226,73 @@ def test_reply_is_queued_on_the_channel_and_a_refusal_is_shown(agent, team):
     assert sent.text == "On it!" and sent.sender_user == agent
     empty = client.post(f"/inbox/conversations/{c.pk}/reply/", {"text": "   "}, follow=True)
     assert "Not sent: A reply needs some text." in empty.content.decode()
+
+
+def test_email_reply_carries_the_optional_subject_and_cc(agent, team):
+    c = conversation_in(team, subject="Invoice")
+    client = browser_for(agent)
+    page = client.get(f"/inbox/conversations/{c.pk}/").content.decode()
+    assert 'id="reply-subject"' in page and 'id="reply-cc"' in page
+    client.post(
+        f"/inbox/conversations/{c.pk}/reply/",
+        {"text": "Attached.", "subject": "Your invoice", "cc": "boss@example.com, ap@example.com"},
+    )
+    sent = Message.objects.get(conversation=c, direction="out")
+    assert sent.headers["subject"] == "Your invoice"
+    assert sent.headers["cc"] == ["boss@example.com", "ap@example.com"]
+    bad = client.post(
+        f"/inbox/conversations/{c.pk}/reply/",
+        {"text": "Again", "cc": "not-an-address"},
+        follow=True,
+    )
+    assert "is not a valid email address for cc" in bad.content.decode()
+    assert Message.objects.filter(conversation=c, direction="out").count() == 1
+
+
+def test_a_closed_window_is_explained_before_typing_and_sending_is_disabled(agent, team):
+    meta = ChannelFactory(kind="meta", default_team=team)
+    late = timezone.now() - dt.timedelta(hours=30)
+    c = ConversationFactory(team=team, channel=meta, last_inbound_at=late)
+    client = browser_for(agent)
+    page = client.get(f"/inbox/conversations/{c.pk}/").content.decode()
+    assert "customer-service window is closed" in page
+    assert 'aria-describedby="reply-refusal"' in page and "disabled>Send reply" in page
+    assert 'id="reply-cc"' not in page  # cc and subject are for email only
+    forced = client.post(f"/inbox/conversations/{c.pk}/reply/", {"text": "Hi"}, follow=True)
+    assert "Not sent: The 24-hour customer-service window is closed" in forced.content.decode()
+    assert not Message.objects.filter(conversation=c, direction="out").exists()
+
+
+def test_an_api_channel_without_callback_says_so_and_one_with_it_allows_replies(agent, team):
+    silent = ConversationFactory(team=team, channel=ChannelFactory(kind="api", default_team=team))
+    wired = ConversationFactory(
+        team=team,
+        channel=ChannelFactory(
+            kind="api", default_team=team, config={"callback_url": "http://127.0.0.1:9/r"}
+        ),
+    )
+    client = browser_for(agent)
+    assert "no callback URL" in client.get(f"/inbox/conversations/{silent.pk}/").content.decode()
+    page = client.get(f"/inbox/conversations/{wired.pk}/").content.decode()
+    assert "reply-refusal" not in page and "disabled>Send reply" not in page
+
+
+def test_composer_lists_the_agents_canned_responses_with_placeholders_filled_and_escaped(
+    agent, team, other_team
+):
+    agent.first_name, agent.last_name = "Alice", "Agent"
+    agent.save()
+    c = conversation_in(team, contact=ContactFactory(name=HOSTILE))
+    CannedResponse.objects.create(title="Hello", text="Hi {{contact.name}}, {{ agent.name }} here.")
+    CannedResponse.objects.create(title="Team macro", text="Support only", team=team)
+    CannedResponse.objects.create(title="Mine", text="My own", owner=agent)
+    CannedResponse.objects.create(title="Sales macro", text="Sales only", team=other_team)
+    CannedResponse.objects.create(title="Bobs", text="Not yours", owner=AgentFactory())
+    page = browser_for(agent).get(f"/inbox/conversations/{c.pk}/").content.decode()
+    titles = re.findall(r'data-text="[^"]*">([^<]+)</option>', page)
+    assert titles == ["Hello", "Mine", "Team macro"]
+    assert 'data-text="Hi &lt;script&gt;alert(&quot;pwned&quot;)' in page
+    assert "Alice Agent here." in page and "<script>alert" not in page
 
 
 def test_note_tag_severity_assign_and_status_write_audit_rows(agent, team):
