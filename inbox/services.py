@@ -207,7 +207,9 @@ def _receive(*, channel: Channel, message: NormalizedMessage, inbound_event) -> 
             contact=contact,
             subject=(message.subject or "")[:998],
             team=channel.default_team,
-            created_at=sent_at,
+            # When we received it, not the sender's own timestamp (an email's Date can be days
+            # old or forged): SLA clocks start here.
+            created_at=now,
             last_message_at=sent_at,
             thread_key=message.thread_key,
             previous=previous,

@@ -407,3 +407,28 @@ def test_two_sweeps_at_once_raise_each_alert_once(settings):
     assert errors == []
     assert SLAAlert.objects.filter(kind="breach").count() == len(conversations)
     assert Event.objects.filter(type="sla.breached").count() == len(conversations)
+
+
+def test_an_old_or_misdated_mail_starts_its_clock_on_arrival_not_at_its_date(world):
+    with time_machine.travel(T0, tick=False):
+        conversation = receive_message(
+            channel=world["channel"],
+            message=NormalizedMessage(
+                channel_kind="email",
+                external_id="<old@x>",
+                thread_key=None,
+                sender=SenderRef(
+                    kind="email", id="ann@example.com", email="ann@example.com", verified=True
+                ),
+                text="Sent last week, delivered today",
+                html=None,
+                attachments=(),
+                sent_at=T0 - dt.timedelta(days=7),
+                subject="Backlog",
+            ),
+        ).conversation
+    conversation = fresh(conversation)
+    assert conversation.created_at == T0
+    assert conversation.first_response_due == at(hours=1)
+    with time_machine.travel(at(minutes=1), tick=False):
+        assert sla.sweep().breaches == 0
