@@ -138,6 +138,56 @@ FROM due WHERE c.id = due.id
 """
 
 
+TAG_SOME = """
+INSERT INTO tagging_conversationtag (conversation_id, tag_id, added_at)
+SELECT c.id, t.id, now() FROM inbox_conversation c, tagging_tag t
+WHERE t.slug = 'feature-request' AND c.id > %(after)s AND c.id %% 7 = 0
+ON CONFLICT DO NOTHING
+"""
+
+VIEWS = {
+    "inbox page (HTML)": "/inbox/",
+    "API: mine": "/api/v1/conversations/?assignee=me",
+    "API: unassigned": "/api/v1/conversations/?unassigned=true",
+    "API: team": "/api/v1/conversations/?team=support",
+    "API: tag=feature-request": "/api/v1/conversations/?tag=feature-request",
+    "API: sla_breached": "/api/v1/conversations/?sla_breached=true",
+    "API: full-text q": "/api/v1/conversations/?q=invoice",
+}
+
+
+def time_views(stack: Stack, repeats: int) -> dict:
+    """Sequential requests from one client on 127.0.0.1, logged in as alice: p50/p95 in ms."""
+    import re
+
+    import httpx
+
+    out = {}
+    with httpx.Client(base_url=stack.base_url, timeout=30) as client:
+        page = client.get("/login/").text
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        client.post(
+            "/login/",
+            data={"username": "alice", "password": "demo", "csrfmiddlewaretoken": token},
+            headers={"Referer": f"{stack.base_url}/login/"},
+        )
+        for name, path in VIEWS.items():
+            client.get(path)  # warm
+            times = []
+            for _ in range(repeats):
+                began = time.perf_counter()
+                response = client.get(path)
+                times.append(1000 * (time.perf_counter() - began))
+                if response.status_code != 200:
+                    raise RuntimeError(f"{path} answered {response.status_code}")
+            times.sort()
+            out[name] = {
+                "p50_ms": round(times[len(times) // 2], 1),
+                "p95_ms": round(times[int(0.95 * len(times)) - 1], 1),
+            }
+    return out
+
+
 def bench_sla(stack: Stack, quick: bool) -> dict:
     sizes = [10_000, 20_000] if quick else [100_000, 1_000_000]
     due = 100 if quick else 1000
@@ -174,6 +224,7 @@ def bench_sla(stack: Stack, quick: bool) -> dict:
         have = 0
         for size in sizes:
             started = time.perf_counter()
+            last = conn.execute("SELECT coalesce(max(id), 0) FROM inbox_conversation").fetchone()[0]
             conn.execute(
                 POPULATE,
                 {
@@ -184,6 +235,7 @@ def bench_sla(stack: Stack, quick: bool) -> dict:
                     "team": team,
                 },
             )
+            conn.execute(TAG_SOME, {"after": last})
             have = size
             conn.execute("VACUUM ANALYZE inbox_conversation")
             populate_s = time.perf_counter() - started
@@ -198,6 +250,7 @@ def bench_sla(stack: Stack, quick: bool) -> dict:
                 "breaches": result.breaches,
                 "warnings": result.warnings,
                 "populate_s": round(populate_s, 1),
+                "views": time_views(stack, 5 if quick else 20),
             }
     return out
 
@@ -221,6 +274,8 @@ def table(results: dict) -> str:
         )
     for size, r in (results.get("sla") or {}).items():
         row(f"SLA sweep, {int(size):,} open, {r['due']} due: ms", r["sweep_ms"])
+        for name, v in r.get("views", {}).items():
+            row(f"{name} at {int(size):,}: p50 / p95 ms", f"{v['p50_ms']} / {v['p95_ms']}")
     for name, mb in (results.get("rss_mb") or {}).items():
         row(f"peak RSS of one {name} process, MB", mb)
     return "\n".join(lines)
