@@ -14,10 +14,13 @@ class Ordering:
     def order_by(self):
         from django.db.models import F
 
+        # NULLS LAST only where a value can be missing: on a NOT NULL column it would not match
+        # the index's order, and PostgreSQL would sort every visible row instead of reading an index.
+        nulls_last = True if self.nullable else None
         expr = (
-            F(self.field).desc(nulls_last=True)
+            F(self.field).desc(nulls_last=nulls_last)
             if self.descending
-            else F(self.field).asc(nulls_last=True)
+            else F(self.field).asc(nulls_last=nulls_last)
         )
         tiebreak = "-id" if self.descending else "id"
         return [expr, tiebreak]
