@@ -78,6 +78,7 @@ class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("to_field_name", "slug")
+        kwargs.setdefault("distinct", False)  # foreign-key ids and EXISTS never duplicate rows
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
@@ -94,7 +95,9 @@ def tag_queryset(request):
 
 
 class ConversationFilter(django_filters.FilterSet):
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    # django-filter adds DISTINCT to multiple-choice filters by default; these filters never
+    # duplicate rows, and DISTINCT over whole rows costs a sort of everything that matches.
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     severity = django_filters.MultipleChoiceFilter(
         choices=[(s.label, s.label) for s in Severity], method="filter_severity"
     )
