@@ -78,6 +78,9 @@ def merge_contacts(*, source_id: int, target_id: int, actor) -> Contact:
         "contact.merged",
         actor=actor,
         data={
+            # `contact` and `merged_into` are the documented webhook fields (integrations/schemas.py).
+            "contact": source.pk,
+            "merged_into": target.pk,
             "source": source.pk,
             "target": target.pk,
             "conversations": [c.pk for c in conversations],

@@ -56,6 +56,8 @@ def test_merging_moves_identities_conversations_and_messages(
     assert (audit.from_value, audit.to_value) == (source.pk, target.pk)
     [event] = [e for e in published if e.type == "contact.merged"]
     assert event.payload == {
+        "contact": source.pk,
+        "merged_into": target.pk,
         "source": source.pk,
         "target": target.pk,
         "conversations": [by_telegram.pk],
