@@ -202,58 +202,18 @@ class BulkApi(APIView):
             )
             updated, unchanged = result.updated, result.unchanged
         else:
-            with transaction.atomic():
-                for pk in ids:
-                    changed = self._one(action, pk, v, request.user)
-                    (updated if changed else unchanged).append(pk)
-        return Response({"updated": updated, "unchanged": unchanged, "not_found": not_found})
-
-    def _one(self, action, pk, v, user) -> bool:
-        if action == "tag":
-            return bool(
-                tagging_services.apply_tags(
-                    conversation_id=pk,
-                    tags=tagging_services.tags_for_slugs(v["tags"]),
-                    actor=user,
-                    reason=v["reason"],
-                )
-            )
-        if action == "untag":
-            removed = [
-                tagging_services.remove_tag(
-                    conversation_id=pk, tag=t, actor=user, reason=v["reason"]
-                )
-                for t in tagging_services.tags_for_slugs(v["tags"])
-            ]
-            return any(removed)
-        if action == "status":
-            before = (
-                selectors.conversation_base_for(user)
-                .filter(pk=pk)
-                .values_list("status", flat=True)
-                .first()
-            )
-            inbox_services.set_status(
-                conversation_id=pk,
-                status=v["status"],
-                actor=user,
-                snoozed_until=v.get("snoozed_until"),
+            result = services.bulk_change(
+                conversation_ids=ids,
+                action=action,
+                actor=request.user,
                 reason=v["reason"],
+                tags=v.get("tags") or (),
+                status=v.get("status"),
+                snoozed_until=v.get("snoozed_until"),
+                severity=v.get("severity"),
             )
-            return before != v["status"] or v["status"] == Status.SNOOZED
-        before = (
-            selectors.conversation_base_for(user)
-            .filter(pk=pk)
-            .values_list("severity", flat=True)
-            .first()
-        )
-        tagging_services.set_severity(
-            conversation_id=pk,
-            severity=Severity.from_name(v["severity"]),
-            actor=user,
-            reason=v["reason"],
-        )
-        return before != Severity.from_name(v["severity"])
+            updated, unchanged = result.updated, result.unchanged
+        return Response({"updated": updated, "unchanged": unchanged, "not_found": not_found})
 
 
 class AvailabilityInputSerializer(serializers.Serializer):

@@ -309,6 +309,64 @@ def bulk_assign(
     )
 
 
+@transaction.atomic
+def bulk_change(
+    *,
+    conversation_ids: list[int],
+    action: str,
+    actor,
+    reason: str = "",
+    tags=(),
+    status: str | None = None,
+    snoozed_until=None,
+    severity: str | None = None,
+) -> BulkResult:
+    """Tag, untag, set status or set severity on many conversations (the caller has checked they
+    are visible), each through its own service so every one is audited and published. One
+    transaction: a refusal part-way changes none of them."""
+    from inbox.models import Severity
+    from inbox.services import set_status
+    from tagging.services import apply_tags, remove_tag, set_severity, tags_for_slugs
+
+    tag_objects = tags_for_slugs(tags) if action in ("tag", "untag") else []
+    wanted_severity = Severity.from_name(severity) if action == "severity" else None
+    field = {"status": "status", "severity": "severity"}.get(action)
+    before = (
+        dict(Conversation.objects.filter(pk__in=conversation_ids).values_list("pk", field))
+        if field
+        else {}
+    )
+    updated, unchanged = [], []
+    for pk in conversation_ids:
+        if action == "tag":
+            changed = bool(
+                apply_tags(conversation_id=pk, tags=tag_objects, actor=actor, reason=reason)
+            )
+        elif action == "untag":
+            changed = any(
+                [
+                    remove_tag(conversation_id=pk, tag=tag, actor=actor, reason=reason)
+                    for tag in tag_objects
+                ]
+            )
+        elif action == "status":
+            set_status(
+                conversation_id=pk,
+                status=status,
+                actor=actor,
+                snoozed_until=snoozed_until,
+                reason=reason,
+            )
+            changed = before.get(pk) != status or status == Status.SNOOZED
+        elif action == "severity":
+            set_severity(conversation_id=pk, severity=wanted_severity, actor=actor, reason=reason)
+            changed = before.get(pk) != wanted_severity
+        else:
+            raise ValueError(f"unknown bulk action {action!r}")
+        (updated if changed else unchanged).append(pk)
+    return BulkResult(updated=updated, unchanged=unchanged)
+
+
 # --- routing rules ---------------------------------------------------------------------------
 
 

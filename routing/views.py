@@ -12,7 +12,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.http import Http404, HttpResponse, QueryDict
@@ -36,7 +35,7 @@ from inbox.models import Activity, Channel, Event, Message, Severity, Status
 from inbox.pagination import KeysetPagination
 from inbox.senders import get_sender
 from routing import services
-from routing.api import BulkApi, resolve_assignment
+from routing.api import resolve_assignment
 from tagging import services as tagging_services
 from tagging.models import Tag
 
@@ -294,8 +293,17 @@ def bulk_action(request):
             )
             changed = len(result.updated)
         else:
-            with transaction.atomic():
-                changed = sum(bool(BulkApi()._one(v["action"], pk, v, request.user)) for pk in ids)
+            result = services.bulk_change(
+                conversation_ids=ids,
+                action=v["action"],
+                actor=request.user,
+                reason=v["reason"],
+                tags=v.get("tags") or (),
+                status=v.get("status"),
+                snoozed_until=v.get("snoozed_until"),
+                severity=v.get("severity"),
+            )
+            changed = len(result.updated)
     except (ApiValidationError, DjangoValidationError, inbox_services.ReplyRefused) as exc:
         for problem in _errors(exc):
             flash.error(request, problem)
