@@ -43,6 +43,26 @@ def reopen_window() -> timedelta:
     return timedelta(days=getattr(settings, "REOPEN_WINDOW_DAYS", 7))
 
 
+def lock_for_change(
+    *,
+    conversation_id: int,
+    actor,
+    refusal: str = "You may not change this conversation.",
+    related=(),
+) -> Conversation:
+    """Lock a conversation row for a write and check that `actor` may change it (None: the
+    system). Every triage service starts here, so the rule and the lock order are the same."""
+    from accounts.permissions import can_change_conversation
+
+    rows = Conversation.objects.select_for_update()
+    if related:
+        rows = rows.select_related(*related)
+    conversation = rows.get(pk=conversation_id)
+    if not can_change_conversation(actor, conversation):
+        raise PermissionDenied(refusal)
+    return conversation
+
+
 def _identity_key(kind: str, value: str) -> str:
     return value.strip().lower() if kind == "email" else value.strip()
 
@@ -377,16 +397,14 @@ def send_reply(
     (cc and subject in its headers) and sent by a task after commit. Emits message.created
     (direction out); runs the `agent_replied` hook (SLA clocks stop).
     """
-    from accounts.permissions import can_change_conversation
     from inbox.senders import get_sender
 
-    conversation = (
-        Conversation.objects.select_for_update()
-        .select_related("channel", "contact")
-        .get(pk=conversation_id)
+    conversation = lock_for_change(
+        conversation_id=conversation_id,
+        actor=actor,
+        refusal="You may not reply to this conversation.",
+        related=("channel", "contact"),
     )
-    if not can_change_conversation(actor, conversation):
-        raise PermissionDenied("You may not reply to this conversation.")
     text = text.strip()
     if not text:
         raise ReplyRefused("A reply needs some text.")
@@ -509,11 +527,12 @@ def add_note(*, conversation_id: int, actor, text: str) -> Message:
     @username mentions of users who can see the conversation are recorded and notified.
     Emits message.created (kind note) and note.mentioned per mentioned user."""
     from accounts.models import User
-    from accounts.permissions import can_change_conversation
 
-    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
-    if not can_change_conversation(actor, conversation):
-        raise PermissionDenied("You may not write notes on this conversation.")
+    conversation = lock_for_change(
+        conversation_id=conversation_id,
+        actor=actor,
+        refusal="You may not write notes on this conversation.",
+    )
     text = text.strip()
     if not text:
         raise ReplyRefused("A note needs some text.")
@@ -558,13 +577,9 @@ def set_status(
     """Move a conversation to open, pending, snoozed (until a future time) or resolved.
     Locks the row; a repeat of the current state changes nothing. Emits conversation.updated and
     runs `conversation_changed` (SLA clocks pause, resume or stop)."""
-    from accounts.permissions import can_change_conversation
-
     if status not in Status.values:
         raise ValueError(f"unknown status {status!r}")
-    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
-    if not can_change_conversation(actor, conversation):
-        raise PermissionDenied("You may not change this conversation.")
+    conversation = lock_for_change(conversation_id=conversation_id, actor=actor)
     now = timezone.now()
     if status == Status.SNOOZED:
         if snoozed_until is None or snoozed_until <= now:

@@ -9,18 +9,10 @@ from django.utils.text import slugify
 
 from inbox import activity, events, hooks
 from inbox.models import Conversation, Message, Severity
+from inbox.services import lock_for_change
 from tagging.models import ClassificationRule, ConversationTag, Tag, TagSuggestion
 
 SCAN_CHARS = 10_000  # rules look at the start of a message; a 5 MB body must not stall arrival
-
-
-def _locked(conversation_id: int, actor) -> Conversation:
-    from accounts.permissions import can_change_conversation
-
-    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
-    if not can_change_conversation(actor, conversation):
-        raise PermissionDenied("You may not change this conversation.")
-    return conversation
 
 
 def tags_for_slugs(slugs) -> list[Tag]:
@@ -39,7 +31,7 @@ def apply_tags(
     """Add tags; those already on the conversation are left alone (idempotent). Writes one
     Activity per added tag, emits conversation.tagged once, and runs the `tags_changed` hook
     (routing rules) unless a rule itself is tagging."""
-    conversation = _locked(conversation_id, actor)
+    conversation = lock_for_change(conversation_id=conversation_id, actor=actor)
     have = set(conversation.tag_links.values_list("tag_id", flat=True))
     added = [t for t in tags if t.pk not in have]
     if not added:
@@ -75,7 +67,7 @@ def apply_tags(
 @transaction.atomic
 def remove_tag(*, conversation_id: int, tag: Tag, actor, reason: str = "") -> bool:
     """Remove one tag; removing one that is not there changes nothing. Emits conversation.untagged."""
-    conversation = _locked(conversation_id, actor)
+    conversation = lock_for_change(conversation_id=conversation_id, actor=actor)
     deleted, _ = ConversationTag.objects.filter(conversation=conversation, tag=tag).delete()
     if not deleted:
         return False
@@ -93,7 +85,7 @@ def remove_tag(*, conversation_id: int, tag: Tag, actor, reason: str = "") -> bo
 @transaction.atomic
 def set_severity(*, conversation_id: int, severity: int, actor, reason: str = "") -> Conversation:
     """Change severity. Emits conversation.updated; SLA due times follow (hook)."""
-    conversation = _locked(conversation_id, actor)
+    conversation = lock_for_change(conversation_id=conversation_id, actor=actor)
     severity = Severity(severity)
     if conversation.severity == severity:
         return conversation
