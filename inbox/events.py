@@ -115,14 +115,10 @@ def publish_many(outbox: list[Event]) -> list[Event]:
 
 
 def enqueue_dispatch(ids: list[int]) -> None:
+    from config.celery import enqueue
     from inbox.tasks import dispatch_events
 
-    try:
-        dispatch_events.delay(ids)
-    except Exception:
-        logger.warning(
-            "could not enqueue dispatch of %s events; the sweep will send them", len(ids)
-        )
+    enqueue(dispatch_events, ids)
 
 
 FEED_BATCH = 500

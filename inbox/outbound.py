@@ -19,17 +19,10 @@ BACKOFF = [30, 120, 600, 1800, 3600, 7200, 14400, 28800, 28800]
 
 
 def enqueue_delivery(message_id: int, *, countdown: float | None = None) -> None:
+    from config.celery import enqueue
     from inbox.tasks import deliver_message
 
-    if countdown and deliver_message.app.conf.task_always_eager:
-        return  # eager tasks ignore countdowns: the re-queue sweep sends it when next_attempt_at comes
-    try:
-        if countdown:
-            deliver_message.apply_async((message_id,), countdown=countdown)
-        else:
-            deliver_message.delay(message_id)
-    except Exception:
-        logger.warning("could not enqueue delivery of message %s; the sweep will retry", message_id)
+    enqueue(deliver_message, message_id, countdown=countdown)
 
 
 def _finish(message: Message, **fields) -> None:

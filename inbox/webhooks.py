@@ -57,13 +57,10 @@ def kept_headers(request) -> dict:
 
 
 def enqueue_processing(event_id: int) -> None:
+    from config.celery import enqueue
     from inbox.tasks import process_inbound_event
 
-    try:
-        process_inbound_event.delay(event_id)
-    except Exception:
-        # The broker is down: the event is stored, and the re-queue sweep will send it again.
-        logger.warning("could not enqueue inbound event %s; the sweep will retry", event_id)
+    enqueue(process_inbound_event, event_id)
 
 
 def store_inbound(*, request, channel: Channel | None, provider: str) -> InboundEvent:

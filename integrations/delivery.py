@@ -32,21 +32,10 @@ KEEP_BODY = 2048
 
 
 def enqueue(delivery_id: int, *, countdown: float | None = None) -> None:
+    from config.celery import enqueue as send_task
     from integrations.tasks import deliver_webhook
 
-    if countdown and deliver_webhook.app.conf.task_always_eager:
-        return  # eager tasks ignore countdowns: the sweep sends it when next_attempt_at comes
-    try:
-        if countdown:
-            deliver_webhook.apply_async((delivery_id,), countdown=countdown)
-        else:
-            deliver_webhook.delay(delivery_id)
-    except Exception:
-        logger.warning(
-            "could not enqueue webhook delivery %s; the sweep will send it",
-            delivery_id,
-            exc_info=True,
-        )
+    send_task(deliver_webhook, delivery_id, countdown=countdown)
 
 
 def subscribers(event_type: str) -> list[WebhookEndpoint]:

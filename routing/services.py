@@ -175,12 +175,10 @@ def hand_out_queue(*, team_id: int, limit: int = 200) -> int:
 
 
 def schedule_hand_out(team_id: int) -> None:
+    from config.celery import enqueue
     from routing.tasks import hand_out_queue as task
 
-    try:
-        task.delay(team_id)
-    except Exception:
-        logger.warning("could not enqueue hand-out for team %s", team_id)
+    enqueue(task, team_id)
 
 
 @transaction.atomic
