@@ -98,11 +98,6 @@ def event_groups(event: Event, assignee_id: int | None = None) -> list[str]:
     return names
 
 
-def dispatch(event: Event, *, assignee_id: int | None = None) -> None:
-    """Fan one committed event out (see dispatch_batch)."""
-    dispatch_batch([event])
-
-
 def publish_many(outbox: list[Event]) -> list[Event]:
     """Record many events at once (bulk actions). Same guarantees as publish(); the fan-out runs
     in a task after commit, a batch frame per group instead of one message per event."""
@@ -176,11 +171,5 @@ def dispatch_stalled(*, older_than: timedelta = timedelta(seconds=30), limit: in
             :limit
         ]
     )
-    assignees = dict(
-        Conversation.objects.filter(
-            pk__in={e.conversation_id for e in stalled if e.conversation_id}
-        ).values_list("pk", "assignee_id")
-    )
-    for event in stalled:
-        dispatch(event, assignee_id=assignees.get(event.conversation_id))
+    dispatch_batch(stalled)  # looks the assignees up itself, in one query
     return len(stalled)

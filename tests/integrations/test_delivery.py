@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from jsonschema import validate
 
-from inbox.events import dispatch
+from inbox.events import dispatch_batch
 from inbox.models import Event
 from inbox.services import add_note
 from integrations import schemas, signing
@@ -75,7 +75,7 @@ def test_an_event_nobody_subscribed_to_is_not_sent(endpoint, receiver, admin_use
     event = Event.objects.create(
         type="message.created", payload={"message": 1}, created_at=timezone.now()
     )
-    dispatch(event)
+    dispatch_batch([event])
     assert receiver.requests == [] and not WebhookDelivery.objects.exists()
 
 
@@ -89,8 +89,8 @@ def test_dispatching_an_event_twice_delivers_it_once(
         created_at=timezone.now(),
     )
     with django_capture_on_commit_callbacks(execute=True):
-        dispatch(event)
-        dispatch(event)  # the re-queue sweep found it undispatched again
+        dispatch_batch([event])
+        dispatch_batch([event])  # the re-queue sweep found it undispatched again
     assert len(receiver.requests) == 1
     assert WebhookDelivery.objects.filter(event=event).count() == 1
 
