@@ -147,6 +147,7 @@ ON CONFLICT DO NOTHING
 
 VIEWS = {
     "inbox page (HTML)": "/inbox/",
+    "inbox page (HTML), tag=feature-request": "/inbox/?tag=feature-request",
     "API: mine": "/api/v1/conversations/?assignee=me",
     "API: unassigned": "/api/v1/conversations/?unassigned=true",
     "API: team": "/api/v1/conversations/?team=support",
@@ -239,6 +240,11 @@ def bench_sla(stack: Stack, quick: bool) -> dict:
             have = size
             conn.execute("VACUUM ANALYZE inbox_conversation")
             populate_s = time.perf_counter() - started
+            if not out:
+                # The sweep runs in a long-lived worker: warm this process first (imports, the
+                # broker connection, the ORM's caches) with a small sweep, outside the timing.
+                conn.execute(MAKE_DUE, {"due": 10})
+                sweep(limit=10)
             conn.execute(MAKE_DUE, {"due": due})
             began = time.perf_counter()
             result = sweep(limit=due * 2)

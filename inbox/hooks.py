@@ -10,6 +10,8 @@ Hook names in use:
   "conversation_changed"(conversation, changes), "conversations_changed"(conversation_ids, changes):
   inside the transaction of the change.
 - "event_dispatched"(event): after commit, once per outbox event (outbound webhooks).
+- "events_dispatched"(events): after commit, once per fanned-out batch, after the per-event hooks
+  (work that is cheaper done for the batch at once: SLA mails).
 """
 
 from collections import defaultdict

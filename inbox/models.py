@@ -126,8 +126,16 @@ class ConversationQuerySet(models.QuerySet):
 
 
 class Conversation(models.Model):
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="conversations")
-    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="conversations")
+    # channel, contact, team and assignee get no single-column index of their own: each leads a
+    # composite index below (conv_channel_recent, conv_contact_recent, conv_team_recent,
+    # conv_assignee_recent) that answers the same lookups, and every index is written again on
+    # each update that moves a row (the SLA sweep, status changes, new messages).
+    channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, related_name="conversations", db_index=False
+    )
+    contact = models.ForeignKey(
+        Contact, on_delete=models.PROTECT, related_name="conversations", db_index=False
+    )
     subject = models.CharField(max_length=998, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     severity = models.PositiveSmallIntegerField(choices=Severity.choices, default=Severity.NORMAL)
@@ -137,6 +145,7 @@ class Conversation(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="conversations",
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -144,6 +153,7 @@ class Conversation(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="assigned_conversations",
+        db_index=False,
     )
     created_at = models.DateTimeField(db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

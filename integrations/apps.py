@@ -8,7 +8,7 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         from inbox import hooks
         from integrations import tokens
-        from integrations.delivery import on_event_dispatched
+        from integrations.delivery import on_events_dispatched
 
-        hooks.register("event_dispatched", on_event_dispatched)
+        hooks.register("events_dispatched", on_events_dispatched)
         tokens.connect()

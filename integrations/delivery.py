@@ -73,8 +73,21 @@ def create_deliveries(*, event: Event, endpoints=None) -> list[WebhookDelivery]:
 
 
 def on_event_dispatched(*, event: Event) -> None:
-    """inbox.hooks "event_dispatched": runs after commit for every outbox event."""
+    """One outbox event's deliveries (see on_events_dispatched)."""
     create_deliveries(event=event)
+
+
+def on_events_dispatched(*, events) -> None:
+    """inbox.hooks "events_dispatched": runs after commit for every fanned-out batch; the enabled
+    endpoints are read once for the batch, not once per event."""
+    endpoints = list(WebhookEndpoint.objects.filter(enabled=True))
+    if not endpoints:
+        return
+    for event in events:
+        event_type = schemas.webhook_type(event)
+        targets = [e for e in endpoints if event_type in e.events] if event_type else []
+        if targets:
+            create_deliveries(event=event, endpoints=targets)
 
 
 def _claim(delivery_id: int, now) -> bool:

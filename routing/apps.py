@@ -17,4 +17,4 @@ class RoutingConfig(AppConfig):
         hooks.register("conversation_changed", sla.on_conversation_changed, order=40)
         hooks.register("tags_changed", sla.on_tags_changed, order=40)
         hooks.register("conversations_changed", sla.on_conversations_changed, order=40)
-        hooks.register("event_dispatched", sla.notify_by_email, order=50)
+        hooks.register("events_dispatched", sla.notify_dispatched, order=50)

@@ -52,31 +52,35 @@ class Context:
     raised: dict = field(default_factory=dict)  # conversation id -> {(target, kind, due_at)}
 
     @classmethod
-    def load(cls, conversations) -> "Context":
+    def load(cls, conversations, *, raised: bool = True) -> "Context":
+        """Policies, team policies, the conversations' tags (only when a policy names a tag) and,
+        with `raised`, the alerts raised so far: a fixed number of queries for any batch."""
         from tagging.models import ConversationTag
 
         ids = [c.pk for c in conversations]
+        policies = list(
+            SLAPolicy.objects.filter(is_active=True).select_related("business_hours").order_by("id")
+        )
         tags: dict = {}
-        for conversation_id, tag_id in ConversationTag.objects.filter(
-            conversation_id__in=ids
-        ).values_list("conversation_id", "tag_id"):
-            tags.setdefault(conversation_id, set()).add(tag_id)
-        raised: dict = {}
-        for conversation_id, *key in SLAAlert.objects.filter(conversation_id__in=ids).values_list(
-            "conversation_id", "target", "kind", "due_at"
-        ):
-            raised.setdefault(conversation_id, set()).add(tuple(key))
+        if any(p.tag_id for p in policies):
+            for conversation_id, tag_id in ConversationTag.objects.filter(
+                conversation_id__in=ids
+            ).values_list("conversation_id", "tag_id"):
+                tags.setdefault(conversation_id, set()).add(tag_id)
+        alerts: dict = {}
+        if raised:
+            for conversation_id, *key in SLAAlert.objects.filter(
+                conversation_id__in=ids
+            ).values_list("conversation_id", "target", "kind", "due_at"):
+                alerts.setdefault(conversation_id, set()).add(tuple(key))
         return cls(
-            policies=list(
-                SLAPolicy.objects.filter(is_active=True)
-                .select_related("business_hours")
-                .order_by("id")
-            ),
+            policies=policies,
             tags=tags,
             team_policies={
-                p.team_id: p for p in TeamPolicy.objects.select_related("business_hours")
+                p.team_id: p
+                for p in TeamPolicy.objects.select_related("business_hours", "escalation_team")
             },
-            raised=raised,
+            raised=alerts,
         )
 
 
@@ -442,36 +446,45 @@ def sweep(*, now: dt.datetime | None = None, limit: int = 100_000) -> SweepResul
     return result
 
 
+# What the sweep reads of a conversation: the clock and what selects its policy and escalation.
+CLAIM_FIELDS = ("id", "team_id", "channel_id", "severity", "status", "sla_clock", "sla_breached")
+
+
 def _sweep_batch(now: dt.datetime, size: int, result: SweepResult) -> int:
+    """One batch, set-wise: a fixed number of statements whatever its size (claim, tags when a
+    policy names one, one INSERT of the alerts, one of their outbox events, one UPDATE of the
+    clocks and breach flags); per row only arithmetic on the clocks. Escalations, which go
+    through the severity and assignment services, are the one per-row exception."""
     with transaction.atomic():
         rows = list(
             Conversation.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(sla_next_check_at__lte=now)
-            .order_by("sla_next_check_at")[:size]
+            .order_by("sla_next_check_at")
+            .only(*CLAIM_FIELDS)[:size]
         )
         if not rows:
             return 0
         result.conversations += len(rows)
-        ctx = Context.load(rows)
+        ctx = Context.load(rows, raised=False)
         clocks = {c.pk: Clock.load(c, ctx) for c in rows}
         wanted = []
         for conversation in rows:
-            raised = ctx.raised.get(conversation.pk, set())
             for target, kind, due, raise_at in _pending_alerts(
                 conversation, clocks[conversation.pk], ctx
             ):
-                if raise_at is None or raise_at > now or (target, kind, due) in raised:
+                if raise_at is None or raise_at > now:
                     continue
                 if kind == SLAAlert.Kind.WARNING and due <= now:
                     continue  # the breach says it all; a warning after the fact helps nobody
                 wanted.append((conversation.pk, target, kind, due, now - raise_at > late_after()))
+        # Alerts raised before (by an earlier or a concurrent sweep) are skipped by the unique
+        # constraint; only what this call inserted is published.
         inserted = insert_alerts(wanted, now=now)
         by_id = {c.pk: c for c in rows}
         outbox = []
         breached = []
         for alert_id, conversation_id, target, kind, due_at, late in inserted:
             conversation = by_id[conversation_id]
-            ctx.raised.setdefault(conversation_id, set()).add((target, kind, due_at))
             setattr(result, COUNTERS[kind], getattr(result, COUNTERS[kind]) + 1)
             outbox.append(
                 Event(
@@ -501,20 +514,67 @@ def _sweep_batch(now: dt.datetime, size: int, result: SweepResult) -> int:
             conversation.sla_clock = clock.dump()
             for target, name in DUE_FIELDS.items():
                 setattr(conversation, name, clock.due(target))
-            conversation.sla_next_check_at = next_check(conversation, clock, ctx)
+            conversation.sla_next_check_at = _next_check_after(conversation, clock, ctx, now)
         _write_clocks(rows)
         events.publish_many(outbox)
-        for conversation, target in breached:
-            escalate(conversation, target=target, ctx=ctx)
+        _escalate_many(breached, ctx)
     return len(rows)
 
 
+def _next_check_after(
+    conversation: Conversation, clock: Clock, ctx: Context, now: dt.datetime
+) -> dt.datetime | None:
+    """After a sweep at `now` every alert due by then has been raised (or deliberately skipped),
+    so the next look is the first alert still to come; no need to read the raised ones back. One
+    raised before with a later time (rare: a clock moved back) costs a visit, never a duplicate."""
+    if conversation.status not in OPEN_STATUSES or clock.paused_since is not None:
+        return None
+    upcoming = [
+        raise_at
+        for _, _, _, raise_at in _pending_alerts(conversation, clock, ctx)
+        if raise_at is not None and raise_at > now
+    ]
+    return min(upcoming) if upcoming else None
+
+
 def _write_clocks(rows: list[Conversation]) -> None:
-    """One parameterised UPDATE per row, sent together (psycopg pipelines executemany). Django's
-    bulk_update builds a CASE per field and row in Python, which costs seconds at 1,000 rows."""
+    """The clocks, due times, next checks and breach flags of a batch. On PostgreSQL one UPDATE
+    joined to arrays (one statement, one round trip); elsewhere one parameterised UPDATE per row
+    sent together."""
     from django.db import connection
 
     fields = [Conversation._meta.get_field(name) for name in SWEEP_FIELDS]
+    if connection.vendor == "postgresql":
+        import json
+
+        from django.core.serializers.json import DjangoJSONEncoder
+
+        columns = [connection.ops.quote_name(f.column) for f in fields]
+        types = {
+            "sla_clock": "text",
+            "sla_breached": "boolean",
+        }
+        arrays = ", ".join(f"%s::{types.get(f.name, 'timestamptz')}[]" for f in fields)
+        assignments = ", ".join(
+            f"{column} = u.{column}{'::jsonb' if f.name == 'sla_clock' else ''}"
+            for column, f in zip(columns, fields, strict=True)
+        )
+        names = ", ".join(columns)
+        sql = (
+            f"UPDATE inbox_conversation c SET {assignments} "  # noqa: S608 - column names only
+            f"FROM unnest(%s::bigint[], {arrays}) AS u(id, {names}) WHERE c.id = u.id"
+        )
+        params = [[row.pk for row in rows]]
+        for f in fields:
+            values = [getattr(row, f.attname) for row in rows]
+            if f.name == "sla_clock":
+                values = [
+                    None if v is None else json.dumps(v, cls=DjangoJSONEncoder) for v in values
+                ]
+            params.append(values)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        return
     assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
     sql = f"UPDATE inbox_conversation SET {assignments} WHERE id = %s"  # noqa: S608 - column names only
     params = [
@@ -525,27 +585,41 @@ def _write_clocks(rows: list[Conversation]) -> None:
         cursor.executemany(sql, params)
 
 
+INSERT_ALERTS = (
+    "INSERT INTO routing_slaalert (conversation_id, target, kind, due_at, raised_at, late) {rows} "
+    "ON CONFLICT DO NOTHING RETURNING id, conversation_id, target, kind, due_at, late"
+)
+
+
 def insert_alerts(wanted: list[tuple], *, now: dt.datetime) -> list[tuple]:
     """Insert alerts, skipping those raised before (by this or a concurrent sweep); returns the
     rows this call inserted: (id, conversation_id, target, kind, due_at, late). The unique
-    constraint decides, in one statement, on PostgreSQL and SQLite alike."""
+    constraint decides, in one statement (PostgreSQL: the whole batch as arrays; SQLite: 500
+    rows a statement), on PostgreSQL and SQLite alike."""
     if not wanted:
         return []
     from django.db import connection
 
+    if connection.vendor == "postgresql":
+        columns = list(zip(*wanted, strict=True))
+        sql = INSERT_ALERTS.format(
+            rows="SELECT c, t, k, d, %s, l FROM unnest(%s::bigint[], %s::text[], %s::text[], "
+            "%s::timestamptz[], %s::boolean[]) AS u(c, t, k, d, l)"
+        )
+        statements = [(sql, [now, *[list(column) for column in columns]])]
+    else:
+        statements = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            # Only placeholders are formatted into the statement; values travel as parameters.
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+            params = []
+            for conversation_id, target, kind, due, late in chunk:
+                params += [conversation_id, target, kind, due, now, late]
+            statements.append((INSERT_ALERTS.format(rows=f"VALUES {values}"), params))
     inserted = []
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        # Only placeholders are formatted into the statement; every value travels as a parameter.
-        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
-        params = []
-        for conversation_id, target, kind, due, late in chunk:
-            params += [conversation_id, target, kind, due, now, late]
-        with connection.cursor() as cursor:
-            sql = (
-                "INSERT INTO routing_slaalert (conversation_id, target, kind, due_at, raised_at, late) "  # noqa: S608
-                f"VALUES {values} ON CONFLICT DO NOTHING RETURNING id, conversation_id, target, kind, due_at, late"
-            )
+    with connection.cursor() as cursor:
+        for sql, params in statements:
             cursor.execute(sql, params)
             for alert_id, conversation_id, target, kind, due_at, late in cursor.fetchall():
                 if isinstance(due_at, str):  # SQLite returns text
@@ -556,15 +630,32 @@ def insert_alerts(wanted: list[tuple], *, now: dt.datetime) -> list[tuple]:
     return inserted
 
 
-def escalate(conversation: Conversation, *, target: str, ctx: Context | None = None) -> None:
-    """The team's escalation policy on breach: raise severity one step, hand to an escalation team."""
+def _escalate_many(breached: list[tuple], ctx: Context) -> None:
+    """The escalation policies of the batch's breaches; the audit rows in one INSERT."""
+    rows = []
+    for conversation, target in breached:
+        row = escalate(conversation, target=target, ctx=ctx, record=False)
+        if row is not None:
+            rows.append(row)
+    if rows:
+        from inbox.models import Activity
+
+        Activity.objects.bulk_create(rows)
+
+
+def escalate(
+    conversation: Conversation, *, target: str, ctx: Context | None = None, record: bool = True
+):
+    """The team's escalation policy on breach: raise severity one step, hand to an escalation team.
+    Writes its audit row, or with `record=False` returns it unsaved for the caller to insert with
+    the others of a batch (None when the team does not escalate)."""
     policy = (
         ctx.team_policies.get(conversation.team_id)
         if ctx is not None
         else TeamPolicy.objects.filter(team_id=conversation.team_id).first()
     )
     if policy is None or not (policy.escalate_severity or policy.escalation_team_id):
-        return
+        return None
     reason = f"SLA breach ({target.replace('_', ' ')})"
     if policy.escalate_severity and conversation.severity < Severity.CRITICAL:
         from tagging.services import set_severity
@@ -585,59 +676,120 @@ def escalate(conversation: Conversation, *, target: str, ctx: Context | None = N
             actor=None,
             reason=reason,
         )
-    activity.record(
-        conversation=conversation, actor=None, verb="sla_breached", to_value=target, reason=reason
+    if record:
+        return activity.record(
+            conversation=conversation,
+            actor=None,
+            verb="sla_breached",
+            to_value=target,
+            reason=reason,
+        )
+    from inbox.models import Activity
+
+    return Activity(
+        conversation_id=conversation.pk,
+        actor=None,
+        verb="sla_breached",
+        to_value=target,
+        reason=reason,
+        created_at=timezone.now(),
     )
 
 
 # --- notifications (after commit, from the outbox) -------------------------------------------------
 
 
+SLA_EVENTS = ("sla.warning", "sla.breached", "sla.reminder")
+SLA_WORDS = {
+    "sla.warning": "due soon",
+    "sla.breached": "breached",
+    "sla.reminder": "still unanswered",
+}
+
+
+def notify_dispatched(*, events) -> None:
+    """Hook on events_dispatched (after commit, once per fanned-out batch): the batch's SLA alerts
+    are mailed by one task, so a sweep that raised a thousand sends one task, not a thousand."""
+    ids = [e.pk for e in events if e.type in SLA_EVENTS and e.conversation_id]
+    if ids:
+        from config.celery import enqueue
+        from routing.tasks import send_sla_mail
+
+        enqueue(send_sla_mail, ids)
+
+
 def notify_by_email(*, event) -> None:
-    """Hook on event_dispatched: mail the assignee (or the team's leads when unassigned) about
-    SLA warnings and breaches; breaches also go to the team's leads."""
-    if (
-        event.type not in ("sla.warning", "sla.breached", "sla.reminder")
-        or not event.conversation_id
-    ):
-        return
-    from django.core.mail import send_mail
+    """Mail one SLA event's people (see mail_sla_events)."""
+    mail_sla_events([event])
 
-    from accounts.models import Membership, User
 
-    conversation = (
-        Conversation.objects.select_related("assignee").filter(pk=event.conversation_id).first()
-    )
-    if conversation is None:
-        return
-    leads = list(
-        User.objects.filter(
-            memberships__team_id=conversation.team_id,
-            memberships__role=Membership.Role.LEAD,
-            is_active=True,
+def mail_sla_events(events) -> int:
+    """Mail the assignee (or the team's leads when unassigned) about SLA warnings and reminders;
+    breaches also go to the team's leads. Two queries for any number of events (conversations
+    with assignees, leads of their teams) and one mail connection; a mail that fails is logged
+    and the others still go. Returns how many mails were sent."""
+    from django.core.mail import EmailMessage, get_connection
+
+    from accounts.models import Membership
+
+    events = [e for e in events if e.type in SLA_EVENTS and e.conversation_id]
+    if not events:
+        return 0
+    conversations = {
+        c.pk: c
+        for c in Conversation.objects.filter(pk__in={e.conversation_id for e in events})
+        .select_related("assignee")
+        .only("id", "subject", "team_id", "assignee_id", "assignee__email")
+    }
+    leads: dict = {}
+    for team_id, email in (
+        Membership.objects.filter(
+            team_id__in={c.team_id for c in conversations.values() if c.team_id},
+            role=Membership.Role.LEAD,
+            user__is_active=True,
         )
-        .exclude(email="")
-        .values_list("email", flat=True)
-    )
-    recipients = set()
-    if conversation.assignee_id and conversation.assignee.email:
-        recipients.add(conversation.assignee.email)
-    if not conversation.assignee_id or event.type == "sla.breached":
-        recipients.update(leads)
-    if not recipients:
-        return
-    target = event.payload.get("target", "").replace("_", " ")
-    word = {
-        "sla.warning": "due soon",
-        "sla.breached": "breached",
-        "sla.reminder": "still unanswered",
-    }[event.type]
-    subject = f"[Switchboard] SLA {word}: {target} on #{conversation.pk} {' '.join(conversation.subject.split())[:80]}"
-    body = (
-        f"The {target} target of conversation #{conversation.pk} is {word} "
-        f"(due {event.payload.get('due_at')}).\n"
-    )
+        .exclude(user__email="")
+        .values_list("team_id", "user__email")
+    ):
+        leads.setdefault(team_id, set()).add(email)
+    mails = []
+    for event in events:
+        conversation = conversations.get(event.conversation_id)
+        if conversation is None:
+            continue
+        recipients = set()
+        if conversation.assignee_id and conversation.assignee.email:
+            recipients.add(conversation.assignee.email)
+        if not conversation.assignee_id or event.type == "sla.breached":
+            recipients.update(leads.get(conversation.team_id, ()))
+        if not recipients:
+            continue
+        target = event.payload.get("target", "").replace("_", " ")
+        word = SLA_WORDS[event.type]
+        title = " ".join(conversation.subject.split())[:80]
+        subject = f"[Switchboard] SLA {word}: {target} on #{conversation.pk} {title}"
+        body = (
+            f"The {target} target of conversation #{conversation.pk} is {word} "
+            f"(due {event.payload.get('due_at')}).\n"
+        )
+        mails.append((event.pk, EmailMessage(subject, body, None, sorted(recipients))))
+    if not mails:
+        return 0
+    sent = 0
+    connection = get_connection()
     try:
-        send_mail(subject, body, None, sorted(recipients))
+        connection.open()
+        for event_id, message in mails:
+            message.connection = connection
+            try:
+                sent += message.send()
+            except Exception:
+                logger.exception("could not mail SLA notification for event %s", event_id)
     except Exception:
-        logger.exception("could not mail SLA notification for event %s", event.pk)
+        logger.exception("could not open the mail connection for %s SLA notifications", len(mails))
+    finally:
+        try:
+            connection.close()
+        except Exception:
+            logger.exception("closing the mail connection failed")
+    return sent

@@ -22,3 +22,12 @@ def recompute_sla(severity: int | None = None) -> int:
     from routing.sla import recompute_open
 
     return recompute_open(severity=severity)
+
+
+@shared_task(acks_late=True)
+def send_sla_mail(event_ids: list[int]) -> int:
+    """The mails for a batch of SLA alert events (routing.sla.mail_sla_events)."""
+    from inbox.models import Event
+    from routing.sla import mail_sla_events
+
+    return mail_sla_events(list(Event.objects.filter(pk__in=event_ids).order_by("pk")))

@@ -8,6 +8,7 @@ import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from inbox.models import Conversation, Event
 from inbox.normalized import NormalizedMessage, SenderRef
@@ -432,3 +433,51 @@ def test_an_old_or_misdated_mail_starts_its_clock_on_arrival_not_at_its_date(wor
     assert conversation.first_response_due == at(hours=1)
     with time_machine.travel(at(minutes=1), tick=False):
         assert sla.sweep().breaches == 0
+
+
+def test_a_sweep_costs_the_same_statements_for_three_or_thirty_due_and_mails_each_once(
+    world, django_capture_on_commit_callbacks
+):
+    def statements_for(n, first):
+        with time_machine.travel(T0, tick=False):
+            batch = [
+                customer_writes(world["channel"], first + i, sender=f"s{first + i}@example.com")
+                for i in range(n)
+            ]
+        for conversation in batch:
+            assign_to(conversation, world["agent"])
+        with (
+            CaptureQueriesContext(connection) as sweep_queries,  # the fan-out after commit too
+            time_machine.travel(at(minutes=61), tick=False),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            result = sla.sweep()
+        assert result.breaches == n
+        return len(sweep_queries.captured_queries)
+
+    mail.outbox.clear()
+    small = statements_for(3, 0)
+    mailed = len(mail.outbox)
+    large = statements_for(30, 100)
+    assert small == large  # set-wise: no statement per conversation
+    assert mailed == 3 and len(mail.outbox) == 33
+    assert all(set(m.to) == {"alice@example.com", "lead@example.com"} for m in mail.outbox)
+    assert SLAAlert.objects.filter(kind="breach").count() == 33
+    assert Event.objects.filter(type="sla.breached").count() == 33
+    breached = Conversation.objects.filter(sla_breached=True)
+    assert breached.count() == 33
+    assert all(c.sla_clock["targets"]["first_response"].get("breached_due") for c in breached)
+
+
+def test_escalations_of_a_sweep_are_audited_once_each(world):
+    from inbox.models import Activity
+
+    TeamPolicy.objects.filter(team=world["team"]).update(escalate_severity=True)
+    with time_machine.travel(T0, tick=False):
+        batch = [customer_writes(world["channel"], n, sender=f"e{n}@example.com") for n in range(3)]
+    with time_machine.travel(at(minutes=61), tick=False):
+        assert sla.sweep().breaches == 3
+    assert sorted(
+        Activity.objects.filter(verb="sla_breached").values_list("conversation_id", "to_value")
+    ) == sorted((c.pk, "first_response") for c in batch)
+    assert set(Conversation.objects.values_list("severity", flat=True)) == {3}
