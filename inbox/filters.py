@@ -16,6 +16,35 @@ from inbox.orderings import DEFAULT_ORDERING, ORDERINGS
 SLA_AT_RISK = dt.timedelta(hours=1)
 
 
+# The filters' conditions as expressions, shared with the inbox sidebar's counts so a view's
+# count and the list its link opens cannot drift apart.
+
+
+def overnight_q() -> Q:
+    """Arrived outside the team's business hours and still waiting for an agent."""
+    return Q(arrived_outside_hours=True, assignee__isnull=True, status=Status.OPEN)
+
+
+def sla_at_risk_q(now=None) -> Q:
+    """Open, not yet breached, and a response due within the next hour (SLA_AT_RISK). Each half
+    of the OR is a range on its own partial index, so the planner ORs two index scans."""
+    now = now or timezone.now()
+    soon = now + SLA_AT_RISK
+    return Q(status=Status.OPEN, sla_breached=False) & (
+        Q(first_response_due__gt=now, first_response_due__lte=soon)
+        | Q(next_response_due__gt=now, next_response_due__lte=soon)
+    )
+
+
+def tag_exists(tags) -> Exists:
+    """Has one of `tags` (Tag objects or ids): an EXISTS probe on the (conversation, tag) unique
+    index per row, or a walk of the (tag, conversation) index when the tag is rare."""
+    from django.apps import apps
+
+    link = apps.get_model("tagging", "ConversationTag")
+    return Exists(link.objects.filter(conversation=OuterRef("pk"), tag__in=tags))
+
+
 class IsoDateTimeOrDateField(forms.CharField):
     """ISO 8601 date or date-time; a date means its midnight UTC; naive times are UTC."""
 
@@ -127,10 +156,7 @@ class ConversationFilter(django_filters.FilterSet):
         return queryset.filter(severity__in=[Severity.from_name(v) for v in value])
 
     def _tag_exists(self, tags):
-        from django.apps import apps
-
-        link = apps.get_model("tagging", "ConversationTag")
-        return Exists(link.objects.filter(conversation=OuterRef("pk"), tag__in=tags))
+        return tag_exists(tags)
 
     def filter_tag_all(self, queryset, name, value):
         for tag in value:
@@ -155,20 +181,14 @@ class ConversationFilter(django_filters.FilterSet):
         """Arrived outside the team's business hours and still waiting for an agent."""
         if value is None:
             return queryset
-        overnight = Q(arrived_outside_hours=True, assignee__isnull=True, status=Status.OPEN)
-        return queryset.filter(overnight if value else ~overnight)
+        return queryset.filter(overnight_q() if value else ~overnight_q())
 
     def filter_sla_at_risk(self, queryset, name, value):
         """Open, not yet breached, and a response due within the next hour (SLA_AT_RISK). Each
         half of the OR is a range on its own partial index, so the planner ORs two index scans."""
         if value is None:
             return queryset
-        now = timezone.now()
-        soon = now + SLA_AT_RISK
-        at_risk = Q(status=Status.OPEN, sla_breached=False) & (
-            Q(first_response_due__gt=now, first_response_due__lte=soon)
-            | Q(next_response_due__gt=now, next_response_due__lte=soon)
-        )
+        at_risk = sla_at_risk_q()
         return queryset.filter(at_risk if value else ~at_risk)
 
     def filter_q(self, queryset, name, value):

@@ -233,6 +233,11 @@ class Conversation(models.Model):
                 condition=Q(sla_breached=True),
                 name="conv_sla_breached",
             ),
+            models.Index(
+                fields=["team", "-last_message_at"],
+                condition=Q(arrived_outside_hours=True, assignee__isnull=True, status="open"),
+                name="conv_overnight",
+            ),
             models.Index(fields=["-severity", "-last_message_at"], name="conv_severity_recent"),
             models.Index(
                 fields=["channel", "thread_key"],

@@ -27,9 +27,9 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from accounts.models import Membership, Team
 from accounts.permissions import can_bulk, can_write
-from inbox import selectors
+from inbox import filters, selectors
 from inbox import services as inbox_services
-from inbox.api import COUNT_CAP, SavedViewListApi, view_count
+from inbox.api import COUNT_CAP, SavedViewListApi
 from inbox.canned import canned_responses_for
 from inbox.models import Activity, Channel, Event, Message, Severity, Status
 from inbox.pagination import KeysetPagination
@@ -91,57 +91,91 @@ def _back(request, fallback: str):
 
 
 def sidebar_views(request) -> list[dict]:
-    """Built-in views, one per default tag, then saved views; each with a capped live count
-    (one bounded query per view, whatever the page shows)."""
+    """Built-in views, one per default tag, then saved views; each with a capped live count.
+    All counts come from one statement of capped sub-counts (each its own index scan that
+    stops at COUNT_CAP rows); the built-in views' conditions are the list filters' own
+    expressions (inbox.filters), so no filter set is built for them."""
+    from django.db.models import Q
+
     user = request.user
+    open_ = Q(status=Status.OPEN)
+    team_ids, team_slugs = [], []
+    for team_id, slug in (
+        Membership.objects.filter(user=user).values_list("team_id", "team__slug").order_by("team")
+    ):
+        team_ids.append(team_id)
+        team_slugs.append(slug)
     built_in = [
-        ("Mine", {"assignee": ["me"]}),
-        ("Unassigned", {"unassigned": ["true"]}),
-        ("All", {}),
-        ("Overnight", {"overnight": ["true"]}),
-        ("SLA at risk", {"sla_at_risk": ["true"]}),
-        ("SLA breached", {"sla_breached": ["true"]}),
+        ("Mine", {"assignee": ["me"]}, open_ & Q(assignee_id=user.pk)),
+        ("Unassigned", {"unassigned": ["true"]}, open_ & Q(assignee__isnull=True)),
+        ("All", {}, open_),
+        ("Overnight", {"overnight": ["true"]}, filters.overnight_q()),
+        ("SLA at risk", {"sla_at_risk": ["true"]}, open_ & filters.sla_at_risk_q()),
+        ("SLA breached", {"sla_breached": ["true"]}, open_ & Q(sla_breached=True)),
     ]
-    team_slugs = list(
-        Membership.objects.filter(user=user).values_list("team__slug", flat=True).order_by("team")
-    )
     if team_slugs:
-        built_in.insert(2, ("My teams", {"team": team_slugs}))
+        built_in.insert(2, ("My teams", {"team": team_slugs}, open_ & Q(team_id__in=team_ids)))
     for tag in Tag.objects.filter(is_default=True).order_by("name"):
-        built_in.append((tag.name, {"tag": [tag.slug]}))
-    views = []
-    for name, filters in built_in:
-        views.append(_view_entry(request, name, filters))
+        built_in.append((tag.name, {"tag": [tag.slug]}, open_ & filters.tag_exists([tag.pk])))
+    base = selectors.conversation_base_for(user)
+    views, counted = [], []
+    for name, view_filters, condition in built_in:
+        views.append(_view_entry(request, name, view_filters))
+        counted.append(base.filter(condition))
     for saved in SavedViewListApi().visible(user).order_by("position", "name"):
-        entry = _view_entry(request, saved.name, saved.filters, saved=saved)
-        views.append(entry)
+        views.append(_view_entry(request, saved.name, saved.filters))
+        try:
+            qs, _ = selectors.conversation_list_for_agent(
+                user=user, params=_view_params(saved.filters), request=request
+            )
+        except ApiValidationError:
+            qs = None  # a saved filter that no longer validates shows "?"
+        counted.append(qs)
+    for entry, count in zip(views, capped_counts(counted), strict=True):
+        entry["count"] = count
+        entry["capped"] = count is not None and count >= COUNT_CAP
     return views
 
 
-def _view_entry(request, name, filters, saved=None) -> dict:
+def capped_counts(querysets) -> list[int | None]:
+    """min(count, COUNT_CAP) of each queryset (None stays None), in one statement."""
+    from django.db import connection
+
+    parts, params = [], []
+    for qs in querysets:
+        if qs is None:
+            continue
+        sql, qs_params = qs.order_by().values("pk")[:COUNT_CAP].query.sql_with_params()
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS v{len(parts)})")  # noqa: S608
+        params.extend(qs_params)
+    row = []
+    if parts:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT " + ", ".join(parts), params)
+            row = list(cursor.fetchone())
+    values = iter(row)
+    return [None if qs is None else next(values) for qs in querysets]
+
+
+def _view_params(view_filters) -> QueryDict:
     params = QueryDict(mutable=True)
-    for key, values in filters.items():
-        params.setlist(key, values)
+    for key, values in view_filters.items():
+        params.setlist(key, values if isinstance(values, list) else [values])
     if "status" not in params and "overnight" not in params:
         params["status"] = "open"
-    try:
-        if saved is not None:
-            count = view_count(request.user, saved, request)
-        else:
-            qs, _ = selectors.conversation_list_for_agent(
-                user=request.user, params=params, request=request
-            )
-            count = qs.order_by()[:COUNT_CAP].count()
-    except ApiValidationError:
-        count = None
+    return params
+
+
+def _view_entry(request, name, view_filters) -> dict:
+    params = _view_params(view_filters)
     query = params.urlencode()
     current = QueryDict(request.GET.urlencode(), mutable=True)
     current.pop("cursor", None)
     return {
         "name": name,
         "url": f"{reverse('ui:inbox')}?{query}",
-        "count": count,
-        "capped": count is not None and count >= COUNT_CAP,
+        "count": None,
+        "capped": False,
         "current": sorted(current.lists()) == sorted(params.lists()),
     }
 

@@ -2,7 +2,10 @@
 column leads a composite index (conv_channel_recent, conv_contact_recent, conv_team_recent,
 conv_assignee_recent) that answers the same lookups, and every index of the table is written
 again on each update that moves a row. Database side, a plain DROP INDEX (Django's AlterField
-would also drop and re-validate the foreign keys over the whole table)."""
+would also drop and re-validate the foreign keys over the whole table).
+
+And a partial index for the Overnight view (arrived outside hours, unassigned, open): its
+sidebar count found no index and read the whole table when few conversations match."""
 
 import django.db.models.deletion
 from django.conf import settings
@@ -78,5 +81,15 @@ class Migration(migrations.Migration):
                 )
                 for column, name in INDEXES.items()
             ],
-        )
+        ),
+        migrations.AddIndex(
+            model_name="conversation",
+            index=models.Index(
+                condition=models.Q(
+                    ("arrived_outside_hours", True), ("assignee__isnull", True), ("status", "open")
+                ),
+                fields=["team", "-last_message_at"],
+                name="conv_overnight",
+            ),
+        ),
     ]
