@@ -36,6 +36,7 @@ from inbox.pagination import KeysetPagination
 from inbox.senders import get_sender
 from routing import services
 from routing.api import resolve_assignment
+from routing.templatetags.ui import row_view
 from tagging import services as tagging_services
 from tagging.models import Tag
 
@@ -223,6 +224,10 @@ def inbox_page(request):
         page, next_link = _list_page(request, params)
     except ApiValidationError as exc:
         page, next_link, errors = [], None, _errors(exc)
+    now = timezone.now()
+    page = list(page)
+    for conversation in page:
+        conversation.row = row_view(conversation, now)
     context = {
         "conversations": page,
         "next": next_link,
@@ -232,7 +237,7 @@ def inbox_page(request):
         "channels": Channel.objects.order_by("name"),
         "sorts": SORTS,
         "agents": _agents_with_load(),
-        "now": timezone.now(),
+        "now": now,
         **_write_context(request),
     }
     return render(request, "ui/inbox.html", context, status=400 if errors else 200)
@@ -263,10 +268,12 @@ def conversation_row(request, pk):
         return HttpResponse(status=204)
     if not qs.filter(pk=conversation.pk).exists():
         return HttpResponse(status=204)
+    now = timezone.now()
+    conversation.row = row_view(conversation, now)
     return render(
         request,
         "ui/_row.html",
-        {"c": conversation, "now": timezone.now(), **_write_context(request)},
+        {"c": conversation, "now": now, **_write_context(request)},
     )
 
 

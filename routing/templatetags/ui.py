@@ -39,6 +39,41 @@ def sla_state(conversation, now) -> str:
     return "ok" if due is not None else ""
 
 
+def sla_left(delta: dt.timedelta) -> str:
+    """Time left in the list's words, the same as the page's script writes every tick (app.js
+    formatLeft): "25 min", "3 h 5 min", "4 days"."""
+    minutes = round(delta.total_seconds() / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours = minutes // 60
+    if hours < 48:
+        return f"{hours} h {minutes % 60} min"
+    return f"{hours // 24} days"
+
+
+def row_view(conversation, now) -> dict:
+    """What a list row shows, worked out once in Python rather than by template filters per
+    cell: title, SLA state and countdown, icon, initials and link."""
+    from django.urls import reverse
+
+    c = conversation
+    title = c.subject or c.snippet or "(no text)"
+    if len(title) > 80:
+        title = title[:79] + "…"
+    due = sla_due(c)
+    state = sla_state(c, now)
+    return {
+        "url": reverse("ui:conversation", args=[c.pk]),
+        "title": title,
+        "icon": CHANNEL_ICONS.get(c.channel.kind, "•"),
+        "kind": c.channel.get_kind_display(),
+        "initials": initials(c.assignee) if c.assignee_id else "",
+        "due": due.isoformat() if due else "",
+        "sla": state,
+        "left": "breached" if state == "breached" else (sla_left(due - now) if due else ""),
+    }
+
+
 @register.filter
 def channel_icon(kind: str) -> str:
     return CHANNEL_ICONS.get(kind, "•")

@@ -545,3 +545,36 @@ def test_a_live_row_refresh_honours_the_lists_filters(agent, team):
     c.save()
     assert client.get(f"/inbox/rows/{c.pk}/?status=open").status_code == 204
     assert client.get(f"/inbox/rows/{c.pk}/?status=resolved").status_code == 200
+
+
+def test_list_rows_show_the_sla_countdown_as_the_page_script_writes_it(agent, team):
+    now = timezone.now()
+    conversation_in(
+        team, subject="Amber", first_response_due=now + dt.timedelta(minutes=25, seconds=20)
+    )
+    conversation_in(
+        team, subject="Calm", first_response_due=now + dt.timedelta(hours=3, minutes=5, seconds=20)
+    )
+    conversation_in(team, subject="Late", first_response_due=now - dt.timedelta(minutes=5))
+    conversation_in(team, subject="x" * 100)
+    body = browser_for(agent).get("/inbox/").content.decode()
+    assert re.search(r'class="sla sla-warning"[^>]*>25 min</time>', body)
+    assert re.search(r'class="sla sla-ok"[^>]*>3 h 5 min</time>', body)
+    assert re.search(r'class="sla sla-breached"[^>]*>breached</time>', body)
+    assert ">" + "x" * 79 + "…</a>" in body
+
+
+def test_the_sidebar_counts_every_view_in_one_statement(agent, team):
+    from inbox.services import create_saved_view
+
+    for _ in range(3):
+        conversation_in(team)
+    create_saved_view(owner=agent, name="Hot ones", filters={"severity": ["high"]})
+    create_saved_view(owner=agent, name="Low ones", filters={"severity": ["low"]})
+    client = browser_for(agent)
+    client.get("/inbox/sidebar/")
+    with CaptureQueriesContext(connection) as queries:
+        views = {v["name"]: v["count"] for v in client.get("/inbox/sidebar/").context["views"]}
+    assert views["All"] == 3 and views["Hot ones"] == 0 and views["Mine"] == 0
+    counts = [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert len(counts) == 1
