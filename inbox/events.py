@@ -111,34 +111,37 @@ def publish_many(outbox: list[Event]) -> list[Event]:
 
 INSERT_EVENTS = (
     "INSERT INTO inbox_event (type, conversation_id, team_id, actor_id, payload, created_at) "
-    "SELECT t, c, tm, a, p::jsonb, at FROM unnest(%s::text[], %s::bigint[], %s::bigint[], "
-    "%s::bigint[], %s::text[], %s::timestamptz[]) WITH ORDINALITY AS u(t, c, tm, a, p, at, n) "
-    "ORDER BY n RETURNING id"
+    "SELECT t, c, tm, a, p, at FROM jsonb_to_recordset(%s::jsonb) AS u(n int, t text, c bigint, "
+    "tm bigint, a bigint, p jsonb, at timestamptz) ORDER BY n RETURNING id"
 )
 
 
 def _insert_events(outbox: list[Event]) -> list[Event]:
-    """On PostgreSQL one INSERT of arrays, payloads sent as JSON text (a third of what
-    bulk_create spends adapting each value); elsewhere bulk_create."""
+    """On PostgreSQL one INSERT of the whole batch sent as one JSON document (bulk_create spends
+    most of its time adapting each value); elsewhere bulk_create."""
     connection = transaction.get_connection()
     if connection.vendor != "postgresql":
         return Event.objects.bulk_create(outbox, batch_size=2000)
     import json
 
     now = timezone.now()
-    for event in outbox:
+    batch = []
+    for n, event in enumerate(outbox):
         if event.created_at is None:
             event.created_at = now
-    columns = [
-        [e.type for e in outbox],
-        [e.conversation_id for e in outbox],
-        [e.team_id for e in outbox],
-        [e.actor_id for e in outbox],
-        [json.dumps(e.payload) for e in outbox],
-        [e.created_at for e in outbox],
-    ]
+        batch.append(
+            {
+                "n": n,
+                "t": event.type,
+                "c": event.conversation_id,
+                "tm": event.team_id,
+                "a": event.actor_id,
+                "p": event.payload,
+                "at": event.created_at.isoformat(),
+            }
+        )
     with connection.cursor() as cursor:
-        cursor.execute(INSERT_EVENTS, columns)
+        cursor.execute(INSERT_EVENTS, [json.dumps(batch)])
         ids = [row[0] for row in cursor.fetchall()]
     for event, pk in zip(outbox, ids, strict=True):
         event.pk = pk

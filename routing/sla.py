@@ -468,6 +468,7 @@ def _sweep_batch(now: dt.datetime, size: int, result: SweepResult) -> int:
         ctx = Context.load(rows, raised=False)
         clocks = {c.pk: Clock.load(c, ctx) for c in rows}
         wanted = []
+        late = late_after()
         for conversation in rows:
             for target, kind, due, raise_at in _pending_alerts(
                 conversation, clocks[conversation.pk], ctx
@@ -476,7 +477,7 @@ def _sweep_batch(now: dt.datetime, size: int, result: SweepResult) -> int:
                     continue
                 if kind == SLAAlert.Kind.WARNING and due <= now:
                     continue  # the breach says it all; a warning after the fact helps nobody
-                wanted.append((conversation.pk, target, kind, due, now - raise_at > late_after()))
+                wanted.append((conversation.pk, target, kind, due, now - raise_at > late))
         # Alerts raised before (by an earlier or a concurrent sweep) are skipped by the unique
         # constraint; only what this call inserted is published.
         inserted = insert_alerts(wanted, now=now)
@@ -547,33 +548,26 @@ def _write_clocks(rows: list[Conversation]) -> None:
     if connection.vendor == "postgresql":
         import json
 
-        from django.core.serializers.json import DjangoJSONEncoder
-
-        columns = [connection.ops.quote_name(f.column) for f in fields]
-        types = {
-            "sla_clock": "text",
-            "sla_breached": "boolean",
-        }
-        arrays = ", ".join(f"%s::{types.get(f.name, 'timestamptz')}[]" for f in fields)
-        assignments = ", ".join(
-            f"{column} = u.{column}{'::jsonb' if f.name == 'sla_clock' else ''}"
-            for column, f in zip(columns, fields, strict=True)
+        # The batch travels as one JSON document: no per-element quoting of text arrays, and
+        # times keep their microseconds (isoformat).
+        types = {"sla_clock": "jsonb", "sla_breached": "boolean"}
+        record = ", ".join(
+            f"{connection.ops.quote_name(f.column)} {types.get(f.name, 'timestamptz')}"
+            for f in fields
         )
-        names = ", ".join(columns)
+        assignments = ", ".join(
+            f"{connection.ops.quote_name(f.column)} = u.{connection.ops.quote_name(f.column)}"
+            for f in fields
+        )
         sql = (
             f"UPDATE inbox_conversation c SET {assignments} "  # noqa: S608 - column names only
-            f"FROM unnest(%s::bigint[], {arrays}) AS u(id, {names}) WHERE c.id = u.id"
+            f"FROM jsonb_to_recordset(%s::jsonb) AS u(id bigint, {record}) WHERE c.id = u.id"
         )
-        params = [[row.pk for row in rows]]
-        for f in fields:
-            values = [getattr(row, f.attname) for row in rows]
-            if f.name == "sla_clock":
-                values = [
-                    None if v is None else json.dumps(v, cls=DjangoJSONEncoder) for v in values
-                ]
-            params.append(values)
+        batch = [
+            {"id": row.pk, **{f.column: getattr(row, f.attname) for f in fields}} for row in rows
+        ]
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(sql, [json.dumps(batch, default=dt.datetime.isoformat)])
         return
     assignments = ", ".join(f"{connection.ops.quote_name(f.column)} = %s" for f in fields)
     sql = f"UPDATE inbox_conversation SET {assignments} WHERE id = %s"  # noqa: S608 - column names only
