@@ -2,25 +2,35 @@
 
 anymail accepts unauthenticated posts when ANYMAIL["WEBHOOK_SECRET"] is unset (it only warns);
 here every anymail route answers 401 until it is set, so a default install cannot be fed forged
-mail.
+mail. A request that fails anymail's own checks (basic auth, an ESP's signature) answers 401 with
+a JSON `code` like every other webhook, and is logged; anymail alone would answer a bare 400.
 """
 
 import functools
+import logging
 
 from django.conf import settings
 from django.urls import URLPattern
+
+logger = logging.getLogger("inbox.webhooks")
 
 
 def _requires_secret(view):
     @functools.wraps(view)
     def guarded(request, *args, **kwargs):
+        from anymail.exceptions import AnymailWebhookValidationFailure
+
         from inbox.webhooks import error
 
         if not (getattr(settings, "ANYMAIL", None) or {}).get("WEBHOOK_SECRET"):
             return error(
                 401, "not_configured", "ESP webhooks are off until ANYMAIL_WEBHOOK_SECRET is set."
             )
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except AnymailWebhookValidationFailure as exc:
+            logger.warning("rejected ESP webhook %s: %s", request.path, exc)
+            return error(401, "bad_signature", str(exc) or "Webhook authentication failed.")
 
     guarded.csrf_exempt = True
     return guarded
