@@ -74,6 +74,9 @@ def _payload(body: bytes) -> dict:
 
 
 def check(request) -> None:
+    from inbox.adapters.common import json_request
+
+    json_request(request)  # 415 for a form or text body
     _payload(request.body)
 
 

@@ -14,7 +14,7 @@ import hmac
 from django.http import HttpResponse, JsonResponse
 
 from inbox.adapters import SignatureError, UnknownPayload
-from inbox.adapters.common import e164, from_unix, json_object
+from inbox.adapters.common import e164, from_unix, json_object, json_request
 from inbox.normalized import (
     AttachmentRef,
     Ignored,
@@ -80,7 +80,7 @@ def handshake(request, channel):
 
 
 def check(request) -> None:
-    json_object(request.body)
+    json_request(request)
 
 
 def ack(request, event):

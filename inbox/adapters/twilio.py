@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from django.conf import settings
 from django.http import HttpResponse
 
-from inbox.adapters import MalformedError, SignatureError, UnknownPayload
+from inbox.adapters import MalformedError, SignatureError, UnknownPayload, UnsupportedMediaType
 from inbox.adapters.common import e164, received_at
 from inbox.normalized import AttachmentRef, Ignored, NormalizedMessage, SenderRef, StatusUpdate
 
@@ -87,7 +87,7 @@ def verify(request, channel) -> None:
 def check(request) -> None:
     content_type = request.content_type or ""
     if content_type != "application/x-www-form-urlencoded":
-        raise MalformedError("Twilio posts application/x-www-form-urlencoded")
+        raise UnsupportedMediaType("Twilio posts application/x-www-form-urlencoded")
     form(request.body)
 
 

@@ -15,7 +15,7 @@ import hmac
 from django.http import JsonResponse
 
 from inbox.adapters import SignatureError, UnknownPayload
-from inbox.adapters.common import from_unix, json_object
+from inbox.adapters.common import from_unix, json_object, json_request
 from inbox.normalized import AttachmentRef, Ignored, NormalizedMessage, SenderRef, StatusUpdate
 
 OTHER_EVENTS = (
@@ -59,7 +59,7 @@ def handshake(request, channel):
 
 
 def check(request) -> None:
-    json_object(request.body)
+    json_request(request)
 
 
 def ack(request, event):
