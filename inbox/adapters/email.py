@@ -22,7 +22,7 @@ from charset_normalizer import from_bytes
 from django.conf import settings
 from django.http import JsonResponse
 
-from inbox.adapters import MalformedError, SignatureError, UnsupportedMediaType
+from inbox.adapters import MalformedError, SignatureError, UnsupportedMediaType, same_secret
 from inbox.normalized import AttachmentRef, NormalizedMessage, SenderRef, StatusUpdate
 from inbox.sanitize import html_to_text, html_too_deep
 
@@ -40,7 +40,7 @@ def sign(secret: str, body: bytes) -> str:
 
 def verify(request, channel) -> None:
     given = request.headers.get("X-Signature", "")
-    if not channel.secret or not hmac.compare_digest(sign(channel.secret, request.body), given):
+    if not channel.secret or not same_secret(sign(channel.secret, request.body), given):
         raise SignatureError("X-Signature must be sha256=HMAC-SHA256(channel secret, body)")
 
 
