@@ -63,7 +63,7 @@ def hostile_world(support, settings):
     )
     from_mail = ingest_email(channel=mail_channel, raw=hostile_mail(mail_channel.address))
     mailed = Conversation.objects.get(pk=from_mail.conversation_id)
-    tag = Tag.objects.create(slug="hostile", name=PAYLOADS[0][:64], color="#f00;}*{")
+    tag = Tag.objects.create(slug="hostile", name=PAYLOADS[0][:64], color="#f;}*{x")
     ConversationTagFactory(conversation=mailed, tag=tag)
     chat = ConversationFactory(
         channel=ChannelFactory(slug="site-chat", kind="chat", default_team=support),
