@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.core import mail
-from django.test import Client
+from django.test import Client, TestCase
 
 from inbox.inbound_email import ingest_email
-from inbox.inbound_email import ingest_email as _ingest_email
 from inbox.models import Attachment, Conversation, Message
 from inbox.services import send_reply
 from tests.inbox.email.mail import raw_mail
@@ -19,23 +18,15 @@ from tests.inbox.factories import ChannelFactory, ContactFactory, ConversationFa
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _after_commit(django_capture_on_commit_callbacks, monkeypatch):
-    """Run what each write schedules after commit (outbound mail) right away, as production
-    does once the transaction commits."""
-    import inbox.services
+def ingest(**kwargs):
+    """ingest_email, then what it scheduled after commit (acknowledgements), as in production."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return ingest_email(**kwargs)
 
-    def committed(fn):
-        def run(**kwargs):
-            with django_capture_on_commit_callbacks(execute=True):
-                return fn(**kwargs)
 
-        return run
-
-    globals()["ingest_email"] = committed(_ingest_email)
-    globals()["send_reply"] = committed(inbox.services.send_reply)
-    yield
-    globals()["ingest_email"] = _ingest_email
+def send_reply_now(**kwargs):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return send_reply(**kwargs)
 
 
 @pytest.fixture
@@ -53,7 +44,7 @@ def channel(team):
 def victims_thread(channel):
     """Ann's conversation, with her first mail and our reply (whose Message-ID and reply token
     an attacker may have seen, e.g. in a forwarded copy)."""
-    result = ingest_email(
+    result = ingest(
         channel=channel,
         raw=raw_mail(sender="Ann <ann@example.com>", message_id="ann-1@example.com"),
     )
@@ -65,7 +56,7 @@ def mallory(**kw):
 
 
 def test_a_spoofed_in_reply_to_from_a_stranger_opens_a_new_conversation(channel, victims_thread):
-    result = ingest_email(
+    result = ingest(
         channel=channel,
         raw=mallory(
             message_id="m-1@evil.test",
@@ -84,7 +75,7 @@ def test_a_forged_reply_token_is_never_appended_nor_forwarded(channel, victims_t
     assert token
     to = channel.address.replace("@", f"+{token}@")
     mail.outbox.clear()
-    result = ingest_email(
+    result = ingest(
         channel=channel, raw=mallory(message_id="m-2@evil.test", to=f"Support <{to}>")
     )
     assert result.conversation_id != victims_thread.pk
@@ -94,7 +85,7 @@ def test_a_forged_reply_token_is_never_appended_nor_forwarded(channel, victims_t
 
 
 def test_mail_from_our_own_address_is_not_treated_as_an_agent_reply(channel, victims_thread):
-    result = ingest_email(
+    result = ingest(
         channel=channel,
         raw=raw_mail(
             sender=f"Support <{channel.address}>",
@@ -141,7 +132,7 @@ def test_hostile_attachment_names_are_stored_under_a_generated_key_and_downloade
 ):
     payload = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>'
     content_type = "image/svg+xml" if name.endswith(".svg") else "text/html"
-    result = ingest_email(channel=channel, raw=with_attachment(name, payload, content_type))
+    result = ingest(channel=channel, raw=with_attachment(name, payload, content_type))
     assert result.outcome == "ok"
     attachment = Attachment.objects.get()
     stored = Path(attachment.file.path).resolve()
@@ -167,7 +158,7 @@ def test_hostile_attachment_names_are_stored_under_a_generated_key_and_downloade
 
 
 def test_the_media_directory_is_not_served(channel, admin_user):
-    ingest_email(channel=channel, raw=with_attachment("a.html", b"<b>x</b>", "text/html"))
+    ingest(channel=channel, raw=with_attachment("a.html", b"<b>x</b>", "text/html"))
     attachment = Attachment.objects.get()
     browser = Client()
     browser.force_login(admin_user)
@@ -184,7 +175,7 @@ def acks_to(address: str) -> int:
 
 def test_a_first_mail_from_a_customer_is_acknowledged_once(channel):
     mail.outbox.clear()
-    ingest_email(channel=channel, raw=raw_mail(message_id="c-1@example.com"))
+    ingest(channel=channel, raw=raw_mail(message_id="c-1@example.com"))
     assert acks_to("ann@example.com") == 1
 
 
@@ -204,7 +195,7 @@ def test_a_first_mail_from_a_customer_is_acknowledged_once(channel):
 )
 def test_automatic_mail_gets_no_automatic_answer(channel, sender, headers):
     mail.outbox.clear()
-    result = ingest_email(
+    result = ingest(
         channel=channel, raw=raw_mail(sender=sender, message_id="auto@example.com", headers=headers)
     )
     assert result.outcome == "ok"  # stored, marked, visible
@@ -214,7 +205,7 @@ def test_automatic_mail_gets_no_automatic_answer(channel, sender, headers):
 def test_two_auto_responders_stop_after_one_message(channel):
     mail.outbox.clear()
     for n in range(6):  # their responder answers each of ours without marking itself
-        ingest_email(
+        ingest(
             channel=channel,
             raw=raw_mail(sender="Bot <bot@partner.example>", message_id=f"loop-{n}@partner"),
         )
@@ -242,11 +233,11 @@ def test_a_bounce_marks_our_reply_failed_and_gets_no_answer(channel, agent, team
     conversation = ConversationFactory(
         channel=channel, team=team, contact=ContactFactory(email="gone@example.com")
     )
-    reply = send_reply(conversation_id=conversation.pk, actor=agent, text="Here you go")
+    reply = send_reply_now(conversation_id=conversation.pk, actor=agent, text="Here you go")
     reply.refresh_from_db()
     assert reply.external_id
     mail.outbox.clear()
-    result = ingest_email(channel=channel, raw=dsn(reply.external_id, "gone@example.com"))
+    result = ingest(channel=channel, raw=dsn(reply.external_id, "gone@example.com"))
     assert result.outcome == "ok"
     reply.refresh_from_db()
     assert reply.delivery_status == "failed" and "user unknown" in reply.delivery_error
