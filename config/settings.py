@@ -352,6 +352,7 @@ API_THROTTLE_RATES = {
     "user": os.environ.get("THROTTLE_USER", "2400/min"),
     "anon": os.environ.get("THROTTLE_ANON", "300/min"),
     "login": os.environ.get("THROTTLE_LOGIN", "30/min"),
+    "login_failures": os.environ.get("THROTTLE_LOGIN_FAILURES", "10/h"),
     # Providers post from few addresses at high rates: this guards against floods, not traffic.
     "inbound": os.environ.get("THROTTLE_INBOUND", "2000/s"),
 }

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from accounts.models import Team
 from accounts.permissions import can_administer, can_write
 from inbox import selectors, services
-from inbox.filters import ConversationFilter
+from inbox.filters import ConversationFilter, refuse_unknown_params
 from inbox.models import Activity, Channel, InboundEvent, Message, SavedView, Severity
 from inbox.pagination import KeysetPagination
 from inbox.serializers import (
@@ -48,6 +48,7 @@ class ConversationListApi(APIView):
         operation_id="conversations_list",
     )
     def get(self, request):
+        refuse_unknown_params(request.query_params, ConversationFilter)
         qs, ordering = selectors.conversation_list_for_agent(
             user=request.user, params=request.query_params, request=request
         )
@@ -128,6 +129,7 @@ class InboundEventListApi(APIView):
             .defer("body")
             .order_by("-received_at", "-id")
         )
+        refuse_unknown_params(request.query_params, InboundEventFilter)
         filterset = InboundEventFilter(request.query_params, queryset=qs)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
@@ -313,6 +315,7 @@ class ConversationExportApi(APIView):
 
     @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR})
     def get(self, request):
+        refuse_unknown_params(request.query_params, ConversationFilter)
         qs, ordering = selectors.conversation_list_for_agent(
             user=request.user, params=request.query_params, request=request
         )

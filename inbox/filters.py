@@ -204,3 +204,24 @@ class ConversationFilter(django_filters.FilterSet):
             if self.is_bound
             else DEFAULT_ORDERING
         )
+
+
+# Query parameters every list endpoint takes besides its filters (pagination, DRF's ?format=).
+PAGING_PARAMS = frozenset({"cursor", "page_size", "format"})
+
+
+def refuse_unknown_params(params, filterset_class, *, extra=PAGING_PARAMS) -> None:
+    """400 naming each query parameter that is not a filter of `filterset_class`: a misspelt
+    filter or an operator we do not offer (`status__in`, `created_at__gt`, `severity[$ne]`) must
+    not be silently ignored and answer with everything."""
+    known = set(filterset_class.base_filters) | set(extra)
+    unknown = sorted(name for name in params if name not in known)
+    if unknown:
+        from rest_framework.exceptions import ValidationError
+
+        raise ValidationError(
+            {
+                name[:100]: [f"Unknown filter. Known: {', '.join(sorted(known - set(extra)))}."]
+                for name in unknown[:20]
+            }
+        )

@@ -57,6 +57,20 @@ class Channel(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
 
+    def clean(self) -> None:
+        """An API channel's callback_url is called by the server: http(s) to a public host only
+        (the SSRF guard in inbox.safe_http; checked again before every delivery)."""
+        from django.core.exceptions import ValidationError
+
+        from inbox import safe_http
+
+        url = (self.config or {}).get("callback_url") if isinstance(self.config, dict) else None
+        if url:
+            try:
+                safe_http.check(str(url))
+            except safe_http.UnsafeURL as exc:
+                raise ValidationError({"config": f"callback_url: {exc}"}) from exc
+
 
 class Contact(models.Model):
     name = models.CharField(max_length=255, blank=True)

@@ -127,10 +127,14 @@ def resolve_contact(sender: SenderRef) -> Contact:
 
 def _takes_part(conversation: Conversation, contact: Contact) -> bool:
     """The conversation's contact, or someone its mail was addressed to (To/Cc of a message in
-    it): people cc'd on a thread may answer in it; strangers may not."""
+    it): people cc'd on a thread may answer in it; strangers and our own addresses may not."""
+    address = (contact.email or "").strip().lower()
+    if address and _is_own_address(address):
+        # Mail "from" one of our own mailboxes is a loop or a spoof: our replies are made here,
+        # never received; it may not continue a customer's conversation.
+        return False
     if conversation.contact_id == contact.pk:
         return True
-    address = (contact.email or "").strip().lower()
     if not address:
         return False
     recent = Message.objects.filter(conversation=conversation).order_by("-created_at")[:200]
@@ -141,6 +145,12 @@ def _takes_part(conversation: Conversation, contact: Contact) -> bool:
         if any(found.lower() == address for _name, found in getaddresses(listed)):
             return True
     return False
+
+
+def _is_own_address(address: str) -> bool:
+    from inbox.auto_ack import _canonical, own_addresses
+
+    return _canonical(address) in own_addresses()
 
 
 def _conversation_for(channel: Channel, contact: Contact, message: NormalizedMessage):

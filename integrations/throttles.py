@@ -4,10 +4,13 @@ the counts). Rates live in settings.API_THROTTLE_RATES and are read on each requ
 - `token`: per API token; `user`: per signed-in user (session); `anon`: per IP without auth.
 - `login`: POSTs to the login page per IP, and `anon` also counts API requests that failed
   authentication per IP (RateLimitMiddleware).
+- `login_failures`: failed logins per (username, IP); over it, that username is refused from
+  that IP until the window ends, even with the right password (a guesser learns nothing).
 - `inbound`: inbound webhooks per (channel, IP), checked in inbox.webhooks.receive.
 Over the limit: 429 with Retry-After.
 """
 
+import hashlib
 import math
 import time
 
@@ -92,6 +95,16 @@ class RateLimitMiddleware:
             wait = over_rate(f"login:{ip}", rates.get("login"))
             if wait:
                 return too_many(wait)
+            username = str(request.POST.get("username", "")).strip().lower()[:150]
+            hashed = hashlib.sha256(username.encode("utf-8", "replace")).hexdigest()[:32]
+            failures = f"login-failures:{hashed}:{ip}"
+            wait = _waiting(failures, rates.get("login_failures"))
+            if wait:
+                return too_many(wait)
+            response = self.get_response(request)
+            if response.status_code == 200:  # the form again: wrong credentials
+                over_rate(failures, rates.get("login_failures"))
+            return response
         if not request.path.startswith("/api/"):
             return self.get_response(request)
         wait = _waiting(f"anon:{ip}", rates.get("anon"))

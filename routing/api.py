@@ -16,6 +16,7 @@ from accounts.permissions import can_bulk
 from inbox import selectors
 from inbox import services as inbox_services
 from inbox.api import CanWrite, ConversationDetailApi, IsAdminRole
+from inbox.filters import refuse_unknown_params
 from inbox.models import Severity, Status
 from inbox.serializers import ConversationOutputSerializer
 from routing import services
@@ -275,6 +276,7 @@ class SLAAlertListApi(APIView):
     def get(self, request):
         visible = selectors.conversation_base_for(request.user).values("pk")
         qs = SLAAlert.objects.filter(conversation_id__in=visible)
+        refuse_unknown_params(request.query_params, SLAAlertFilter)
         filterset = SLAAlertFilter(request.query_params, queryset=qs)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)

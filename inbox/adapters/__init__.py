@@ -18,6 +18,16 @@ class SignatureError(Exception):
     """The request is not from who it claims to be."""
 
 
+def same_secret(expected: str, given: str) -> bool:
+    """Constant-time comparison of a signature or token from a header. Header values can hold
+    any character (hmac.compare_digest refuses non-ASCII str with a TypeError, a 500)."""
+    import hmac
+
+    return hmac.compare_digest(
+        expected.encode("utf-8", "replace"), str(given).encode("utf-8", "replace")
+    )
+
+
 class MalformedError(Exception):
     """The body cannot be what this provider sends."""
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from django.http import JsonResponse
 
-from inbox.adapters import MalformedError, SignatureError
+from inbox.adapters import MalformedError, SignatureError, same_secret
 from inbox.normalized import AttachmentRef, NormalizedMessage, SenderRef
 
 TOLERANCE_SECONDS = 300
@@ -38,7 +38,7 @@ def verify(request, channel) -> None:
     if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
         raise SignatureError("signature timestamp outside the five-minute window")
     expected = sign(channel.secret, request.body, timestamp).split("v1=", 1)[1]
-    if not channel.secret or not hmac.compare_digest(expected, parts.get("v1", "")):
+    if not channel.secret or not same_secret(expected, parts.get("v1", "")):
         raise SignatureError("signature does not match")
 
 
@@ -74,6 +74,9 @@ def _payload(body: bytes) -> dict:
 
 
 def check(request) -> None:
+    from inbox.adapters.common import json_request
+
+    json_request(request)  # 415 for a form or text body
     _payload(request.body)
 
 

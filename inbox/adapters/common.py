@@ -3,7 +3,16 @@
 import json
 from datetime import UTC, datetime
 
-from inbox.adapters import MalformedError
+from inbox.adapters import MalformedError, UnsupportedMediaType
+
+
+def json_request(request) -> dict:
+    """A JSON provider's body: 415 when it is sent as something else (a form, text, a file),
+    400 when it is not a JSON object. No Content-Type at all is read as JSON."""
+    content_type = (request.content_type or "").lower()
+    if content_type and content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaType(f"Content-Type must be application/json, not {content_type!r}")
+    return json_object(request.body)
 
 
 def json_object(body: bytes) -> dict:

@@ -17,14 +17,14 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser, BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
-from html.parser import HTMLParser
 
 from charset_normalizer import from_bytes
 from django.conf import settings
 from django.http import JsonResponse
 
-from inbox.adapters import MalformedError, SignatureError, UnsupportedMediaType
+from inbox.adapters import MalformedError, SignatureError, UnsupportedMediaType, same_secret
 from inbox.normalized import AttachmentRef, NormalizedMessage, SenderRef, StatusUpdate
+from inbox.sanitize import html_to_text, html_too_deep
 
 CONTENT_TYPES = ("message/rfc822", "text/plain")  # text/plain: curl --data-binary @mail.eml
 
@@ -40,7 +40,7 @@ def sign(secret: str, body: bytes) -> str:
 
 def verify(request, channel) -> None:
     given = request.headers.get("X-Signature", "")
-    if not channel.secret or not hmac.compare_digest(sign(channel.secret, request.body), given):
+    if not channel.secret or not same_secret(sign(channel.secret, request.body), given):
         raise SignatureError("X-Signature must be sha256=HMAC-SHA256(channel secret, body)")
 
 
@@ -244,42 +244,6 @@ def _payload_bytes(part) -> bytes:
     return data
 
 
-class _TextRenderer(HTMLParser):
-    BLOCK = {"p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "hr"}
-    SKIP = {"script", "style", "head", "title"}
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in self.SKIP:
-            self.skipping += 1
-        elif tag in self.BLOCK:
-            self.out.append("\n")
-
-    def handle_endtag(self, tag):
-        if tag in self.SKIP:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in self.BLOCK:
-            self.out.append("\n")
-
-    def handle_data(self, data):
-        if not self.skipping:
-            self.out.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """A plain rendering of an HTML body for search, snippets and HTML-only mail."""
-    renderer = _TextRenderer()
-    renderer.feed(html)
-    renderer.close()
-    lines = [" ".join(line.split()) for line in "".join(renderer.out).splitlines()]
-    text = "\n".join(lines)
-    return re.sub(r"\n{3,}", "\n\n", text).strip()
-
-
 _VALID_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
@@ -443,6 +407,9 @@ def parse_bytes(raw: bytes, *, channel_address: str = "", received_at=None) -> l
     text = "\n\n".join(t.strip("\n") for t in walk.texts if t.strip())
     if not text and html:
         text = html_to_text(html)
+    html_dropped = bool(html) and html_too_deep(html)
+    if html_dropped:  # shown as its text: rendering it would hold the worker for minutes
+        html = None
     message_id = clean_message_id(_raw_header(msg, "Message-ID"))
     references = list(
         dict.fromkeys(
@@ -462,11 +429,16 @@ def parse_bytes(raw: bytes, *, channel_address: str = "", received_at=None) -> l
             ("date", _raw_header(msg, "Date")),
             ("auto-submitted", _raw_header(msg, "Auto-Submitted")),
             ("list-id", _raw_header(msg, "List-Id")),
+            # Read by inbox.auto_ack: a sender that asks for no automatic answers gets none.
+            ("x-auto-response-suppress", _raw_header(msg, "X-Auto-Response-Suppress")),
         )
         if value
     }
-    if msg.defects:
-        headers["x-switchboard-defects"] = sorted({type(d).__name__ for d in msg.defects})
+    defects = {type(d).__name__ for d in msg.defects}
+    if html_dropped:
+        defects.add("HtmlNestedTooDeep")
+    if defects:
+        headers["x-switchboard-defects"] = sorted(defects)
     items: list = [
         NormalizedMessage(
             channel_kind="email",

@@ -13,8 +13,8 @@ import hmac
 
 from django.http import HttpResponse, JsonResponse
 
-from inbox.adapters import SignatureError, UnknownPayload
-from inbox.adapters.common import e164, from_unix, json_object
+from inbox.adapters import SignatureError, UnknownPayload, same_secret
+from inbox.adapters.common import e164, from_unix, json_object, json_request
 from inbox.normalized import (
     AttachmentRef,
     Ignored,
@@ -58,7 +58,7 @@ def verify(request, channel) -> None:
     header = request.headers.get("X-Hub-Signature-256", "")
     if not header.startswith("sha256="):
         raise SignatureError("X-Hub-Signature-256: sha256=HEX is required")
-    if not channel.secret or not hmac.compare_digest(sign(channel.secret, request.body), header):
+    if not channel.secret or not same_secret(sign(channel.secret, request.body), header):
         raise SignatureError("signature does not match")
 
 
@@ -80,7 +80,7 @@ def handshake(request, channel):
 
 
 def check(request) -> None:
-    json_object(request.body)
+    json_request(request)
 
 
 def ack(request, event):

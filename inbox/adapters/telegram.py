@@ -10,7 +10,7 @@ import hmac
 from django.http import JsonResponse
 
 from inbox.adapters import SignatureError, UnknownPayload
-from inbox.adapters.common import from_unix, json_object
+from inbox.adapters.common import from_unix, json_object, json_request
 from inbox.normalized import AttachmentRef, Ignored, MessageEdit, NormalizedMessage, SenderRef
 
 MESSAGES = ("message", "business_message")
@@ -26,7 +26,7 @@ def verify(request, channel) -> None:
 
 
 def check(request) -> None:
-    json_object(request.body)
+    json_request(request)
 
 
 def ack(request, event):

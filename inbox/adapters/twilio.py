@@ -15,7 +15,13 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from django.conf import settings
 from django.http import HttpResponse
 
-from inbox.adapters import MalformedError, SignatureError, UnknownPayload
+from inbox.adapters import (
+    MalformedError,
+    SignatureError,
+    UnknownPayload,
+    UnsupportedMediaType,
+    same_secret,
+)
 from inbox.adapters.common import e164, received_at
 from inbox.normalized import AttachmentRef, Ignored, NormalizedMessage, SenderRef, StatusUpdate
 
@@ -78,7 +84,7 @@ def verify(request, channel) -> None:
     except MalformedError as exc:
         raise SignatureError("the body is not a form Twilio could have signed") from exc
     if not any(
-        hmac.compare_digest(sign(channel.secret, url, params), given)
+        same_secret(sign(channel.secret, url, params), given)
         for url in signed_urls(request)
     ):
         raise SignatureError("signature does not match")
@@ -87,7 +93,7 @@ def verify(request, channel) -> None:
 def check(request) -> None:
     content_type = request.content_type or ""
     if content_type != "application/x-www-form-urlencoded":
-        raise MalformedError("Twilio posts application/x-www-form-urlencoded")
+        raise UnsupportedMediaType("Twilio posts application/x-www-form-urlencoded")
     form(request.body)
 
 

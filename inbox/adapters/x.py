@@ -14,8 +14,8 @@ import hmac
 
 from django.http import JsonResponse
 
-from inbox.adapters import SignatureError, UnknownPayload
-from inbox.adapters.common import from_unix, json_object
+from inbox.adapters import SignatureError, UnknownPayload, same_secret
+from inbox.adapters.common import from_unix, json_object, json_request
 from inbox.normalized import AttachmentRef, Ignored, NormalizedMessage, SenderRef, StatusUpdate
 
 OTHER_EVENTS = (
@@ -42,7 +42,7 @@ def verify(request, channel) -> None:
     given = request.headers.get("x-twitter-webhooks-signature", "")
     if not given.startswith("sha256="):
         raise SignatureError("x-twitter-webhooks-signature: sha256=BASE64 is required")
-    if not channel.secret or not hmac.compare_digest(digest(channel.secret, request.body), given):
+    if not channel.secret or not same_secret(digest(channel.secret, request.body), given):
         raise SignatureError("signature does not match")
 
 
@@ -59,7 +59,7 @@ def handshake(request, channel):
 
 
 def check(request) -> None:
-    json_object(request.body)
+    json_request(request)
 
 
 def ack(request, event):

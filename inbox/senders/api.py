@@ -1,14 +1,16 @@
 """Replies on the generic API channel are POSTed to the integration's `callback_url`
-(Channel.config), signed like inbound: X-Signature: t=UNIX,v1=HMAC-SHA256(secret, "t.body")."""
+(Channel.config), signed like inbound: X-Signature: t=UNIX,v1=HMAC-SHA256(secret, "t.body").
+
+The URL is typed by whoever set the channel up, so it goes through the same SSRF guard as
+outbound webhooks (inbox.safe_http): never loopback, private, link-local or metadata addresses
+unless WEBHOOK_ALLOWED_HOSTS names the host, checked again at connect time, no redirects.
+"""
 
 import json
 
-import httpx
-
+from inbox import safe_http
 from inbox.adapters.api import sign
 from inbox.senders import PermanentSendError, TransientSendError
-
-TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 
 def can_send(conversation) -> str | None:
@@ -48,17 +50,19 @@ def send(message) -> str | None:
         "X-Signature": sign(conversation.channel.secret, body),
     }
     try:
-        response = httpx.post(
-            url, content=body, headers=headers, timeout=TIMEOUT, follow_redirects=False
-        )
-    except httpx.HTTPError as exc:
-        raise TransientSendError(f"{exc.__class__.__name__}: {exc}") from exc
-    if response.status_code == 429 or response.status_code >= 500:
-        retry_after = response.headers.get("Retry-After")
+        safe_http.check(url)
+    except safe_http.UnsafeURL as exc:
+        raise PermanentSendError(f"callback_url refused: {exc}") from exc
+    result = safe_http.post(url, body=body, headers=headers)
+    if result.status_code is None:
+        if result.error.startswith("Refused"):  # the name now resolves inward (rebinding)
+            raise PermanentSendError(f"callback_url {result.error[0].lower()}{result.error[1:]}")
+        raise TransientSendError(result.error)
+    if result.status_code == 429 or result.status_code >= 500:
         raise TransientSendError(
-            f"callback answered {response.status_code}",
-            retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
+            f"callback answered {result.status_code}", retry_after=result.retry_after
         )
-    if response.status_code >= 300:
-        raise PermanentSendError(f"callback answered {response.status_code}: {response.text[:200]}")
+    if result.status_code >= 300:
+        text = result.body[:200].decode("utf-8", "replace")
+        raise PermanentSendError(f"callback answered {result.status_code}: {text}")
     return f"switchboard-{message.pk}"

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def conversation(http_server, team):
+def conversation(http_server, team, settings):
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]  # the integration's local stand-in
     channel = ChannelFactory(
         kind="api",
         secret="cb-secret",

@@ -332,7 +332,10 @@ def test_assignee_must_be_in_the_team(people, support, client_for):
     assert "carol is not a member of support" in response.json()["detail"]
 
 
-def test_a_reply_via_the_api_is_stored_and_queued(people, support, client_for, http_server):
+def test_a_reply_via_the_api_is_stored_and_queued(
+    people, support, client_for, http_server, settings
+):
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]  # the integration's local stand-in
     channel = ChannelFactory(
         kind="api", default_team=support, config={"callback_url": f"{http_server.url}/cb"}
     )

@@ -81,7 +81,7 @@ def test_postmark_inbound_without_the_webhook_secret_is_refused(client):
         HTTP_AUTHORIZATION=wrong,
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 401 and response.json()["code"] == "bad_signature"
     assert not InboundEvent.objects.exists()
 
 
@@ -223,7 +223,7 @@ def test_amazon_ses_with_mismatched_sns_headers_is_refused(client):
         **headers,
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 401 and response.json()["code"] == "bad_signature"
     assert not InboundEvent.objects.exists()
 
 
@@ -270,5 +270,5 @@ def test_mailgun_inbound_with_a_bad_signature_is_refused(client):
         HTTP_AUTHORIZATION=BASIC,
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 401 and response.json()["code"] == "bad_signature"
     assert not InboundEvent.objects.exists()
