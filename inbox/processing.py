@@ -129,3 +129,8 @@ def requeue_unprocessed(*, older_than_seconds: int = 60, limit: int = 500) -> in
     for event_id in ids:
         enqueue_processing(event_id)
     return len(ids)
+
+
+def process_inbound_events(*, event_ids) -> None:
+    for event_id in event_ids:
+        process_inbound_event(event_id=event_id)

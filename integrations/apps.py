@@ -12,3 +12,8 @@ class IntegrationsConfig(AppConfig):
 
         hooks.register("event_dispatched", on_event_dispatched)
         tokens.connect()
+
+        from config import refcache
+        from integrations.models import WebhookEndpoint
+
+        refcache.watch(WebhookEndpoint)
