@@ -33,7 +33,7 @@ def main() -> int:
 
     from benchmarks.load import email_corpus, email_request
     from inbox.models import Channel, InboundEvent
-    from inbox.processing import process_inbound_events
+    from inbox.processing import drain
 
     connection.queries_log = deque(maxlen=1_000_000)
     out = {}
@@ -61,7 +61,7 @@ def main() -> int:
         stored = InboundEvent.objects.bulk_create(events)
         ids = [e.pk for e in stored]
         # Warm up per-process caches and imports on the first event, as a running worker has.
-        process_inbound_events(event_ids=ids[:1])
+        drain(limit=1)
         profiler = None
         if args.profile:
             from pyinstrument import Profiler
@@ -70,7 +70,7 @@ def main() -> int:
             profiler.start()
         cpu, wall = time.process_time(), time.perf_counter()
         with CaptureQueriesContext(connection) as queries:
-            process_inbound_events(event_ids=ids[1:])
+            drain(limit=len(ids))
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         if profiler is not None:
             profiler.stop()

@@ -247,6 +247,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # --- Limits ---------------------------------------------------------------------------------------
+# Inbound events one drain task processes before handing over to a fresh task.
+INBOUND_DRAIN_BATCH = int(os.environ.get("INBOUND_DRAIN_BATCH", "200"))
 INBOUND_MAX_BYTES = int(os.environ.get("INBOUND_MAX_BYTES", str(25 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = INBOUND_MAX_BYTES + 1024
 

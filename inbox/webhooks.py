@@ -57,10 +57,16 @@ def kept_headers(request) -> dict:
 
 
 def enqueue_processing(event_id: int) -> None:
-    from config.celery import enqueue
+    """Have a stored event processed. With a worker, arrivals share drain tasks (one task per
+    burst, not per event); in embedded mode the event is processed at once, in-process."""
+    from config.celery import app, enqueue
+    from inbox.processing import schedule_drain
     from inbox.tasks import process_inbound_event
 
-    enqueue(process_inbound_event, event_id)
+    if app.conf.task_always_eager:
+        enqueue(process_inbound_event, event_id)
+    else:
+        schedule_drain()
 
 
 def store_inbound(*, request, channel: Channel | None, provider: str) -> InboundEvent:
