@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.core.cache import cache
 from django.db import connection, transaction
+
+from config.cache import shared as shared_cache
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +32,12 @@ _state = {"generation": None, "checked_at": 0.0, "dirty": False}
 
 def _shared_generation() -> int | None:
     try:
-        value = cache.get(KEY)
+        value = shared_cache().get(KEY)
         if value is None:
             # First use, or the cache was flushed: start from the clock so a number is never
             # reused for different contents.
-            cache.add(KEY, int(time.time() * 1000), timeout=None)
-            value = cache.get(KEY)
+            shared_cache().add(KEY, int(time.time() * 1000), timeout=None)
+            value = shared_cache().get(KEY)
     except Exception:
         logger.warning("reference cache: shared generation unavailable, reading the database")
         return None
@@ -73,9 +74,9 @@ def get(name: str, load: Callable[[], Any]) -> Any:
 
 def _bump_shared() -> None:
     try:
-        cache.incr(KEY)
+        shared_cache().incr(KEY)
     except ValueError:  # missing (first edit, or the cache was flushed)
-        cache.add(KEY, int(time.time() * 1000), timeout=None)
+        shared_cache().add(KEY, int(time.time() * 1000), timeout=None)
     except Exception:
         logger.warning("reference cache: could not bump the shared generation")
 

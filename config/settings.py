@@ -134,7 +134,8 @@ EMBEDDED = not REDIS_URL
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis backend with one connection pool per process (config/cache.py).
+            "BACKEND": "config.cache.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "switchboard",
         }

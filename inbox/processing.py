@@ -5,11 +5,11 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from config.cache import shared as shared_cache
 from inbox import events
 from inbox.adapters import get_adapter
 from inbox.models import InboundEvent, Message
@@ -183,7 +183,7 @@ def schedule_drain() -> bool:
             (
                 n
                 for n in range(DRAIN_SLOTS)
-                if cache.add(f"inbound:drain:{n}", 1, timeout=DRAIN_FLAG_SECONDS)
+                if shared_cache().add(f"inbound:drain:{n}", 1, timeout=DRAIN_FLAG_SECONDS)
             ),
             None,
         )
@@ -197,7 +197,7 @@ def schedule_drain() -> bool:
 def drain_started(slot: int) -> None:
     """A drain task of `slot` began: arrivals from now on need a new one."""
     try:
-        cache.delete(f"inbound:drain:{slot}")
+        shared_cache().delete(f"inbound:drain:{slot}")
     except Exception:
         logger.warning("could not clear drain flag %s", slot)
 
