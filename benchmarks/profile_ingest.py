@@ -36,6 +36,8 @@ def main() -> int:
     from inbox.processing import drain
 
     connection.queries_log = deque(maxlen=1_000_000)
+    if InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED).exists():
+        raise SystemExit("events are waiting in this database: process them first")
     out = {}
     corpus = email_corpus()
     for kind, slug in (("api", "api"), ("email", "email")):

@@ -503,7 +503,9 @@ def route_on_arrival(*, conversation: Conversation, message, conversation_create
             Conversation.objects.filter(pk=conversation.pk).update(arrived_outside_hours=True)
             conversation.arrived_outside_hours = True
         run_routing_rules(conversation, text=message.text)
-    conversation.refresh_from_db(fields=["assignee", "team", "status"])
+    if reference.routing_rules():
+        # A rule (here, or run by the tags classification added) may have moved it.
+        conversation.refresh_from_db(fields=["assignee", "team", "status"])
     if conversation.assignee_id is None and conversation.status == Status.OPEN:
         policy = reference.team_policies().get(conversation.team_id)
         if policy is not None and policy.assignment != TeamPolicy.Assignment.MANUAL:
