@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -311,6 +312,8 @@ def main() -> int:
         "--output", default="", help="results file (default benchmarks/results/<date>.json)"
     )
     args = parser.parse_args()
+    # A SIGTERM (timeout, Ctrl-C from a supervisor) stops the stack it started, not just us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     only = set(args.only.split(","))
     results: dict = {
         "started_at": dt.datetime.now(dt.UTC).isoformat(),
