@@ -243,9 +243,10 @@ def _receive(*, channel: Channel, message: NormalizedMessage, inbound_event) -> 
         )
     else:
         conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
-    # Hooks read both; spare them a query each.
+    # Hooks read both; spare them a query each (a cc'd participant writing is not its contact).
     conversation.channel = channel
-    conversation.contact = contact
+    if conversation.contact_id == contact.pk:
+        conversation.contact = contact
 
     try:
         with transaction.atomic():
