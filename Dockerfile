@@ -7,6 +7,7 @@ COPY accounts ./accounts
 COPY inbox ./inbox
 COPY tagging ./tagging
 COPY routing ./routing
+COPY integrations ./integrations
 COPY templates ./templates
 COPY static ./static
 COPY manage.py ./

@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -83,30 +84,46 @@ def load(
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bench_webhook(stack: Stack, quick: bool) -> dict:
+def measured(stack: Stack, quick: bool, **load_args) -> dict:
+    """Load, wait until everything is processed, and add the CPU time the web processes spent per
+    accepted request and the worker per processed event: the figures that do not move with
+    whatever else runs on the machine."""
     since = last_event_id(stack.database_url)
-    result = load(
+    before = stack.cpu()
+    result = load(stack, **load_args)
+    result.update(wait_processed(stack.database_url, since_id=since, timeout=60 if quick else 600))
+    after = stack.cpu()
+    accepted = result["requests"] - sum(result["errors"].values())
+    processed = result["events"] - result["unprocessed"]
+    result["web_cpu_ms_per_request"] = (
+        round(1000 * (after["web"] - before["web"]) / accepted, 2) if accepted else None
+    )
+    result["worker_cpu_ms_per_event"] = (
+        round(1000 * (after["worker"] - before["worker"]) / processed, 2) if processed else None
+    )
+    return result
+
+
+def bench_webhook(stack: Stack, quick: bool) -> dict:
+    return measured(
         stack,
+        quick,
         kind="api",
         path="/webhooks/api/api/",
         secret="demo-api-secret",
         seconds=3 if quick else 30,
     )
-    result.update(wait_processed(stack.database_url, since_id=since, timeout=60 if quick else 600))
-    return result
 
 
 def bench_email(stack: Stack, quick: bool) -> dict:
-    since = last_event_id(stack.database_url)
-    result = load(
+    return measured(
         stack,
+        quick,
         kind="email",
         path="/webhooks/email/email/raw",
         secret="demo-email-secret",
         count=150 if quick else 5000,
     )
-    result.update(wait_processed(stack.database_url, since_id=since, timeout=60 if quick else 600))
-    return result
 
 
 POPULATE = """
@@ -278,6 +295,10 @@ def table(results: dict) -> str:
         row(f"{name}: ack p50 / p95 / p99 ms", f"{r['p50_ms']} / {r['p95_ms']} / {r['p99_ms']}")
         row(f"{name}: fully processed/s", r["processed_per_s"])
         row(
+            f"{name}: CPU ms per request (web) / event (worker)",
+            f"{r.get('web_cpu_ms_per_request')} / {r.get('worker_cpu_ms_per_event')}",
+        )
+        row(
             f"{name}: requests, errors, unprocessed",
             f"{r['requests']}, {sum(r['errors'].values())}, {r['unprocessed']}",
         )
@@ -300,6 +321,8 @@ def main() -> int:
         "--output", default="", help="results file (default benchmarks/results/<date>.json)"
     )
     args = parser.parse_args()
+    # A SIGTERM (timeout, Ctrl-C from a supervisor) stops the stack it started, not just us.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     only = set(args.only.split(","))
     results: dict = {
         "started_at": dt.datetime.now(dt.UTC).isoformat(),

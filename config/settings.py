@@ -134,7 +134,8 @@ EMBEDDED = not REDIS_URL
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis backend with one connection pool per process (config/cache.py).
+            "BACKEND": "config.cache.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "switchboard",
         }
@@ -247,6 +248,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # --- Limits ---------------------------------------------------------------------------------------
+# Inbound events one drain task processes before handing over to a fresh task.
+INBOUND_DRAIN_BATCH = int(os.environ.get("INBOUND_DRAIN_BATCH", "200"))
 INBOUND_MAX_BYTES = int(os.environ.get("INBOUND_MAX_BYTES", str(25 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = INBOUND_MAX_BYTES + 1024
 

@@ -12,5 +12,10 @@ class InboxConfig(AppConfig):
         # Late, so routing and tagging have had their say about the new conversation.
         hooks.register("message_received", acknowledge_new_conversation, order=900)
 
+        from config import refcache
+        from inbox.models import Channel
+
+        refcache.watch(Channel)
+
         # Connects the receiver of django-anymail's `inbound` signal (ESP inbound mail).
         from inbox import inbound_email  # noqa: F401

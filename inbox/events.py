@@ -3,6 +3,9 @@ after commit; a rolled-back change reaches no browser and no subscriber.
 """
 
 import logging
+import threading
+import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 from asgiref.sync import async_to_sync
@@ -24,7 +27,45 @@ class _Batch:
 
     def flush(self) -> None:
         events, self.events = self.events, []
+        together = getattr(_together, "events", None)
+        if together is not None:
+            if not together:
+                _together.first_at = time.monotonic()
+            together.extend(events)
+        else:
+            dispatch_batch(events)
+
+
+_together = threading.local()
+
+
+@contextmanager
+def dispatch_together(*, max_wait: float):
+    """Within the block, events committed by successive transactions (a worker processing many
+    inbound messages) fan out together: when the block ends, or at a call of the yielded
+    `flush_if_due()` once the oldest has waited `max_wait` seconds. One channel-layer round and
+    one UPDATE for many events instead of one each. Nothing fans out before its commit; a
+    process that dies in between leaves them to the re-queue sweep."""
+    if getattr(_together, "events", None) is not None:  # nested: the outer block flushes
+        yield lambda: None
+        return
+    _together.events = []
+
+    def flush():
+        events, _together.events = _together.events, []
         dispatch_batch(events)
+
+    def flush_if_due():
+        if _together.events and time.monotonic() - _together.first_at >= max_wait:
+            flush()
+
+    try:
+        yield flush_if_due
+    finally:
+        try:
+            flush()
+        finally:
+            _together.events = None
 
 
 def _current_batch() -> _Batch | None:

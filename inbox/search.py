@@ -7,6 +7,7 @@ SQLite, used embedded, falls back to a substring match.
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from inbox.models import Message
 
@@ -16,6 +17,22 @@ INDEXED_CHARS = 20_000
 
 def uses_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+APPEND_SQL = (
+    "coalesce(search_vector, ''::tsvector) "
+    "|| setweight(to_tsvector('simple', %s), 'A') "
+    "|| to_tsvector('simple', %s)"
+)
+
+
+def appended_vector(*, text: str, subject: str = "") -> RawSQL | None:
+    """The conversation's vector with text (and, for a new conversation, its subject) appended,
+    as an expression for an UPDATE of the conversation row; None when there is nothing to index."""
+    if not uses_postgres() or not (text or subject):
+        return None
+    # A constant statement; the texts are bound parameters.
+    return RawSQL(APPEND_SQL, [subject[:INDEXED_CHARS], text[:INDEXED_CHARS]])  # noqa: S611
 
 
 def index_text(*, conversation_id: int, text: str, subject: str = "") -> None:

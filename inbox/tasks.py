@@ -9,6 +9,16 @@ def process_inbound_event(event_id: int) -> str:
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
+def drain_inbound_events(slot: int = 0) -> int:
+    """Process every waiting inbound event (a batch at a time); sent by
+    inbox.processing.schedule_drain, at most one queued per slot."""
+    from inbox.processing import drain, drain_started
+
+    drain_started(slot)
+    return drain()
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def deliver_message(message_id: int) -> str:
     from inbox.outbound import deliver
 

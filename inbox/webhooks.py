@@ -9,12 +9,12 @@ import math
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from config.cache import shared as shared_cache
 from inbox.adapters import MalformedError, SignatureError, get_adapter
 from inbox.models import Channel, InboundEvent
 
@@ -37,12 +37,17 @@ def over_rate(key: str, rate: str | None) -> int | None:
     window = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
     slot = int(time.time() // window)
     key = f"ratelimit:{key}:{slot}"
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.add(key, 1, timeout=window + 1)
-        count = 1
+    cache = shared_cache()
+    count_in_window = getattr(cache, "count_in_window", None)
+    if count_in_window is not None:  # Redis: one round trip
+        count = count_in_window(key, window)
+    else:
+        cache.add(key, 0, timeout=window + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the key expired between add and incr
+            cache.add(key, 1, timeout=window + 1)
+            count = 1
     if count > int(number):
         return max(1, math.ceil((slot + 1) * window - time.time()))
     return None
@@ -57,24 +62,43 @@ def kept_headers(request) -> dict:
 
 
 def enqueue_processing(event_id: int) -> None:
-    from config.celery import enqueue
+    """Have a stored event processed. With a worker, arrivals share drain tasks (one task per
+    burst, not per event); in embedded mode the event is processed at once, in-process."""
+    from config.celery import app, enqueue
+    from inbox.processing import schedule_drain
     from inbox.tasks import process_inbound_event
 
-    enqueue(process_inbound_event, event_id)
+    if app.conf.task_always_eager:
+        enqueue(process_inbound_event, event_id)
+    else:
+        schedule_drain()
 
 
 def store_inbound(*, request, channel: Channel | None, provider: str) -> InboundEvent:
-    with transaction.atomic():
-        event = InboundEvent.objects.create(
-            channel=channel,
-            provider=provider,
-            body=request.body,
-            headers=kept_headers(request),
-            query=request.META.get("QUERY_STRING", "")[:2048],
-            received_at=timezone.now(),
-        )
-        transaction.on_commit(lambda: enqueue_processing(event.pk))
+    """One INSERT (committed by itself unless the caller holds a transaction), then the
+    processing is enqueued after commit."""
+    event = InboundEvent.objects.create(
+        channel=channel,
+        provider=provider,
+        body=request.body,
+        headers=kept_headers(request),
+        query=request.META.get("QUERY_STRING", "")[:2048],
+        received_at=timezone.now(),
+    )
+    transaction.on_commit(lambda: enqueue_processing(event.pk))
     return event
+
+
+def active_channel(slug: str, kinds: tuple[str, ...]) -> Channel | None:
+    """The active channel `slug` of one of `kinds`, from this process's copy of the channels
+    (refreshed when any channel changes: config.refcache)."""
+    from config import refcache
+
+    channels = refcache.get(
+        "active-channels", lambda: {c.slug: c for c in Channel.objects.filter(is_active=True)}
+    )
+    channel = channels.get(slug)
+    return channel if channel is not None and channel.kind in kinds else None
 
 
 @csrf_exempt
@@ -96,7 +120,7 @@ def receive(request, *, provider: str, channel_slug: str, kinds: tuple[str, ...]
     if length > settings.INBOUND_MAX_BYTES:
         return error(413, "too_large", f"Body over {settings.INBOUND_MAX_BYTES} bytes.")
     try:
-        channel = Channel.objects.filter(slug=channel_slug, kind__in=kinds, is_active=True).first()
+        channel = active_channel(channel_slug, kinds)
     except DatabaseError:
         return error(503, "unavailable", "Storage is unavailable; retry later.")
     if channel is None:

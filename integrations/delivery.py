@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config import refcache
 from inbox.models import Event
 from integrations import schemas, signing, transport
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -38,8 +39,13 @@ def enqueue(delivery_id: int, *, countdown: float | None = None) -> None:
     send_task(deliver_webhook, delivery_id, countdown=countdown)
 
 
+def enabled_endpoints() -> list[WebhookEndpoint]:
+    """Every enabled endpoint, from this process's copy (refreshed on any endpoint change)."""
+    return refcache.get("webhook-endpoints", lambda: list(WebhookEndpoint.objects.filter(enabled=True)))
+
+
 def subscribers(event_type: str) -> list[WebhookEndpoint]:
-    return [e for e in WebhookEndpoint.objects.filter(enabled=True) if event_type in e.events]
+    return [e for e in enabled_endpoints() if event_type in e.events]
 
 
 def create_deliveries(*, event: Event, endpoints=None) -> list[WebhookDelivery]:
@@ -207,6 +213,7 @@ def disable_endpoint(*, endpoint_id: int, reason: str) -> bool:
         enabled=False, disabled_reason=reason[:255]
     )
     if changed:
+        refcache.changed()  # the per-process list of subscribers drops it
         transaction.on_commit(lambda: _email_admins(endpoint_id, reason))
     return bool(changed)
 

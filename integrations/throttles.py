@@ -11,6 +11,7 @@ Over the limit: 429 with Retry-After.
 """
 
 import hashlib
+import functools
 import math
 import time
 
@@ -80,6 +81,11 @@ def _waiting(key: str, rate: str | None) -> int | None:
     return None
 
 
+@functools.cache
+def _login_path() -> str:
+    return reverse("login")
+
+
 class RateLimitMiddleware:
     """Per-IP limits DRF throttles cannot see: login POSTs (`login` rate), and API requests that
     failed authentication (`anon` rate: a missing or guessed token answered 401), which DRF
@@ -91,7 +97,7 @@ class RateLimitMiddleware:
     def __call__(self, request):
         ip = request.META.get("REMOTE_ADDR", "")
         rates = settings.API_THROTTLE_RATES
-        if request.method == "POST" and request.path == reverse("login"):
+        if request.method == "POST" and request.path == _login_path():
             wait = over_rate(f"login:{ip}", rates.get("login"))
             if wait:
                 return too_many(wait)

@@ -18,3 +18,10 @@ class RoutingConfig(AppConfig):
         hooks.register("tags_changed", sla.on_tags_changed, order=40)
         hooks.register("conversations_changed", sla.on_conversations_changed, order=40)
         hooks.register("events_dispatched", sla.notify_dispatched, order=50)
+
+        from config import refcache
+        from routing.models import BusinessHours, RoutingRule, SLAPolicy, TeamPolicy
+
+        refcache.watch(RoutingRule, SLAPolicy, BusinessHours)
+        # The round-robin pointer moves on every assignment; no copy holds it.
+        refcache.watch(TeamPolicy, ignore_fields=lambda fields: fields <= {"last_assigned"})

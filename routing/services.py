@@ -14,7 +14,7 @@ from accounts.models import Membership, Team, User
 from accounts.permissions import assignment_refusal, can_change_conversation
 from inbox import activity, events, hooks
 from inbox.models import OPEN_STATUSES, Activity, Conversation, Event, Status
-from routing import hours
+from routing import hours, reference
 from routing.models import RoutingRule, TeamPolicy
 
 logger = logging.getLogger(__name__)
@@ -139,7 +139,12 @@ def auto_assign(*, conversation_id: int) -> User | None:
         or not conversation.team_id
     ):
         return None
-    policy = TeamPolicy.objects.select_for_update().filter(team_id=conversation.team_id).first()
+    policy = (
+        TeamPolicy.objects.select_for_update(of=("self",))
+        .select_related("team")
+        .filter(team_id=conversation.team_id)
+        .first()
+    )
     if policy is None or policy.assignment == TeamPolicy.Assignment.MANUAL:
         return None
     agents = _candidates(policy.team)
@@ -449,7 +454,7 @@ def apply_rule_actions(rule: RoutingRule, conversation: Conversation) -> None:
 
 def run_routing_rules(conversation: Conversation, *, text: str = "") -> list[RoutingRule]:
     applied = []
-    for rule in RoutingRule.objects.filter(is_active=True):
+    for rule in reference.routing_rules():
         conversation.refresh_from_db()
         if rule_matches(rule, conversation, text=text):
             apply_rule_actions(rule, conversation)
@@ -493,18 +498,18 @@ def route_on_arrival(*, conversation: Conversation, message, conversation_create
     if message.auto_kind:
         return
     if conversation_created:
-        policy = (
-            TeamPolicy.objects.select_related("business_hours")
-            .filter(team_id=conversation.team_id)
-            .first()
-        )
+        policy = reference.team_policies().get(conversation.team_id)
         if not hours.is_open(policy.business_hours if policy else None, message.created_at):
             Conversation.objects.filter(pk=conversation.pk).update(arrived_outside_hours=True)
             conversation.arrived_outside_hours = True
         run_routing_rules(conversation, text=message.text)
-    conversation.refresh_from_db(fields=["assignee", "team", "status"])
+    if reference.routing_rules():
+        # A rule (here, or run by the tags classification added) may have moved it.
+        conversation.refresh_from_db(fields=["assignee", "team", "status"])
     if conversation.assignee_id is None and conversation.status == Status.OPEN:
-        auto_assign(conversation_id=conversation.pk)
+        policy = reference.team_policies().get(conversation.team_id)
+        if policy is not None and policy.assignment != TeamPolicy.Assignment.MANUAL:
+            auto_assign(conversation_id=conversation.pk)
 
 
 def route_on_tags(*, conversation: Conversation, added, removed, run_rules: bool) -> None:

@@ -24,7 +24,7 @@ from django.utils.dateparse import parse_datetime
 
 from inbox import activity, events
 from inbox.models import OPEN_STATUSES, Conversation, Event, Severity, Status
-from routing import hours
+from routing import hours, reference
 from routing.models import SLAAlert, SLAMeasurement, SLAPolicy, TeamPolicy
 
 logger = logging.getLogger(__name__)
@@ -98,17 +98,17 @@ def policy_for(conversation: Conversation, ctx: Context | None = None) -> SLAPol
         ]
         tag_ids = ctx.tags.get(conversation.pk, set())
     else:
-        candidates = (
-            SLAPolicy.objects.filter(is_active=True, severity=conversation.severity)
-            .filter(
-                Q(team__isnull=True) | Q(team_id=conversation.team_id),
-                Q(channel__isnull=True) | Q(channel_id=conversation.channel_id),
-            )
-            .order_by("id")
-        )
+        # One message at a time (receive, reply, triage): this process's copy of the policies.
+        candidates = [
+            p
+            for p in reference.sla_policies()
+            if p.severity == conversation.severity
+            and p.team_id in (None, conversation.team_id)
+            and p.channel_id in (None, conversation.channel_id)
+        ]
         tag_ids = (
             set(conversation.tag_links.values_list("tag_id", flat=True))
-            if conversation.pk
+            if conversation.pk and any(p.tag_id for p in candidates)
             else set()
         )
     best, best_score = None, -1
@@ -129,11 +129,7 @@ def calendar_for(policy: SLAPolicy | None, conversation: Conversation, ctx: Cont
     if ctx is not None:
         team_policy = ctx.team_policies.get(conversation.team_id)
     else:
-        team_policy = (
-            TeamPolicy.objects.select_related("business_hours")
-            .filter(team_id=conversation.team_id)
-            .first()
-        )
+        team_policy = reference.team_policies().get(conversation.team_id)
     return team_policy.business_hours if team_policy else None
 
 
@@ -363,7 +359,7 @@ def recompute(conversation: Conversation) -> None:
 
 
 def on_tags_changed(*, conversation: Conversation, added, removed, run_rules: bool) -> None:
-    if SLAPolicy.objects.filter(is_active=True, tag__isnull=False).exists():
+    if any(p.tag_id for p in reference.sla_policies()):
         recompute(conversation)
 
 

@@ -10,3 +10,8 @@ class TaggingConfig(AppConfig):
         from tagging.services import classify_on_arrival
 
         hooks.register("message_received", classify_on_arrival, order=10)
+
+        from config import refcache
+        from tagging.models import ClassificationRule, Tag
+
+        refcache.watch(ClassificationRule, Tag)

@@ -1,5 +1,6 @@
 """Tags and severity: every write to them goes through here."""
 
+import functools
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -143,7 +144,12 @@ def create_tag(
 # --- classification on arrival --------------------------------------------------------------
 
 
-def _keyword_pattern(keywords: list[str]) -> re.Pattern | None:
+def _keyword_pattern(keywords) -> re.Pattern | None:
+    return _compiled_keywords(tuple(keywords))
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled_keywords(keywords: tuple[str, ...]) -> re.Pattern | None:
     words = [re.escape(k.strip().lower()) for k in keywords if k.strip()]
     if not words:
         return None
@@ -176,6 +182,18 @@ def rule_matches(
     return bool(conditions or rule.sender_domains or rule.channel_kinds)
 
 
+def active_rules() -> list[tuple[ClassificationRule, list[Tag]]]:
+    """The active classification rules in order, each with its tags: this process's copy,
+    refreshed when a rule or tag changes (config.refcache)."""
+    from config import refcache
+
+    def load():
+        rules = ClassificationRule.objects.filter(is_active=True).prefetch_related("tags")
+        return [(rule, list(rule.tags.all())) for rule in rules]
+
+    return refcache.get("classification-rules", load)
+
+
 def classify_on_arrival(
     *, conversation: Conversation, message: Message, conversation_created: bool
 ) -> None:
@@ -187,7 +205,7 @@ def classify_on_arrival(
     to_apply: list[Tag] = []
     to_suggest: list[tuple[Tag, ClassificationRule]] = []
     severity = None
-    for rule in ClassificationRule.objects.filter(is_active=True).prefetch_related("tags"):
+    for rule, tags in active_rules():
         if not rule_matches(
             rule,
             subject=conversation.subject if conversation_created else "",
@@ -197,11 +215,11 @@ def classify_on_arrival(
         ):
             continue
         if rule.mode == ClassificationRule.Mode.APPLY:
-            to_apply += list(rule.tags.all())
+            to_apply += tags
             if rule.severity and rule.severity > (severity or 0):
                 severity = rule.severity
         else:
-            to_suggest += [(t, rule) for t in rule.tags.all()]
+            to_suggest += [(t, rule) for t in tags]
     if to_apply:
         apply_tags(
             conversation_id=conversation.pk,
@@ -217,6 +235,8 @@ def classify_on_arrival(
             reason="classification rule",
         )
         conversation.refresh_from_db(fields=["severity"])
+    if not to_suggest:
+        return
     have = set(conversation.tag_links.values_list("tag_id", flat=True))
     TagSuggestion.objects.bulk_create(
         [

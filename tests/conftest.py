@@ -45,6 +45,16 @@ def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_reference_copies():
+    # Each test rolls its rows back: copies of rules and channels must not outlive it.
+    from config import refcache
+
+    refcache.reset(pending=True)
+    yield
+    refcache.reset(pending=True)
+
+
 @pytest.fixture
 def api_client():
     return APIClient()

@@ -1,0 +1,143 @@
+"""Processing stored inbound events in drains (what a worker runs under load), and the per-process
+copies of rules and channels that processing reads."""
+
+import json
+import threading
+
+import pytest
+from django.db import connections
+from django.utils import timezone
+
+from config import refcache
+from inbox import processing
+from inbox.models import Event, InboundEvent, Message
+from tagging.models import ClassificationRule, Tag
+from tests.inbox.factories import ChannelFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def stored(channel, n, **fields):
+    body = json.dumps(
+        {
+            "id": f"drain-{n}",
+            "sender": {"id": f"customer-{n}", "name": f"Customer {n}"},
+            "text": f"Message {n}: the invoice export fails",
+            **fields,
+        }
+    ).encode()
+    return InboundEvent.objects.create(
+        channel=channel, provider="api", body=body, received_at=timezone.now()
+    )
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: outbox events fan out after each
+def test_a_drain_processes_every_waiting_event_and_isolates_a_bad_one():
+    channel = ChannelFactory(slug="partner", kind="api")
+    good = [stored(channel, n) for n in range(5)]
+    bad = InboundEvent.objects.create(
+        channel=channel, provider="api", body=b"{not json", received_at=timezone.now()
+    )
+    assert processing.drain() == 6
+    statuses = dict(InboundEvent.objects.values_list("pk", "status"))
+    assert [statuses[e.pk] for e in good] == ["processed"] * 5
+    assert statuses[bad.pk] == "failed"
+    assert "JSON" in InboundEvent.objects.get(pk=bad.pk).error
+    assert Message.objects.filter(channel=channel).count() == 5
+    # Every outbox event of the run fanned out once the drain finished.
+    assert Event.objects.filter(type="message.created").count() == 5
+    assert not Event.objects.filter(dispatched_at__isnull=True).exists()
+    assert processing.drain() == 0  # nothing left; processed events are never taken again
+
+
+def test_a_drain_stops_at_its_limit_and_leaves_the_rest_waiting():
+    channel = ChannelFactory(slug="partner", kind="api")
+    events = [stored(channel, n) for n in range(3)]
+    assert processing.drain(limit=2) == 2  # (eager in the suite: the follow-up drain ran too)
+    waiting = InboundEvent.objects.filter(pk__in=[e.pk for e in events])
+    assert set(waiting.values_list("status", flat=True)) == {"processed"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_event_another_worker_holds_is_skipped_not_waited_for():
+    channel = ChannelFactory(slug="partner", kind="api")
+    held, free = stored(channel, 1), stored(channel, 2)
+    locked, release = threading.Event(), threading.Event()
+
+    def other_worker():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                InboundEvent.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    try:
+        assert locked.wait(10)
+        assert processing.drain() == 1
+    finally:
+        release.set()
+        thread.join()
+    assert InboundEvent.objects.get(pk=free.pk).status == "processed"
+    assert InboundEvent.objects.get(pk=held.pk).status == "received"
+    assert processing.drain() == 1
+    assert InboundEvent.objects.get(pk=held.pk).status == "processed"
+
+
+def arrive(channel, n):
+    processing.process_inbound_event(event_id=stored(channel, n).pk)
+    return Message.objects.get(channel=channel, external_id=f"drain-{n}").conversation
+
+
+def test_a_rule_added_applies_to_the_next_message_at_once():
+    channel = ChannelFactory(slug="partner", kind="api")
+    assert "billing" not in set(arrive(channel, 1).tags.values_list("slug", flat=True))
+    rule = ClassificationRule.objects.create(name="Billing", keywords=["invoice"], position=1)
+    rule.tags.set([Tag.objects.create(slug="billing", name="Billing")])
+    assert "billing" in set(arrive(channel, 2).tags.values_list("slug", flat=True))
+    rule.is_active = False
+    rule.save()
+    assert "billing" not in set(arrive(channel, 3).tags.values_list("slug", flat=True))
+
+
+def test_an_edit_made_by_another_process_is_picked_up(monkeypatch):
+    channel = ChannelFactory(slug="partner", kind="api")
+    monkeypatch.setattr(refcache, "CHECK_SECONDS", 0.0)
+    rule = ClassificationRule.objects.create(
+        name="Billing", keywords=["invoice"], position=1, is_active=False
+    )
+    rule.tags.set([Tag.objects.create(slug="billing", name="Billing")])
+    refcache.reset(pending=True)  # from here on, as in a worker that edited nothing itself
+    assert "billing" not in set(arrive(channel, 1).tags.values_list("slug", flat=True))
+    # Another process switches the rule on: no signal fires in this one...
+    ClassificationRule.objects.filter(pk=rule.pk).update(is_active=True)
+    assert "billing" not in set(arrive(channel, 2).tags.values_list("slug", flat=True))
+    # ...until its commit moves the shared generation, as every watched save does.
+    refcache._bump_shared()
+    assert "billing" in set(arrive(channel, 3).tags.values_list("slug", flat=True))
+
+
+def test_a_deactivated_channel_stops_accepting_webhooks(client):
+    from inbox.adapters.api import sign
+
+    channel = ChannelFactory(slug="partner", kind="api", secret="s3cret")
+    body = json.dumps({"id": "x1", "sender": {"id": "u"}, "text": "hi"}).encode()
+
+    def post():
+        return client.post(
+            "/webhooks/api/partner/",
+            data=body,
+            content_type="application/json",
+            HTTP_X_SIGNATURE=sign("s3cret", body),
+        )
+
+    assert post().status_code == 202
+    channel.is_active = False
+    channel.save()
+    assert post().status_code == 404
