@@ -10,8 +10,8 @@ the counts). Rates live in settings.API_THROTTLE_RATES and are read on each requ
 Over the limit: 429 with Retry-After.
 """
 
-import hashlib
 import functools
+import hashlib
 import math
 import time
 
