@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from inbox.models import Channel, Contact, ContactIdentity, Conversation, Message, Status
 
@@ -235,12 +236,24 @@ class Batch:
 
 
 class IdSource:
-    """Primary keys handed out before the rows are written, so rows can point at each other."""
+    """Primary keys handed out before the rows are written, so rows can point at each other.
+    `raw` is a psycopg connection of its own (the builder thread's)."""
+
+    def __init__(self, raw=None):
+        self.raw = raw
 
     def take(self, model, count: int) -> list[int]:
         if count == 0:
             return []
         table = model._meta.db_table
+        if self.raw is not None:
+            return [
+                row[0]
+                for row in self.raw.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [table, count],
+                )
+            ]
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute(
@@ -847,26 +860,74 @@ def resume_point(run: str, total: int, batch_size: int) -> int:
     return start + Conversation.objects.filter(reply_token__in=tokens).count()
 
 
-def write_batch(
-    world: World, *, run, seed, number, first, size, messages_per, now, bulk=False
-) -> Batch:
+def write_batch(batch: Batch, *, bulk: bool = False) -> None:
+    """One batch, one transaction."""
     with transaction.atomic():
-        batch = build_batch(
-            world,
-            run=run,
-            seed=seed,
-            number=number,
-            first=first,
-            size=size,
-            messages_per=messages_per,
-            now=now,
-            ids=IdSource(),
-        )
         if connection.vendor == "postgresql":
             write_postgres(batch, bulk=bulk)
         else:
             write_orm(batch)
-    return batch
+
+
+def generate(
+    world: World, *, run, seed, start, total, batch_size, messages_per, bulk=False, progress=None
+) -> int:
+    """Write conversations start .. total-1 of the run, batch by batch; returns how many.
+
+    On PostgreSQL the next batch is built on a second thread (its own connection hands out the
+    ids) while this one writes the current batch: the database works while Python builds.
+    SQLite takes ids from the table, so there it builds and writes in one transaction."""
+    specs = []
+    while start < total:
+        number = start // batch_size
+        size = min((number + 1) * batch_size, total) - start
+        specs.append((number, start, size))
+        start += size
+
+    def build(spec, ids=None):
+        number, first, size = spec
+        return build_batch(
+            world, run=run, seed=seed, number=number, first=first, size=size,
+            messages_per=messages_per, now=timezone.now().timestamp(), ids=ids or IdSource(),
+        )  # fmt: skip
+
+    written = 0
+    if connection.vendor != "postgresql":
+        for spec in specs:
+            with transaction.atomic():
+                write_batch(build(spec), bulk=bulk)
+            written += spec[2]
+            if progress:
+                progress(spec[2])
+        return written
+    from concurrent.futures import ThreadPoolExecutor
+
+    import psycopg
+
+    # The builder thread takes ids on a plain psycopg connection of its own.
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    with (
+        psycopg.connect(**params, autocommit=True) as raw,
+        ThreadPoolExecutor(max_workers=1) as builder,
+    ):
+        ids = IdSource(raw)
+        upcoming = builder.submit(build, specs[0], ids) if specs else None
+        try:
+            for index, spec in enumerate(specs):
+                batch = upcoming.result()
+                upcoming = (
+                    builder.submit(build, specs[index + 1], ids) if index + 1 < len(specs) else None
+                )
+                write_batch(batch, bulk=bulk)
+                written += spec[2]
+                if progress:
+                    progress(spec[2])
+        finally:
+            if upcoming is not None:
+                upcoming.cancel()
+    return written
 
 
 def analyze() -> None:

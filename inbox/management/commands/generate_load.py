@@ -13,7 +13,6 @@ import time
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.utils import timezone
 from tqdm import tqdm
 
 from inbox import loadgen
@@ -99,24 +98,23 @@ class Command(BaseCommand):
             if dropped:
                 bar.write(f"Dropped {dropped} secondary indexes for the load; rebuilt at the end.")
         try:
-            start = first
-            while start < conversations:
-                number = start // batch_size
-                size = min((number + 1) * batch_size, conversations) - start
-                loadgen.write_batch(
-                    world,
-                    run=run,
-                    seed=seed,
-                    number=number,
-                    first=start,
-                    size=size,
-                    messages_per=messages_per,
-                    now=timezone.now().timestamp(),
-                    bulk=bulk,
-                )
+
+            def advance(size):
+                nonlocal written
                 written += size
-                start += size
                 bar.update(size)
+
+            loadgen.generate(
+                world,
+                run=run,
+                seed=seed,
+                start=first,
+                total=conversations,
+                batch_size=batch_size,
+                messages_per=messages_per,
+                bulk=bulk,
+                progress=advance,
+            )
         except KeyboardInterrupt:
             bar.close()
             self.stdout.write(
