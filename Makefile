@@ -9,7 +9,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres lint install worker beat clean
+.PHONY: run test test-sqlite test-postgres lint install worker beat bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ test-postgres: install
 		|| (echo "Redis is not reachable at $(TEST_REDIS_URL); start it (see README) or set TEST_REDIS_URL" && exit 1)
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) SWITCHBOARD_DATA_DIR=$(CURDIR)/var/test \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## bench: every benchmark over the real stack (PostgreSQL and Redis on 127.0.0.1; see README).
+## BENCH_ARGS passes options, e.g. BENCH_ARGS="--quick" or "--only list,page".
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var

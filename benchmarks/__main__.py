@@ -1,9 +1,14 @@
-"""python -m benchmarks [--quick] [--only webhook,email,sla]
+"""python -m benchmarks [--quick] [--only webhook,email,sla,list,page,bulk,live]
 
 Starts the real stack (PostgreSQL database `switchboard_bench`, Redis db 14, uvicorn with two
 worker processes, one Celery worker with two processes), drives load from a separate process on
 127.0.0.1, prints one table and writes benchmarks/results/<date>.json with the machine described.
 `--quick` runs every step at a small size in seconds (the test suite uses it so this cannot rot).
+
+Steps: webhook and email (ingestion), sla (the sweep at 100k and 1M open), list and page (the
+list API and the inbox page for six views at 100k and 1M conversations from generate_load, with
+SQL queries per request), bulk (reassign 10,000 through the API), live (webhook acknowledged to
+event on an agent's websocket); peak RSS of a web and a worker process is read at the end.
 """
 
 import argparse
@@ -18,6 +23,7 @@ from pathlib import Path
 
 import psycopg
 
+from benchmarks import scale
 from benchmarks.stack import ROOT, Stack, machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -111,7 +117,7 @@ def bench_webhook(stack: Stack, quick: bool) -> dict:
         kind="api",
         path="/webhooks/api/api/",
         secret="demo-api-secret",
-        seconds=3 if quick else 30,
+        seconds=2 if quick else 30,
     )
 
 
@@ -122,7 +128,7 @@ def bench_email(stack: Stack, quick: bool) -> dict:
         kind="email",
         path="/webhooks/email/email/raw",
         secret="demo-email-secret",
-        count=150 if quick else 5000,
+        count=30 if quick else 5000,
     )
 
 
@@ -201,14 +207,14 @@ def time_views(stack: Stack, repeats: int) -> dict:
             times.sort()
             out[name] = {
                 "p50_ms": round(times[len(times) // 2], 1),
-                "p95_ms": round(times[int(0.95 * len(times)) - 1], 1),
+                "p95_ms": round(times[min(len(times) - 1, int(0.95 * len(times)))], 1),
             }
     return out
 
 
 def bench_sla(stack: Stack, quick: bool) -> dict:
-    sizes = [10_000, 20_000] if quick else [100_000, 1_000_000]
-    due = 100 if quick else 1000
+    sizes = [2_000, 4_000] if quick else [100_000, 1_000_000]
+    due = 50 if quick else 1000
     os.environ.update(
         {
             k: v
@@ -276,7 +282,8 @@ def bench_sla(stack: Stack, quick: bool) -> dict:
                 "breaches": result.breaches,
                 "warnings": result.warnings,
                 "populate_s": round(populate_s, 1),
-                "views": time_views(stack, 5 if quick else 20),
+                # quick: the list and page steps time these views on realistic data
+                "views": {} if quick else time_views(stack, 20),
             }
     return out
 
@@ -306,15 +313,40 @@ def table(results: dict) -> str:
         row(f"SLA sweep, {int(size):,} open, {r['due']} due: ms", r["sweep_ms"])
         for name, v in r.get("views", {}).items():
             row(f"{name} at {int(size):,}: p50 / p95 ms", f"{v['p50_ms']} / {v['p95_ms']}")
+    for kind in ("list", "page"):
+        label = "list API" if kind == "list" else "inbox page"
+        for size, views in (results.get(kind) or {}).items():
+            for name, v in views.items():
+                row(
+                    f"{label} {name} at {int(size):,}: p50/p95 ms, q",
+                    f"{v['p50_ms']} / {v['p95_ms']}, {v['queries']}",
+                )
+    for size, d in (results.get("data") or {}).items():
+        if d.get("generated_per_s"):
+            row(f"generate_load to {int(size):,}: conversations/s", d["generated_per_s"])
+    if results.get("bulk"):
+        b = results["bulk"]
+        row(f"bulk reassign of {b['conversations']:,}: s", b["seconds"])
+    if results.get("live"):
+        v = results["live"]
+        row(
+            "live update p50 / p95 ms (missed)",
+            f"{v.get('p50_ms')} / {v.get('p95_ms')} ({v['missed']})",
+        )
     for name, mb in (results.get("rss_mb") or {}).items():
         row(f"peak RSS of one {name} process, MB", mb)
     return "\n".join(lines)
 
 
+STEPS = ("webhook", "email", "sla", "list", "page", "bulk", "live")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks")
     parser.add_argument("--quick", action="store_true", help="small sizes, seconds not minutes")
-    parser.add_argument("--only", default="webhook,email,sla")
+    parser.add_argument(
+        "--only", default=",".join(STEPS), help=f"comma-separated: {','.join(STEPS)}"
+    )
     parser.add_argument("--database", default="switchboard_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument(
@@ -324,22 +356,48 @@ def main() -> int:
     # A SIGTERM (timeout, Ctrl-C from a supervisor) stops the stack it started, not just us.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     only = set(args.only.split(","))
+    unknown = only - set(STEPS)
+    if unknown:
+        parser.error(
+            f"unknown step(s): {', '.join(sorted(unknown))}; choose from {', '.join(STEPS)}"
+        )
     results: dict = {
         "started_at": dt.datetime.now(dt.UTC).isoformat(),
         "quick": args.quick,
         "machine": machine(),
     }
+    took: dict = {}
+
+    def step(name, run):
+        began = time.perf_counter()
+        value = run()
+        took[name] = round(time.perf_counter() - began, 1)
+        return value
+
     with Stack(database=args.database, redis_url=args.redis_url) as stack:
-        stack.reset_database()
-        stack.start()
+        step("setup", lambda: (stack.reset_database(), stack.start()))
         if "webhook" in only:
-            results["webhook"] = bench_webhook(stack, args.quick)
+            results["webhook"] = step("webhook", lambda: bench_webhook(stack, args.quick))
         if "email" in only:
-            results["email"] = bench_email(stack, args.quick)
-        results["rss_mb"] = stack.rss()
+            results["email"] = step("email", lambda: bench_email(stack, args.quick))
         if "sla" in only:
-            results["sla"] = bench_sla(stack, args.quick)
+            results["sla"] = step("sla", lambda: bench_sla(stack, args.quick))
+        if only & {"list", "page"}:
+            big = step(
+                "list+page",
+                lambda: scale.bench_list_and_page(
+                    stack, args.quick, api="list" in only, page="page" in only
+                ),
+            )
+            results.update({k: v for k, v in big.items() if v})
+        if "bulk" in only:
+            results["bulk"] = step("bulk", lambda: scale.bench_bulk(stack, args.quick))
+        if "live" in only:
+            results["live"] = step("live", lambda: scale.bench_live(stack, args.quick))
+        results["rss_mb"] = stack.rss()
+    results["step_seconds"] = took
     print(table(results))
+    print("\nseconds per step: " + ", ".join(f"{k} {v}" for k, v in took.items()))
     output = (
         Path(args.output)
         if args.output

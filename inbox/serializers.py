@@ -162,4 +162,6 @@ class InboundEventOutputSerializer(serializers.ModelSerializer):
         ]
 
     def get_size(self, obj) -> int:
-        return len(obj.body or b"")
+        # Lists annotate the size in SQL (body_size) rather than loading every body.
+        size = getattr(obj, "body_size", None)
+        return size if size is not None else len(obj.body or b"")

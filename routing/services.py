@@ -306,9 +306,11 @@ def bulk_assign(
     moved_team = [pk for pk, old_team, _ in changed if old_team != team_id]
     if moved_team:
         hooks.run("conversations_changed", conversation_ids=moved_team, changes={"team": team_id})
+    updated = [pk for pk, _, _ in changed]
+    changed_ids = set(updated)  # once: a set per row made 10,000 conversations take 40 s
     return BulkResult(
-        updated=[pk for pk, _, _ in changed],
-        unchanged=[pk for pk, _, _ in rows if pk not in {c[0] for c in changed}],
+        updated=updated,
+        unchanged=[pk for pk, _, _ in rows if pk not in changed_ids],
     )
 
 

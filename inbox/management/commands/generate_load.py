@@ -1,0 +1,144 @@
+"""python manage.py generate_load --conversations N [--messages-per 4] [--run NAME]
+
+Fills the database with realistic conversations (see inbox/loadgen.py for the proportions).
+On PostgreSQL every batch is COPYed in one transaction; on SQLite (embedded mode) it goes
+through bulk_create, slower. Interrupt it at any time: rerun the same command and it continues
+after the last complete batch, without duplicates. `--conversations` is the run's total, so
+raising it later adds the difference.
+"""
+
+import re
+import time
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from tqdm import tqdm
+
+from inbox import loadgen
+from inbox.models import Channel, Conversation
+
+
+class Command(BaseCommand):
+    help = "Generate realistic conversations in bulk (resumable; rerun to continue)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--conversations", type=int, required=True, help="Total for the run.")
+        parser.add_argument("--messages-per", type=int, default=4, help="Average per conversation.")
+        parser.add_argument(
+            "--run", default="load", help="Run name; rerunning a run continues it (default load)."
+        )
+        parser.add_argument("--seed", type=int, default=1)
+        parser.add_argument(
+            "--batch-size", type=int, default=0, help="Conversations per transaction."
+        )
+        parser.add_argument(
+            "--keep-indexes",
+            action="store_true",
+            help="Never drop secondary indexes during the load (by default they are dropped and "
+            "rebuilt at the end when the load adds at least as many conversations as there are).",
+        )
+        parser.add_argument(
+            "--defer-indexes",
+            action="store_true",
+            help="Drop secondary indexes during the load and rebuild them at the end, whatever "
+            "the sizes (PostgreSQL, as a superuser).",
+        )
+        parser.add_argument("--no-progress", action="store_true")
+
+    def handle(
+        self,
+        *args,
+        conversations,
+        messages_per,
+        run,
+        seed,
+        batch_size,
+        no_progress,
+        keep_indexes,
+        defer_indexes,
+        **options,
+    ):
+        if conversations < 0 or messages_per < 0:
+            raise CommandError("--conversations and --messages-per must not be negative.")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", run):
+            raise CommandError("--run: lowercase letters, digits and dashes, up to 40.")
+        postgres = connection.vendor == "postgresql"
+        batch_size = batch_size or (5000 if postgres else 500)
+        if not Channel.objects.exists():
+            call_command("seed_demo", conversations=0, stdout=self.stdout)
+        world = loadgen.World.load(run)
+        first = loadgen.resume_point(run, conversations, batch_size)
+        if first:
+            self.stdout.write(f"Run {run!r}: {first:,} conversations already there; continuing.")
+        bar = tqdm(
+            total=conversations,
+            initial=first,
+            unit=" conv",
+            unit_scale=True,
+            disable=no_progress,
+            smoothing=0.1,
+            dynamic_ncols=True,
+        )
+        began = time.monotonic()
+        written = 0
+        to_write = conversations - first
+        bulk = postgres and (
+            loadgen.deferred_count() > 0
+            or (defer_indexes and loadgen.is_superuser())
+            or (
+                not keep_indexes
+                and to_write >= 50_000
+                and to_write >= Conversation.objects.count()
+                and loadgen.is_superuser()
+            )
+        )
+        if bulk and to_write:
+            dropped = loadgen.defer_indexes()
+            if dropped:
+                bar.write(f"Dropped {dropped} secondary indexes for the load; rebuilt at the end.")
+        try:
+
+            def advance(size):
+                nonlocal written
+                written += size
+                bar.update(size)
+
+            loadgen.generate(
+                world,
+                run=run,
+                seed=seed,
+                start=first,
+                total=conversations,
+                batch_size=batch_size,
+                messages_per=messages_per,
+                bulk=bulk,
+                progress=advance,
+            )
+        except KeyboardInterrupt:
+            bar.close()
+            self.stdout.write(
+                f"Interrupted after {first + written:,} of {conversations:,} conversations. "
+                "Rerun the same command to continue."
+            )
+            if loadgen.deferred_count():
+                self.stdout.write("Rebuilding the indexes dropped for the load...")
+                loadgen.restore_indexes()
+            raise SystemExit(130) from None
+        bar.close()
+        loaded = time.monotonic() - began
+        if loadgen.deferred_count():
+            rebuilt = loadgen.restore_indexes(
+                progress=lambda name: None if no_progress else self.stdout.write(f"  index {name}")
+            )
+            self.stdout.write(
+                f"Rebuilt {rebuilt} indexes in {time.monotonic() - began - loaded:.1f} s."
+            )
+        took = time.monotonic() - began
+        if written:
+            loadgen.analyze()
+        rate = written / took if took > 0 else 0
+        self.stdout.write(
+            f"Run {run!r}: {conversations:,} conversations ({written:,} new in {took:.1f} s, "
+            f"{rate:,.0f}/s, indexes included)."
+        )

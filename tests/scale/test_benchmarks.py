@@ -1,0 +1,68 @@
+"""`python -m benchmarks --quick` runs every step against the real stack, so the benchmark command
+cannot rot. Times are recorded, never asserted; what is asserted is that each step measured
+something real."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def drop(database: str) -> None:
+    import psycopg
+
+    with psycopg.connect("postgres://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [database]
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.timeout(300)
+def test_quick_benchmark_runs_every_step(tmp_path):
+    # Its own database beside the test database, so parallel runs (and CI) never collide.
+    database = f"{settings.DATABASES['default']['NAME']}_bench"
+    output = tmp_path / "results.json"
+    try:
+        run = subprocess.run(
+            [
+                sys.executable, "-m", "benchmarks", "--quick", "--database", database,
+                "--redis-url", settings.REDIS_URL, "--output", str(output),
+            ],
+            cwd=ROOT, capture_output=True, text=True, timeout=280,
+        )  # fmt: skip
+    finally:
+        drop(database)
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads(output.read_text())
+    assert "figure" in run.stdout and "written to" in run.stdout  # the table was printed
+
+    assert results["machine"]["cpus"] >= 1 and results["machine"]["postgresql"]
+    for step in ("webhook", "email"):
+        r = results[step]
+        assert r["requests"] > 0 and not r["errors"], r
+        assert r["unprocessed"] == 0 and r["failed"] == 0, r
+    assert all(s["sweep_ms"] > 0 for s in results["sla"].values())
+
+    sizes = sorted(results["list"], key=int)
+    assert len(sizes) == 2
+    for kind in ("list", "page"):
+        small, big = (results[kind][s] for s in sizes)
+        assert set(small) == {"mine", "unassigned", "team", "tag=feature-request",
+                              "sla_breached", "full-text q"}  # fmt: skip
+        for view, figures in big.items():
+            assert figures["p95_ms"] >= figures["p50_ms"] > 0
+            # The list costs the same queries however big the inbox is.
+            assert figures["queries"] == small[view]["queries"], (kind, view)
+    assert int(sizes[-1]) <= results["data"][sizes[-1]]["conversations"]
+
+    assert results["bulk"]["updated"] == results["bulk"]["conversations"] > 0
+    assert results["live"]["missed"] == 0 and results["live"]["p95_ms"] >= 0
+    assert results["rss_mb"]["web"] > 0 and results["rss_mb"]["worker"] > 0

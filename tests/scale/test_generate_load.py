@@ -1,0 +1,169 @@
+"""manage.py generate_load: what it writes is data the product itself could have written."""
+
+import datetime as dt
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from inbox import loadgen, search
+from inbox.models import (
+    Channel,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    Message,
+    Status,
+)
+from tagging.models import ConversationTag
+
+N = 700
+
+
+def generate(**kw):
+    options = {"conversations": N, "messages_per": 3, "batch_size": 200, "no_progress": True}
+    options.update(kw)
+    call_command("generate_load", **options)
+
+
+@pytest.fixture
+def generated(db):
+    started = timezone.now()
+    generate()
+    return started
+
+
+def test_every_row_passes_the_models_validation(generated):
+    for model in (Conversation, Message, Contact, ContactIdentity, ConversationTag):
+        sample = list(model.objects.order_by("?")[:40])
+        assert sample, model
+        for row in sample:
+            row.full_clean()  # field choices, lengths, uniqueness, foreign keys
+
+
+def test_proportions_look_like_a_real_support_inbox(generated):
+    assert Conversation.objects.count() == N
+    assert N * 2.5 <= Message.objects.count() <= N * 3.5
+    by_status = dict(Conversation.objects.values_list("status").annotate(n=Count("id")))
+    assert 0.6 <= by_status[Status.RESOLVED] / N <= 0.8
+    assert set(by_status) == {Status.RESOLVED, Status.OPEN, Status.PENDING, Status.SNOOZED}
+    feature = ConversationTag.objects.filter(tag__slug="feature-request").count()
+    assert 0.08 <= feature / N <= 0.22  # about 1 in 7
+    kinds = set(Conversation.objects.values_list("channel__kind", flat=True))
+    assert kinds == set(Channel.Kind.values)
+    severities = dict(Conversation.objects.values_list("severity").annotate(n=Count("id")))
+    assert max(severities, key=severities.get) == 2  # mostly normal
+    # Contacts come back: fewer contacts than conversations, some with several.
+    assert Contact.objects.count() < 0.8 * N
+    assert Contact.objects.annotate(n=Count("conversations")).filter(n__gte=3).exists()
+    assert Conversation.objects.values("team").distinct().count() >= 2
+    assert Conversation.objects.exclude(assignee=None).values("assignee").distinct().count() >= 3
+    assert Conversation.objects.filter(assignee=None, status=Status.OPEN).exists()
+
+
+def test_due_times_agree_with_status(generated):
+    for c in Conversation.objects.all():
+        if c.status == Status.RESOLVED:
+            assert c.resolved_at and c.resolved_at >= c.last_message_at
+            assert (c.first_response_due, c.next_response_due, c.resolution_due) == (None,) * 3
+            assert not c.sla_breached
+        elif c.status == Status.OPEN:
+            assert c.resolution_due is not None
+            assert c.resolved_at is None
+            dues = [d for d in (c.first_response_due, c.next_response_due, c.resolution_due) if d]
+            if c.sla_breached:
+                assert min(dues) <= timezone.now()
+            else:
+                assert min(dues) > generated
+                assert c.sla_next_check_at is not None
+        else:  # pending, snoozed: clocks paused, nothing due
+            assert c.sla_clock["paused_since"]
+            assert c.resolution_due is None and c.sla_next_check_at is None
+            assert (c.snoozed_until is not None) == (c.status == Status.SNOOZED)
+        if c.first_response_at is None:
+            assert c.last_outbound_at is None
+        assert c.created_at <= c.last_message_at
+    for c in Conversation.objects.order_by("?")[:60]:
+        messages = list(c.messages.order_by("created_at", "id"))
+        assert len(messages) == c.message_count
+        assert messages[0].direction == "in"
+        assert messages[-1].created_at <= c.last_message_at
+        assert c.snippet == messages[-1].text[:200]
+        if c.status == Status.OPEN:
+            assert messages[-1].direction == "in"  # waiting for us
+
+
+def test_generated_conversations_are_found_by_full_text_search(generated):
+    found = search.search(Conversation.objects.all(), "invoice")
+    assert 0 < found.count() < N
+    for c in found[:20]:
+        text = " ".join([c.subject, *c.messages.values_list("text", flat=True)]).lower()
+        assert "invoice" in text
+
+
+def test_an_interrupted_run_continues_without_duplicates(db, monkeypatch):
+    real = loadgen.write_batch
+    calls = {"n": 0}
+
+    def flaky(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loadgen, "write_batch", flaky)
+    with pytest.raises(SystemExit):
+        generate(run="resume")
+    assert Conversation.objects.count() == 400  # two whole batches, the third rolled back
+    monkeypatch.setattr(loadgen, "write_batch", real)
+    generate(run="resume")
+    tokens = set(Conversation.objects.values_list("reply_token", flat=True))
+    assert tokens == {loadgen.reply_token("resume", n) for n in range(N)}
+    generate(run="resume")  # complete: nothing more
+    assert Conversation.objects.count() == N
+    generate(run="resume", conversations=N + 100)  # a larger total adds the difference
+    assert Conversation.objects.count() == N + 100
+
+
+@pytest.mark.postgres
+def test_bulk_mode_rebuilds_every_index_and_leaves_consistent_rows(db):
+    def indexes():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
+                [loadgen.BULK_TABLES],
+            )
+            return set(cursor.fetchall())
+
+    call_command("seed_demo", conversations=0)
+    before = indexes()
+    generate(defer_indexes=True, run="bulk")
+    assert indexes() == before
+    assert loadgen.deferred_count() == 0
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # every deferred foreign key, checked now
+        cursor.execute(
+            "SELECT count(*) FROM inbox_message m LEFT JOIN inbox_conversation c "
+            "ON c.id = m.conversation_id WHERE c.id IS NULL"
+        )
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("SELECT count(*) FROM inbox_conversation WHERE search_vector IS NULL")
+        assert cursor.fetchone()[0] == 0
+    assert Conversation.objects.count() == N
+
+
+def test_bad_arguments_are_refused(db):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError):
+        generate(run="Bad Name!")
+    with pytest.raises(CommandError):
+        generate(conversations=-1)
+
+
+def test_conversation_times_are_in_the_past_or_near_future(generated):
+    soon = timezone.now() + dt.timedelta(days=8)
+    assert not Conversation.objects.filter(created_at__gt=timezone.now()).exists()
+    assert not Conversation.objects.filter(resolution_due__gt=soon).exists()
