@@ -161,7 +161,9 @@ class Week:
         reply(self.c, alice, at(18, 9, 30))
         resolve(self.c, alice, at(18, 10))
         with time_machine.travel(at(18, 12), tick=False):
-            services.answer_survey(token=survey_token(self.c), score=2, comment="Had to write twice")
+            services.answer_survey(
+                token=survey_token(self.c), score=2, comment="Had to write twice"
+            )
             self.d = customer_writes(self.mail, "d1", sender="dan@example.com")
 
         with time_machine.travel(at(19, 9), tick=False):

@@ -191,9 +191,12 @@ def test_filters_narrow_every_report(week):
     assert sales["totals"] == {"created": 1, "resolved": 1, "reopened": 0, "backlog": 0}
     incident = report("volume", week.lead, tag="incident")
     assert incident["totals"] == {"created": 1, "resolved": 2, "reopened": 1, "backlog": 0}
-    assert report("response-times", week.lead, tag="incident")["totals"]["resolution"][
-        "median_seconds"
-    ] == 28800.0
+    assert (
+        report("response-times", week.lead, tag="incident")["totals"]["resolution"][
+            "median_seconds"
+        ]
+        == 28800.0
+    )
     assert report("first-contact-resolution", week.lead, agent="bob")["totals"]["rate"] == 1.0
     assert report("csat", week.lead, channel="sales-mail")["totals"]["sent"] == 1
     assert report("sla", week.lead, severity="high")["totals"]["first_response"]["met"] == 0
