@@ -51,7 +51,7 @@
   }
 
   function frame(svg, o, labels, max, format) {
-    var W = o.width, H = o.height, L = o.left, B = o.bottom, T = 10, R = 10;
+    var W = o.width, H = o.height, L = o.left, B = o.bottom, T = 10, R = 34;
     var plotW = W - L - R, plotH = H - T - B;
     for (var g = 0; g <= 4; g++) {
       var y = T + plotH - (plotH * g) / 4;
@@ -98,15 +98,15 @@
   /* opts: {labels, series: [{name, values}], title, format} drawn as grouped bars */
   function bars(el, opts) {
     var o = { width: 640, height: 240, left: 52, bottom: 28 };
-    var format = opts.format || function (v) { return Math.round(v); };
+    var format = opts.format || function (v) { return Math.round(v * 10) / 10; };
     var all = [];
     opts.series.forEach(function (s) { s.values.forEach(function (v) { all.push(v || 0); }); });
     var max = niceMax(Math.max.apply(null, all.concat([0])));
     var svg = svgFor(el, o.width, o.height, opts.title);
-    var L = o.left, T = 10, plotW = o.width - L - 10, plotH = o.height - T - o.bottom;
+    var L = o.left, T = 10, plotW = o.width - L - 34, plotH = o.height - T - o.bottom;
     for (var g = 0; g <= 4; g++) {
       var gy = T + plotH - (plotH * g) / 4;
-      node("line", { x1: L, x2: o.width - 10, y1: gy, y2: gy, "class": "grid" }, svg);
+      node("line", { x1: L, x2: o.width - 34, y1: gy, y2: gy, "class": "grid" }, svg);
       text(svg, L - 6, gy + 4, format((max * g) / 4), "axis", "end");
     }
     var n = opts.labels.length, k = opts.series.length;
@@ -117,7 +117,7 @@
         var v = s.values[i] || 0, h = (plotH * v) / max;
         var rect = node("rect", {
           x: L + slot * i + slot * 0.1 + bw * si, y: T + plotH - h, width: bw, height: h,
-          fill: s.color || PALETTE[si % PALETTE.length], "class": "bar"
+          fill: s.color || PALETTE[si % PALETTE.length], "class": "sb-bar"
         }, svg);
         node("title", {}, rect).textContent = s.name + ", " + label + ": " + format(v);
       });
