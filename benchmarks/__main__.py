@@ -1,4 +1,4 @@
-"""python -m benchmarks [--quick] [--only webhook,email,sla]
+"""python -m benchmarks [--quick] [--only webhook,email,sla,reports]
 
 Starts the real stack (PostgreSQL database `switchboard_bench`, Redis db 14, uvicorn with two
 worker processes, one Celery worker with two processes), drives load from a separate process on
@@ -276,6 +276,11 @@ def table(results: dict) -> str:
         row(f"SLA sweep, {int(size):,} open, {r['due']} due: ms", r["sweep_ms"])
         for name, v in r.get("views", {}).items():
             row(f"{name} at {int(size):,}: p50 / p95 ms", f"{v['p50_ms']} / {v['p95_ms']}")
+    if results.get("reports"):
+        from benchmarks.reports import table_rows
+
+        for name, value in table_rows(results["reports"]):
+            row(name, value)
     for name, mb in (results.get("rss_mb") or {}).items():
         row(f"peak RSS of one {name} process, MB", mb)
     return "\n".join(lines)
@@ -307,6 +312,10 @@ def main() -> int:
         results["rss_mb"] = stack.rss()
         if "sla" in only:
             results["sla"] = bench_sla(stack, args.quick)
+        if "reports" in only:
+            from benchmarks.reports import bench_reports
+
+            results["reports"] = bench_reports(stack, args.quick)
     print(table(results))
     output = (
         Path(args.output)

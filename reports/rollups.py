@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.fields.json import KT
-from django.db.models.functions import ExtractHour
+from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
 from inbox.models import Activity, Conversation, Event, Message, Status
@@ -241,65 +241,90 @@ def _grouped(qs, prefix: str, *, tagged: bool, extra=(), tag_path: str | None = 
         yield key, row
 
 
-def _compute_day(day: dt.date, usernames: dict) -> tuple[list, list]:
-    """The rollup and hourly-arrival rows of one day, from the source tables."""
-    start, end = day_bounds(day)
+def _compute_days(first: dt.date, last: dt.date, usernames: dict) -> tuple[list, list]:
+    """The rollup and hourly-arrival rows of the days first..last, from the source tables: one
+    query per source grouped by day, so rebuilding a year costs a dozen queries per month."""
+    start, end = day_bounds(first)[0], day_bounds(last)[1]
     counts: dict = defaultdict(lambda: defaultdict(int))
     arrivals: dict = defaultdict(int)
-    in_day = {"created_at__gte": start, "created_at__lt": end}
+    tz = zone()
+    in_range = {"created_at__gte": start, "created_at__lt": end}
     via = "conversation__"
+    on_day = TruncDate("created_at", tzinfo=tz)
+
+    def add(day, key, name, n):
+        counts[(day, *key)][name] += n
+
     for tagged in (False, True):
-        conversations = Conversation.objects.filter(**in_day).annotate(
-            hour=ExtractHour("created_at", tzinfo=zone())
+        conversations = Conversation.objects.filter(**in_range).annotate(
+            hour=ExtractHour("created_at", tzinfo=tz), _day=on_day
         )
-        for key, row in _grouped(conversations, "", tagged=tagged, extra=("hour",), n=Count("id")):
-            counts[key]["created"] += row["n"]
-            arrivals[(*key, row["hour"])] += row["n"]
-        for name, qs in (("resolved", _resolves()), ("reopened", _reopens())):
-            for key, row in _grouped(qs.filter(**in_day), via, tagged=tagged, n=Count("id")):
-                counts[key][name] += row["n"]
-        facts = ConversationFact.objects.filter(resolved_day=day)
         for key, row in _grouped(
-            facts,
+            conversations, "", tagged=tagged, extra=("_day", "hour"), n=Count("id")
+        ):
+            add(row["_day"], key, "created", row["n"])
+            arrivals[(row["_day"], *key, row["hour"])] += row["n"]
+        for name, qs in (("resolved", _resolves()), ("reopened", _reopens())):
+            for key, row in _grouped(
+                qs.filter(**in_range).annotate(_day=on_day),
+                via,
+                tagged=tagged,
+                extra=("_day",),
+                n=Count("id"),
+            ):
+                add(row["_day"], key, name, row["n"])
+        facts = ConversationFact.objects.filter(resolved_day__gte=first, resolved_day__lte=last)
+        for key, row in _grouped(
+            facts.annotate(_day=F("resolved_day")),
             "",
             tagged=tagged,
             tag_path=via,
+            extra=("_day",),
             n=Count("conversation_id"),
             fcr=Count("conversation_id", filter=Q(first_contact_resolution=True)),
         ):
-            counts[key]["resolved_conversations"] += row["n"]
-            counts[key]["first_contact_resolutions"] += row["fcr"]
-        measurements = SLAMeasurement.objects.filter(stopped_at__gte=start, stopped_at__lt=end)
+            add(row["_day"], key, "resolved_conversations", row["n"])
+            add(row["_day"], key, "first_contact_resolutions", row["fcr"])
+        measurements = SLAMeasurement.objects.filter(
+            stopped_at__gte=start, stopped_at__lt=end
+        ).annotate(_day=TruncDate("stopped_at", tzinfo=tz))
         for key, row in _grouped(
-            measurements, via, tagged=tagged, extra=("target", "met"), n=Count("id")
+            measurements, via, tagged=tagged, extra=("_day", "target", "met"), n=Count("id")
         ):
-            counts[key][f"sla_{row['target']}_{'met' if row['met'] else 'missed'}"] += row["n"]
-        sent = SatisfactionSurvey.objects.filter(sent_at__gte=start, sent_at__lt=end)
-        for key, row in _grouped(sent, via, tagged=tagged, n=Count("id")):
-            counts[key]["csat_sent"] += row["n"]
+            outcome = "met" if row["met"] else "missed"
+            add(row["_day"], key, f"sla_{row['target']}_{outcome}", row["n"])
+        sent = SatisfactionSurvey.objects.filter(sent_at__gte=start, sent_at__lt=end).annotate(
+            _day=TruncDate("sent_at", tzinfo=tz)
+        )
+        for key, row in _grouped(sent, via, tagged=tagged, extra=("_day",), n=Count("id")):
+            add(row["_day"], key, "csat_sent", row["n"])
         answered = SatisfactionSurvey.objects.filter(
             answered_at__gte=start, answered_at__lt=end, score__isnull=False
-        )
-        for key, row in _grouped(answered, via, tagged=tagged, n=Count("id"), s=Sum("score")):
-            counts[key]["csat_answered"] += row["n"]
-            counts[key]["csat_score_sum"] += row["s"] or 0
+        ).annotate(_day=TruncDate("answered_at", tzinfo=tz))
+        for key, row in _grouped(
+            answered, via, tagged=tagged, extra=("_day",), n=Count("id"), s=Sum("score")
+        ):
+            add(row["_day"], key, "csat_answered", row["n"])
+            add(row["_day"], key, "csat_score_sum", row["s"] or 0)
         assignments = (
-            Activity.objects.filter(verb="assigned", **in_day)
-            .annotate(who=KT("to_value__assignee"))
+            Activity.objects.filter(verb="assigned", **in_range)
+            .annotate(who=KT("to_value__assignee"), _day=on_day)
             .exclude(who__isnull=True)
         )
-        for key, row in _grouped(assignments, via, tagged=tagged, extra=("who",), n=Count("id")):
+        for key, row in _grouped(
+            assignments, via, tagged=tagged, extra=("_day", "who"), n=Count("id")
+        ):
             user_id = usernames.get(row["who"])
             if user_id is not None:
-                counts[(*key[:4], user_id)]["assigned"] += row["n"]
+                add(row["_day"], (*key[:4], user_id), "assigned", row["n"])
     rollups = [
         DailyRollup(
-            day=day,
-            tag_id=key[0],
-            team_id=key[1],
-            channel_id=key[2],
-            severity=key[3],
-            assignee_id=key[4],
+            day=_as_date(key[0]),
+            tag_id=key[1],
+            team_id=key[2],
+            channel_id=key[3],
+            severity=key[4],
+            assignee_id=key[5],
             **values,
         )
         for key, values in counts.items()
@@ -307,18 +332,44 @@ def _compute_day(day: dt.date, usernames: dict) -> tuple[list, list]:
     ]
     hourly = [
         HourlyArrivals(
-            day=day,
-            tag_id=key[0],
-            team_id=key[1],
-            channel_id=key[2],
-            severity=key[3],
-            assignee_id=key[4],
-            hour=key[5],
+            day=_as_date(key[0]),
+            tag_id=key[1],
+            team_id=key[2],
+            channel_id=key[3],
+            severity=key[4],
+            assignee_id=key[5],
+            hour=key[6],
             created=n,
         )
         for key, n in arrivals.items()
     ]
     return rollups, hourly
+
+
+def _as_date(value) -> dt.date:
+    if isinstance(value, str):  # SQLite
+        return dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        return value.date()
+    return value
+
+
+RUN_DAYS = 31
+
+
+def _runs(days) -> list[tuple[dt.date, dt.date]]:
+    """Consecutive days in runs of at most RUN_DAYS."""
+    runs: list = []
+    for day in sorted(set(days)):
+        if (
+            runs
+            and day - runs[-1][1] == dt.timedelta(days=1)
+            and (day - runs[-1][0]).days < RUN_DAYS
+        ):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [tuple(r) for r in runs]
 
 
 def _usernames() -> dict:
@@ -327,18 +378,22 @@ def _usernames() -> dict:
     return dict(User.objects.values_list("username", "pk"))
 
 
-def refresh_days(days) -> int:
-    """Recompute the rollups of these days (each replaced in one transaction); returns how many."""
+def refresh_days(days, *, progress=None) -> int:
+    """Recompute the rollups of these days (each run of days replaced in one transaction);
+    returns how many days."""
     usernames = _usernames()
     done = 0
-    for day in sorted(set(days)):
-        rollups, hourly = _compute_day(day, usernames)
+    for first, last in _runs(days):
+        rollups, hourly = _compute_days(first, last, usernames)
         with transaction.atomic():
-            DailyRollup.objects.filter(day=day).delete()
-            HourlyArrivals.objects.filter(day=day).delete()
+            DailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
+            HourlyArrivals.objects.filter(day__gte=first, day__lte=last).delete()
             DailyRollup.objects.bulk_create(rollups, batch_size=2000)
             HourlyArrivals.objects.bulk_create(hourly, batch_size=2000)
-        done += 1
+        span = (last - first).days + 1
+        done += span
+        if progress:
+            progress.update(span)
     return done
 
 
@@ -426,11 +481,7 @@ def rebuild(*, progress=None) -> dict:
         while day <= last_day:
             days.append(day)
             day += dt.timedelta(days=1)
-    bar = progress(len(days), "days") if progress else None
-    for day in days:
-        refresh_days([day])
-        if bar:
-            bar.update(1)
+    refresh_days(days, progress=progress(len(days), "days") if progress else None)
     state.last_event_id = newest
     state.refreshed_at = state.rebuilt_at = now
     state.save(update_fields=["last_event_id", "refreshed_at", "rebuilt_at"])
