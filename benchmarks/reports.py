@@ -31,8 +31,8 @@ SELECT s.subject, CASE WHEN s.resolved THEN 'resolved' ELSE 'open' END, 1 + g %%
        %(contact)s, (%(teams)s::bigint[])[1 + g %% array_length(%(teams)s::bigint[], 1)],
        CASE WHEN g %% 10 = 0 THEN NULL
             ELSE (%(agents)s::bigint[])[1 + (g / 3) %% array_length(%(agents)s::bigint[], 1)] END,
-       CASE WHEN g %% 20 = 0 THEN NULL ELSE s.created + make_interval(secs => (g * 7919) %% 14400) END,
-       CASE WHEN s.resolved THEN s.created + make_interval(secs => 3600 + (g * 104729) %% 172800) END
+       CASE WHEN g %% 20 = 0 THEN NULL ELSE s.created + make_interval(secs => (g::bigint * 7919) %% 14400) END,
+       CASE WHEN s.resolved THEN s.created + make_interval(secs => 3600 + (g::bigint * 104729) %% 172800) END
 FROM (
     SELECT g,
            now() - make_interval(secs => (%(n)s - g)::float8 * %(span)s * 86400 / %(n)s) AS created,
