@@ -115,3 +115,19 @@ def test_the_score_shows_on_the_conversation_page(world, client):
     assert page.status_code == 200
     assert b"Satisfaction score 2 of 5" in page.content
     assert b"Too slow" in page.content
+
+
+def test_the_score_is_in_the_api_conversation_detail(world):
+    from rest_framework.test import APIClient
+
+    conversation = resolved_conversation(world)
+    client = APIClient()
+    client.force_authenticate(world.alice)
+    before = client.get(f"/api/v1/conversations/{conversation.pk}/").json()
+    assert before["satisfaction"]["score"] is None
+    services.answer_survey(token=survey_token(conversation), score=4, comment="Good")
+    after = client.get(f"/api/v1/conversations/{conversation.pk}/").json()
+    assert (after["satisfaction"]["score"], after["satisfaction"]["comment"]) == (4, "Good")
+    with time_machine.travel(at(16, 10), tick=False):
+        other = customer_writes(world.mail, "y1", sender="bo@example.com")
+    assert client.get(f"/api/v1/conversations/{other.pk}/").json()["satisfaction"] is None
