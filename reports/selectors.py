@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
-    Aggregate,
     Count,
     F,
-    FloatField,
     OuterRef,
     Q,
     Subquery,
     Sum,
+    Value,
 )
 from django.db.models.functions import TruncMonth, TruncWeek
 
@@ -218,17 +217,6 @@ def _share(part: int, whole: int) -> float | None:
 # --- percentiles -------------------------------------------------------------------------------
 
 
-class PercentileCont(Aggregate):
-    """PostgreSQL's percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)."""
-
-    function = "PERCENTILE_CONT"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression, fraction: float, **extra):
-        super().__init__(expression, fraction=float(fraction), **extra)
-
-
 def percentile_cont(sorted_values: list, fraction: float) -> float | None:
     """The same interpolation as PostgreSQL's percentile_cont, on a sorted list."""
     if not sorted_values:
@@ -239,34 +227,39 @@ def percentile_cont(sorted_values: list, fraction: float) -> float | None:
     return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * (position - lower)
 
 
-def percentiles(qs, value: str, group: str | None = None) -> dict:
-    """{group value (None without group): {"count": n, "median": s, "p90": s}} of a float
-    column, nulls left out. In the database on PostgreSQL, in Python elsewhere."""
+TOTAL = "__total__"
+
+
+def percentiles(qs, value: str, group: str | None = None, *, with_total: bool = False) -> dict:
+    """{group value: {"count": n, "median": s, "p90": s}} of a float column, nulls left out;
+    without a group, or with with_total, the overall figures under the key TOTAL. One pass over
+    the rows: PostgreSQL computes percentile_cont per GROUPING SET, elsewhere Python does."""
     qs = qs.filter(**{f"{value}__isnull": False})
-    out = {}
+    out: dict = {}
     if connection.vendor == "postgresql":
-        aggregates = {
-            "_n": Count(value),
-            "_median": PercentileCont(F(value), PERCENTILES[0]),
-            "_p90": PercentileCont(F(value), PERCENTILES[1]),
-        }
-        rows = (
-            qs.values(group).annotate(**aggregates).order_by()
-            if group
-            else [qs.aggregate(**aggregates)]
+        base = qs.annotate(_v=F(value), _g=F(group) if group else Value(0)).values("_g", "_v")
+        sql, params = base.query.sql_with_params()
+        sets = "(_g), ()" if group and with_total else "(_g)"
+        fractions = ", ".join(
+            f"percentile_cont({float(p)}) WITHIN GROUP (ORDER BY _v)" for p in PERCENTILES
         )
-        for row in rows:
-            if row["_n"]:
-                out[row[group] if group else None] = {
-                    "count": row["_n"],
-                    "median": row["_median"],
-                    "p90": row["_p90"],
-                }
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT GROUPING(_g), _g, count(_v), {fractions} "  # noqa: S608 - no input
+                f"FROM ({sql}) AS facts GROUP BY GROUPING SETS ({sets})",
+                params,
+            )
+            for total, key, n, median, p90 in cursor.fetchall():
+                if n:
+                    key = TOTAL if (total or not group) else key
+                    out[key] = {"count": n, "median": median, "p90": p90}
         return out
     values = defaultdict(list)
-    fields = (group, value) if group else (value,)
-    for row in qs.values_list(*fields):
-        values[row[0] if group else None].append(row[-1])
+    for key, found in qs.values_list(group or Value(0), value):
+        if group:
+            values[key].append(found)
+        if with_total or not group:
+            values[TOTAL].append(found)
     for key, found in values.items():
         found.sort()
         out[key] = {
@@ -334,12 +327,15 @@ def response_times(user, f: Filters) -> dict:
         first.annotate(_period=_period_expression("first_response_day", f.group_by)),
         "first_response_seconds",
         "_period",
+        with_total=True,
     )
     resolved_by = percentiles(
         resolved.annotate(_period=_period_expression("resolved_day", f.group_by)),
         "resolution_seconds",
         "_period",
+        with_total=True,
     )
+    first_total, resolved_total = first_by.pop(TOTAL, None), resolved_by.pop(TOTAL, None)
     first_by = {_as_date(k): v for k, v in first_by.items()}
     resolved_by = {_as_date(k): v for k, v in resolved_by.items()}
     rows = [
@@ -351,8 +347,8 @@ def response_times(user, f: Filters) -> dict:
         for p in periods(f)
     ]
     totals = {
-        "first_response": _rounded(percentiles(first, "first_response_seconds").get(None)),
-        "resolution": _rounded(percentiles(resolved, "resolution_seconds").get(None)),
+        "first_response": _rounded(first_total),
+        "resolution": _rounded(resolved_total),
         "business_hours_conversations": resolved.filter(business_hours=True).count(),
     }
     return {"filters": f.query(), "totals": totals, "rows": rows}

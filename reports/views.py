@@ -43,7 +43,9 @@ def reports_page(request):
     except selectors.FilterError as exc:
         error = exc.message
         f = selectors.parse_filters({})
-    data = {name: selectors.REPORTS[name](request.user, f) for name, _, _ in CHARTS}
+    data = {
+        name: selectors.REPORTS[name](request.user, f) for name, _, _ in CHARTS if name != "tags"
+    }
     tag_filters = {**f.query(), "group_by": request.GET.get("group_by") or "week"}
     if error:
         tag_filters["group_by"] = "week"
