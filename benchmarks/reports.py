@@ -74,7 +74,8 @@ UNION ALL
 SELECT c.id, c.assignee_id, 'status', '"open"'::jsonb, '"resolved"'::jsonb, '', c.created_at + interval '20 minutes'
 FROM inbox_conversation c WHERE c.id > %(after)s AND c.reopened_count > 0
 UNION ALL
-SELECT c.id, NULL::bigint, 'status', '"resolved"'::jsonb, '"open"'::jsonb, 'customer wrote again', c.created_at + interval '40 minutes'
+SELECT c.id, NULL::bigint, 'status', '"resolved"'::jsonb, '"open"'::jsonb, 'customer wrote again',
+       c.created_at + interval '40 minutes'
 FROM inbox_conversation c WHERE c.id > %(after)s AND c.reopened_count > 0
 """
 

@@ -1,6 +1,8 @@
 """The Reports page in headless Chromium: charts drawn by the static chart script under the
 CSP (no console errors, no inline script), and a CSV download that holds the chart's numbers."""
 
+from pathlib import Path
+
 import pytest
 
 from tests.reports.scenario import WEEK, Week
@@ -32,7 +34,7 @@ def test_the_reports_page_draws_charts_and_downloads_csv(page, server, settings)
 
     with page.expect_download() as download:
         page.locator('a.csv[data-report="volume"]').click()
-    lines = open(download.value.path(), encoding="utf-8").read().splitlines()
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
     assert lines[0] == "period,created,resolved,reopened,backlog"
     assert lines[1] == "2026-11-16,1,2,0,0"
     assert download.value.suggested_filename.startswith("volume-")
