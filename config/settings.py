@@ -377,6 +377,8 @@ CELERY_BEAT_SCHEDULE["report-rollups"] = {
     "task": "reports.tasks.refresh_rollups",
     "schedule": timedelta(seconds=REPORTS_REFRESH_SECONDS),
 }
+# work_mem for the percentile queries (PostgreSQL), so a long range sorts in memory.
+REPORTS_SORT_MEMORY_MB = int(os.environ.get("REPORTS_SORT_MEMORY_MB", "64"))
 # The tag whose conversations' recurring phrases the reports list.
 REPORTS_FEATURE_REQUEST_TAG = os.environ.get("REPORTS_FEATURE_REQUEST_TAG", "feature-request")
 # Where a customer's browser reaches this site: survey links in mail and chat are built on it.

@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Count,
     F,
@@ -243,16 +243,19 @@ def percentiles(qs, value: str, group: str | None = None, *, with_total: bool = 
         fractions = ", ".join(
             f"percentile_cont({float(p)}) WITHIN GROUP (ORDER BY _v)" for p in PERCENTILES
         )
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # A 90-day range sorts a few hundred thousand values: in memory, not on disk.
+            cursor.execute(f"SET LOCAL work_mem = '{int(settings.REPORTS_SORT_MEMORY_MB)}MB'")
             cursor.execute(
                 f"SELECT GROUPING(_g), _g, count(_v), {fractions} "  # noqa: S608 - no input
                 f"FROM ({sql}) AS facts GROUP BY GROUPING SETS ({sets})",
                 params,
             )
-            for total, key, n, median, p90 in cursor.fetchall():
-                if n:
-                    key = TOTAL if (total or not group) else key
-                    out[key] = {"count": n, "median": median, "p90": p90}
+            rows = cursor.fetchall()
+        for total, key, n, median, p90 in rows:
+            if n:
+                key = TOTAL if (total or not group) else key
+                out[key] = {"count": n, "median": median, "p90": p90}
         return out
     values = defaultdict(list)
     for key, found in qs.values_list(group or Value(0), value):
