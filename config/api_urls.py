@@ -112,3 +112,7 @@ urlpatterns += [
     path("tokens/", integrations_tokens.TokenListApi.as_view(), name="token-list"),
     path("tokens/<int:pk>/", integrations_tokens.TokenDetailApi.as_view(), name="token-detail"),
 ]
+
+from reports.api_urls import urlpatterns as report_urls  # noqa: E402
+
+urlpatterns += report_urls

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "tagging",
     "routing",
     "integrations",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -372,3 +373,17 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {"WebhookDeliveryStatusEnum": "integrations.models.WebhookDelivery.Status"}
 )
+# --- Reports (issue 9) -----------------------------------------------------------------------------
+# Days of reports are days in this zone; rollups are kept current from the outbox by a periodic task.
+REPORTS_TIME_ZONE = os.environ.get("REPORTS_TIME_ZONE", TIME_ZONE)
+REPORTS_REFRESH_SECONDS = float(os.environ.get("REPORTS_REFRESH_SECONDS", "60"))
+CELERY_BEAT_SCHEDULE["report-rollups"] = {
+    "task": "reports.tasks.refresh_rollups",
+    "schedule": timedelta(seconds=REPORTS_REFRESH_SECONDS),
+}
+# work_mem for the percentile queries (PostgreSQL), so a long range sorts in memory.
+REPORTS_SORT_MEMORY_MB = int(os.environ.get("REPORTS_SORT_MEMORY_MB", "64"))
+# The tag whose conversations' recurring phrases the reports list.
+REPORTS_FEATURE_REQUEST_TAG = os.environ.get("REPORTS_FEATURE_REQUEST_TAG", "feature-request")
+# Where a customer's browser reaches this site: survey links in mail and chat are built on it.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -39,6 +39,8 @@ urlpatterns = [
     path("inbox/", include("inbox.urls")),
     path("chat/", include("inbox.chat_urls")),
     path("settings/", include("integrations.ui_urls")),
+    path("reports/", include("reports.urls")),
+    path("survey/", include("reports.survey_urls")),
     path("demo/chat/", chat_views.demo_page, name="chat-demo"),
     path("", RedirectView.as_view(pattern_name="ui:inbox", permanent=False), name="home"),
 ]

@@ -23,6 +23,7 @@ from inbox.models import Activity, Channel, InboundEvent, Message, SavedView, Se
 from inbox.pagination import KeysetPagination
 from inbox.serializers import (
     ChannelOutputSerializer,
+    ConversationDetailSerializer,
     ConversationOutputSerializer,
     InboundEventOutputSerializer,
     MessageOutputSerializer,
@@ -64,11 +65,11 @@ class ConversationListApi(APIView):
 
 
 class ConversationDetailApi(APIView):
-    @extend_schema(responses=ConversationOutputSerializer, operation_id="conversations_retrieve")
+    @extend_schema(responses=ConversationDetailSerializer, operation_id="conversations_retrieve")
     def get(self, request, pk):
         conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
         return Response(
-            ConversationOutputSerializer(conversation, context={"request": request}).data
+            ConversationDetailSerializer(conversation, context={"request": request}).data
         )
 
 

@@ -1,6 +1,7 @@
 """Output shapes. They read only what the selectors fetched: no query per row."""
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inbox.models import Attachment, Channel, Conversation, InboundEvent, Message, Severity
@@ -57,6 +58,30 @@ class ConversationOutputSerializer(serializers.ModelSerializer):
 
     def get_tags(self, obj) -> list[str]:
         return sorted(tag.slug for tag in obj.tags.all())
+
+
+class SatisfactionSerializer(serializers.Serializer):
+    score = serializers.IntegerField(allow_null=True, help_text="1-5; null until answered.")
+    comment = serializers.CharField()
+    sent_at = serializers.DateTimeField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+
+
+class ConversationDetailSerializer(ConversationOutputSerializer):
+    """One conversation: the list fields and its satisfaction survey (one query)."""
+
+    satisfaction = serializers.SerializerMethodField()
+
+    class Meta(ConversationOutputSerializer.Meta):
+        fields = [*ConversationOutputSerializer.Meta.fields, "satisfaction"]
+        read_only_fields = fields
+
+    @extend_schema_field(SatisfactionSerializer(allow_null=True))
+    def get_satisfaction(self, obj) -> dict | None:
+        # The survey belongs to the reports app; inbox reads it through the reverse accessor
+        # only (no import), and a missing app or row both read as None.
+        survey = getattr(obj, "satisfaction_survey", None)
+        return SatisfactionSerializer(survey).data if survey is not None else None
 
 
 class AttachmentOutputSerializer(serializers.ModelSerializer):

@@ -18,7 +18,7 @@ from inbox import services as inbox_services
 from inbox.api import CanWrite, ConversationDetailApi, IsAdminRole
 from inbox.filters import refuse_unknown_params
 from inbox.models import Severity, Status
-from inbox.serializers import ConversationOutputSerializer
+from inbox.serializers import ConversationDetailSerializer, ConversationOutputSerializer
 from routing import services
 from routing.models import RoutingRule, SLAAlert
 from tagging import services as tagging_services
@@ -51,7 +51,7 @@ class ConversationApi(ConversationDetailApi):
 
     @extend_schema(
         request=ConversationUpdateInputSerializer,
-        responses=ConversationOutputSerializer,
+        responses=ConversationDetailSerializer,
         operation_id="conversations_partial_update",
     )
     def patch(self, request, pk):
@@ -76,7 +76,7 @@ class ConversationApi(ConversationDetailApi):
                     reason=values["reason"],
                 )
         conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
-        return Response(ConversationOutputSerializer(conversation).data)
+        return Response(ConversationDetailSerializer(conversation).data)
 
 
 class AssignInputSerializer(serializers.Serializer):

@@ -46,6 +46,9 @@ CHANNELS = [
 # What the social and SMS senders and webhook checks need; filled in where missing, never
 # overwritten (an admin may have put real credentials there).
 DEMO_CONFIG = {
+    # Satisfaction survey on resolve (reports app): by email and in the chat widget.
+    Channel.Kind.EMAIL: {"csat": {"enabled": True}},
+    Channel.Kind.CHAT: {"csat": {"enabled": True}},
     Channel.Kind.META: {
         "verify_token": "demo-meta-verify-token",
         "access_token": "demo-meta-access-token",

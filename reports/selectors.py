@@ -1,0 +1,653 @@
+"""The report numbers: every read the Reports page, its CSV downloads and /api/v1/reports/ make.
+
+Counts come from the daily rollups; medians and 90th percentiles from the conversation facts
+(PostgreSQL computes percentile_cont; SQLite, the embedded database, has none, so the values are
+fetched and interpolated the same way in Python). Everything is scoped like the inbox:
+accounts.permissions.conversation_scope applies to the rollup and fact tables unchanged.
+"""
+
+import datetime as dt
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import (
+    Count,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import TruncMonth, TruncWeek
+
+from accounts.models import Team, User
+from accounts.permissions import conversation_scope, sees_everything
+from inbox.models import Channel, Conversation, Message, Severity
+from reports.models import ConversationFact, DailyRollup, HourlyArrivals, SatisfactionSurvey
+from reports.rollups import day_bounds, today
+from tagging.models import ConversationTag, Tag
+
+GROUPINGS = ("day", "week", "month")
+MAX_DAYS = 731
+PERCENTILES = (0.5, 0.9)
+SLA_TARGETS = ("first_response", "next_response", "resolution")
+
+
+class FilterError(Exception):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: dt.date
+    date_to: dt.date
+    group_by: str = "day"
+    team: Team | None = None
+    channel: Channel | None = None
+    tag: Tag | None = None
+    severity: int | None = None
+    agent: User | None = None
+
+    def query(self) -> dict:
+        """The filters as query parameters (for links: CSV downloads, the API)."""
+        out = {
+            "from": self.date_from.isoformat(),
+            "to": self.date_to.isoformat(),
+            "group_by": self.group_by,
+        }
+        for name, value in (
+            ("team", getattr(self.team, "slug", None)),
+            ("channel", getattr(self.channel, "slug", None)),
+            ("tag", getattr(self.tag, "slug", None)),
+            ("severity", Severity(self.severity).label if self.severity else None),
+            ("agent", getattr(self.agent, "username", None)),
+        ):
+            if value:
+                out[name] = value
+        return out
+
+
+def _date(params, name: str, default: dt.date) -> dt.date:
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise FilterError(name, f"{name} must be a date like 2026-01-31, not {raw!r}.") from None
+
+
+def _lookup(params, name: str, model, field: str):
+    raw = (params.get(name) or "").strip()
+    if not raw:
+        return None
+    found = model.objects.filter(**{field: raw}).first()
+    if found is None:
+        raise FilterError(name, f"There is no {name} {raw!r}.")
+    return found
+
+
+def parse_filters(params, *, default_group: str = "day") -> Filters:
+    """Filters from query parameters: from, to (dates, inclusive; default the last 30 days),
+    group_by (day, week, month), team, channel, tag (slugs), severity (name), agent (username).
+    Raises FilterError naming the parameter."""
+    date_to = _date(params, "to", today())
+    date_from = _date(params, "from", date_to - dt.timedelta(days=29))
+    if date_from > date_to:
+        raise FilterError("from", "from must be on or before to.")
+    if (date_to - date_from).days >= MAX_DAYS:
+        raise FilterError("from", f"A report covers at most {MAX_DAYS} days.")
+    group_by = (params.get("group_by") or default_group).strip()
+    if group_by not in GROUPINGS:
+        raise FilterError("group_by", "group_by must be day, week or month.")
+    severity = (params.get("severity") or "").strip()
+    try:
+        severity_rank = Severity.from_name(severity).value if severity else None
+    except ValueError:
+        raise FilterError(
+            "severity", "severity must be one of " + ", ".join(s.label for s in Severity) + "."
+        ) from None
+    return Filters(
+        date_from=date_from,
+        date_to=date_to,
+        group_by=group_by,
+        team=_lookup(params, "team", Team, "slug"),
+        channel=_lookup(params, "channel", Channel, "slug"),
+        tag=_lookup(params, "tag", Tag, "slug"),
+        severity=severity_rank,
+        agent=_lookup(params, "agent", User, "username"),
+    )
+
+
+# --- periods --------------------------------------------------------------------------------------
+
+
+def period_of(day: dt.date, group_by: str) -> dt.date:
+    if group_by == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if group_by == "month":
+        return day.replace(day=1)
+    return day
+
+
+def periods(f: Filters) -> list[dt.date]:
+    out, day = [], f.date_from
+    while day <= f.date_to:
+        start = period_of(day, f.group_by)
+        if not out or out[-1] != start:
+            out.append(start)
+        day += dt.timedelta(days=1)
+    return out
+
+
+# --- scoped sources ------------------------------------------------------------------------------
+
+
+def _dimensions(qs, f: Filters):
+    if f.team:
+        qs = qs.filter(team_id=f.team.pk)
+    if f.channel:
+        qs = qs.filter(channel_id=f.channel.pk)
+    if f.severity:
+        qs = qs.filter(severity=f.severity)
+    if f.agent:
+        qs = qs.filter(assignee_id=f.agent.pk)
+    return qs
+
+
+def rollups(user, f: Filters, model=DailyRollup, *, before: bool = False):
+    """Rollup rows in the range (or, with before=True, every day before it), scoped and filtered.
+    Without a tag filter, the untagged rows (every conversation once)."""
+    qs = model.objects.filter(conversation_scope(user))
+    qs = (
+        qs.filter(day__lt=f.date_from)
+        if before
+        else qs.filter(day__gte=f.date_from, day__lte=f.date_to)
+    )
+    qs = qs.filter(tag_id=f.tag.pk) if f.tag else qs.filter(tag__isnull=True)
+    return _dimensions(qs, f)
+
+
+def facts(user, f: Filters):
+    qs = _dimensions(ConversationFact.objects.filter(conversation_scope(user)), f)
+    if f.tag:
+        qs = qs.filter(
+            conversation_id__in=ConversationTag.objects.filter(tag_id=f.tag.pk).values(
+                "conversation_id"
+            )
+        )
+    return qs
+
+
+def _conversation_ids(user, f: Filters):
+    """The conversations a user may see that match the dimension filters, as a subquery."""
+    qs = _dimensions(Conversation.objects.visible_to(user), f)
+    if f.tag:
+        qs = qs.filter(tag_links__tag_id=f.tag.pk)
+    return qs.values("pk")
+
+
+def _by_day(qs, *names) -> dict:
+    return {
+        row["day"]: row
+        for row in qs.values("day").annotate(**{n: Sum(n) for n in names}).order_by("day")
+    }
+
+
+def _per_period(f: Filters, by_day: dict, names) -> dict:
+    out = {p: dict.fromkeys(names, 0) for p in periods(f)}
+    for day, row in by_day.items():
+        bucket = out[period_of(day, f.group_by)]
+        for n in names:
+            bucket[n] += row[n] or 0
+    return out
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+# --- percentiles -------------------------------------------------------------------------------
+
+
+def percentile_cont(sorted_values: list, fraction: float) -> float | None:
+    """The same interpolation as PostgreSQL's percentile_cont, on a sorted list."""
+    if not sorted_values:
+        return None
+    position = fraction * (len(sorted_values) - 1)
+    lower = int(position)
+    upper = min(lower + 1, len(sorted_values) - 1)
+    return sorted_values[lower] + (sorted_values[upper] - sorted_values[lower]) * (position - lower)
+
+
+TOTAL = "__total__"
+
+
+def percentiles(qs, value: str, group: str | None = None, *, with_total: bool = False) -> dict:
+    """{group value: {"count": n, "median": s, "p90": s}} of a float column, nulls left out;
+    without a group, or with with_total, the overall figures under the key TOTAL. One pass over
+    the rows: PostgreSQL computes percentile_cont per GROUPING SET, elsewhere Python does."""
+    qs = qs.filter(**{f"{value}__isnull": False})
+    out: dict = {}
+    if connection.vendor == "postgresql":
+        base = qs.annotate(_v=F(value), _g=F(group) if group else Value(0)).values("_g", "_v")
+        sql, params = base.query.sql_with_params()
+        sets = "(_g), ()" if group and with_total else "(_g)"
+        fractions = ", ".join(
+            f"percentile_cont({float(p)}) WITHIN GROUP (ORDER BY _v)" for p in PERCENTILES
+        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            # A 90-day range sorts a few hundred thousand values: in memory, not on disk.
+            cursor.execute(f"SET LOCAL work_mem = '{int(settings.REPORTS_SORT_MEMORY_MB)}MB'")
+            cursor.execute(
+                f"SELECT GROUPING(_g), _g, count(_v), {fractions} "  # noqa: S608 - no input
+                f"FROM ({sql}) AS facts GROUP BY GROUPING SETS ({sets})",
+                params,
+            )
+            rows = cursor.fetchall()
+        for total, key, n, median, p90 in rows:
+            if n:
+                key = TOTAL if (total or not group) else key
+                out[key] = {"count": n, "median": median, "p90": p90}
+        return out
+    values = defaultdict(list)
+    for key, found in qs.values_list(group or Value(0), value):
+        if group:
+            values[key].append(found)
+        if with_total or not group:
+            values[TOTAL].append(found)
+    for key, found in values.items():
+        found.sort()
+        out[key] = {
+            "count": len(found),
+            "median": percentile_cont(found, PERCENTILES[0]),
+            "p90": percentile_cont(found, PERCENTILES[1]),
+        }
+    return out
+
+
+def _period_expression(field: str, group_by: str):
+    if group_by == "week":
+        return TruncWeek(field)
+    if group_by == "month":
+        return TruncMonth(field)
+    return F(field)
+
+
+def _as_date(value) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str):
+        return dt.date.fromisoformat(value[:10])
+    return value
+
+
+def _rounded(stats: dict | None) -> dict:
+    stats = stats or {}
+    return {
+        "count": stats.get("count", 0),
+        "median_seconds": None if stats.get("median") is None else round(stats["median"], 1),
+        "p90_seconds": None if stats.get("p90") is None else round(stats["p90"], 1),
+    }
+
+
+# --- the metrics ---------------------------------------------------------------------------------
+
+
+VOLUME = ("created", "resolved", "reopened")
+
+
+def volume(user, f: Filters) -> dict:
+    """Created, resolved and reopened per period, and the backlog (open conversations) at the
+    end of each period: everything created minus resolves plus reopens, up to then."""
+    base = rollups(user, f, before=True).aggregate(**{n: Sum(n) for n in VOLUME})
+    backlog = (base["created"] or 0) - (base["resolved"] or 0) + (base["reopened"] or 0)
+    per = _per_period(f, _by_day(rollups(user, f), *VOLUME), VOLUME)
+    rows = []
+    for period, counts in per.items():
+        backlog += counts["created"] - counts["resolved"] + counts["reopened"]
+        rows.append({"period": period, **counts, "backlog": backlog})
+    totals = {n: sum(r[n] for r in rows) for n in VOLUME}
+    totals["backlog"] = backlog
+    return {"filters": f.query(), "totals": totals, "rows": rows}
+
+
+def response_times(user, f: Filters) -> dict:
+    """First response and resolution time, median and 90th percentile, per period: first
+    responses by the day they were sent, resolutions by the day of the (current) resolution.
+    Seconds of business time for conversations whose SLA policy counts business hours."""
+    scoped = facts(user, f)
+    first = scoped.filter(first_response_day__gte=f.date_from, first_response_day__lte=f.date_to)
+    resolved = scoped.filter(resolved_day__gte=f.date_from, resolved_day__lte=f.date_to)
+    first_by = percentiles(
+        first.annotate(_period=_period_expression("first_response_day", f.group_by)),
+        "first_response_seconds",
+        "_period",
+        with_total=True,
+    )
+    resolved_by = percentiles(
+        resolved.annotate(_period=_period_expression("resolved_day", f.group_by)),
+        "resolution_seconds",
+        "_period",
+        with_total=True,
+    )
+    first_total, resolved_total = first_by.pop(TOTAL, None), resolved_by.pop(TOTAL, None)
+    first_by = {_as_date(k): v for k, v in first_by.items()}
+    resolved_by = {_as_date(k): v for k, v in resolved_by.items()}
+    rows = [
+        {
+            "period": p,
+            "first_response": _rounded(first_by.get(p)),
+            "resolution": _rounded(resolved_by.get(p)),
+        }
+        for p in periods(f)
+    ]
+    totals = {
+        "first_response": _rounded(first_total),
+        "resolution": _rounded(resolved_total),
+        "business_hours_conversations": resolved.filter(business_hours=True).count(),
+    }
+    return {"filters": f.query(), "totals": totals, "rows": rows}
+
+
+def _sla_columns() -> list[str]:
+    return [f"sla_{t}_{k}" for t in SLA_TARGETS for k in ("met", "missed")]
+
+
+def sla(user, f: Filters) -> dict:
+    """SLA compliance per target (share of measured clocks that met their due time), per period,
+    and breaches (missed targets) by team and severity."""
+    columns = _sla_columns()
+    scoped = rollups(user, f)
+    per = _per_period(f, _by_day(scoped, *columns), columns)
+
+    def targets(counts: dict) -> dict:
+        out = {}
+        for target in SLA_TARGETS:
+            met, missed = counts[f"sla_{target}_met"], counts[f"sla_{target}_missed"]
+            out[target] = {"met": met, "missed": missed, "share_met": _share(met, met + missed)}
+        return out
+
+    rows = [{"period": p, **targets(c)} for p, c in per.items()]
+    total_counts = {c: sum(r[c] for r in per.values()) for c in columns}
+    teams = dict(Team.objects.values_list("pk", "slug"))
+    breaches = []
+    for row in (
+        scoped.values("team_id", "severity")
+        .annotate(**{c: Sum(c) for c in columns if c.endswith("_missed")})
+        .order_by("team_id", "severity")
+    ):
+        counts = {t: row[f"sla_{t}_missed"] or 0 for t in SLA_TARGETS}
+        if any(counts.values()):
+            breaches.append(
+                {
+                    "team": teams.get(row["team_id"]),
+                    "severity": Severity(row["severity"]).label,
+                    **counts,
+                    "total": sum(counts.values()),
+                }
+            )
+    breaches.sort(key=lambda b: (-b["total"], b["team"] or "", b["severity"]))
+    return {
+        "filters": f.query(),
+        "totals": targets(total_counts),
+        "rows": rows,
+        "breaches": breaches,
+    }
+
+
+def first_contact_resolution(user, f: Filters) -> dict:
+    """Of the conversations resolved in each period (by their current resolution), the share
+    resolved with exactly one agent reply and never reopened."""
+    names = ("resolved_conversations", "first_contact_resolutions")
+    per = _per_period(f, _by_day(rollups(user, f), *names), names)
+    rows = [
+        {
+            "period": p,
+            "resolved": c["resolved_conversations"],
+            "first_contact": c["first_contact_resolutions"],
+            "rate": _share(c["first_contact_resolutions"], c["resolved_conversations"]),
+        }
+        for p, c in per.items()
+    ]
+    resolved = sum(r["resolved"] for r in rows)
+    first = sum(r["first_contact"] for r in rows)
+    return {
+        "filters": f.query(),
+        "totals": {"resolved": resolved, "first_contact": first, "rate": _share(first, resolved)},
+        "rows": rows,
+    }
+
+
+def _surveys(user, f: Filters):
+    qs = SatisfactionSurvey.objects.all()
+    if not sees_everything(user) or any((f.team, f.channel, f.tag, f.severity, f.agent)):
+        qs = qs.filter(conversation_id__in=_conversation_ids(user, f))
+    return qs
+
+
+def csat(user, f: Filters) -> dict:
+    """Surveys sent and answered per period, the average score of the answers, the response
+    rate (of the surveys sent in the range, the share answered so far) and the score spread."""
+    names = ("csat_sent", "csat_answered", "csat_score_sum")
+    per = _per_period(f, _by_day(rollups(user, f), *names), names)
+    rows = [
+        {
+            "period": p,
+            "sent": c["csat_sent"],
+            "answered": c["csat_answered"],
+            "average_score": round(c["csat_score_sum"] / c["csat_answered"], 2)
+            if c["csat_answered"]
+            else None,
+        }
+        for p, c in per.items()
+    ]
+    answered = sum(c["csat_answered"] for c in per.values())
+    score_sum = sum(c["csat_score_sum"] for c in per.values())
+    start, end = day_bounds(f.date_from)[0], day_bounds(f.date_to)[1]
+    surveys = _surveys(user, f)
+    sent = surveys.filter(sent_at__gte=start, sent_at__lt=end).aggregate(
+        n=Count("id"), answered=Count("id", filter=~_unanswered())
+    )
+    spread = dict(
+        surveys.filter(answered_at__gte=start, answered_at__lt=end, score__isnull=False)
+        .values("score")
+        .annotate(n=Count("id"))
+        .values_list("score", "n")
+    )
+    return {
+        "filters": f.query(),
+        "totals": {
+            "sent": sent["n"],
+            "answered_of_sent": sent["answered"],
+            "response_rate": _share(sent["answered"], sent["n"]),
+            "answered": answered,
+            "average_score": round(score_sum / answered, 2) if answered else None,
+            "scores": {str(s): spread.get(s, 0) for s in range(1, 6)},
+        },
+        "rows": rows,
+    }
+
+
+def _unanswered():
+    return Q(answered_at__isnull=True)
+
+
+def csat_comments(user, f: Filters):
+    """Answered surveys with a comment in the range, newest first (a queryset to paginate)."""
+    start, end = day_bounds(f.date_from)[0], day_bounds(f.date_to)[1]
+    return (
+        _surveys(user, f)
+        .filter(answered_at__gte=start, answered_at__lt=end)
+        .exclude(comment="")
+        .select_related("conversation", "conversation__team", "conversation__assignee", "channel")
+        .order_by("-answered_at", "-id")
+    )
+
+
+def workload(user, f: Filters) -> dict:
+    """Per agent and per team: assignments received, resolves, and the median handle time (from
+    the last assignment, or arrival, to resolution) of the conversations resolved in the range."""
+    scoped = rollups(user, f)
+    resolved = facts(user, f).filter(resolved_day__gte=f.date_from, resolved_day__lte=f.date_to)
+    out = {}
+    for dimension, model, label in (
+        ("assignee_id", User, "username"),
+        ("team_id", Team, "slug"),
+    ):
+        counts = {
+            row[dimension]: row
+            for row in scoped.values(dimension)
+            .annotate(assigned=Sum("assigned"), resolved=Sum("resolved"))
+            .order_by()
+        }
+        handle = percentiles(resolved, "handle_seconds", dimension)
+        keys = {k for k in set(counts) | set(handle) if k is not None}
+        names = dict(model.objects.filter(pk__in=keys).values_list("pk", label))
+        rows = []
+        for key in keys:
+            c = counts.get(key, {})
+            h = handle.get(key, {})
+            if not (c.get("assigned") or c.get("resolved") or h):
+                continue
+            rows.append(
+                {
+                    "name": names.get(key, str(key)),
+                    "assigned": c.get("assigned") or 0,
+                    "resolved": c.get("resolved") or 0,
+                    "median_handle_seconds": None
+                    if h.get("median") is None
+                    else round(h["median"], 1),
+                }
+            )
+        rows.sort(key=lambda r: (-r["resolved"], -r["assigned"], r["name"]))
+        out["agents" if dimension == "assignee_id" else "teams"] = rows
+    return {"filters": f.query(), **out}
+
+
+def tag_trends(user, f: Filters) -> dict:
+    """Conversations created per period for each tag (a tag filter narrows to that tag)."""
+    qs = DailyRollup.objects.filter(
+        conversation_scope(user), day__gte=f.date_from, day__lte=f.date_to, tag__isnull=False
+    )
+    qs = _dimensions(qs, f)
+    if f.tag:
+        qs = qs.filter(tag_id=f.tag.pk)
+    slugs = dict(Tag.objects.values_list("pk", "slug"))
+    grid: dict = {p: defaultdict(int) for p in periods(f)}
+    totals: Counter = Counter()
+    for day, tag_id, n in (
+        qs.values("day", "tag_id").annotate(n=Sum("created")).values_list("day", "tag_id", "n")
+    ):
+        if not n:
+            continue
+        slug = slugs.get(tag_id, str(tag_id))
+        grid[period_of(day, f.group_by)][slug] += n
+        totals[slug] += n
+    tags = [slug for slug, _ in totals.most_common()]
+    rows = [
+        {"period": p, "counts": {t: counts.get(t, 0) for t in tags}} for p, counts in grid.items()
+    ]
+    return {"filters": f.query(), "tags": tags, "totals": dict(totals), "rows": rows}
+
+
+_STOPWORDS = """a about above after again against all am an and any are as at be because been
+before being below between both but by can could did do does doing down during each few for from
+further had has have having he her here hers him his how i if in into is it its itself just me more
+most my no nor not now of off on once only or other our ours out over own please re same she should
+so some such than thank thanks that the their them then there these they this those through to too
+under until up us very was we were what when where which while who whom why will with would you
+your yours hi hello hey also get got like can't don't i'm it's we're you're"""
+STOPWORDS = frozenset(_STOPWORDS.split())
+WORD = re.compile(r"[a-z0-9][a-z0-9'+-]*")
+PHRASE_SAMPLE = 2000
+
+
+def phrases(user, f: Filters, *, limit: int = 15) -> dict:
+    """Recurring two- and three-word phrases in the subject and first message of feature-request
+    conversations created in the range (the latest PHRASE_SAMPLE), by how many conversations use
+    them; a phrase inside a longer one that is just as frequent is left out."""
+    tag = Tag.objects.filter(slug=settings.REPORTS_FEATURE_REQUEST_TAG).first()
+    if tag is None:
+        return {
+            "filters": f.query(),
+            "tag": settings.REPORTS_FEATURE_REQUEST_TAG,
+            "sampled": 0,
+            "phrases": [],
+        }
+    start, end = day_bounds(f.date_from)[0], day_bounds(f.date_to)[1]
+    first_text = Message.objects.filter(
+        conversation_id=OuterRef("pk"), direction=Message.Direction.IN
+    ).order_by("created_at", "id")
+    texts = list(
+        _dimensions(Conversation.objects.visible_to(user), f)
+        .filter(created_at__gte=start, created_at__lt=end, tag_links__tag_id=tag.pk)
+        .annotate(first_text=Subquery(first_text.values("text")[:1]))
+        .order_by("-created_at")
+        .values_list("subject", "first_text")[:PHRASE_SAMPLE]
+    )
+    counts: Counter = Counter()
+    for subject, text in texts:
+        words = WORD.findall(f"{subject or ''}\n{(text or '')[:2000]}".lower())
+        seen = set()
+        for n in (2, 3):
+            for i in range(len(words) - n + 1):
+                gram = words[i : i + n]
+                if gram[0] in STOPWORDS or gram[-1] in STOPWORDS:
+                    continue
+                seen.add(" ".join(gram))
+        counts.update(seen)
+    frequent = [(p, n) for p, n in counts.items() if n >= 2]
+    frequent.sort(key=lambda item: (-item[1], -len(item[0].split()), item[0]))
+    kept: list = []
+    for phrase, n in frequent:
+        if any(
+            n == m and f" {phrase} " in f" {longer} " for longer, m in frequent if longer != phrase
+        ):
+            continue
+        kept.append({"phrase": phrase, "conversations": n})
+        if len(kept) >= limit:
+            break
+    return {"filters": f.query(), "tag": tag.slug, "sampled": len(texts), "phrases": kept}
+
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def busiest_hours(user, f: Filters) -> dict:
+    """Arrivals (conversations created) by weekday and hour of day, over the range."""
+    grid = [[0] * 24 for _ in WEEKDAYS]
+    for day, hour, n in (
+        rollups(user, f, HourlyArrivals)
+        .values("day", "hour")
+        .annotate(n=Sum("created"))
+        .values_list("day", "hour", "n")
+    ):
+        grid[day.weekday()][hour] += n or 0
+    return {
+        "filters": f.query(),
+        "time_zone": settings.REPORTS_TIME_ZONE,
+        "weekdays": list(WEEKDAYS),
+        "rows": [{"weekday": d, "hours": grid[i]} for i, d in enumerate(WEEKDAYS)],
+        "total": sum(map(sum, grid)),
+    }
+
+
+REPORTS = {
+    "volume": volume,
+    "response-times": response_times,
+    "sla": sla,
+    "first-contact-resolution": first_contact_resolution,
+    "csat": csat,
+    "workload": workload,
+    "tags": tag_trends,
+    "phrases": phrases,
+    "busiest-hours": busiest_hours,
+}
