@@ -4,6 +4,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import Team
 from inbox.models import Attachment, Channel, Conversation, InboundEvent, Message, Severity
 from inbox.quoting import split_quoted
 from inbox.sanitize import resolve_cid_images
@@ -165,7 +166,27 @@ class ChannelOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Channel
-        fields = ["id", "kind", "slug", "name", "address", "team", "is_active"]
+        fields = ["id", "kind", "slug", "name", "address", "team", "is_active", "public_key"]
+
+
+class ChannelInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Channel.Kind.choices)
+    slug = serializers.SlugField(max_length=64)
+    name = serializers.CharField(max_length=120)
+    secret = serializers.CharField(
+        max_length=255,
+        required=False,
+        default="",
+        allow_blank=True,
+        write_only=True,
+        help_text="The provider's signing secret (write-only). Needed by api, meta, telegram, "
+        "twilio and x channels.",
+    )
+    team = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True
+    )
+    address = serializers.CharField(max_length=255, required=False, default="", allow_blank=True)
+    config = serializers.DictField(required=False, default=dict)
 
 
 class InboundEventOutputSerializer(serializers.ModelSerializer):
