@@ -145,6 +145,10 @@ def _takes_part(conversation: Conversation, contact: Contact) -> bool:
         return True
     if not address:
         return False
+    if (conversation.contact.email or "").strip().lower() == address:
+        # The address our mail went to (a chat visitor's, given in the widget): only its owner
+        # holds the reply token we sent there.
+        return True
     recent = Message.objects.filter(conversation=conversation).order_by("-created_at")[:200]
     for headers in recent.values_list("headers", flat=True):
         if not isinstance(headers, dict):
@@ -153,6 +157,18 @@ def _takes_part(conversation: Conversation, contact: Contact) -> bool:
         if any(found.lower() == address for _name, found in getaddresses(listed)):
             return True
     return False
+
+
+def _answers_by_mail(conversation: Conversation, channel: Channel) -> bool:
+    """Mail on `channel` may continue `conversation`: one of its own, or a live chat whose
+    offline replies leave from this mailbox (the chat channel's config["email_channel"])."""
+    if conversation.channel_id == channel.pk:
+        return True
+    return (
+        channel.kind == Channel.Kind.EMAIL
+        and conversation.channel.kind == Channel.Kind.CHAT
+        and (conversation.channel.config or {}).get("email_channel") == channel.slug
+    )
 
 
 def _is_own_address(address: str) -> bool:
@@ -172,8 +188,12 @@ def _conversation_for(channel: Channel, contact: Contact, message: NormalizedMes
     """
     candidates = Conversation.objects.filter(channel=channel)
     if message.reply_token:
-        found = candidates.filter(reply_token=message.reply_token).first()
-        if found and _takes_part(found, contact):
+        found = (
+            Conversation.objects.select_related("channel", "contact")
+            .filter(reply_token=message.reply_token)
+            .first()
+        )
+        if found and _answers_by_mail(found, channel) and _takes_part(found, contact):
             return found
     if message.references:
         answered = list(

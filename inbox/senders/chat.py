@@ -2,8 +2,9 @@
 
 A reply is pushed to the visitor's open widgets (the session's Channels group) and stays readable
 through the widget's HTTP poll. When the visitor is not connected and left an email address, the
-reply goes out by email instead, through the email sender when one is registered; without one it
-waits in the widget for the visitor's return.
+reply goes out by email instead, from the mailbox the chat channel names in
+config["email_channel"] (the slug of an email channel, whose plus address brings the visitor's
+answer back into this conversation); without one it waits in the widget for the visitor's return.
 """
 
 from inbox import chat
@@ -17,7 +18,8 @@ def delivery_route(conversation) -> str:
     """Where a reply goes now: the widget, or email for an offline visitor who left one."""
     if chat.visitor_connected(conversation):
         return WIDGET
-    if conversation.contact.email and get_sender(EMAIL) is not None:
+    email = get_sender(EMAIL)
+    if conversation.contact.email and email is not None and email.can_send(conversation) is None:
         return EMAIL
     return WIDGET
 

@@ -22,7 +22,7 @@ from email.utils import formataddr, make_msgid
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRequestsAPIError
 from django.core.mail import EmailMultiAlternatives, get_connection
 
-from inbox.models import Message
+from inbox.models import Channel, Message
 from inbox.senders import PermanentSendError, TransientSendError
 
 ESP_BACKENDS = {
@@ -42,8 +42,27 @@ REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|aw|sv|antw)\s*(?:\[\d+\])?\s*:\s*)+", r
 MESSAGE_ID = re.compile(r"^<?([^<>\s@]+@[^<>\s@]+)>?$")
 
 
+def sending_channel(conversation) -> Channel | None:
+    """The email channel a conversation's mail leaves from: its own, or for a live chat the
+    mailbox its channel names in config["email_channel"] (offline visitors' replies)."""
+    channel = conversation.channel
+    if channel.kind == Channel.Kind.EMAIL:
+        return channel
+    slug = (channel.config or {}).get("email_channel")
+    if not slug:
+        return None
+    return Channel.objects.filter(slug=str(slug), kind=Channel.Kind.EMAIL, is_active=True).first()
+
+
+def _address_of(channel: Channel | None) -> str:
+    address = channel.address.strip() if channel else ""
+    return address if "@" in address else ""
+
+
 def can_send(conversation) -> str | None:
-    if "@" not in conversation.channel.address:
+    if not _address_of(sending_channel(conversation)):
+        if conversation.channel.kind != Channel.Kind.EMAIL:
+            return "This channel names no email channel to send mail from."
         return "This email channel has no address to send from."
     if not recipient_for(conversation):
         return "This contact has no email address, so the reply cannot be delivered."
@@ -52,9 +71,9 @@ def can_send(conversation) -> str | None:
 
 def send(message: Message) -> str:
     conversation = message.conversation
-    channel = conversation.channel
-    if "@" not in channel.address:
-        raise PermanentSendError("this email channel has no address to send from")
+    channel = sending_channel(conversation)
+    if not _address_of(channel):
+        raise PermanentSendError("there is no email channel address to send from")
     recipient = recipient_for(conversation)
     if not recipient:
         raise PermanentSendError("the contact has no email address")
@@ -115,7 +134,7 @@ def domain_of(address: str) -> str:
 
 def reply_address(conversation) -> str:
     """The conversation's plus address: help+TOKEN@example.com."""
-    local, _, domain = conversation.channel.address.strip().rpartition("@")
+    local, _, domain = _address_of(sending_channel(conversation)).rpartition("@")
     local = local.split("+", 1)[0]
     return f"{local}+{conversation.reply_token}@{domain}"
 
@@ -126,7 +145,8 @@ def ensure_message_id(message: Message) -> str:
     In-Reply-To and a bounce's original Message-ID find this message."""
     if message.external_id:
         return message.external_id
-    candidate = make_msgid(domain=domain_of(message.conversation.channel.address)).strip("<>")
+    sender = sending_channel(message.conversation)
+    candidate = make_msgid(domain=domain_of(_address_of(sender) or "@localhost")).strip("<>")
     Message.objects.filter(pk=message.pk, external_id__isnull=True).update(external_id=candidate)
     message.external_id = Message.objects.values_list("external_id", flat=True).get(pk=message.pk)
     return message.external_id
@@ -139,7 +159,7 @@ def reply_subject(subject: str) -> str:
 
 def build_email(message: Message, *, message_id: str, recipient: str) -> EmailMultiAlternatives:
     conversation = message.conversation
-    channel = conversation.channel
+    channel = sending_channel(conversation)
     thread = _thread_ids(message)
     # An automatic message never echoes the sender's words: that would relay spam to whoever
     # a forged From names.

@@ -48,7 +48,8 @@ CHANNELS = [
 DEMO_CONFIG = {
     # Satisfaction survey on resolve (reports app): by email and in the chat widget.
     Channel.Kind.EMAIL: {"csat": {"enabled": True}},
-    Channel.Kind.CHAT: {"csat": {"enabled": True}},
+    # Offline visitors' replies leave from the support mailbox (slug = kind) and come back there.
+    Channel.Kind.CHAT: {"csat": {"enabled": True}, "email_channel": "email"},
     Channel.Kind.META: {
         "verify_token": "demo-meta-verify-token",
         "access_token": "demo-meta-access-token",
