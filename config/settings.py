@@ -114,7 +114,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "8")),
-        "timeout": 10,
+        # How long a request waits for a connection: past it, a dead database is a quick 503.
+        "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
