@@ -6,6 +6,7 @@ The processes use the database pytest-django created (so the test sees and seeds
 use `transactional_db`) and the test's Redis database, reached through the proxies.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -134,10 +135,8 @@ class FaultStack(Stack):
         process = self.processes.pop(name, None)
         if process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait(timeout=10)
 
     def stop(self) -> None:

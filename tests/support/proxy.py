@@ -7,6 +7,7 @@ can take the service away from the application without stopping the machine's sh
         proxy.restore()  # accept again, on the same port
 """
 
+import contextlib
 import selectors
 import socket
 import threading
@@ -108,11 +109,7 @@ class TCPProxy:
 
 
 def _close(sock: socket.socket) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
-    try:
+    with contextlib.suppress(OSError):
         sock.close()
-    except OSError:
-        pass
