@@ -162,7 +162,14 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A broker outage must not hang a request that only wanted to enqueue: the stored work is
 # picked up again by the periodic re-queue sweep.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# visibility_timeout: a task taken by a worker that vanished without acknowledging it (the whole
+# worker killed; a killed pool process is re-queued at once) goes back to the queue after this.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+}
 SLA_SWEEP_SECONDS = float(os.environ.get("SLA_SWEEP_SECONDS", "30"))
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {
