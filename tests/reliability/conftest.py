@@ -53,3 +53,16 @@ def post_api(base_url: str, body: bytes, *, slug: str = "partner", timeout: floa
         headers={"Content-Type": "application/json", "X-Signature": sign(SECRET, body)},
         timeout=timeout,
     )
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The tasks the product enqueues, held back instead of sent: (name, args)."""
+    held: list[tuple[str, tuple]] = []
+
+    def hold(task, *args, countdown=None):
+        held.append((task.name, args))
+        return True
+
+    monkeypatch.setattr("config.celery.enqueue", hold)
+    return held

@@ -18,19 +18,6 @@ from tests.reliability.conftest import api_body
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
-@pytest.fixture
-def sent(monkeypatch):
-    """The tasks the product enqueues, held back instead of sent (name, args)."""
-    held: list[tuple[str, tuple]] = []
-
-    def hold(task, *args, countdown=None):
-        held.append((task.name, args))
-        return True
-
-    monkeypatch.setattr("config.celery.enqueue", hold)
-    return held
-
-
 def fingerprint(http_server) -> dict:
     return {
         "messages": list(
