@@ -11,8 +11,6 @@ import textwrap
 
 import pytest
 import time_machine
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
 from benchmarks.stack import ROOT
@@ -26,6 +24,7 @@ from routing import sla
 from routing.models import SLAAlert, SLAPolicy
 from routing.services import assign_conversation
 from tests.accounts.factories import AgentFactory
+from tests.support.feed import FeedListener
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(60)]
 
@@ -75,41 +74,11 @@ def world(transactional_db, api_channel, http_server, settings):
     return {"conversation": conversation, "agent": agent}
 
 
-class FeedListener:
-    """A browser's view of the feed: a channel in the conversation's group on the real layer."""
-
-    def __init__(self, conversation_id: int):
-        self.layer = get_channel_layer()
-        self.group = groups.conversation(conversation_id)
-        self.name = async_to_sync(self.layer.new_channel)()
-        async_to_sync(self.layer.group_add)(self.group, self.name)
-
-    def frames(self) -> list[dict]:
-        async def drain():
-            import asyncio
-
-            got = []
-            while True:
-                try:
-                    got.append(await asyncio.wait_for(self.layer.receive(self.name), 0.5))
-                except TimeoutError:
-                    return got
-
-        return async_to_sync(drain)()
-
-    def event_ids(self) -> list[int]:
-        ids = []
-        for frame in self.frames():
-            events = frame.get("events") or [frame.get("event")]
-            ids += [e["id"] for e in events if e]
-        return ids
-
-
 def test_a_rolled_back_change_publishes_nothing(world, http_server, sent, published):
     conversation, agent = world["conversation"], world["agent"]
     before = Event.objects.count()
     deliveries = WebhookDelivery.objects.count()
-    feed = FeedListener(conversation.pk)
+    feed = FeedListener(groups.conversation(conversation.pk))
     with pytest.raises(Rollback), transaction.atomic():
         assert sla.sweep().breaches == 1  # the overdue first response, inside the same change
         add_note(conversation_id=conversation.pk, actor=agent, text="Draft thought")
@@ -175,7 +144,7 @@ def test_a_change_committed_by_a_process_killed_before_publishing_is_delivered_o
     assert event.dispatched_at is None and http_server.requests == []
 
     # After the restart, the re-queue sweep (celery beat: requeue_stalled) finds it, once.
-    feed = FeedListener(conversation.pk)
+    feed = FeedListener(groups.conversation(conversation.pk))
     assert dispatch_stalled(older_than=dt.timedelta(0)) == 1
     assert dispatch_stalled(older_than=dt.timedelta(0)) == 0
     assert feed.event_ids() == [event.pk]

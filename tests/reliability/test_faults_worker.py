@@ -11,10 +11,8 @@ import datetime as dt
 import os
 import signal
 
-import psycopg
 import pytest
 import time_machine
-from django.db import connection
 
 from inbox.models import Conversation, Event, InboundEvent, Message
 from inbox.normalized import NormalizedMessage, SenderRef
@@ -24,39 +22,13 @@ from routing.models import SLAAlert, SLAPolicy
 from tests.accounts.factories import AgentFactory
 from tests.reliability.conftest import api_body, post_api
 from tests.support.faultstack import wait_for
+from tests.support.pglock import HeldLock
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(60)]
 
 
-def direct_connection() -> psycopg.Connection:
-    s = connection.settings_dict
-    return psycopg.connect(
-        host=s["HOST"] or "127.0.0.1",
-        port=int(s["PORT"] or 5432),
-        user=s["USER"] or "postgres",
-        password=s["PASSWORD"] or None,
-        dbname=s["NAME"],
-    )
-
-
-class TableLock:
-    """Hold a lock on a table in a transaction of our own until released: the worker's next
-    statement on it waits, which is where the test kills it."""
-
-    def __init__(self, table: str, mode: str):
-        self.conn = direct_connection()
-        self.conn.execute(f"LOCK TABLE {table} IN {mode} MODE")
-
-    def someone_waits(self) -> bool:
-        # pg_locks is read live (pg_stat_activity would be a snapshot for the transaction).
-        row = self.conn.execute(
-            "SELECT count(*) FROM pg_locks WHERE NOT granted AND pid <> pg_backend_pid()"
-        ).fetchone()
-        return row[0] > 0
-
-    def release(self) -> None:
-        self.conn.rollback()
-        self.conn.close()
+def TableLock(table: str, mode: str) -> HeldLock:
+    return HeldLock(f"LOCK TABLE {table} IN {mode} MODE")
 
 
 def kill_pool_processes(stack) -> None:
