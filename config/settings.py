@@ -143,7 +143,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "switchboard"},
+            # capacity: frames queued per browser before the layer drops them (default 100); a
+            # burst past it is still recovered by the feed's ?since= replay on reconnect.
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "switchboard", "capacity": 1000},
         }
     }
 else:
