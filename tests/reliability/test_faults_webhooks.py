@@ -26,8 +26,8 @@ def all_settled(count: int):
 
 
 def test_the_same_event_delivered_twice_and_concurrently_makes_one_message(stack, api_channel):
+    stack.start_worker()  # starts in the background while the web server boots
     stack.start_web()
-    stack.start_worker()
     body = api_body("evt-dup-1")
 
     first = post_api(stack.base_url, body)
@@ -61,8 +61,8 @@ def test_the_same_event_delivered_twice_and_concurrently_makes_one_message(stack
 def test_database_down_answers_503_and_the_retried_delivery_makes_one_message(
     stack, api_channel
 ):
+    stack.start_worker()  # starts in the background while the web server boots
     stack.start_web()
-    stack.start_worker()
     body = api_body("evt-outage")
 
     stack.db_proxy.cut()
@@ -89,8 +89,8 @@ def test_database_down_answers_503_and_the_retried_delivery_makes_one_message(
 def test_database_cut_mid_request_never_answers_2xx_without_storing(stack, api_channel, broker):
     """Connections dropped while requests are in flight: every delivery answered 2xx is stored
     and becomes a message; the others were told 5xx and are retried by the provider."""
+    stack.start_worker()  # starts in the background while the web server boots
     stack.start_web()
-    stack.start_worker()
     answers: dict[str, int] = {}
 
     def deliver(i: int):

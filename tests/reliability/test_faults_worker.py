@@ -42,13 +42,14 @@ def kill_pool_processes(stack) -> None:
 
 @pytest.fixture
 def running(stack):
-    stack.start_web()
+    """The worker (and no web server: these tests hand it work themselves)."""
     stack.start_worker()
     wait_for(lambda: len(stack.worker_children()) == stack.worker_concurrency, timeout=20)
     return stack
 
 
 def test_inbound_processing_killed_mid_task_is_redone_once(running, api_channel):
+    running.start_web()
     lock = TableLock("inbox_message", "ACCESS EXCLUSIVE")
     try:
         assert post_api(running.base_url, api_body("evt-killed")).status_code == 202
@@ -69,8 +70,8 @@ def test_the_whole_worker_killed_its_task_comes_back_after_the_visibility_timeou
     stack, api_channel
 ):
     stack.env["CELERY_VISIBILITY_TIMEOUT"] = "2"
+    stack.start_worker()  # starts in the background while the web server boots
     stack.start_web()
-    stack.start_worker()
     lock = TableLock("inbox_message", "ACCESS EXCLUSIVE")
     try:
         assert post_api(stack.base_url, api_body("evt-worker-gone")).status_code == 202
