@@ -88,3 +88,31 @@ def test_two_agents_assigning_the_same_conversation_at_once_record_one_outcome(
     assert carols_feed.event_ids() == [assigned.get().pk]
     assert WebhookDelivery.objects.filter(event_type="conversation.assigned").count() == 1
     assert len([r for r in http_server.requests if r.path == "/hooks"]) == 1
+
+
+def test_two_agents_each_taking_it_at_once_leave_a_history_that_matches_the_outcome(world):
+    alice, bob, conversation = (world[k] for k in ("alice", "bob", "conversation"))
+
+    statuses = assign_at_once(
+        conversation, [(alice, {"assignee": "alice"}), (bob, {"assignee": "bob"})]
+    )
+
+    assert statuses == [200, 200]
+    # The row lock orders them: each change is recorded against what it really replaced, and
+    # the outcome is the last recorded one; nothing is lost between the two.
+    events = list(
+        Event.objects.filter(type="conversation.assigned", conversation_id=conversation.pk)
+        .order_by("pk")
+        .values_list("payload", flat=True)
+    )
+    assert len(events) == 2
+    assert events[0]["before"]["assignee"] is None
+    assert events[1]["before"] == events[0]["after"]
+    conversation.refresh_from_db()
+    assert conversation.assignee.username == events[1]["after"]["assignee"]
+    activities = list(
+        Activity.objects.filter(conversation=conversation, verb="assigned")
+        .order_by("pk")
+        .values_list("to_value", flat=True)
+    )
+    assert activities == [e["after"] for e in events]
