@@ -87,3 +87,19 @@ def test_next_link_pages_through_values_rows(team, client_for):
         url = body["next"]
 
     assert len(seen) == len(set(seen)) == 5 and set(seen) == made
+
+
+def test_a_tag_made_after_a_request_filters_the_next_one(team, client_for):
+    """The filter form is built once per process; the tags and teams it resolves are not."""
+    alice = AgentFactory(username="alice", teams=[team])
+    tagged = ConversationFactory(team=team)
+    ConversationFactory(team=team)
+    client = client_for(alice)
+
+    before = client.get(f"{LIST}?tag=late-tag")
+    ConversationTagFactory(conversation=tagged, tag=TagFactory(slug="late-tag"))
+    after = client.get(f"{LIST}?tag=late-tag")
+
+    assert before.status_code == 400 and "tag" in before.json()
+    assert after.status_code == 200
+    assert [row["id"] for row in after.json()["results"]] == [tagged.pk]
