@@ -22,12 +22,14 @@ from inbox.filters import ConversationFilter, refuse_unknown_params
 from inbox.models import Activity, Channel, InboundEvent, Message, SavedView, Severity
 from inbox.pagination import KeysetPagination
 from inbox.serializers import (
+    CONVERSATION_LIST_VALUES,
     ChannelInputSerializer,
     ChannelOutputSerializer,
     ConversationDetailSerializer,
     ConversationOutputSerializer,
     InboundEventOutputSerializer,
     MessageOutputSerializer,
+    conversation_list_data,
 )
 
 LIST_PARAMETERS = [
@@ -54,12 +56,12 @@ class ConversationListApi(APIView):
     def get(self, request):
         refuse_unknown_params(request.query_params, ConversationFilter)
         qs, ordering = selectors.conversation_list_for_agent(
-            user=request.user, params=request.query_params, request=request
+            user=request.user, params=request.query_params, request=request, related=False
         )
         paginator = KeysetPagination()
-        page = paginator.paginate(qs, request, ordering)
-        data = ConversationOutputSerializer(page, many=True, context={"request": request}).data
-        return paginator.get_paginated_response(data)
+        rows = paginator.paginate(qs.values(*CONVERSATION_LIST_VALUES), request, ordering)
+        tags = selectors.tag_slugs_by_conversation([row["id"] for row in rows]) if rows else {}
+        return paginator.get_paginated_response(conversation_list_data(rows, tags))
 
     def get_queryset(self):  # used by drf-spectacular to describe filters
         return selectors.conversation_base_for(self.request.user)

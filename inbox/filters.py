@@ -185,6 +185,32 @@ class ConversationFilter(django_filters.FilterSet):
         model = Conversation
         fields = []
 
+    # The form class, built once per process: django-filter builds a new class, and a form field
+    # per filter, on every request, which cost more CPU than the list's query. Its fields hold no
+    # request state but the slug cache (SlugChoicesField.shared), which `form` sets per request.
+    _form_class = None
+
+    def get_form_class(self):
+        cls = type(self)
+        if cls.__dict__.get("_form_class") is None:
+            form_class = super().get_form_class()
+            for field in form_class.base_fields.values():
+                if isinstance(field, SlugChoicesField):
+                    field.shared = None
+            cls._form_class = form_class
+        return cls._form_class
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            request = self.request
+            shared = request.__dict__.setdefault("_slug_choices", {}) if request else None
+            for field in form.fields.values():
+                if isinstance(field, SlugChoicesField):
+                    field.shared = shared
+        return self._form
+
     def filter_severity(self, queryset, name, value):
         if not value:
             return queryset

@@ -88,7 +88,10 @@ class KeysetPagination:
         if not self.has_next or not self.page:
             return None
         last = self.page[-1]
-        cursor = _encode([getattr(last, self.ordering.field), last.pk])
+        if isinstance(last, dict):  # a .values() page
+            cursor = _encode([last[self.ordering.field], last["id"]])
+        else:
+            cursor = _encode([getattr(last, self.ordering.field), last.pk])
         return replace_query_param(self.request.build_absolute_uri(), "cursor", cursor)
 
     def get_paginated_response(self, data):

@@ -12,18 +12,31 @@ def conversation_base_for(user) -> QuerySet:
     return Conversation.objects.visible_to(user)
 
 
-def conversation_list_for_agent(*, user, params, request=None) -> tuple[QuerySet, str]:
+def conversation_list_for_agent(
+    *, user, params, request=None, related=True
+) -> tuple[QuerySet, str]:
     """The filtered conversation list and its ordering key. Invalid filters raise a 400 that
-    names the field. A page costs a fixed number of queries: the list, then one for tags."""
-    qs = (
-        conversation_base_for(user)
-        .select_related("channel", "team", "assignee", "contact")
-        .prefetch_related("tags")
-    )
+    names the field. A page costs a fixed number of queries: the list, then one for tags
+    (`related=False`: the bare rows, for callers that read .values() and the tags themselves)."""
+    qs = conversation_base_for(user)
+    if related:
+        qs = qs.select_related("channel", "team", "assignee", "contact").prefetch_related("tags")
     filterset = ConversationFilter(params, queryset=qs, request=request)
     if not filterset.is_valid():
         raise ValidationError(filterset.errors)
     return filterset.qs, filterset.ordering_key
+
+
+def tag_slugs_by_conversation(ids) -> dict[int, list[str]]:
+    """{conversation id: [tag slug, ...]} for a page of conversations, in one query."""
+    from django.apps import apps
+
+    link = apps.get_model("tagging", "ConversationTag")
+    slugs: dict[int, list[str]] = {}
+    rows = link.objects.filter(conversation_id__in=ids).values_list("conversation_id", "tag__slug")
+    for conversation_id, slug in rows:
+        slugs.setdefault(conversation_id, []).append(slug)
+    return slugs
 
 
 def conversation_get_for_agent(*, user, pk) -> Conversation:
