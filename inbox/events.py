@@ -45,11 +45,12 @@ _together = threading.local()
 def dispatch_together(*, max_wait: float):
     """Within the block, events committed by successive transactions (a worker processing many
     inbound messages) fan out together: when the block ends, or at a call of the yielded
-    `flush_if_due()` once the oldest has waited `max_wait` seconds. One channel-layer round and
-    one UPDATE for many events instead of one each. Nothing fans out before its commit; a
-    process that dies in between leaves them to the re-queue sweep."""
+    `flush_if_due()` once the oldest has waited `max_wait` seconds, or at once with
+    `flush_if_due(now=True)` (the caller is not behind: nothing gained by waiting). One
+    channel-layer round and one UPDATE for many events instead of one each. Nothing fans out
+    before its commit; a process that dies in between leaves them to the re-queue sweep."""
     if getattr(_together, "events", None) is not None:  # nested: the outer block flushes
-        yield lambda: None
+        yield lambda now=False: None
         return
     _together.events = []
 
@@ -57,8 +58,8 @@ def dispatch_together(*, max_wait: float):
         events, _together.events = _together.events, []
         dispatch_batch(events)
 
-    def flush_if_due():
-        if _together.events and time.monotonic() - _together.first_at >= max_wait:
+    def flush_if_due(now: bool = False):
+        if _together.events and (now or time.monotonic() - _together.first_at >= max_wait):
             flush()
 
     try:
