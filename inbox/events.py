@@ -2,14 +2,16 @@
 after commit; a rolled-back change reaches no browser and no subscriber.
 """
 
+import asyncio
 import logging
+import os
 import threading
 import time
 from contextlib import contextmanager
 from datetime import timedelta
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
@@ -43,11 +45,12 @@ _together = threading.local()
 def dispatch_together(*, max_wait: float):
     """Within the block, events committed by successive transactions (a worker processing many
     inbound messages) fan out together: when the block ends, or at a call of the yielded
-    `flush_if_due()` once the oldest has waited `max_wait` seconds. One channel-layer round and
-    one UPDATE for many events instead of one each. Nothing fans out before its commit; a
-    process that dies in between leaves them to the re-queue sweep."""
+    `flush_if_due()` once the oldest has waited `max_wait` seconds, or at once with
+    `flush_if_due(now=True)` (the caller is not behind: nothing gained by waiting). One
+    channel-layer round and one UPDATE for many events instead of one each. Nothing fans out
+    before its commit; a process that dies in between leaves them to the re-queue sweep."""
     if getattr(_together, "events", None) is not None:  # nested: the outer block flushes
-        yield lambda: None
+        yield lambda now=False: None
         return
     _together.events = []
 
@@ -55,8 +58,8 @@ def dispatch_together(*, max_wait: float):
         events, _together.events = _together.events, []
         dispatch_batch(events)
 
-    def flush_if_due():
-        if _together.events and time.monotonic() - _together.first_at >= max_wait:
+    def flush_if_due(now: bool = False):
+        if _together.events and (now or time.monotonic() - _together.first_at >= max_wait):
             flush()
 
     try:
@@ -201,9 +204,43 @@ def enqueue_dispatch(ids: list[int]) -> None:
 FEED_BATCH = 500
 
 
+SEND_TIMEOUT = 10  # seconds; past that the batch stays undispatched for the re-queue sweep
+
+
 async def _send_all(layer, frames: list[tuple[str, dict]]) -> None:
     for group, frame in frames:
         await layer.group_send(group, frame)
+
+
+_sender_lock = threading.Lock()
+_sender: tuple[int, asyncio.AbstractEventLoop] | None = None
+
+
+def _sender_loop() -> asyncio.AbstractEventLoop:
+    """This process's event loop for channel-layer sends from sync code, in a daemon thread,
+    started on first use (after a fork too). A fresh loop per send (`async_to_sync` from a
+    worker) would open new Redis connections every time; one loop keeps its pool warm."""
+    global _sender
+    with _sender_lock:
+        if _sender is None or _sender[0] != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="layer-sender", daemon=True).start()
+            _sender = (os.getpid(), loop)
+        return _sender[1]
+
+
+def send_frames(layer, frames: list[tuple[str, dict]]) -> None:
+    """Send frames to groups from sync code, in order; raises when the layer fails or hangs."""
+    if isinstance(layer, InMemoryChannelLayer):
+        # Its queues belong to the loop of whoever listens (embedded mode, tests): send there.
+        async_to_sync(_send_all)(layer, frames)
+        return
+    future = asyncio.run_coroutine_threadsafe(_send_all(layer, frames), _sender_loop())
+    try:
+        future.result(timeout=SEND_TIMEOUT)
+    except BaseException:
+        future.cancel()
+        raise
 
 
 def dispatch_batch(batch: list[Event]) -> None:
@@ -233,7 +270,7 @@ def dispatch_batch(batch: list[Event]) -> None:
     layer = get_channel_layer()
     try:
         if layer is not None:
-            async_to_sync(_send_all)(layer, frames)
+            send_frames(layer, frames)
         for event in batch:
             hooks.run("event_dispatched", event=event)
         hooks.run("events_dispatched", events=batch)

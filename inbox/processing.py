@@ -133,8 +133,10 @@ def process_inbound_event(*, event_id: int) -> InboundEvent:
 def drain(*, limit: int | None = None) -> int:
     """Process waiting (`received`) events, oldest first, until none is left or `limit` are done;
     returns how many were taken. Each event is claimed with FOR UPDATE SKIP LOCKED in its own
-    transaction, so several workers drain side by side and a failure stays with its event; the
-    outbox events of the whole run fan out together (at most DISPATCH_WAIT late)."""
+    transaction, so several workers drain side by side and a failure stays with its event.
+    Fan-out: while the drain keeps up (the event it just applied arrived less than DISPATCH_WAIT
+    ago) an event's outbox events go out as soon as it commits; while a backlog is worked off
+    they go out together, at most DISPATCH_WAIT late (one channel-layer round for many)."""
     limit = limit or settings.INBOUND_DRAIN_BATCH
     done = 0
     retry_later: list[int] = []  # hit a database error: not again in this run
@@ -159,7 +161,7 @@ def drain(*, limit: int | None = None) -> int:
             done += 1
             if event.status == InboundEvent.Status.RECEIVED:
                 retry_later.append(event.pk)
-            flush_if_due()
+            flush_if_due(now=timezone.now() - event.received_at < CAUGHT_UP)
     if done >= limit:
         schedule_drain()  # more may be waiting: carry on in a fresh task
     return done
@@ -169,7 +171,8 @@ def drain(*, limit: int | None = None) -> int:
 # flag lives a few seconds, so a lost task is replaced soon and the re-queue sweep backs it up.
 DRAIN_SLOTS = 2
 DRAIN_FLAG_SECONDS = 5
-DISPATCH_WAIT = 0.25  # seconds an outbox event of a drain may wait to fan out with others
+DISPATCH_WAIT = 0.1  # seconds an outbox event of a drain may wait to fan out with others
+CAUGHT_UP = timedelta(seconds=DISPATCH_WAIT)  # an event this fresh means no backlog
 
 
 def schedule_drain() -> bool:

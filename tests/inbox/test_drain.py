@@ -141,3 +141,75 @@ def test_a_deactivated_channel_stops_accepting_webhooks(client):
     channel.is_active = False
     channel.save()
     assert post().status_code == 404
+
+
+def heard_per_fan_out(monkeypatch) -> list[list[str]]:
+    """For each fan-out round of message.created events: the status, at that moment, of every
+    stored inbound event (what an agent's screen could show versus what is still waiting)."""
+    from inbox import hooks
+
+    rounds = []
+
+    def record(events):
+        if any(e.type == "message.created" for e in events):
+            rounds.append(
+                list(InboundEvent.objects.order_by("pk").values_list("status", flat=True))
+            )
+
+    monkeypatch.setitem(
+        hooks._registry, "events_dispatched", [*hooks._registry["events_dispatched"], (999, record)]
+    )
+    return rounds
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_that_keeps_up_fans_each_message_out_as_soon_as_it_is_stored(monkeypatch):
+    # Messages fresher than CAUGHT_UP mean no backlog; widened so a slow test box cannot
+    # turn these two into a backlog.
+    monkeypatch.setattr(processing, "CAUGHT_UP", timezone.timedelta(minutes=5))
+    channel = ChannelFactory(slug="partner", kind="api")
+    stored(channel, 1), stored(channel, 2)
+    rounds = heard_per_fan_out(monkeypatch)
+    assert processing.drain() == 2
+    # The first message reached agents before the drain went on to the second.
+    assert rounds == [["processed", "received"], ["processed", "processed"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_working_off_a_backlog_fans_out_together(monkeypatch):
+    channel = ChannelFactory(slug="partner", kind="api")
+    for n in range(3):
+        stored(channel, n)
+    InboundEvent.objects.update(received_at=timezone.now() - timezone.timedelta(minutes=1))
+    rounds = heard_per_fan_out(monkeypatch)
+    assert processing.drain() == 3
+    assert rounds == [["processed"] * 3]  # one round once caught up, not one per message
+    assert not Event.objects.filter(dispatched_at__isnull=True).exists()
+
+
+def test_an_arrival_while_a_drain_is_finishing_gets_a_drain_of_its_own(monkeypatch):
+    """The drain task clears its slot's flag when it starts: a message stored after the running
+    drain's last look at the queue sends a new task instead of waiting for the re-queue sweep."""
+    from config.celery import app
+    from inbox import tasks
+
+    sent = []  # what reached the broker (the network edge)
+    monkeypatch.setattr(tasks.drain_inbound_events, "delay", lambda slot: sent.append(slot))
+    monkeypatch.setitem(app.conf, "task_always_eager", False)
+    for n in range(processing.DRAIN_SLOTS):
+        processing.drain_started(n)  # no task queued
+    channel = ChannelFactory(slug="partner", kind="api")
+
+    # A burst queues at most DRAIN_SLOTS tasks, not one per message.
+    assert [processing.schedule_drain() for _ in range(4)] == [True, True, False, False]
+    assert sent == [0, 1]
+    sent.clear()
+    processing.drain_started(0)  # the worker takes task 0 ...
+    processing.drain_started(1)
+    assert processing.drain() == 0  # ... and finds nothing waiting (its last claim)
+    late = stored(channel, 99)  # arrives before that task has returned
+    assert processing.schedule_drain()
+    assert len(sent) == 1  # a new drain is on its way for it
+    processing.drain_started(sent[0])
+    assert processing.drain() == 1
+    assert InboundEvent.objects.get(pk=late.pk).status == "processed"
