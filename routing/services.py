@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import Membership, Team, User
 from accounts.permissions import assignment_refusal, can_change_conversation
 from inbox import activity, events, hooks
-from inbox.models import OPEN_STATUSES, Activity, Conversation, Event, Status
+from inbox.models import OPEN_STATUSES, Conversation, Event, Status
 from routing import hours, reference
 from routing.models import RoutingRule, TeamPolicy
 
@@ -278,15 +278,15 @@ def bulk_assign(
         target = targets[pk]
         after = {"team": names.get(team_id), "assignee": getattr(target, "username", None)}
         activities.append(
-            Activity(
-                conversation_id=pk,
-                actor_id=actor_id,
-                verb="assigned",
-                from_value=before,
-                to_value=after,
-                reason=reason,
-                created_at=now,
-            )
+            {
+                "conversation_id": pk,
+                "actor_id": actor_id,
+                "verb": "assigned",
+                "from_value": before,
+                "to_value": after,
+                "reason": reason,
+                "created_at": now,
+            }
         )
         outbox.append(
             Event(
