@@ -1,9 +1,10 @@
 """Assignment: by hand, by rules, automatically, in bulk. Every change of a conversation's team or
 assignee goes through here; races are settled in the database."""
 
+import dataclasses
 import heapq
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -206,7 +207,7 @@ def set_availability(*, user: User, availability: str) -> User:
 class BulkResult:
     updated: list[int]
     unchanged: list[int]
-    not_found: list[int] = field(default_factory=list)
+    not_found: list[int] = dataclasses.field(default_factory=list)
 
 
 @transaction.atomic
