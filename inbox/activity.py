@@ -1,3 +1,6 @@
+import json
+
+from django.db import transaction
 from django.utils import timezone
 
 from inbox.models import Activity, Conversation
@@ -22,3 +25,38 @@ def record(
         reason=reason,
         created_at=timezone.now(),
     )
+
+
+INSERT_ACTIVITIES = (
+    "INSERT INTO inbox_activity (conversation_id, actor_id, verb, from_value, to_value, reason, "
+    "created_at) SELECT c, a, v, f, t, r, at FROM jsonb_to_recordset(%s::jsonb) AS u(c bigint, "
+    "a bigint, v text, f jsonb, t jsonb, r text, at timestamptz)"
+)
+
+
+def record_many(rows: list[dict]) -> None:
+    """Write many audit rows at once (bulk actions), inside the caller's transaction. Each row is
+    a dict of Activity fields (conversation_id, actor_id, verb, from_value, to_value, reason,
+    created_at): ten thousand model instances would cost more than the INSERT. On PostgreSQL one
+    INSERT of the whole batch sent as one JSON document; elsewhere bulk_create."""
+    if not rows:
+        return
+    connection = transaction.get_connection()
+    if connection.vendor != "postgresql":
+        Activity.objects.bulk_create([Activity(**row) for row in rows], batch_size=2000)
+        return
+    now = timezone.now()
+    batch = [
+        {
+            "c": row["conversation_id"],
+            "a": row.get("actor_id"),
+            "v": row["verb"],
+            "f": row.get("from_value"),
+            "t": row.get("to_value"),
+            "r": row.get("reason", ""),
+            "at": (row.get("created_at") or now).isoformat(),
+        }
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(INSERT_ACTIVITIES, [json.dumps(batch)])

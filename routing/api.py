@@ -180,29 +180,29 @@ class BulkApi(APIView):
         data.is_valid(raise_exception=True)
         v = data.validated_data
         wanted = list(dict.fromkeys(v["ids"]))
-        visible = set(
-            selectors.conversation_base_for(request.user)
-            .filter(pk__in=wanted)
-            .values_list("pk", flat=True)
-        )
-        ids = [pk for pk in wanted if pk in visible]
-        not_found = [pk for pk in wanted if pk not in visible]
-        updated, unchanged = [], []
         action = v["action"]
         if action == "assign":
             team, assignee = resolve_assignment(v)
             if team is None and assignee is not None:
                 raise ValidationError({"team": ["Bulk assignment to an agent needs the team too."]})
+            # The service locks only what the lead can see: scope and lock in one statement.
             result = services.bulk_assign(
-                conversation_ids=ids,
+                conversation_ids=wanted,
                 team=team,
                 assignee=assignee,
                 actor=request.user,
                 reason=v["reason"],
                 spread=v["spread"],
             )
-            updated, unchanged = result.updated, result.unchanged
+            updated, unchanged, not_found = result.updated, result.unchanged, result.not_found
         else:
+            visible = set(
+                selectors.conversation_base_for(request.user)
+                .filter(pk__in=wanted)
+                .values_list("pk", flat=True)
+            )
+            ids = [pk for pk in wanted if pk in visible]
+            not_found = [pk for pk in wanted if pk not in visible]
             result = services.bulk_change(
                 conversation_ids=ids,
                 action=action,

@@ -365,17 +365,29 @@ def on_tags_changed(*, conversation: Conversation, added, removed, run_rules: bo
 
 def on_conversations_changed(*, conversation_ids, changes: dict) -> None:
     """Bulk reassignment: only team-scoped policies or business-hours policies (whose calendar may
-    be the team's) can move a due time, so the common case costs one query."""
+    be the team's) can move a due time, so the common case costs one query. Otherwise the open
+    ones are recomputed set-wise, like a sweep batch: one read, the policy context, one UPDATE."""
     if (
         not SLAPolicy.objects.filter(is_active=True)
         .filter(Q(team__isnull=False) | Q(business_hours_only=True))
         .exists()
     ):
         return
-    for conversation in Conversation.objects.filter(
-        pk__in=conversation_ids, status__in=OPEN_STATUSES
-    ):
-        recompute(conversation)
+    rows = list(
+        Conversation.objects.filter(pk__in=conversation_ids, status__in=OPEN_STATUSES).only(
+            *CLAIM_FIELDS, *SWEEP_FIELDS
+        )
+    )
+    if not rows:
+        return
+    ctx = Context.load(rows)
+    for conversation in rows:
+        clock = Clock.load(conversation, ctx)
+        conversation.sla_clock = clock.dump()
+        for target, name in DUE_FIELDS.items():
+            setattr(conversation, name, clock.due(target))
+        conversation.sla_next_check_at = next_check(conversation, clock, ctx)
+    _write_clocks(rows)
 
 
 def recompute_open(*, severity: int | None = None, batch: int = 500) -> int:

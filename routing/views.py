@@ -316,16 +316,11 @@ def bulk_action(request):
         return _back(request, fallback)
     v = serializer.validated_data
     wanted = list(dict.fromkeys(v["ids"]))
-    ids = list(
-        selectors.conversation_base_for(request.user)
-        .filter(pk__in=wanted)
-        .values_list("pk", flat=True)
-    )
     try:
         if v["action"] == "assign":
             team, assignee = resolve_assignment(v)
-            result = services.bulk_assign(
-                conversation_ids=ids,
+            result = services.bulk_assign(  # locks only what the user can see
+                conversation_ids=wanted,
                 team=team,
                 assignee=assignee,
                 actor=request.user,
@@ -334,6 +329,11 @@ def bulk_action(request):
             )
             changed = len(result.updated)
         else:
+            ids = list(
+                selectors.conversation_base_for(request.user)
+                .filter(pk__in=wanted)
+                .values_list("pk", flat=True)
+            )
             result = services.bulk_change(
                 conversation_ids=ids,
                 action=v["action"],
