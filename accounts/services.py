@@ -1,9 +1,13 @@
+import logging
 import secrets
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import ApiToken, User
+
+# Credentials are audited in the log (accounts sits below the inbox's outbox of domain events).
+audit = logging.getLogger("switchboard.audit")
 
 
 @transaction.atomic
@@ -16,6 +20,13 @@ def create_api_token(
     token = ApiToken.objects.create(
         user=user, name=name, key_hash=ApiToken.hash_key(key), prefix=key[:8], scopes=scopes
     )
+    audit.info(
+        "api token created: id=%s user=%s prefix=%s scopes=%s",
+        token.pk,
+        user.get_username(),
+        token.prefix,
+        ",".join(scopes),
+    )
     return token, key
 
 
@@ -27,12 +38,21 @@ def revoke_api_token(*, token_id: int, actor: User) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
+        audit.info(
+            "api token revoked: id=%s user=%s prefix=%s",
+            token.pk,
+            actor.get_username(),
+            token.prefix,
+        )
     return token
 
 
 def revoke_all_api_tokens(*, user: User) -> int:
     """Revoke every live token of `user` (deactivated, or changed their password). Returns how
     many were revoked."""
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+    revoked = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )
+    if revoked:
+        audit.info("api tokens revoked: user=%s count=%s", user.get_username(), revoked)
+    return revoked

@@ -356,6 +356,11 @@ def main() -> int:
         default=",".join(STEPS),
         help=f"comma-separated: {','.join(STEPS + EXTRA_STEPS)}",
     )
+    parser.add_argument(
+        "--sizes",
+        default="",
+        help="comma-separated inbox sizes for the list and page steps (default 100000,1000000)",
+    )
     parser.add_argument("--database", default="switchboard_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument(
@@ -365,6 +370,8 @@ def main() -> int:
     # A SIGTERM (timeout, Ctrl-C from a supervisor) stops the stack it started, not just us.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     only = set(args.only.split(","))
+    if args.sizes:
+        scale.ONLY_SIZES[:] = [int(s) for s in args.sizes.split(",")]
     unknown = only - set(STEPS + EXTRA_STEPS)
     if unknown:
         parser.error(

@@ -25,7 +25,13 @@ VIEWS = {
 }
 
 
+# `--sizes 100000` (python -m benchmarks) narrows the list and page steps to some sizes.
+ONLY_SIZES: list[int] = []
+
+
 def sizes(quick: bool) -> list[int]:
+    if ONLY_SIZES:
+        return ONLY_SIZES
     return [1_000, 2_000] if quick else [100_000, 1_000_000]
 
 

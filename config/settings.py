@@ -115,7 +115,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "8")),
-        "timeout": 10,
+        # How long a request waits for a connection: past it, a dead database is a quick 503.
+        "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
@@ -144,7 +145,9 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "switchboard"},
+            # capacity: frames queued per browser before the layer drops them (default 100); a
+            # burst past it is still recovered by the feed's ?since= replay on reconnect.
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": "switchboard", "capacity": 1000},
         }
     }
 else:
@@ -163,7 +166,14 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A broker outage must not hang a request that only wanted to enqueue: the stored work is
 # picked up again by the periodic re-queue sweep.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# visibility_timeout: a task taken by a worker that vanished without acknowledging it (the whole
+# worker killed; a killed pool process is re-queued at once) goes back to the queue after this.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+}
 SLA_SWEEP_SECONDS = float(os.environ.get("SLA_SWEEP_SECONDS", "30"))
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {

@@ -26,6 +26,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from inbox import groups
 from inbox.models import Channel, Conversation, InboundEvent, Message
@@ -223,12 +224,15 @@ def _check_limits(session: ChatSession, text: str) -> None:
     now = time.time()
     bucket = int(now // window)
     key = f"chat:rate:{session.channel.pk}:{session.id}:{bucket}"
-    cache.add(key, 0, window + 5)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, window + 5)
-        count = 1
+        cache.add(key, 0, window + 5)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, window + 5)
+            count = 1
+    except (OSError, RedisError):  # the cache is unreachable: the limit fails open, the message is kept
+        count = 0
     if count > settings.CHAT_RATE_LIMIT:
         retry_after = max(1, math.ceil((bucket + 1) * window - now))
         raise RateLimited(

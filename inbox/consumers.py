@@ -68,8 +68,11 @@ def may_see_conversation(user, conversation_id: int) -> bool:
 class AgentFeedConsumer(AsyncJsonWebsocketConsumer):
     """An agent's live feed. Transport only: authenticate, join groups, forward.
 
-    A client that reconnects sends {"type": "resync", "after": LAST_EVENT_ID} and gets every
-    event it missed, in order, or {"type": "resync.required"} when too many to replay.
+    Every event frame carries the outbox Event id, increasing. A client that reconnects opens
+    /ws/agent/?since=LAST_EVENT_ID and gets every event it missed, in order, before any live
+    one (the replay runs before this consumer handles its first group frame; the ids it sent
+    are not forwarded again), or {"type": "resync.required"} when more than RESYNC_LIMIT were
+    missed: reload. The older {"type": "resync", "after": ID} frame still works the same way.
 
     Collision: a conversation page sends {"type": "presence", "conversation": ID, "state":
     "viewing" | "replying" | "left"}. If the user may see that conversation, the socket joins the
@@ -90,6 +93,11 @@ class AgentFeedConsumer(AsyncJsonWebsocketConsumer):
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        since = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("since")
+        if since:
+            # Joined first, then replayed: an event committed in between is in the replay or
+            # queued for this channel (or both: `seen` drops the second copy). No gap.
+            await self._replay(since[0])
 
     async def disconnect(self, code):
         for conversation_id in list(getattr(self, "presence", {})):
@@ -101,16 +109,20 @@ class AgentFeedConsumer(AsyncJsonWebsocketConsumer):
         if content.get("type") == "presence":
             await self._presence(content)
         elif content.get("type") == "resync":
-            try:
-                after = int(content.get("after", 0))
-            except (TypeError, ValueError):
-                after = 0
-            missed, capped = await events_since(self.user, after)
-            if capped:
-                await self.send_json({"type": "resync.required"})
-                return
-            for event in missed:
-                await self._forward(event, checked=True)  # events_since is scoped
+            await self._replay(content.get("after", 0))
+
+    async def _replay(self, after) -> None:
+        """Send the events after `after` this user may see, oldest first, or resync.required."""
+        try:
+            after = max(0, int(after))
+        except (TypeError, ValueError):
+            after = 0
+        missed, capped = await events_since(self.user, after)
+        if capped:
+            await self.send_json({"type": "resync.required"})
+            return
+        for event in missed:
+            await self._forward(event, checked=True)  # events_since is scoped
 
     async def feed_event(self, message):
         await self._forward(message["event"])

@@ -11,6 +11,7 @@ from django.utils import timezone
 from inbox import events
 from inbox.models import Message
 from inbox.senders import PermanentSendError, TransientSendError, get_sender
+from inbox.sendlock import OUTBOUND_MESSAGE, sending
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +38,15 @@ def _finish(message: Message, **fields) -> None:
 
 def deliver(*, message_id: int) -> Message:
     """Send one queued outbound message once. Claims it with a conditional update so two workers
-    never send the same message; records the outcome and schedules a retry when it may help."""
+    never send the same message; records the outcome and schedules a retry when it may help.
+    A claim left by a worker killed mid-send is taken over at once (inbox.sendlock)."""
+    with sending(OUTBOUND_MESSAGE, message_id) as held:
+        if held is False:  # a live worker is sending it right now
+            return Message.objects.get(pk=message_id)
+        return _deliver(message_id, take_over=bool(held))
+
+
+def _deliver(message_id: int, *, take_over: bool) -> Message:
     now = timezone.now()
     claimed = (
         Message.objects.filter(
@@ -46,7 +55,7 @@ def deliver(*, message_id: int) -> Message:
             kind=Message.Kind.MESSAGE,
             delivery_status=Message.DeliveryStatus.QUEUED,
         )
-        .filter(unclaimed(now))
+        .filter(Q() if take_over else unclaimed(now))
         .update(send_claimed_at=now, send_attempts=F("send_attempts") + 1)
     )
     message = Message.objects.select_related("conversation__channel", "conversation__contact").get(

@@ -162,7 +162,9 @@ class MessageOutputSerializer(serializers.ModelSerializer):
 
 
 class ChannelOutputSerializer(serializers.ModelSerializer):
-    team = serializers.SlugRelatedField(source="default_team", slug_field="slug", read_only=True)
+    team = serializers.SlugRelatedField(
+        source="default_team", slug_field="slug", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Channel

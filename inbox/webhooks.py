@@ -13,6 +13,7 @@ from django.db import DatabaseError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from redis.exceptions import RedisError
 
 from config.cache import shared as shared_cache
 from inbox.adapters import MalformedError, SignatureError, get_adapter
@@ -28,9 +29,14 @@ def error(status: int, code: str, detail: str) -> JsonResponse:
     return JsonResponse({"code": code, "detail": detail}, status=status)
 
 
+# The cache (Redis in distributed mode) being unreachable: limits fail open, because refusing a
+# provider's webhook or an agent's request over a missing counter would lose work.
+CACHE_DOWN = (OSError, RedisError)
+
+
 def over_rate(key: str, rate: str | None) -> int | None:
     """Count one request against `rate` ("N/s|m|h|d") in a fixed window of the cache; return the
-    seconds to wait when over the limit, else None."""
+    seconds to wait when over the limit, else None (also when the cache is unreachable)."""
     if not rate:
         return None
     number, period = rate.split("/")
@@ -38,16 +44,20 @@ def over_rate(key: str, rate: str | None) -> int | None:
     slot = int(time.time() // window)
     key = f"ratelimit:{key}:{slot}"
     cache = shared_cache()
-    count_in_window = getattr(cache, "count_in_window", None)
-    if count_in_window is not None:  # Redis: one round trip
-        count = count_in_window(key, window)
-    else:
-        cache.add(key, 0, timeout=window + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the key expired between add and incr
-            cache.add(key, 1, timeout=window + 1)
-            count = 1
+    try:
+        count_in_window = getattr(cache, "count_in_window", None)
+        if count_in_window is not None:  # Redis: one round trip
+            count = count_in_window(key, window)
+        else:
+            cache.add(key, 0, timeout=window + 1)
+            try:
+                count = cache.incr(key)
+            except ValueError:  # the key expired between add and incr
+                cache.add(key, 1, timeout=window + 1)
+                count = 1
+    except CACHE_DOWN as exc:
+        logger.warning("rate limit %s not counted, the cache is unreachable: %s", key, exc)
+        return None
     if count > int(number):
         return max(1, math.ceil((slot + 1) * window - time.time()))
     return None

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from config import refcache
 from inbox.models import Event
+from inbox.sendlock import WEBHOOK_DELIVERY, sending
 from integrations import schemas, signing, transport
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -96,12 +97,12 @@ def on_events_dispatched(*, events) -> None:
             create_deliveries(event=event, endpoints=targets)
 
 
-def _claim(delivery_id: int, now) -> bool:
+def _claim(delivery_id: int, now, *, take_over: bool = False) -> bool:
     return bool(
         WebhookDelivery.objects.filter(
             pk=delivery_id, status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now
         )
-        .filter(unclaimed(now))
+        .filter(Q() if take_over else unclaimed(now))
         .update(claimed_at=now, attempts=F("attempts") + 1)
     )
 
@@ -113,9 +114,17 @@ def unclaimed(now) -> Q:
 
 def deliver(*, delivery_id: int) -> WebhookDelivery:
     """Make one attempt at a due delivery, record it, and decide what comes next: success,
-    a retry at a jittered backoff (or the receiver's Retry-After), or a final failure."""
+    a retry at a jittered backoff (or the receiver's Retry-After), or a final failure. A claim
+    left by a worker killed mid-send is taken over at once (inbox.sendlock)."""
+    with sending(WEBHOOK_DELIVERY, delivery_id) as held:
+        if held is False:  # a live worker is sending it right now
+            return WebhookDelivery.objects.get(pk=delivery_id)
+        return _deliver(delivery_id, take_over=bool(held))
+
+
+def _deliver(delivery_id: int, *, take_over: bool) -> WebhookDelivery:
     now = timezone.now()
-    if not _claim(delivery_id, now):
+    if not _claim(delivery_id, now, take_over=take_over):
         return WebhookDelivery.objects.get(pk=delivery_id)
     delivery = WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
     endpoint = delivery.endpoint

@@ -116,7 +116,21 @@
     }, 2000);
   }
 
+  // Ids already handled on this page: a replay after a reconnect, or an event heard through two
+  // groups, is acted on once.
+  var handled = {};
+  var handledOrder = [];
+
+  function firstTime(id) {
+    if (handled[id]) return false;
+    handled[id] = true;
+    handledOrder.push(id);
+    if (handledOrder.length > 2000) delete handled[handledOrder.shift()];
+    return true;
+  }
+
   function onEvent(event) {
+    if (!firstTime(event.id)) return;
     var last = parseInt(sessionStorage.getItem(LAST_EVENT_KEY) || "0", 10);
     if (event.id > last) sessionStorage.setItem(LAST_EVENT_KEY, String(event.id));
     if (event.type === "sla.warning") toast("SLA warning on conversation #" + event.conversation, "warning");
@@ -134,13 +148,15 @@
     var path = document.body.getAttribute("data-feed");
     if (!path || !window.WebSocket) return;
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + location.host + path);
+    // Resume where this tab left off: the server replays what was missed, in order, before any
+    // live event (or answers resync.required when that is too much).
+    var last = parseInt(sessionStorage.getItem(LAST_EVENT_KEY) || "0", 10);
+    var query = last > 0 ? (path.indexOf("?") < 0 ? "?" : "&") + "since=" + last : "";
+    var socket = new WebSocket(scheme + location.host + path + query);
     socket.addEventListener("open", function () {
       document.body.setAttribute("data-live", "connected");
       feedSocket = socket;
       sendPresence();
-      var last = sessionStorage.getItem(LAST_EVENT_KEY);
-      if (last) socket.send(JSON.stringify({ type: "resync", after: parseInt(last, 10) }));
       delay = 1000;
     });
     socket.addEventListener("message", function (msg) {
@@ -148,7 +164,11 @@
       try { data = JSON.parse(msg.data); } catch (e) { return; }
       if (data.type === "event") onEvent(data.event);
       else if (data.type === "presence") onPresence(data);
-      else if (data.type === "resync.required") toast("Many changes while you were away: reload the page.", "warning");
+      else if (data.type === "resync.required") {
+        // Too much was missed to replay: start again from now, and say so.
+        sessionStorage.removeItem(LAST_EVENT_KEY);
+        toast("Many changes while you were away: reload the page.", "warning");
+      }
     });
     socket.addEventListener("close", function () {
       document.body.setAttribute("data-live", "disconnected");

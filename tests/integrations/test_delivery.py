@@ -1,12 +1,15 @@
 """Outbound webhooks from the outbox to a real local receiver: signing, retries, disabling."""
 
+import contextlib
 import datetime as dt
 
+import psycopg
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from jsonschema import validate
 
+from inbox import sendlock
 from inbox.events import dispatch_batch
 from inbox.models import Event
 from inbox.services import add_note
@@ -210,6 +213,22 @@ def test_a_success_resets_the_failure_count(endpoint, receiver, note):
     assert endpoint.consecutive_failures == 0
 
 
+@contextlib.contextmanager
+def another_worker_sending(delivery_id: int):
+    """A live worker in the middle of sending: on PostgreSQL it holds the send lock
+    (inbox.sendlock) on its own connection; on SQLite the fresh claim alone says so."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    s = connection.settings_dict
+    with psycopg.connect(
+        host=s["HOST"], port=s["PORT"] or 5432, user=s["USER"], dbname=s["NAME"], autocommit=True
+    ) as other:
+        key = (sendlock.WEBHOOK_DELIVERY << 48) | delivery_id
+        other.execute("SELECT pg_advisory_lock(%s)", [key])
+        yield
+
+
 def test_a_worker_killed_mid_delivery_is_redelivered_once_by_the_sweep(
     endpoint, receiver, conversation, django_capture_on_commit_callbacks
 ):
@@ -230,7 +249,8 @@ def test_a_worker_killed_mid_delivery_is_redelivered_once_by_the_sweep(
         attempts=1,
     )
     assert requeue_due() == 0  # the claim is fresh: another worker may be sending it
-    deliver(delivery_id=delivery.pk)
+    with another_worker_sending(delivery.pk):
+        deliver(delivery_id=delivery.pk)
     assert receiver.requests == []  # and a second worker does not send it alongside
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         claimed_at=timezone.now() - dt.timedelta(minutes=10)

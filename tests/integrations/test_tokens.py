@@ -103,3 +103,13 @@ def test_bad_token_input_gets_field_errors(client_for, agent):
         "/api/v1/tokens/", {"name": "", "scopes": ["root"]}, format="json"
     )
     assert response.status_code == 400 and {"name", "scopes"} <= set(response.json())
+
+
+def test_creating_and_revoking_tokens_is_audited_without_the_key(client_for, agent, caplog):
+    caplog.set_level("INFO", logger="switchboard.audit")
+    created = client_for(agent).post("/api/v1/tokens/", {"name": "CRM"}, format="json").json()
+    client_for(agent).delete(f"/api/v1/tokens/{created['id']}/")
+    lines = [r.getMessage() for r in caplog.records if r.name == "switchboard.audit"]
+    assert any(f"api token created: id={created['id']} user=alice" in line for line in lines)
+    assert any(f"api token revoked: id={created['id']} user=alice" in line for line in lines)
+    assert all(created["key"] not in line for line in lines)

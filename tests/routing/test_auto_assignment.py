@@ -121,6 +121,7 @@ def test_eight_workers_at_once_assign_each_conversation_once_and_respect_capacit
     ids = [c.pk for c in ConversationFactory.create_batch(200, team=team, channel=channel)]
     errors = []
     start = threading.Barrier(8)
+    connection.close()  # eight workers, eight pooled connections: this thread keeps none
 
     def worker(seed):
         order = ids[:]

@@ -1,0 +1,115 @@
+"""A TCP proxy on 127.0.0.1 between the application under test and PostgreSQL or Redis, so a test
+can take the service away from the application without stopping the machine's shared server.
+
+    with TCPProxy("127.0.0.1", 5432) as proxy:
+        url = f"postgres://postgres@127.0.0.1:{proxy.port}/name"
+        proxy.cut()      # close every open connection and refuse new ones (ECONNREFUSED)
+        proxy.restore()  # accept again, on the same port
+"""
+
+import contextlib
+import selectors
+import socket
+import threading
+
+
+class TCPProxy:
+    def __init__(self, target_host: str, target_port: int):
+        self.target = (target_host, target_port)
+        self.port = 0
+        self._listener: socket.socket | None = None
+        self._pairs: list[tuple[socket.socket, socket.socket]] = []
+        self._lock = threading.Lock()
+        self._stopped = threading.Event()
+        self.connections_made = 0
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def __enter__(self) -> "TCPProxy":
+        self._listen()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stopped.set()
+        self.cut()
+
+    def _listen(self) -> None:
+        listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self.port = listener.getsockname()[1]
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def cut(self) -> None:
+        """Close the listening socket (new connections are refused) and every open connection."""
+        with self._lock:
+            listener, self._listener = self._listener, None
+            pairs, self._pairs = self._pairs, []
+        if listener is not None:
+            _close(listener)
+        for client, upstream in pairs:
+            _close(client)
+            _close(upstream)
+
+    def restore(self) -> None:
+        with self._lock:
+            if self._listener is not None:
+                return
+        self._listen()
+
+    @property
+    def is_up(self) -> bool:
+        return self._listener is not None
+
+    # --- forwarding --------------------------------------------------------------------------
+
+    def _accept(self, listener: socket.socket) -> None:
+        while not self._stopped.is_set():
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return  # cut
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+                upstream.settimeout(None)
+            except OSError:
+                _close(client)
+                continue
+            with self._lock:
+                if self._listener is not listener:  # cut while connecting
+                    _close(client)
+                    _close(upstream)
+                    return
+                self._pairs.append((client, upstream))
+                self.connections_made += 1
+            threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
+
+    def _pump(self, client: socket.socket, upstream: socket.socket) -> None:
+        selector = selectors.DefaultSelector()
+        try:
+            selector.register(client, selectors.EVENT_READ, upstream)
+            selector.register(upstream, selectors.EVENT_READ, client)
+            while True:
+                for key, _ in selector.select(timeout=1):
+                    data = key.fileobj.recv(65536)
+                    if not data:
+                        return
+                    key.data.sendall(data)
+        except (OSError, ValueError):
+            return
+        finally:
+            selector.close()
+            _close(client)
+            _close(upstream)
+            with self._lock:
+                if (client, upstream) in self._pairs:
+                    self._pairs.remove((client, upstream))
+
+
+def _close(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        sock.close()
