@@ -188,7 +188,8 @@ def _p(times: list[float]) -> dict:
 
 
 def bench_reports(stack: Stack, quick: bool) -> dict:
-    n = 20_000 if quick else 1_000_000
+    # BENCH_REPORTS_CONVERSATIONS sizes the history when a million would take too long.
+    n = int(os.environ.get("BENCH_REPORTS_CONVERSATIONS") or (20_000 if quick else 1_000_000))
     repeats = 3 if quick else 7
     out = {"conversations": n, "span_days": SPAN_DAYS, "range_days": RANGE_DAYS}
     out.update(populate(stack.database_url, n))
@@ -205,7 +206,12 @@ def bench_reports(stack: Stack, quick: bool) -> dict:
     out["rebuild_s"] = round(time.perf_counter() - began, 1)
     out["rebuilt"] = result
     with connection.cursor() as cursor:
-        for table in ("reports_conversationfact", "reports_dailyrollup", "reports_hourlyarrivals"):
+        for table in (
+            "reports_conversationfact",
+            "reports_dailyrollup",
+            "reports_hourlyarrivals",
+            "reports_durationhistogram",
+        ):
             cursor.execute(f"VACUUM ANALYZE {table}")
     today = rollups.today()
     params = {
@@ -230,6 +236,26 @@ def bench_reports(stack: Stack, quick: bool) -> dict:
             total.append(1000 * (time.perf_counter() - began_all))
         selectors_ms[username] = {"all reports": _p(total), **{k: _p(v) for k, v in per.items()}}
     out["selectors"] = selectors_ms
+    # The percentile reports again with the exact path forced (what they cost before the
+    # duration histograms, and what a range under REPORTS_EXACT_PERCENTILE_LIMIT costs).
+    from django.conf import settings
+
+    limit = settings.REPORTS_EXACT_PERCENTILE_LIMIT
+    settings.REPORTS_EXACT_PERCENTILE_LIMIT = 10**12
+    try:
+        user = User.objects.get(username="admin")
+        f = selectors.parse_filters(params)
+        exact = {}
+        for name in ("response-times", "workload"):
+            times = []
+            for _ in range(repeats):
+                began = time.perf_counter()
+                selectors.REPORTS[name](user, f)
+                times.append(1000 * (time.perf_counter() - began))
+            exact[name] = _p(times)
+        out["selectors_exact_percentiles"] = exact
+    finally:
+        settings.REPORTS_EXACT_PERCENTILE_LIMIT = limit
     out["http"] = time_http(stack, params, repeats)
     return out
 

@@ -399,6 +399,9 @@ CELERY_BEAT_SCHEDULE["report-rollups"] = {
 }
 # work_mem for the percentile queries (PostgreSQL), so a long range sorts in memory.
 REPORTS_SORT_MEMORY_MB = int(os.environ.get("REPORTS_SORT_MEMORY_MB", "64"))
+# Medians and 90th percentiles over fewer values than this are exact; over more, read from the
+# daily duration histograms (reports/histograms.py: within about 5 %).
+REPORTS_EXACT_PERCENTILE_LIMIT = int(os.environ.get("REPORTS_EXACT_PERCENTILE_LIMIT", "20000"))
 # The tag whose conversations' recurring phrases the reports list.
 REPORTS_FEATURE_REQUEST_TAG = os.environ.get("REPORTS_FEATURE_REQUEST_TAG", "feature-request")
 # Where a customer's browser reaches this site: survey links in mail and chat are built on it.

@@ -81,6 +81,19 @@ class DurationSerializer(serializers.Serializer):
     p90_seconds = serializers.FloatField(allow_null=True)
 
 
+class PercentileMethodSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(
+        choices=["exact", "histogram"],
+        help_text="exact: from every value in the range; histogram: from the daily duration "
+        "histograms, used when the range holds REPORTS_EXACT_PERCENTILE_LIMIT values or more.",
+    )
+    relative_error = serializers.FloatField(
+        allow_null=True,
+        help_text="For histogram: the bound on a median's or 90th percentile's relative error "
+        "(durations of a second or more).",
+    )
+
+
 class ResponseTimesRowSerializer(serializers.Serializer):
     period = serializers.DateField()
     first_response = DurationSerializer()
@@ -98,6 +111,7 @@ class ResponseTimesSerializer(serializers.Serializer):
         },
     )
     rows = ResponseTimesRowSerializer(many=True)
+    percentiles = PercentileMethodSerializer()
 
 
 class TargetSerializer(serializers.Serializer):
@@ -197,6 +211,7 @@ class WorkloadSerializer(serializers.Serializer):
     filters = FiltersSerializer()
     agents = WorkloadRowSerializer(many=True)
     teams = WorkloadRowSerializer(many=True)
+    percentiles = PercentileMethodSerializer()
 
 
 class TagRowSerializer(serializers.Serializer):

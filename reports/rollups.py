@@ -23,9 +23,11 @@ from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
 from inbox.models import Activity, Conversation, Event, Message, Status
+from reports.histograms import bucket_expression
 from reports.models import (
     ConversationFact,
     DailyRollup,
+    DurationHistogram,
     HourlyArrivals,
     RollupState,
     SatisfactionSurvey,
@@ -241,6 +243,45 @@ def _grouped(qs, prefix: str, *, tagged: bool, extra=(), tag_path: str | None = 
         yield key, row
 
 
+HISTOGRAMS = (
+    (DurationHistogram.Metric.FIRST_RESPONSE, "first_response_day", "first_response_seconds"),
+    (DurationHistogram.Metric.RESOLUTION, "resolved_day", "resolution_seconds"),
+    (DurationHistogram.Metric.HANDLE, "resolved_day", "handle_seconds"),
+)
+
+
+def _compute_histograms(first: dt.date, last: dt.date) -> list:
+    """The duration histogram rows of the days first..last, from the facts (bucketed in SQL)."""
+    out = []
+    for metric, day_field, value in HISTOGRAMS:
+        facts = ConversationFact.objects.filter(
+            **{f"{day_field}__gte": first, f"{day_field}__lte": last, f"{value}__isnull": False}
+        ).annotate(_day=F(day_field), _bucket=bucket_expression(value))
+        for tagged in (False, True):
+            for key, row in _grouped(
+                facts,
+                "",
+                tagged=tagged,
+                tag_path="conversation__",
+                extra=("_day", "_bucket"),
+                n=Count("conversation_id"),
+            ):
+                out.append(
+                    DurationHistogram(
+                        day=_as_date(row["_day"]),
+                        metric=metric,
+                        bucket=row["_bucket"],
+                        tag_id=key[0],
+                        team_id=key[1],
+                        channel_id=key[2],
+                        severity=key[3],
+                        assignee_id=key[4],
+                        count=row["n"],
+                    )
+                )
+    return out
+
+
 def _compute_days(first: dt.date, last: dt.date, usernames: dict) -> tuple[list, list]:
     """The rollup and hourly-arrival rows of the days first..last, from the source tables: one
     query per source grouped by day, so rebuilding a year costs a dozen queries per month."""
@@ -385,11 +426,13 @@ def refresh_days(days, *, progress=None) -> int:
     done = 0
     for first, last in _runs(days):
         rollups, hourly = _compute_days(first, last, usernames)
+        histograms = _compute_histograms(first, last)
         with transaction.atomic():
-            DailyRollup.objects.filter(day__gte=first, day__lte=last).delete()
-            HourlyArrivals.objects.filter(day__gte=first, day__lte=last).delete()
+            for model in (DailyRollup, HourlyArrivals, DurationHistogram):
+                model.objects.filter(day__gte=first, day__lte=last).delete()
             DailyRollup.objects.bulk_create(rollups, batch_size=2000)
             HourlyArrivals.objects.bulk_create(hourly, batch_size=2000)
+            DurationHistogram.objects.bulk_create(histograms, batch_size=2000)
         span = (last - first).days + 1
         done += span
         if progress:
@@ -466,6 +509,7 @@ def rebuild(*, progress=None) -> dict:
     ConversationFact.objects.all().delete()
     DailyRollup.objects.all().delete()
     HourlyArrivals.objects.all().delete()
+    DurationHistogram.objects.all().delete()
     ids = list(Conversation.objects.order_by("pk").values_list("pk", flat=True))
     calendars = _Calendars()
     bar = progress(len(ids), "conversations") if progress else None

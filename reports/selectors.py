@@ -1,9 +1,13 @@
 """The report numbers: every read the Reports page, its CSV downloads and /api/v1/reports/ make.
 
-Counts come from the daily rollups; medians and 90th percentiles from the conversation facts
-(PostgreSQL computes percentile_cont; SQLite, the embedded database, has none, so the values are
-fetched and interpolated the same way in Python). Everything is scoped like the inbox:
-accounts.permissions.conversation_scope applies to the rollup and fact tables unchanged.
+Counts come from the daily rollups. Medians and 90th percentiles: over ranges holding fewer than
+settings.REPORTS_EXACT_PERCENTILE_LIMIT values, exactly from the conversation facts (PostgreSQL
+computes percentile_cont; SQLite, the embedded database, has none, so the values are fetched and
+interpolated the same way in Python); over larger ranges from the daily duration histograms
+(reports.histograms: within one log-spaced bucket, about 5 %, of the exact value), which costs a
+sum over a few hundred buckets a day instead of sorting every fact. The reports say which.
+Everything is scoped like the inbox: accounts.permissions.conversation_scope applies to the
+rollup, histogram and fact tables unchanged.
 """
 
 import datetime as dt
@@ -27,7 +31,14 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from accounts.models import Team, User
 from accounts.permissions import conversation_scope, sees_everything
 from inbox.models import Channel, Conversation, Message, Severity
-from reports.models import ConversationFact, DailyRollup, HourlyArrivals, SatisfactionSurvey
+from reports import histograms
+from reports.models import (
+    ConversationFact,
+    DailyRollup,
+    DurationHistogram,
+    HourlyArrivals,
+    SatisfactionSurvey,
+)
 from reports.rollups import day_bounds, today
 from tagging.models import ConversationTag, Tag
 
@@ -273,6 +284,48 @@ def percentiles(qs, value: str, group: str | None = None, *, with_total: bool = 
     return out
 
 
+EXACT = {"method": "exact", "relative_error": None}
+HISTOGRAM = {"method": "histogram", "relative_error": histograms.RELATIVE_ERROR}
+
+
+def histogram_rows(user, f: Filters, metric: int):
+    """Duration histogram rows of one metric in the range, scoped and filtered like rollups."""
+    qs = DurationHistogram.objects.filter(
+        conversation_scope(user), metric=metric, day__gte=f.date_from, day__lte=f.date_to
+    )
+    qs = qs.filter(tag_id=f.tag.pk) if f.tag else qs.filter(tag__isnull=True)
+    return _dimensions(qs, f)
+
+
+def duration_stats(
+    user, f: Filters, metric: int, exact, value: str, group: str, *, by_period: bool = False
+) -> tuple[dict, dict]:
+    """percentiles() of `value` grouped by `group` with the total under TOTAL, and the method
+    used: from the histograms of `metric` when the range holds at least
+    REPORTS_EXACT_PERCENTILE_LIMIT values, else exactly from `exact` (facts in the range, with
+    `group` annotated). With by_period the histogram days are summed into the filter's periods."""
+    key = "day" if by_period else group
+    counts: dict = defaultdict(lambda: defaultdict(int))
+    total: dict = defaultdict(int)
+    n = 0
+    for found, bucket, count in (
+        histogram_rows(user, f, metric)
+        .values(key, "bucket")
+        .annotate(n=Sum("count"))
+        .values_list(key, "bucket", "n")
+    ):
+        if by_period:
+            found = period_of(found, f.group_by)
+        counts[found][bucket] += count
+        total[bucket] += count
+        n += count
+    if n < settings.REPORTS_EXACT_PERCENTILE_LIMIT:
+        return percentiles(exact, value, group, with_total=True), EXACT
+    out = {k: histograms.summary(c) for k, c in counts.items()}
+    out[TOTAL] = histograms.summary(total)
+    return {k: v for k, v in out.items() if v}, HISTOGRAM
+
+
 def _period_expression(field: str, group_by: str):
     if group_by == "week":
         return TruncWeek(field)
@@ -326,17 +379,24 @@ def response_times(user, f: Filters) -> dict:
     scoped = facts(user, f)
     first = scoped.filter(first_response_day__gte=f.date_from, first_response_day__lte=f.date_to)
     resolved = scoped.filter(resolved_day__gte=f.date_from, resolved_day__lte=f.date_to)
-    first_by = percentiles(
+    metric = DurationHistogram.Metric
+    first_by, first_method = duration_stats(
+        user,
+        f,
+        metric.FIRST_RESPONSE,
         first.annotate(_period=_period_expression("first_response_day", f.group_by)),
         "first_response_seconds",
         "_period",
-        with_total=True,
+        by_period=True,
     )
-    resolved_by = percentiles(
+    resolved_by, resolved_method = duration_stats(
+        user,
+        f,
+        metric.RESOLUTION,
         resolved.annotate(_period=_period_expression("resolved_day", f.group_by)),
         "resolution_seconds",
         "_period",
-        with_total=True,
+        by_period=True,
     )
     first_total, resolved_total = first_by.pop(TOTAL, None), resolved_by.pop(TOTAL, None)
     first_by = {_as_date(k): v for k, v in first_by.items()}
@@ -354,7 +414,8 @@ def response_times(user, f: Filters) -> dict:
         "resolution": _rounded(resolved_total),
         "business_hours_conversations": resolved.filter(business_hours=True).count(),
     }
-    return {"filters": f.query(), "totals": totals, "rows": rows}
+    method = HISTOGRAM if HISTOGRAM in (first_method, resolved_method) else EXACT
+    return {"filters": f.query(), "totals": totals, "rows": rows, "percentiles": method}
 
 
 def _sla_columns() -> list[str]:
@@ -497,7 +558,7 @@ def workload(user, f: Filters) -> dict:
     the last assignment, or arrival, to resolution) of the conversations resolved in the range."""
     scoped = rollups(user, f)
     resolved = facts(user, f).filter(resolved_day__gte=f.date_from, resolved_day__lte=f.date_to)
-    out = {}
+    out: dict = {"percentiles": EXACT}
     for dimension, model, label in (
         ("assignee_id", User, "username"),
         ("team_id", Team, "slug"),
@@ -508,7 +569,12 @@ def workload(user, f: Filters) -> dict:
             .annotate(assigned=Sum("assigned"), resolved=Sum("resolved"))
             .order_by()
         }
-        handle = percentiles(resolved, "handle_seconds", dimension)
+        handle, method = duration_stats(
+            user, f, DurationHistogram.Metric.HANDLE, resolved, "handle_seconds", dimension
+        )
+        handle.pop(TOTAL, None)
+        if method is HISTOGRAM:
+            out["percentiles"] = HISTOGRAM
         keys = {k for k in set(counts) | set(handle) if k is not None}
         names = dict(model.objects.filter(pk__in=keys).values_list("pk", label))
         rows = []
