@@ -504,7 +504,6 @@ def send_auto_acknowledgement(*, conversation_id: int, inbound_message_id: int) 
     response and stops no SLA clock (no `agent_replied` hook). Emits message.created.
     """
     from inbox import auto_ack
-    from inbox.outbound import enqueue_delivery
 
     conversation = (
         Conversation.objects.select_for_update()
@@ -535,20 +534,12 @@ def send_auto_acknowledgement(*, conversation_id: int, inbound_message_id: int) 
             "no auto-acknowledgement on conversation %s: one sent recently", conversation.pk
         )
         return None
-    message = Message.objects.create(
+    message = queue_system_message(
         conversation=conversation,
-        channel=conversation.channel,
-        direction=Message.Direction.OUT,
-        kind=Message.Kind.MESSAGE,
-        sender_user=None,
         text=str(options["text"]).strip(),
         auto_kind=Message.AutoKind.AUTO_REPLY,
-        delivery_status=Message.DeliveryStatus.QUEUED,
-        next_attempt_at=now,
-        created_at=now,
+        now=now,
     )
-    conversation.message_count += 1
-    conversation.save(update_fields=["message_count", "updated_at"])
     activity.record(
         conversation=conversation,
         actor=None,
@@ -556,6 +547,31 @@ def send_auto_acknowledgement(*, conversation_id: int, inbound_message_id: int) 
         to_value=message.pk,
         reason="automatic acknowledgement of a new conversation",
     )
+    return message
+
+
+def queue_system_message(*, conversation: Conversation, text: str, auto_kind: str = "", now=None):
+    """A message the system sends on the conversation's channel (no agent, so no first response
+    and no SLA clock stopped): stored queued, counted, announced as message.created and handed
+    to outbound delivery after commit. The caller holds the conversation's row lock and writes
+    its own audit row."""
+    from inbox.outbound import enqueue_delivery
+
+    now = now or timezone.now()
+    message = Message.objects.create(
+        conversation=conversation,
+        channel=conversation.channel,
+        direction=Message.Direction.OUT,
+        kind=Message.Kind.MESSAGE,
+        sender_user=None,
+        text=text,
+        auto_kind=auto_kind,
+        delivery_status=Message.DeliveryStatus.QUEUED,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    conversation.message_count += 1
+    conversation.save(update_fields=["message_count", "updated_at"])
     events.publish(
         "message.created",
         conversation=conversation,

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from inbox import activity, events
-from inbox.models import Conversation, Message, Status
+from inbox.models import Conversation, Status
+from inbox.services import queue_system_message
 from reports.models import SatisfactionSurvey
 
 logger = logging.getLogger(__name__)
@@ -64,8 +65,6 @@ def send_survey(*, conversation_id: int) -> SatisfactionSurvey | None:
     system's (no sender_user): it is not an agent reply and stops no SLA clock. Writes the
     survey, the message and a `csat_sent` activity; emits message.created.
     """
-    from inbox.outbound import enqueue_delivery
-
     conversation = (
         Conversation.objects.select_for_update()
         .select_related("channel", "contact")
@@ -79,16 +78,10 @@ def send_survey(*, conversation_id: int) -> SatisfactionSurvey | None:
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     invitation = str(options.get("text") or DEFAULT_INVITATION).strip()
-    message = Message.objects.create(
+    message = queue_system_message(
         conversation=conversation,
-        channel=conversation.channel,
-        direction=Message.Direction.OUT,
-        kind=Message.Kind.MESSAGE,
-        sender_user=None,
         text=f"{invitation}\n\nRate us from 1 to 5 (one click, one question): {survey_url(token)}",
-        delivery_status=Message.DeliveryStatus.QUEUED,
-        next_attempt_at=now,
-        created_at=now,
+        now=now,
     )
     survey = SatisfactionSurvey.objects.create(
         conversation=conversation,
@@ -98,8 +91,6 @@ def send_survey(*, conversation_id: int) -> SatisfactionSurvey | None:
         message=message,
         sent_at=now,
     )
-    conversation.message_count += 1
-    conversation.save(update_fields=["message_count", "updated_at"])
     activity.record(
         conversation=conversation,
         actor=None,
@@ -107,12 +98,6 @@ def send_survey(*, conversation_id: int) -> SatisfactionSurvey | None:
         to_value=survey.pk,
         reason="satisfaction survey after resolve",
     )
-    events.publish(
-        "message.created",
-        conversation=conversation,
-        data={"message": message.pk, "direction": message.direction, "kind": message.kind},
-    )
-    transaction.on_commit(lambda: enqueue_delivery(message.pk))
     return survey
 
 
