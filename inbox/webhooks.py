@@ -34,14 +34,19 @@ def error(status: int, code: str, detail: str) -> JsonResponse:
 CACHE_DOWN = (OSError, RedisError)
 
 
+def rate_window(rate: str) -> tuple[int, int, int]:
+    """A rate "N/s|m|h|d" as (N, the window in seconds, the current window's number)."""
+    number, period = rate.split("/")
+    window = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+    return int(number), window, int(time.time() // window)
+
+
 def over_rate(key: str, rate: str | None) -> int | None:
     """Count one request against `rate` ("N/s|m|h|d") in a fixed window of the cache; return the
     seconds to wait when over the limit, else None (also when the cache is unreachable)."""
     if not rate:
         return None
-    number, period = rate.split("/")
-    window = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
-    slot = int(time.time() // window)
+    number, window, slot = rate_window(rate)
     key = f"ratelimit:{key}:{slot}"
     cache = shared_cache()
     try:
@@ -58,7 +63,7 @@ def over_rate(key: str, rate: str | None) -> int | None:
     except CACHE_DOWN as exc:
         logger.warning("rate limit %s not counted, the cache is unreachable: %s", key, exc)
         return None
-    if count > int(number):
+    if count > number:
         return max(1, math.ceil((slot + 1) * window - time.time()))
     return None
 

@@ -22,7 +22,7 @@ from django.urls import reverse
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import ApiToken
-from inbox.webhooks import CACHE_DOWN, over_rate
+from inbox.webhooks import CACHE_DOWN, over_rate, rate_window
 
 
 class _SettingsRate(SimpleRateThrottle):
@@ -79,14 +79,12 @@ def _waiting(key: str, rate: str | None) -> int | None:
     """Like over_rate() without counting: the wait when the window is already full."""
     if not rate:
         return None
-    number, period = rate.split("/")
-    window = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
-    slot = int(time.time() // window)
+    number, window, slot = rate_window(rate)
     try:
         count = cache.get(f"ratelimit:{key}:{slot}") or 0
     except CACHE_DOWN:
         return None
-    if count >= int(number):
+    if count >= number:
         return max(1, math.ceil((slot + 1) * window - time.time()))
     return None
 
