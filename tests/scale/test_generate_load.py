@@ -127,16 +127,17 @@ def test_an_interrupted_run_continues_without_duplicates(db, monkeypatch):
     assert Conversation.objects.count() == N + 100
 
 
+def indexes() -> set:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
+            [loadgen.BULK_TABLES],
+        )
+        return set(cursor.fetchall())
+
+
 @pytest.mark.postgres
 def test_bulk_mode_rebuilds_every_index_and_leaves_consistent_rows(db):
-    def indexes():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
-                [loadgen.BULK_TABLES],
-            )
-            return set(cursor.fetchall())
-
     call_command("seed_demo", conversations=0)
     before = indexes()
     generate(defer_indexes=True, run="bulk")
@@ -167,3 +168,80 @@ def test_conversation_times_are_in_the_past_or_near_future(generated):
     soon = timezone.now() + dt.timedelta(days=8)
     assert not Conversation.objects.filter(created_at__gt=timezone.now()).exists()
     assert not Conversation.objects.filter(resolution_due__gt=soon).exists()
+
+
+@pytest.mark.postgres
+def test_search_vectors_are_what_inbox_search_builds(generated):
+    """The vector written in text form equals the one inbox.search builds message by message."""
+    for c in Conversation.objects.order_by("?")[:60]:
+        written = c.search_vector
+        Conversation.objects.filter(pk=c.pk).update(search_vector=None)
+        for i, text in enumerate(
+            c.messages.order_by("created_at", "id").values_list("text", flat=True)
+        ):
+            search.index_text(conversation_id=c.pk, text=text, subject=c.subject if i == 0 else "")
+        assert written == Conversation.objects.values_list("search_vector", flat=True).get(pk=c.pk)
+        assert written  # every generated conversation has words to find
+
+
+def test_batches_written_out_of_order_are_resumed_by_what_is_missing(db):
+    call_command("seed_demo", conversations=0)
+    job = loadgen.Job(loadgen.World.load("gaps"), run="gaps", seed=1, messages_per=2)
+    specs = loadgen.pending("gaps", 500, 100)
+    assert specs == [(b, b * 100, 100) for b in range(5)]
+    loadgen.generate(job, [specs[1], specs[3]])  # as two workers may have left it
+    assert loadgen.pending("gaps", 500, 100) == [specs[0], specs[2], specs[4]]
+    loadgen.generate(job, loadgen.pending("gaps", 550, 100))
+    assert loadgen.pending("gaps", 550, 100) == []
+    assert loadgen.pending("gaps", 580, 100) == [(5, 550, 30)]  # the rest of a cut batch
+    tokens = set(Conversation.objects.values_list("reply_token", flat=True))
+    assert tokens == {loadgen.reply_token("gaps", n) for n in range(550)}
+
+
+def snapshot() -> dict:
+    """What a run wrote, by conversation, without the ids and times that differ between runs."""
+    return {
+        c.reply_token: (
+            c.subject,
+            c.status,
+            c.severity,
+            c.team_id,
+            c.assignee_id,
+            c.channel_id,
+            c.contact.email,
+            c.message_count,
+            c.search_vector,
+            c.sla_breached,
+            tuple(c.messages.order_by("id").values_list("direction", "text")),
+            tuple(sorted(c.tag_links.values_list("tag__slug", flat=True))),
+        )
+        for c in Conversation.objects.select_related("contact")
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_worker_processes_write_what_one_process_writes_and_resume_after_a_failure(monkeypatch):
+    generate(run="same", workers=1)
+    serial = snapshot()
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE inbox_contact, inbox_conversation CASCADE")
+    before = indexes()
+    real = loadgen.write_batch
+    lost = loadgen.reply_token("same", 400)
+
+    def failing(batch, **kwargs):
+        if batch.conversations[0]["reply_token"] == lost:
+            raise RuntimeError("a worker lost its connection")
+        return real(batch, **kwargs)
+
+    monkeypatch.setattr(loadgen, "write_batch", failing)
+    with pytest.raises(RuntimeError):
+        generate(run="same", workers=2, defer_indexes=True)
+    assert not Conversation.objects.filter(reply_token=lost).exists()  # that batch rolled back
+    assert loadgen.deferred_count() > 0  # the dropped indexes wait in the stash for the rerun
+    monkeypatch.setattr(loadgen, "write_batch", real)
+    generate(run="same", workers=2)
+    assert loadgen.deferred_count() == 0
+    assert indexes() == before
+    assert snapshot() == serial

@@ -1,12 +1,14 @@
 """python manage.py generate_load --conversations N [--messages-per 4] [--run NAME]
 
 Fills the database with realistic conversations (see inbox/loadgen.py for the proportions).
-On PostgreSQL every batch is COPYed in one transaction; on SQLite (embedded mode) it goes
-through bulk_create, slower. Interrupt it at any time: rerun the same command and it continues
-after the last complete batch, without duplicates. `--conversations` is the run's total, so
-raising it later adds the difference.
+On PostgreSQL `--workers` processes (one per core by default) each build a batch and COPY it in
+one transaction; on SQLite (embedded mode) one process writes through bulk_create, slower.
+Interrupt it at any time: rerun the same command and it writes the batches that are missing,
+without duplicates. `--conversations` is the run's total, so raising it later adds the
+difference.
 """
 
+import os
 import re
 import time
 
@@ -44,6 +46,13 @@ class Command(BaseCommand):
             help="Drop secondary indexes during the load and rebuild them at the end, whatever "
             "the sizes (PostgreSQL, as a superuser).",
         )
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=os.cpu_count() or 1,
+            help="Processes building and writing batches side by side (PostgreSQL; default: one "
+            "per core).",
+        )
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(
@@ -57,10 +66,13 @@ class Command(BaseCommand):
         no_progress,
         keep_indexes,
         defer_indexes,
+        workers,
         **options,
     ):
         if conversations < 0 or messages_per < 0:
             raise CommandError("--conversations and --messages-per must not be negative.")
+        if workers < 1:
+            raise CommandError("--workers must be at least 1.")
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", run):
             raise CommandError("--run: lowercase letters, digits and dashes, up to 40.")
         postgres = connection.vendor == "postgresql"
@@ -68,7 +80,9 @@ class Command(BaseCommand):
         if not Channel.objects.exists():
             call_command("seed_demo", conversations=0, stdout=self.stdout)
         world = loadgen.World.load(run)
-        first = loadgen.resume_point(run, conversations, batch_size)
+        specs = loadgen.pending(run, conversations, batch_size)
+        to_write = sum(size for _, _, size in specs)
+        first = conversations - to_write
         if first:
             self.stdout.write(f"Run {run!r}: {first:,} conversations already there; continuing.")
         bar = tqdm(
@@ -82,7 +96,6 @@ class Command(BaseCommand):
         )
         began = time.monotonic()
         written = 0
-        to_write = conversations - first
         bulk = postgres and (
             loadgen.deferred_count() > 0
             or (defer_indexes and loadgen.is_superuser())
@@ -104,17 +117,8 @@ class Command(BaseCommand):
                 written += size
                 bar.update(size)
 
-            loadgen.generate(
-                world,
-                run=run,
-                seed=seed,
-                start=first,
-                total=conversations,
-                batch_size=batch_size,
-                messages_per=messages_per,
-                bulk=bulk,
-                progress=advance,
-            )
+            job = loadgen.Job(world, run=run, seed=seed, messages_per=messages_per, bulk=bulk)
+            loadgen.generate(job, specs, workers=workers, progress=advance)
         except KeyboardInterrupt:
             bar.close()
             self.stdout.write(
@@ -134,11 +138,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Rebuilt {rebuilt} indexes in {time.monotonic() - began - loaded:.1f} s."
             )
-        took = time.monotonic() - began
         if written:
             loadgen.analyze()
+        took = time.monotonic() - began
         rate = written / took if took > 0 else 0
         self.stdout.write(
             f"Run {run!r}: {conversations:,} conversations ({written:,} new in {took:.1f} s, "
-            f"{rate:,.0f}/s, indexes included)."
+            f"{rate:,.0f}/s, index builds and ANALYZE included)."
         )
