@@ -14,6 +14,18 @@ from config import scheduler  # noqa: E402
 from config.routing import chat_websocket_urlpatterns, websocket_urlpatterns  # noqa: E402
 
 
+def http_app(django_app):
+    """On PostgreSQL, inbound webhook POSTs are answered before Django's request cycle
+    (inbox.accept: async psycopg, group commit); everything else, and SQLite, goes to Django."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        return django_app
+    from inbox.accept import AcceptDoor
+
+    return AcceptDoor(django_app)
+
+
 async def lifespan(scope, receive, send):
     """ASGI lifespan: start the embedded scheduler with the server, stop it on shutdown."""
     while True:
@@ -29,7 +41,7 @@ async def lifespan(scope, receive, send):
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_app(django_asgi_app),
         "websocket": URLRouter(
             [
                 *chat_websocket_urlpatterns,

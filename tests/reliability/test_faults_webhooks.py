@@ -58,9 +58,7 @@ def test_the_same_event_delivered_twice_and_concurrently_makes_one_message(stack
     assert statuses_by_event.count(InboundEvent.Status.DUPLICATE) == 4
 
 
-def test_database_down_answers_503_and_the_retried_delivery_makes_one_message(
-    stack, api_channel
-):
+def test_database_down_answers_503_and_the_retried_delivery_makes_one_message(stack, api_channel):
     stack.start_worker()  # starts in the background while the web server boots
     stack.start_web()
     body = api_body("evt-outage")
@@ -95,7 +93,9 @@ def test_database_cut_mid_request_never_answers_2xx_without_storing(stack, api_c
 
     def deliver(i: int):
         try:
-            answers[f"evt-race-{i}"] = post_api(stack.base_url, api_body(f"evt-race-{i}")).status_code
+            answers[f"evt-race-{i}"] = post_api(
+                stack.base_url, api_body(f"evt-race-{i}")
+            ).status_code
         except httpx.HTTPError:
             answers[f"evt-race-{i}"] = 0
 

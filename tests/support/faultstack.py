@@ -51,9 +51,7 @@ class FaultStack(Stack):
         self.redis_proxy.__enter__()
         user = db.get("USER") or "postgres"
         password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-        database_url = (
-            f"postgres://{user}{password}@127.0.0.1:{self.db_proxy.port}/{db['NAME']}"
-        )
+        database_url = f"postgres://{user}{password}@127.0.0.1:{self.db_proxy.port}/{db['NAME']}"
         netloc = redis_parts.netloc.rsplit("@", 1)
         auth = f"{netloc[0]}@" if len(netloc) == 2 else ""
         redis_url = urlunsplit(

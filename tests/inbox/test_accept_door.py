@@ -1,0 +1,184 @@
+"""The accept door (inbox.accept, served before Django on PostgreSQL) against the Django view
+(inbox.webhooks.receive): the same deliveries through both give the same status, the same JSON
+and the same stored InboundEvent."""
+
+import asyncio
+import json
+import re
+
+import httpx
+import pytest
+from django.core.asgi import get_asgi_application
+from django.db import DatabaseError, connections
+
+from inbox import webhooks
+from inbox.accept import AcceptDoor
+from inbox.adapters import api, email, meta
+from inbox.models import InboundEvent
+from tests.inbox.factories import ChannelFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.timeout(60)]
+
+SECRET = "door-secret"
+MAIL = (
+    b"From: Ada <ada@example.test>\r\nTo: help@example.test\r\nSubject: Invoice\r\n"
+    b"Message-ID: <door-1@example.test>\r\n\r\nMy invoice export fails.\r\n"
+)
+
+
+def api_body(event_id: str = "evt-door") -> bytes:
+    return json.dumps(
+        {"id": event_id, "sender": {"id": "c-1", "name": "Ada"}, "text": "Hello", "thread": "t"}
+    ).encode()
+
+
+def api_post(body=None, *, slug="partner", signature=None, content_type="application/json"):
+    body = api_body() if body is None else body
+    signature = api.sign(SECRET, body) if signature is None else signature
+    headers = {"Content-Type": content_type, "X-Signature": signature}
+    return "POST", f"/webhooks/api/{slug}/?source=door", body, headers
+
+
+def mail_post(body=MAIL, content_type="message/rfc822"):
+    headers = {"Content-Type": content_type, "X-Signature": email.sign(SECRET, body)}
+    return "POST", "/webhooks/email/mail/raw", body, headers
+
+
+def meta_post(body=b'{"object": "page", "entry": []}'):
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": meta.sign(SECRET, body)}
+    return "POST", "/webhooks/meta/fb/", body, headers
+
+
+CASES = {
+    "good": api_post,
+    "good mail": mail_post,
+    "good meta": meta_post,
+    "bad signature": lambda: api_post(signature="t=1,v1=00"),
+    "unknown channel": lambda: api_post(slug="nobody"),
+    "channel of another kind": lambda: api_post(slug="mail"),
+    "too big": lambda: api_post(api_body("x" * 300)),
+    "wrong content type": lambda: api_post(content_type="text/plain"),
+    "malformed": lambda: api_post(b'{"id": 1}'),
+    "mail of the wrong type": lambda: mail_post(content_type="text/plain"),
+    "empty mail": lambda: mail_post(b"  "),
+    "GET": lambda: ("GET", "/webhooks/api/partner/", b"", {}),
+}
+
+
+@pytest.fixture
+def channels(transactional_db, settings):
+    settings.INBOUND_MAX_BYTES = 200
+    return [
+        ChannelFactory(slug="partner", kind="api", secret=SECRET),
+        ChannelFactory(slug="mail", kind="email", secret=SECRET),
+        ChannelFactory(slug="fb", kind="meta", secret=SECRET),
+    ]
+
+
+def through_both(*requests):
+    """Each request sent to the Django view, then to the accept door: [(django, door), ...]."""
+    django_app = get_asgi_application()
+    door = AcceptDoor(django_app)
+
+    async def send(app, method, path, body, headers):
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 4000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            return await client.request(method, path, content=body, headers=headers)
+
+    async def scenario():
+        try:
+            return [
+                (await send(django_app, *request), await send(door, *request))
+                for request in requests
+            ]
+        finally:
+            await door.close()
+
+    return asyncio.run(scenario())
+
+
+def stored(response) -> dict:
+    event = InboundEvent.objects.get(pk=response.json()["event"])
+    return {
+        "channel": event.channel_id,
+        "provider": event.provider,
+        "body": bytes(event.body),
+        "headers": event.headers,
+        "query": event.query,
+    }
+
+
+def answer(response) -> tuple:
+    data = response.json()
+    if "event" in data:
+        data["event"] = "<id>"
+    return response.status_code, response.headers["content-type"], data
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_both_doors_answer_alike_and_store_alike(channels, case):
+    before = InboundEvent.objects.count()
+    [(by_django, by_door)] = through_both(CASES[case]())
+    assert answer(by_door) == answer(by_django)
+    if 200 <= by_django.status_code < 300:
+        assert stored(by_door) == stored(by_django)
+        assert by_door.json()["event"] != by_django.json()["event"]
+        assert InboundEvent.objects.count() == before + 2
+    else:
+        assert InboundEvent.objects.count() == before
+
+
+def test_both_doors_refuse_over_the_rate_alike(channels, settings):
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "inbound": "0/d"}
+    [(by_django, by_door)] = through_both(api_post())
+    assert by_django.status_code == by_door.status_code == 429
+    assert by_door.headers["retry-after"] == by_django.headers["retry-after"]
+    seconds = re.compile(r"\d+ s")
+    assert seconds.sub("N s", by_door.text) == seconds.sub("N s", by_django.text)
+    assert not InboundEvent.objects.exists()
+
+
+def test_storage_down_is_503_through_both(channels, monkeypatch):
+    def down(**kwargs):
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr(webhooks, "store_inbound", down)
+    # The door's own pool reaches a port where no database listens, and gives up after 1 s.
+    monkeypatch.setattr("inbox.accept.conninfo", lambda: "host=127.0.0.1 port=9 dbname=none")
+    pool_options = connections["default"].settings_dict["OPTIONS"]["pool"]
+    monkeypatch.setitem(pool_options, "timeout", 1)
+    [(by_django, by_door)] = through_both(api_post())
+    assert by_django.status_code == 503
+    assert answer(by_door) == answer(by_django)
+    assert not InboundEvent.objects.exists()
+
+
+def test_requests_arriving_together_are_each_stored_and_answered_with_their_own_event(channels):
+    door = AcceptDoor(get_asgi_application())
+    bodies = [api_body(f"evt-together-{n}") for n in range(40)]
+
+    async def scenario():
+        transport = httpx.ASGITransport(app=door)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            try:
+                return await asyncio.gather(
+                    *(
+                        client.post(path, content=body, headers=headers)
+                        for _, path, body, headers in map(api_post, bodies)
+                    )
+                )
+            finally:
+                await door.close()
+
+    responses = asyncio.run(scenario())
+    assert [r.status_code for r in responses] == [202] * len(bodies)
+    events = {r.json()["event"]: body for r, body in zip(responses, bodies, strict=True)}
+    assert len(events) == len(bodies)
+    for event in InboundEvent.objects.filter(pk__in=events):
+        assert bytes(event.body) == events[event.pk]
+
+
+def test_the_server_takes_webhooks_through_the_door_on_postgresql():
+    from config.asgi import application
+
+    assert isinstance(application.application_mapping["http"], AcceptDoor)
