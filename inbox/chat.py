@@ -231,7 +231,10 @@ def _check_limits(session: ChatSession, text: str) -> None:
         except ValueError:  # expired between add and incr
             cache.set(key, 1, window + 5)
             count = 1
-    except (OSError, RedisError):  # the cache is unreachable: the limit fails open, the message is kept
+    except (
+        OSError,
+        RedisError,
+    ):  # the cache is unreachable: the limit fails open, the message is kept
         count = 0
     if count > settings.CHAT_RATE_LIMIT:
         retry_after = max(1, math.ceil((bucket + 1) * window - now))

@@ -45,7 +45,9 @@ def _requires_secret(view):
             return error(503, "unavailable", "Storage is unavailable; retry later.")
         except Exception as exc:  # anymail parsing a body its ESP would never send
             logger.warning("malformed ESP webhook %s: %r", request.path, exc)
-            return error(400, "malformed", f"The ESP payload could not be read ({type(exc).__name__}).")
+            return error(
+                400, "malformed", f"The ESP payload could not be read ({type(exc).__name__})."
+            )
 
     guarded.csrf_exempt = True
     return guarded

@@ -6,6 +6,8 @@ ascending `order`; those called inside a service's transaction roll back with it
 Hook names in use:
 - "message_received"(conversation, message, conversation_created): after an inbound message is
   stored, inside its transaction.
+- "conversation_opening"(conversation, message): an inbound message opens `conversation`, not
+  saved yet: fields set now are inserted with it (no UPDATE of the fresh row).
 - "agent_replied"(conversation, message), "tags_changed"(conversation, added, removed, run_rules),
   "conversation_changed"(conversation, changes), "conversations_changed"(conversation_ids, changes):
   inside the transaction of the change.

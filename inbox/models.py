@@ -229,12 +229,12 @@ class Conversation(models.Model):
             ),
             models.Index(
                 fields=["first_response_due"],
-                condition=Q(first_response_due__isnull=False),
+                condition=Q(first_response_due__isnull=False, status="open"),
                 name="conv_first_response_due",
             ),
             models.Index(
                 fields=["next_response_due"],
-                condition=Q(next_response_due__isnull=False),
+                condition=Q(next_response_due__isnull=False, status="open"),
                 name="conv_next_response_due",
             ),
             models.Index(
@@ -355,6 +355,15 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.direction} {self.kind} {self.pk}"
+
+    @property
+    def text_for_agents(self) -> str:
+        """The text as the thread shows it to agents. A system message may carry something meant
+        for the customer alone (the satisfaction survey's personal link, with which anyone could
+        answer in the customer's name): it says in headers["shown_to_agents"] what was sent."""
+        if self.direction == self.Direction.OUT and self.sender_user_id is None:
+            return self.headers.get("shown_to_agents") or self.text
+        return self.text
 
 
 class Activity(models.Model):

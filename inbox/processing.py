@@ -62,19 +62,39 @@ def _apply_edit(channel, edit: MessageEdit) -> bool:
     return True
 
 
-def _apply(event: InboundEvent) -> None:
-    """Apply a claimed (locked) event inside the caller's transaction. What processing writes
-    sits in a savepoint: a failure rolls back only that, and is recorded on the event."""
+def _parse(event: InboundEvent) -> list | Exception:
+    """What the event carries, or why it cannot be read. Pure work on the stored body (no
+    database), done before a drain takes its turn to apply."""
+    try:
+        return get_adapter(event.provider).parse(event)
+    except Exception as exc:
+        return exc
+
+
+def _apply(event: InboundEvent, items: list | Exception, new: set | None = None) -> None:
+    """Apply a claimed (locked) event, parsed into `items` (or why it could not be), inside the
+    caller's transaction and set its outcome on `event` (status, error, attempts), for
+    _record_outcomes() to write. What processing writes sits in a savepoint: a failure rolls
+    back only that, and is recorded on the event. `new`: (channel id, external id) of messages
+    known not to be stored yet, each taken out as it is stored (see _not_stored)."""
     fields: dict = {"error": ""}
     try:
         with transaction.atomic():
-            items = get_adapter(event.provider).parse(event)
+            if isinstance(items, Exception):
+                raise items
             created = 0
             notes = []
             for item in items:
                 if isinstance(item, NormalizedMessage):
+                    key = (event.channel_id, item.external_id)
+                    known_new = new is not None and key in new
+                    if known_new:
+                        new.discard(key)  # a second delivery in the claim is looked up
                     created += receive_message(
-                        channel=event.channel, message=item, inbound_event=event
+                        channel=event.channel,
+                        message=item,
+                        inbound_event=event,
+                        known_new=known_new,
                     ).created
                 elif isinstance(item, StatusUpdate):
                     created += _apply_status(event.channel, item)
@@ -87,7 +107,6 @@ def _apply(event: InboundEvent) -> None:
             if items and not created and not notes
             else InboundEvent.Status.PROCESSED
         )
-        fields["processed_at"] = timezone.now()
         fields["error"] = "; ".join(notes)[:ERROR_CHARS]
     except (OperationalError, InterfaceError) as exc:
         # The database hiccuped (deadlock, failover, restart): not the message's fault. It stays
@@ -103,15 +122,41 @@ def _apply(event: InboundEvent) -> None:
         logger.warning("inbound event %s failed: %s", event.pk, exc)
         fields["status"] = InboundEvent.Status.FAILED
         fields["error"] = f"{exc.__class__.__name__}: {exc}"[:ERROR_CHARS]
-    InboundEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1, **fields)
     event.attempts += 1
     for name, value in fields.items():
         setattr(event, name, value)
 
 
+def _record_outcomes(claimed: list[InboundEvent]) -> None:
+    """Write the outcomes of a claim: one UPDATE per distinct outcome (usually one, all
+    processed), one processing time for the claim (its events become visible together, at
+    commit)."""
+    now = timezone.now()
+    outcomes: dict[tuple, list[int]] = {}
+    for event in claimed:
+        if event.status in (InboundEvent.Status.PROCESSED, InboundEvent.Status.DUPLICATE):
+            event.processed_at = now
+        outcomes.setdefault((event.status, event.error, event.processed_at), []).append(event.pk)
+    for (status, error, processed_at), ids in outcomes.items():
+        InboundEvent.objects.filter(pk__in=ids).update(
+            status=status, error=error, processed_at=processed_at, attempts=F("attempts") + 1
+        )
+
+
 def _claimed():
     # Lock the event row only (not its channel): one worker applies an event at a time.
     return InboundEvent.objects.select_for_update(of=("self",)).select_related("channel")
+
+
+def _take_turn() -> None:
+    """Wait until no other drain is applying (PostgreSQL; SQLite has one writer anyway). A
+    drain's claim is one transaction that locks contacts, conversations and team policies
+    message after message; two of them side by side would take those in different orders and
+    deadlock. Claiming and parsing stay parallel (SKIP LOCKED); applying takes turns."""
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK])
 
 
 def process_inbound_event(*, event_id: int) -> InboundEvent:
@@ -121,7 +166,10 @@ def process_inbound_event(*, event_id: int) -> InboundEvent:
         with transaction.atomic():
             event = _claimed().get(pk=event_id)
             if event.status not in (InboundEvent.Status.PROCESSED, InboundEvent.Status.DUPLICATE):
-                _apply(event)
+                items = _parse(event)
+                _take_turn()
+                _apply(event, items)
+                _record_outcomes([event])
     except (OperationalError, InterfaceError) as exc:
         # Not even the outcome could be written (the connection is gone): it stays `received`
         # and the re-queue sweep sends it again.
@@ -130,38 +178,74 @@ def process_inbound_event(*, event_id: int) -> InboundEvent:
     return event
 
 
+def _apply_claim(claimed: list[InboundEvent]) -> None:
+    """Apply claimed events in order in the caller's transaction, each in its own savepoint,
+    and record every outcome; the outbox rows of all of them are written in one INSERT."""
+    parsed = [_parse(event) for event in claimed]
+    _take_turn()
+    new = _not_stored(claimed, parsed)
+    with events.held_back():
+        for event, items in zip(claimed, parsed, strict=True):
+            _apply(event, items, new)
+    _record_outcomes(claimed)
+
+
+def _not_stored(claimed: list[InboundEvent], parsed: list) -> set[tuple[int, str]]:
+    """(channel id, external id) of the claim's messages not stored yet, in one look-up (each
+    message would look itself up). Drains take turns, so none of them stores one meanwhile."""
+    keys = {
+        (event.channel_id, item.external_id)
+        for event, items in zip(claimed, parsed, strict=True)
+        if not isinstance(items, Exception)
+        for item in items
+        if isinstance(item, NormalizedMessage)
+    }
+    if not keys:
+        return set()
+    stored = Message.objects.filter(
+        channel_id__in={channel for channel, _ in keys},
+        external_id__in={external_id for _, external_id in keys},
+    ).values_list("channel_id", "external_id")
+    return keys - set(stored)
+
+
 def drain(*, limit: int | None = None) -> int:
     """Process waiting (`received`) events, oldest first, until none is left or `limit` are done;
-    returns how many were taken. Each event is claimed with FOR UPDATE SKIP LOCKED in its own
-    transaction, so several workers drain side by side and a failure stays with its event.
-    Fan-out: while the drain keeps up (the event it just applied arrived less than DISPATCH_WAIT
-    ago) an event's outbox events go out as soon as it commits; while a backlog is worked off
-    they go out together, at most DISPATCH_WAIT late (one channel-layer round for many)."""
+    returns how many were taken. A claim is one transaction that locks waiting events with FOR
+    UPDATE SKIP LOCKED and applies them, each in a savepoint (a failure stays with its event):
+    one event while the drain keeps up (it arrived less than CAUGHT_UP ago: its message reaches
+    agents at once), up to CLAIM_BATCH while a backlog is worked off (one commit, one outbox
+    INSERT and one outcome UPDATE for all of them). Several workers claim and parse side by
+    side and take turns to apply (_take_turn).
+    Fan-out: while the drain keeps up an event's outbox events go out as soon as it commits;
+    through a backlog they go out together, at most DISPATCH_WAIT late (one channel-layer round
+    for many)."""
     limit = limit or settings.INBOUND_DRAIN_BATCH
     done = 0
+    size = 1
     retry_later: list[int] = []  # hit a database error: not again in this run
     with events.dispatch_together(max_wait=DISPATCH_WAIT) as flush_if_due:
         while done < limit:
             try:
                 with transaction.atomic():
-                    event = (
+                    claimed = list(
                         _claimed()
                         .select_for_update(of=("self",), skip_locked=True)
                         .filter(status=InboundEvent.Status.RECEIVED)
                         .exclude(pk__in=retry_later)
-                        .order_by("received_at", "pk")
-                        .first()
+                        .order_by("received_at", "pk")[: min(size, limit - done)]
                     )
-                    if event is None:
+                    if not claimed:
                         break
-                    _apply(event)
+                    _apply_claim(claimed)
             except (OperationalError, InterfaceError) as exc:
                 logger.warning("draining inbound events stopped: %s", exc)
                 break
-            done += 1
-            if event.status == InboundEvent.Status.RECEIVED:
-                retry_later.append(event.pk)
-            flush_if_due(now=timezone.now() - event.received_at < CAUGHT_UP)
+            done += len(claimed)
+            retry_later += [e.pk for e in claimed if e.status == InboundEvent.Status.RECEIVED]
+            caught_up = timezone.now() - claimed[-1].received_at < CAUGHT_UP
+            size = 1 if caught_up else CLAIM_BATCH
+            flush_if_due(now=caught_up)
     if done >= limit:
         schedule_drain()  # more may be waiting: carry on in a fresh task
     return done
@@ -173,6 +257,13 @@ DRAIN_SLOTS = 2
 DRAIN_FLAG_SECONDS = 5
 DISPATCH_WAIT = 0.1  # seconds an outbox event of a drain may wait to fan out with others
 CAUGHT_UP = timedelta(seconds=DISPATCH_WAIT)  # an event this fresh means no backlog
+CLAIM_BATCH = 100  # events one claim takes through a backlog
+APPLY_LOCK = 0x5B0A_0001  # pg_advisory_xact_lock key: drains apply one at a time
+
+
+def drain_flag(slot: int) -> str:
+    """The cache key saying a drain task of `slot` is queued (inbox.accept sets it too)."""
+    return f"inbound:drain:{slot}"
 
 
 def schedule_drain() -> bool:
@@ -188,7 +279,7 @@ def schedule_drain() -> bool:
             (
                 n
                 for n in range(DRAIN_SLOTS)
-                if shared_cache().add(f"inbound:drain:{n}", 1, timeout=DRAIN_FLAG_SECONDS)
+                if shared_cache().add(drain_flag(n), 1, timeout=DRAIN_FLAG_SECONDS)
             ),
             None,
         )
@@ -202,7 +293,7 @@ def schedule_drain() -> bool:
 def drain_started(slot: int) -> None:
     """A drain task of `slot` began: arrivals from now on need a new one."""
     try:
-        shared_cache().delete(f"inbound:drain:{slot}")
+        shared_cache().delete(drain_flag(slot))
     except Exception:
         logger.warning("could not clear drain flag %s", slot)
 

@@ -74,7 +74,7 @@ def resolve_contact(sender: SenderRef, *, lock: bool = False) -> Contact:
     The provider handle (kind, id) finds the contact first; failing that, an email address or
     phone number the provider vouches for links to a contact already known by it. With `lock`,
     the contact row is locked for the rest of the transaction (a new one is locked by its
-    insert). Costs two round trips for a known sender with nothing new, four for a new one.
+    insert). Costs one round trip for a known sender with nothing new, three for a new one.
     """
     handles = [(sender.kind, _identity_key(sender.kind, sender.id))]
     if sender.verified and sender.email:
@@ -86,21 +86,19 @@ def resolve_contact(sender: SenderRef, *, lock: bool = False) -> Contact:
     match = Q()
     for kind, external_id in handles:
         match |= Q(kind=kind, external_id=external_id)
-    found = {
-        (kind, external_id): contact_id
-        for kind, external_id, contact_id in ContactIdentity.objects.filter(match).values_list(
-            "kind", "external_id", "contact_id"
-        )
-    }
-    contact_id = next((found[h] for h in handles if h in found), None)
-    if contact_id is None:
+    identities = ContactIdentity.objects.filter(match).select_related("contact")
+    if lock:
+        # The contacts are read and locked with their identities: one statement, not two.
+        identities = identities.select_for_update(of=("contact",))
+    found = {(i.kind, i.external_id): i.contact for i in identities}
+    contact = next((found[h] for h in handles if h in found), None)
+    if contact is None:
         contact = Contact.objects.create(
             name=sender.name[:255], email=sender.email[:320], phone=sender.phone[:32]
         )
         events.publish("contact.created", data={"contact": contact.pk})
     else:
         rows = Contact.objects.select_for_update() if lock else Contact.objects
-        contact = rows.get(pk=contact_id)
         while contact.merged_into_id:
             contact = rows.get(pk=contact.merged_into_id)
     updates = []
@@ -178,7 +176,8 @@ def _is_own_address(address: str) -> bool:
 
 
 def _conversation_for(channel: Channel, contact: Contact, message: NormalizedMessage):
-    """Find the conversation an inbound message continues, or None to open a new one.
+    """Find the conversation an inbound message continues, or None to open a new one; returns
+    it with whether it was locked (and read) by finding it.
 
     Email joins only through an unguessable reply token or through a Message-ID it answers,
     and only when the sender takes part in that conversation (its contact, or someone its mail
@@ -187,6 +186,8 @@ def _conversation_for(channel: Channel, contact: Contact, message: NormalizedMes
     conversation on the channel.
     """
     candidates = Conversation.objects.filter(channel=channel)
+    # The common lookups lock what they find at once (one statement, not a find and a lock).
+    latest = candidates.select_for_update().defer("search_vector").order_by("-last_message_at")
     if message.reply_token:
         found = (
             Conversation.objects.select_related("channel", "contact")
@@ -194,7 +195,7 @@ def _conversation_for(channel: Channel, contact: Contact, message: NormalizedMes
             .first()
         )
         if found and _answers_by_mail(found, channel) and _takes_part(found, contact):
-            return found
+            return found, False
     if message.references:
         answered = list(
             candidates.filter(
@@ -208,12 +209,20 @@ def _conversation_for(channel: Channel, contact: Contact, message: NormalizedMes
         answered.sort(key=lambda c: c.contact_id != contact.pk)
         for found in answered:
             if _takes_part(found, contact):
-                return found
+                return found, False
     if message.thread_key:
-        return candidates.filter(thread_key=message.thread_key).order_by("-last_message_at").first()
+        return latest.filter(thread_key=message.thread_key).first(), True
     if channel.kind == Channel.Kind.EMAIL:
-        return None
-    return candidates.filter(contact=contact).order_by("-last_message_at").first()
+        return None, False
+    return latest.filter(contact=contact).first(), True
+
+
+def _snippet(text: str) -> str:
+    return " ".join(text.split())[:SNIPPET_CHARS]
+
+
+def _vector_field(vector) -> dict:
+    return {} if vector is None else {"search_vector": vector}
 
 
 class _AlreadyStored(Exception):
@@ -221,16 +230,20 @@ class _AlreadyStored(Exception):
 
 
 def receive_message(
-    *, channel: Channel, message: NormalizedMessage, inbound_event=None
+    *, channel: Channel, message: NormalizedMessage, inbound_event=None, known_new: bool = False
 ) -> Received:
     """Store one inbound customer message: contact resolved, conversation found or opened,
     message stored once per (channel, external_id), hooks run (tagging, routing, SLA), events
     published. Locks the contact row so one person's burst threads into one conversation.
     Emits contact.created, conversation.created, conversation.updated (reopen), message.created.
     A message already stored (a redelivery, or a concurrent one that won) changes nothing.
+    `known_new`: the caller has just looked it up and found it not stored (a drain looks up a
+    whole claim at once), sparing the look-up; the unique constraint still settles a race.
     """
     try:
-        return _receive(channel=channel, message=message, inbound_event=inbound_event)
+        return _receive(
+            channel=channel, message=message, inbound_event=inbound_event, known_new=known_new
+        )
     except _AlreadyStored:
         existing = Message.objects.select_related("conversation").get(
             channel=channel, external_id=message.external_id
@@ -239,15 +252,20 @@ def receive_message(
 
 
 @transaction.atomic
-def _receive(*, channel: Channel, message: NormalizedMessage, inbound_event) -> Received:
-    if Message.objects.filter(channel=channel, external_id=message.external_id).exists():
+def _receive(
+    *, channel: Channel, message: NormalizedMessage, inbound_event, known_new: bool
+) -> Received:
+    if (
+        not known_new
+        and Message.objects.filter(channel=channel, external_id=message.external_id).exists()
+    ):
         raise _AlreadyStored
 
     contact = resolve_contact(message.sender, lock=True)
     now = timezone.now()
     sent_at = min(message.sent_at or now, now)
 
-    conversation = _conversation_for(channel, contact, message)
+    conversation, locked = _conversation_for(channel, contact, message)
     previous = None
     if (
         conversation is not None
@@ -259,7 +277,7 @@ def _receive(*, channel: Channel, message: NormalizedMessage, inbound_event) -> 
 
     conversation_created = conversation is None
     if conversation_created:
-        conversation = Conversation.objects.create(
+        conversation = Conversation(
             channel=channel,
             contact=contact,
             subject=(message.subject or "")[:998],
@@ -267,33 +285,44 @@ def _receive(*, channel: Channel, message: NormalizedMessage, inbound_event) -> 
             # When we received it, not the sender's own timestamp (an email's Date can be days
             # old or forged): SLA clocks start here.
             created_at=now,
-            last_message_at=sent_at,
             thread_key=message.thread_key,
             previous=previous,
+            # Born with its first message counted and indexed: no UPDATE of the fresh row.
+            last_message_at=sent_at,
+            snippet=_snippet(message.text),
+            message_count=1,
+            last_inbound_at=None if message.auto_kind else sent_at,
+            **_vector_field(
+                search.first_vector(text=message.text, subject=(message.subject or "")[:998])
+            ),
         )
-    else:
-        conversation = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        hooks.run("conversation_opening", conversation=conversation, message=message)
+        conversation.save(force_insert=True)
+    elif not locked:
+        conversation = (
+            Conversation.objects.select_for_update().defer("search_vector").get(pk=conversation.pk)
+        )
     # Hooks read both; spare them a query each (a cc'd participant writing is not its contact).
     conversation.channel = channel
     if conversation.contact_id == contact.pk:
         conversation.contact = contact
 
     try:
-        with transaction.atomic():
-            stored = Message.objects.create(
-                conversation=conversation,
-                channel=channel,
-                direction=Message.Direction.IN,
-                kind=Message.Kind.MESSAGE,
-                sender_contact=contact,
-                text=message.text,
-                html=sanitize_html(message.html or ""),
-                external_id=message.external_id,
-                headers=message.headers,
-                auto_kind=message.auto_kind,
-                inbound_event=inbound_event,
-                created_at=sent_at,
-            )
+        # No savepoint of its own: a conflict leaves at once, and _receive's rolls back.
+        stored = Message.objects.create(
+            conversation=conversation,
+            channel=channel,
+            direction=Message.Direction.IN,
+            kind=Message.Kind.MESSAGE,
+            sender_contact=contact,
+            text=message.text,
+            html=sanitize_html(message.html or ""),
+            external_id=message.external_id,
+            headers=message.headers,
+            auto_kind=message.auto_kind,
+            inbound_event=inbound_event,
+            created_at=sent_at,
+        )
     except IntegrityError as exc:
         # The same provider message committed by a concurrent delivery: that one stands, and
         # everything this attempt wrote (a new contact or conversation) is rolled back.
@@ -303,12 +332,13 @@ def _receive(*, channel: Channel, message: NormalizedMessage, inbound_event) -> 
         attachments.store(stored, message.attachments)
 
     fields = ["last_message_at", "snippet", "message_count", "updated_at"]
-    conversation.last_message_at = max(conversation.last_message_at, sent_at)
-    conversation.snippet = " ".join(message.text.split())[:SNIPPET_CHARS]
-    conversation.message_count += 1
-    if not message.auto_kind:
-        conversation.last_inbound_at = sent_at
-        fields.append("last_inbound_at")
+    if not conversation_created:
+        conversation.last_message_at = max(conversation.last_message_at, sent_at)
+        conversation.snippet = _snippet(message.text)
+        conversation.message_count += 1
+        if not message.auto_kind:
+            conversation.last_inbound_at = sent_at
+            fields.append("last_inbound_at")
     status_before = conversation.status
     reopened = (
         not conversation_created
@@ -342,15 +372,12 @@ def _receive(*, channel: Channel, message: NormalizedMessage, inbound_event) -> 
             to_value=Status.OPEN,
             reason="customer replied",
         )
-    # The counters and the search vector in one UPDATE.
-    conversation.updated_at = timezone.now()
-    values = {name: getattr(conversation, name) for name in fields}
-    vector = search.appended_vector(
-        text=message.text, subject=conversation.subject if conversation_created else ""
-    )
-    if vector is not None:
-        values["search_vector"] = vector
-    Conversation.objects.filter(pk=conversation.pk).update(**values)
+    if not conversation_created:
+        # The counters and the search vector in one UPDATE.
+        conversation.updated_at = timezone.now()
+        values = {name: getattr(conversation, name) for name in fields}
+        values.update(_vector_field(search.appended_vector(text=message.text)))
+        Conversation.objects.filter(pk=conversation.pk).update(**values)
     if status_before != conversation.status:
         hooks.run(
             "conversation_changed",
@@ -392,7 +419,7 @@ MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
 
 def _touch_for_outbound(conversation: Conversation, message: Message) -> list[str]:
     conversation.last_message_at = message.created_at
-    conversation.snippet = " ".join(message.text.split())[:SNIPPET_CHARS]
+    conversation.snippet = _snippet(message.text)
     conversation.message_count += 1
     return ["last_message_at", "snippet", "message_count", "updated_at"]
 
@@ -550,11 +577,14 @@ def send_auto_acknowledgement(*, conversation_id: int, inbound_message_id: int) 
     return message
 
 
-def queue_system_message(*, conversation: Conversation, text: str, auto_kind: str = "", now=None):
+def queue_system_message(
+    *, conversation: Conversation, text: str, auto_kind: str = "", headers=None, now=None
+):
     """A message the system sends on the conversation's channel (no agent, so no first response
     and no SLA clock stopped): stored queued, counted, announced as message.created and handed
     to outbound delivery after commit. The caller holds the conversation's row lock and writes
-    its own audit row."""
+    its own audit row. `headers` are stored with it (e.g. "shown_to_agents":
+    Message.text_for_agents)."""
     from inbox.outbound import enqueue_delivery
 
     now = now or timezone.now()
@@ -566,6 +596,7 @@ def queue_system_message(*, conversation: Conversation, text: str, auto_kind: st
         sender_user=None,
         text=text,
         auto_kind=auto_kind,
+        headers=headers or {},
         delivery_status=Message.DeliveryStatus.QUEUED,
         next_attempt_at=now,
         created_at=now,

@@ -42,7 +42,9 @@ def enqueue(delivery_id: int, *, countdown: float | None = None) -> None:
 
 def enabled_endpoints() -> list[WebhookEndpoint]:
     """Every enabled endpoint, from this process's copy (refreshed on any endpoint change)."""
-    return refcache.get("webhook-endpoints", lambda: list(WebhookEndpoint.objects.filter(enabled=True)))
+    return refcache.get(
+        "webhook-endpoints", lambda: list(WebhookEndpoint.objects.filter(enabled=True))
+    )
 
 
 def subscribers(event_type: str) -> list[WebhookEndpoint]:

@@ -12,8 +12,6 @@ Over the limit: 429 with Retry-After.
 
 import functools
 import hashlib
-import math
-import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -22,7 +20,7 @@ from django.urls import reverse
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import ApiToken
-from inbox.webhooks import CACHE_DOWN, over_rate, rate_window
+from inbox.webhooks import CACHE_DOWN, counter_key, over_rate, rate_window, retry_after
 
 
 class _SettingsRate(SimpleRateThrottle):
@@ -81,12 +79,10 @@ def _waiting(key: str, rate: str | None) -> int | None:
         return None
     number, window, slot = rate_window(rate)
     try:
-        count = cache.get(f"ratelimit:{key}:{slot}") or 0
+        count = cache.get(counter_key(key, slot)) or 0
     except CACHE_DOWN:
         return None
-    if count >= number:
-        return max(1, math.ceil((slot + 1) * window - time.time()))
-    return None
+    return retry_after(count + 1, number, window, slot)  # would the next request be over?
 
 
 @functools.cache

@@ -9,6 +9,7 @@ class RoutingConfig(AppConfig):
         from inbox import hooks
         from routing import services, sla
 
+        hooks.register("conversation_opening", services.mark_outside_hours, order=30)
         hooks.register("message_received", services.route_on_arrival, order=30)
         hooks.register("tags_changed", services.route_on_tags, order=30)
         hooks.register("conversation_changed", services.hand_out_after_close, order=90)

@@ -1,6 +1,7 @@
 """Assignment: by hand, by rules, automatically, in bulk. Every change of a conversation's team or
 assignee goes through here; races are settled in the database."""
 
+import copy
 import dataclasses
 import heapq
 import logging
@@ -115,6 +116,28 @@ def _candidates(team: Team) -> list[User]:
     )
 
 
+CANDIDATES_WITH_LOADS = """
+    SELECT u.id, u.username, u.capacity,
+        (SELECT count(*) FROM inbox_conversation c
+         WHERE c.assignee_id = u.id AND c.status IN (%s, %s, %s)) AS open_load
+    FROM accounts_user u JOIN accounts_membership m ON m.user_id = u.id
+    WHERE m.team_id = %s AND u.is_active AND u.availability = %s AND u.role IN (%s, %s)
+    ORDER BY u.id
+"""
+
+
+def _candidates_with_loads(team_id: int) -> list[User]:
+    """_candidates() with each agent's `open_load` (as open_loads() counts) in one statement,
+    only the columns auto-assignment reads (it runs for every arrival; the ORM spent more
+    time building the two queries than PostgreSQL answering them)."""
+    return list(
+        User.objects.raw(
+            CANDIDATES_WITH_LOADS,
+            [*OPEN_STATUSES, team_id, User.Availability.ONLINE, User.Role.AGENT, User.Role.LEAD],
+        )
+    )
+
+
 def _pick(policy: TeamPolicy, agents: list[User], loads: dict[int, int]) -> User | None:
     eligible = [a for a in agents if loads[a.pk] < a.capacity]
     if not eligible:
@@ -133,12 +156,21 @@ def auto_assign(*, conversation_id: int) -> User | None:
     team is serialised, so loads are read consistently and no agent goes over capacity even with
     many workers at once. Returns the agent, or None (manual team, nobody free: it waits in the
     queue)."""
-    conversation = Conversation.objects.select_for_update().get(pk=conversation_id)
+    return _auto_assign_locked(Conversation.objects.select_for_update().get(pk=conversation_id))
+
+
+def _auto_assign_locked(conversation: Conversation) -> User | None:
+    """auto_assign() of a conversation the caller has locked and read."""
     if (
         conversation.assignee_id
         or conversation.status not in OPEN_STATUSES
         or not conversation.team_id
     ):
+        return None
+    if not any(a.open_load < a.capacity for a in _candidates_with_loads(conversation.team_id)):
+        # Nobody has room: the conversation waits in the queue, without locking the policy row
+        # (a lock per arrival of a full team, from a drain's savepoints, made a MultiXact each).
+        # Loads only grow under others' locks, so the locked read below would find nobody too.
         return None
     policy = (
         TeamPolicy.objects.select_for_update(of=("self",))
@@ -148,8 +180,8 @@ def auto_assign(*, conversation_id: int) -> User | None:
     )
     if policy is None or policy.assignment == TeamPolicy.Assignment.MANUAL:
         return None
-    agents = _candidates(policy.team)
-    agent = _pick(policy, agents, open_loads([a.pk for a in agents]))
+    agents = _candidates_with_loads(policy.team_id)
+    agent = _pick(policy, agents, {a.pk: a.open_load for a in agents})
     if agent is None:
         return None
     _assign_locked(
@@ -519,16 +551,22 @@ def dry_run_rule(*, rule: RoutingRule, limit: int = 200) -> list[int]:
 # --- hooks -----------------------------------------------------------------------------------
 
 
+def mark_outside_hours(*, conversation: Conversation, message) -> None:
+    """Hook on conversation_opening: a customer's first message outside its team's business
+    hours marks the conversation for the overnight queue, in the row's INSERT."""
+    if message.auto_kind:
+        return
+    policy = reference.team_policies().get(conversation.team_id)
+    if not hours.is_open(policy.business_hours if policy else None, conversation.last_message_at):
+        conversation.arrived_outside_hours = True
+
+
 def route_on_arrival(*, conversation: Conversation, message, conversation_created: bool) -> None:
-    """Hook on message_received: mark overnight arrivals, run routing rules for new
-    conversations, then auto-assign what is still unassigned."""
+    """Hook on message_received: run routing rules for new conversations, then auto-assign what
+    is still unassigned (overnight arrivals were marked as they opened: mark_outside_hours)."""
     if message.auto_kind:
         return
     if conversation_created:
-        policy = reference.team_policies().get(conversation.team_id)
-        if not hours.is_open(policy.business_hours if policy else None, message.created_at):
-            Conversation.objects.filter(pk=conversation.pk).update(arrived_outside_hours=True)
-            conversation.arrived_outside_hours = True
         run_routing_rules(conversation, text=message.text)
     if reference.routing_rules():
         # A rule (here, or run by the tags classification added) may have moved it.
@@ -536,7 +574,9 @@ def route_on_arrival(*, conversation: Conversation, message, conversation_create
     if conversation.assignee_id is None and conversation.status == Status.OPEN:
         policy = reference.team_policies().get(conversation.team_id)
         if policy is not None and policy.assignment != TeamPolicy.Assignment.MANUAL:
-            auto_assign(conversation_id=conversation.pk)
+            # The arrival holds the lock, and what auto-assignment reads (team, assignee,
+            # status) is current: refreshed above when rules could have moved it.
+            _auto_assign_locked(copy.copy(conversation))
 
 
 def route_on_tags(*, conversation: Conversation, added, removed, run_rules: bool) -> None:

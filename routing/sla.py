@@ -204,11 +204,17 @@ class Clock:
         return max(hours.elapsed(self.calendar, state["start"], until) - state["paused"], 0.0)
 
 
-def _save(conversation: Conversation, clock: Clock, *, extra: tuple = ()) -> None:
+def _save(
+    conversation: Conversation, clock: Clock, *, extra: tuple = (), new: bool = False
+) -> None:
+    """Write the clock and what follows from it. `new`: the conversation was opened in this
+    transaction, so no alert was raised for it yet (spares the look-up)."""
     conversation.sla_clock = clock.dump()
     for target, name in DUE_FIELDS.items():
         setattr(conversation, name, clock.due(target))
-    conversation.sla_next_check_at = next_check(conversation, clock)
+    conversation.sla_next_check_at = next_check(
+        conversation, clock, raised=frozenset() if new else None
+    )
     Conversation.objects.filter(pk=conversation.pk).update(
         sla_clock=conversation.sla_clock,
         first_response_due=conversation.first_response_due,
@@ -254,24 +260,33 @@ def _pending_alerts(
     return out
 
 
+def _raised_alerts(conversation: Conversation, ctx: Context | None) -> set:
+    """(target, kind, due_at) of the alerts already raised for the conversation."""
+    if ctx is not None:
+        return ctx.raised.get(conversation.pk, set())
+    if not conversation.pk:
+        return set()
+    return set(
+        SLAAlert.objects.filter(conversation_id=conversation.pk).values_list(
+            "target", "kind", "due_at"
+        )
+    )
+
+
 def next_check(
-    conversation: Conversation, clock: Clock, ctx: Context | None = None
+    conversation: Conversation,
+    clock: Clock,
+    ctx: Context | None = None,
+    *,
+    raised: frozenset | None = None,
 ) -> dt.datetime | None:
     if conversation.status not in OPEN_STATUSES or clock.paused_since is not None:
         return None
     pending = _pending_alerts(conversation, clock, ctx)
     if not pending:
         return None
-    if ctx is not None:
-        raised = ctx.raised.get(conversation.pk, set())
-    elif conversation.pk:
-        raised = set(
-            SLAAlert.objects.filter(conversation_id=conversation.pk).values_list(
-                "target", "kind", "due_at"
-            )
-        )
-    else:
-        raised = set()
+    if raised is None:
+        raised = _raised_alerts(conversation, ctx)
     upcoming = [
         raise_at for target, kind, due, raise_at in pending if (target, kind, due) not in raised
     ]
@@ -313,7 +328,10 @@ def on_message_received(*, conversation: Conversation, message, conversation_cre
             )
     if conversation.first_response_at is not None and "next_response" not in clock.targets:
         clock.targets["next_response"] = {"start": at, "paused": 0.0}
-    _save(conversation, clock)
+    if conversation_created or clock.dump() != conversation.sla_clock:
+        # A customer writing again while their clocks already run changes nothing: no UPDATE
+        # and no look-up of raised alerts.
+        _save(conversation, clock, new=conversation_created)
 
 
 def on_agent_replied(*, conversation: Conversation, message) -> None:

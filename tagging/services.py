@@ -1,5 +1,6 @@
 """Tags and severity: every write to them goes through here."""
 
+import copy
 import functools
 import re
 
@@ -33,7 +34,21 @@ def apply_tags(
     Activity per added tag, emits conversation.tagged once, and runs the `tags_changed` hook
     (routing rules) unless a rule itself is tagging."""
     conversation = lock_for_change(conversation_id=conversation_id, actor=actor)
-    have = set(conversation.tag_links.values_list("tag_id", flat=True))
+    return _add_tags(conversation, tags, actor=actor, reason=reason, run_rules=run_rules)
+
+
+def _add_tags(
+    conversation: Conversation,
+    tags: list[Tag],
+    *,
+    actor,
+    reason: str,
+    run_rules: bool = True,
+    new: bool = False,
+) -> list[Tag]:
+    """apply_tags() on a conversation the caller has locked and may change. `new`: it was
+    opened in this transaction, so it has no tags or suggestions to look up yet."""
+    have = set() if new else set(conversation.tag_links.values_list("tag_id", flat=True))
     added = [t for t in tags if t.pk not in have]
     if not added:
         return []
@@ -47,12 +62,14 @@ def apply_tags(
             for t in added
         ]
     )
-    TagSuggestion.objects.filter(conversation=conversation, tag__in=added).delete()
+    if not new:
+        TagSuggestion.objects.filter(conversation=conversation, tag__in=added).delete()
     for tag in added:
         activity.record(
             conversation=conversation, actor=actor, verb="tagged", to_value=tag.slug, reason=reason
         )
-    conversation.save(update_fields=["updated_at"])
+    if not new:  # a new row's updated_at is its INSERT, a moment ago in this transaction
+        conversation.save(update_fields=["updated_at"])
     events.publish(
         "conversation.tagged",
         conversation=conversation,
@@ -221,11 +238,14 @@ def classify_on_arrival(
         else:
             to_suggest += [(t, rule) for t in tags]
     if to_apply:
-        apply_tags(
-            conversation_id=conversation.pk,
-            tags=list(dict.fromkeys(to_apply)),
+        # The arrival holds the conversation's lock and its current row: a copy stands in for
+        # apply_tags' own locking read (hooks see an instance of their own, as they did).
+        _add_tags(
+            copy.copy(conversation),
+            list(dict.fromkeys(to_apply)),
             actor=None,
             reason="classification rule",
+            new=conversation_created,
         )
     if severity and severity > conversation.severity:
         set_severity(

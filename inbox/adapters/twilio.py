@@ -84,8 +84,7 @@ def verify(request, channel) -> None:
     except MalformedError as exc:
         raise SignatureError("the body is not a form Twilio could have signed") from exc
     if not any(
-        same_secret(sign(channel.secret, url, params), given)
-        for url in signed_urls(request)
+        same_secret(sign(channel.secret, url, params), given) for url in signed_urls(request)
     ):
         raise SignatureError("signature does not match")
 

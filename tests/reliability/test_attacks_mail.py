@@ -75,9 +75,7 @@ def test_a_forged_reply_token_is_never_appended_nor_forwarded(channel, victims_t
     assert token
     to = channel.address.replace("@", f"+{token}@")
     mail.outbox.clear()
-    result = ingest(
-        channel=channel, raw=mallory(message_id="m-2@evil.test", to=f"Support <{to}>")
-    )
+    result = ingest(channel=channel, raw=mallory(message_id="m-2@evil.test", to=f"Support <{to}>"))
     assert result.conversation_id != victims_thread.pk
     assert victims_thread.messages.filter(direction="in").count() == 1
     # Nothing from Mallory reached Ann: the only mail out is Mallory's own acknowledgement.

@@ -67,12 +67,8 @@ def world(transactional_db, http_server, settings):
     return {"alice": alice, "bob": bob, "carol": carol, "conversation": conversation}
 
 
-def test_two_agents_assigning_the_same_conversation_at_once_record_one_outcome(
-    world, http_server
-):
-    alice, bob, carol, conversation = (
-        world[k] for k in ("alice", "bob", "carol", "conversation")
-    )
+def test_two_agents_assigning_the_same_conversation_at_once_record_one_outcome(world, http_server):
+    alice, bob, carol, conversation = (world[k] for k in ("alice", "bob", "carol", "conversation"))
     carols_feed = FeedListener(groups.user(carol.pk))
 
     statuses = assign_at_once(

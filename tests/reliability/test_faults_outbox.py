@@ -83,9 +83,7 @@ def test_a_rolled_back_change_publishes_nothing(world, http_server, sent, publis
         assert sla.sweep().breaches == 1  # the overdue first response, inside the same change
         add_note(conversation_id=conversation.pk, actor=agent, text="Draft thought")
         send_reply(conversation_id=conversation.pk, actor=agent, text="Never sent")
-        assign_conversation(
-            conversation_id=conversation.pk, team=None, assignee=agent, actor=agent
-        )
+        assign_conversation(conversation_id=conversation.pk, team=None, assignee=agent, actor=agent)
         raise Rollback
 
     assert Event.objects.count() == before

@@ -81,7 +81,9 @@ def test_redis_down_webhooks_and_agents_still_succeed_and_the_work_drains_once(
             Message.objects.filter(external_id__startswith="evt-down-").count() == 3
             and not Event.objects.filter(dispatched_at__isnull=True).exists()
             and not Message.objects.filter(delivery_status="queued").exists()
-            and not WebhookDelivery.objects.exclude(status=WebhookDelivery.Status.SUCCEEDED).exists()
+            and not WebhookDelivery.objects.exclude(
+                status=WebhookDelivery.Status.SUCCEEDED
+            ).exists()
         )
 
     wait_for(drained, timeout=40, interval=1, message="the stored work did not drain")

@@ -146,6 +146,24 @@ def test_an_agent_reply_stops_the_response_clocks_and_notes_do_not(world, http_s
     assert fresh(conversation).next_response_due == at(hours=3)
 
 
+def test_a_customer_writing_again_before_we_answer_moves_no_due_time(world, http_server):
+    with time_machine.travel(T0, tick=False):
+        conversation = customer_writes(world["channel"], 1)
+    with time_machine.travel(at(minutes=30), tick=False):
+        customer_writes(world["channel"], 2, references=["<m1@x>"])
+    conversation = fresh(conversation)
+    assert (conversation.message_count, conversation.first_response_due) == (2, at(hours=1))
+    assert conversation.sla_next_check_at == at(minutes=48)  # still the first warning
+    with time_machine.travel(at(minutes=40), tick=False):
+        send_reply(conversation_id=conversation.pk, actor=world["agent"], text="Hello!")
+    with time_machine.travel(at(hours=1), tick=False):
+        customer_writes(world["channel"], 3, references=["<m1@x>"])
+    with time_machine.travel(at(hours=2), tick=False):
+        customer_writes(world["channel"], 4, references=["<m1@x>"])
+    # The next-response clock runs from their first unanswered message, not their latest.
+    assert fresh(conversation).next_response_due == at(hours=3)
+
+
 def test_auto_replies_start_no_clock(world):
     with time_machine.travel(T0, tick=False):
         conversation = customer_writes(world["channel"], 1, auto_kind="auto_reply")

@@ -1,0 +1,206 @@
+"""A drain applies a backlog in claims of many events (one transaction, one outbox INSERT); the
+rows it leaves must be those that processing the same events one at a time leaves."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+
+from inbox import events, processing
+from inbox.models import Activity, Contact, Conversation, Event, InboundEvent, Message
+from routing.models import TeamPolicy
+from tagging.models import ClassificationRule, Tag
+from tests.accounts.factories import AgentFactory, TeamFactory
+from tests.inbox.factories import ChannelFactory
+
+pytestmark = pytest.mark.django_db
+
+EMAILS = Path(__file__).resolve().parent.parent / "fixtures" / "emails"
+
+
+class Rollback(Exception):
+    pass
+
+
+def api_body(n: int, **fields) -> bytes:
+    return json.dumps(
+        {
+            "id": f"batch-{n}",
+            "sender": {"id": f"customer-{n % 4}", "name": f"Customer {n % 4}"},
+            "text": f"Message {n}: the invoice export fails" if n % 3 else f"Hello {n}",
+            "thread": f"thread-{n % 5}" if n % 2 else None,
+            **fields,
+        }
+    ).encode()
+
+
+def store_corpus(api, email) -> list[InboundEvent]:
+    """API messages (threads, repeat senders, a redelivery, an unreadable body) and every
+    fixture mail, as a backlog: received a minute ago, in this order."""
+    bodies = [(api, "api", api_body(n)) for n in range(12)]
+    bodies.append((api, "api", api_body(3)))  # the same provider message delivered again
+    bodies.append((api, "api", b"{not json"))
+    bodies += [(email, "email", path.read_bytes()) for path in sorted(EMAILS.glob("*.eml"))]
+    bodies += [(api, "api", api_body(n)) for n in range(12, 20)]
+    before = timezone.now() - timezone.timedelta(minutes=1)
+    return [
+        InboundEvent.objects.create(
+            channel=channel,
+            provider=provider,
+            body=body,
+            received_at=before + timezone.timedelta(milliseconds=n),
+        )
+        for n, (channel, provider, body) in enumerate(bodies)
+    ]
+
+
+def snapshot() -> dict:
+    """Every row processing writes, with database ids replaced by what identifies the row to a
+    person (ids differ between two runs; nothing else may)."""
+    conversation_key = {
+        c.pk: (c.channel.slug, c.messages.order_by("created_at", "pk").first().external_id)
+        for c in Conversation.objects.select_related("channel")
+    }
+    contact_key = {
+        c.pk: sorted(c.identities.values_list("kind", "external_id")) for c in Contact.objects.all()
+    }
+    message_key = {m.pk: m.external_id for m in Message.objects.all()}
+
+    def ids_to_keys(payload: dict) -> dict:
+        out = dict(payload)
+        if "conversation" in out:
+            out["conversation"] = conversation_key.get(out["conversation"])
+        if "message" in out:
+            out["message"] = message_key.get(out["message"])
+        if "contact" in out:
+            out["contact"] = contact_key.get(out["contact"])
+        return out
+
+    return {
+        "inbound": [
+            (e.body[:40], e.status, e.error.split(":")[0], e.attempts)
+            for e in InboundEvent.objects.order_by("received_at", "pk")
+        ],
+        "messages": sorted(
+            (
+                m.channel.slug,
+                m.external_id,
+                conversation_key[m.conversation_id],
+                contact_key[m.sender_contact_id],
+                m.text,
+                m.html,
+                m.auto_kind,
+                m.attachments.count(),
+            )
+            for m in Message.objects.select_related("channel")
+        ),
+        "conversations": sorted(
+            (
+                conversation_key[c.pk],
+                contact_key[c.contact_id],
+                c.status,
+                c.subject,
+                c.snippet,
+                c.message_count,
+                c.severity,
+                getattr(c.team, "slug", None),
+                getattr(c.assignee, "username", None),
+                c.arrived_outside_hours,
+                sorted(c.tags.values_list("slug", flat=True)),
+                sorted((c.sla_clock or {}).get("targets", {})),
+                [getattr(c, f) is None for f in ("first_response_due", "resolution_due")],
+            )
+            for c in Conversation.objects.select_related("team", "assignee")
+        ),
+        "activity": sorted(
+            (conversation_key[a.conversation_id], a.verb, str(a.from_value), str(a.to_value))
+            for a in Activity.objects.all()
+        ),
+        "outbox": [
+            (e.type, conversation_key.get(e.conversation_id), ids_to_keys(e.payload))
+            for e in Event.objects.order_by("pk")
+        ],
+    }
+
+
+def processed(process) -> dict:
+    """The rows `process` leaves for the corpus, then rolled back for the next run."""
+    team = TeamFactory(slug="support")
+    TeamPolicy.objects.create(team=team, assignment=TeamPolicy.Assignment.ROUND_ROBIN)
+    for n in range(3):
+        AgentFactory(username=f"agent{n}", teams=[team], capacity=4)
+    rule = ClassificationRule.objects.create(name="Billing", keywords=["invoice"], position=1)
+    rule.tags.set([Tag.objects.create(slug="billing", name="Billing")])
+    api = ChannelFactory(slug="partner", kind="api", default_team=team)
+    email = ChannelFactory(slug="mail", kind="email", default_team=team)
+    stored = store_corpus(api, email)
+    process(stored)
+    return snapshot()
+
+
+def run(process) -> dict:
+    try:
+        with transaction.atomic():
+            rows = processed(process)
+            raise Rollback
+    except Rollback:
+        return rows
+
+
+def one_at_a_time(stored):
+    for event in stored:
+        processing.process_inbound_event(event_id=event.pk)
+
+
+def in_claims(stored):
+    assert processing.drain() == len(stored)
+
+
+def test_a_backlog_drained_in_claims_leaves_the_rows_of_one_at_a_time(monkeypatch):
+    monkeypatch.setattr(processing, "CLAIM_BATCH", 7)  # several claims, one with a failure
+    alone, together = run(one_at_a_time), run(in_claims)
+    assert len(together["messages"]) > 30
+    assert {status for _, status, _, _ in together["inbound"]} == {
+        "processed",
+        "duplicate",
+        "failed",
+    }
+    assert any(c[8] for c in together["conversations"])  # auto-assigned
+    assert any(c[8] is None for c in together["conversations"])  # the team was full
+    assert any(c[10] for c in together["conversations"])  # tagged by the rule
+    for table in alone:
+        assert together[table] == alone[table], table
+
+
+def test_events_published_in_a_rolled_back_savepoint_are_not_written():
+    with transaction.atomic(), events.held_back():
+        events.publish("contact.created", data={"contact": 1})
+        try:
+            with transaction.atomic():
+                events.publish("contact.created", data={"contact": 2})
+                raise Rollback
+        except Rollback:
+            pass
+        events.publish("contact.created", data={"contact": 3})
+        assert not Event.objects.exists()  # held until the block ends
+    written = Event.objects.order_by("pk").values_list("payload", flat=True)
+    assert [p["contact"] for p in written] == [1, 3]
+
+
+def test_a_message_delivered_twice_in_one_claim_is_stored_once():
+    channel = ChannelFactory(slug="partner", kind="api")
+    before = timezone.now() - timezone.timedelta(minutes=1)
+    # A drain's first claim takes one event; the backlog's second takes the other two together.
+    lead, first, again = (
+        InboundEvent.objects.create(
+            channel=channel, provider="api", body=api_body(n), received_at=before
+        )
+        for n in (2, 1, 1)
+    )
+    assert processing.drain() == 3
+    assert Message.objects.filter(channel=channel, external_id="batch-1").count() == 1
+    statuses = dict(InboundEvent.objects.values_list("pk", "status"))
+    assert [statuses[e.pk] for e in (lead, first, again)] == ["processed", "processed", "duplicate"]
+    assert Event.objects.filter(type="message.created").count() == 2
