@@ -59,7 +59,7 @@ class ConversationListApi(APIView):
             user=request.user, params=request.query_params, request=request, related=False
         )
         paginator = KeysetPagination()
-        rows = paginator.paginate(qs.values(*CONVERSATION_LIST_VALUES), request, ordering)
+        rows = paginator.paginate(qs, request, ordering, values=CONVERSATION_LIST_VALUES)
         tags = selectors.tag_slugs_by_conversation([row["id"] for row in rows]) if rows else {}
         return paginator.get_paginated_response(conversation_list_data(rows, tags))
 

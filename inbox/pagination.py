@@ -64,7 +64,8 @@ def after(ordering: Ordering, value, pk: int) -> Q:
 class KeysetPagination:
     page_size = 25
 
-    def paginate(self, queryset, request, ordering_key: str):
+    def paginate(self, queryset, request, ordering_key: str, values: tuple[str, ...] = ()):
+        """The page after the request's cursor: model instances, or dicts of `values`."""
         ordering = ORDERINGS[ordering_key]
         self.request = request
         self.ordering = ordering
@@ -79,7 +80,12 @@ class KeysetPagination:
         if cursor:
             value, pk = _decode(cursor)
             queryset = queryset.filter(after(ordering, _coerce(ordering, value), pk))
-        rows = list(queryset[: size + 1])
+        # The page's ids first, from the filtered rows alone (no join: `.values()` and
+        # select_related are not applied yet), then those rows with what they show. A search
+        # that sorts its matches (inbox.search) would otherwise join every match to its contact,
+        # channel, team and agent before the sort kept a page of them.
+        page = queryset.filter(pk__in=queryset.values("pk")[: size + 1])
+        rows = list(page.values(*values) if values else page)
         self.has_next = len(rows) > size
         self.page = rows[:size]
         return self.page

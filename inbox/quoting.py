@@ -69,3 +69,13 @@ def split_quoted(text: str) -> tuple[str, str]:
     if not body.strip():
         return text, ""
     return body, "\n".join(lines[start:])
+
+
+def folded(message) -> dict:
+    """A message as the thread shows it, {"body", "quoted"}: a customer's quoted history and
+    signature folded away; our own messages never folded, and shown as agents see them
+    (Message.text_for_agents). The message API's `folded` and the conversation page share it."""
+    if message.direction != "in":
+        return {"body": message.text_for_agents, "quoted": ""}
+    body, quoted = split_quoted(message.text)
+    return {"body": body, "quoted": quoted}

@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from accounts.models import Team
 from inbox.models import Attachment, Channel, Conversation, InboundEvent, Message, Severity
-from inbox.quoting import split_quoted
+from inbox.quoting import folded
 from inbox.sanitize import resolve_cid_images
 
 
@@ -84,6 +84,8 @@ class ConversationDetailSerializer(ConversationOutputSerializer):
         # only (no import), and a missing app or row both read as None.
         survey = getattr(obj, "satisfaction_survey", None)
         return SatisfactionSerializer(survey).data if survey is not None else None
+
+
 # The conversation list's columns, read with .values() (no model instances, no joined rows'
 # other columns, never the search vector): building and serializing 25 to 100 model instances
 # per page cost more CPU than the query itself.
@@ -189,6 +191,7 @@ class SenderSerializer(serializers.Serializer):
 
 
 class MessageOutputSerializer(serializers.ModelSerializer):
+    text = serializers.CharField(source="text_for_agents", read_only=True)
     sender = serializers.SerializerMethodField()
     html = serializers.SerializerMethodField()
     attachments = AttachmentOutputSerializer(many=True, read_only=True)
@@ -225,8 +228,7 @@ class MessageOutputSerializer(serializers.ModelSerializer):
         return resolve_cid_images(obj.html, urls)
 
     def get_folded(self, obj) -> dict:
-        body, quoted = split_quoted(obj.text) if obj.direction == "in" else (obj.text, "")
-        return {"body": body, "quoted": quoted}
+        return folded(obj)
 
     def get_sender(self, obj) -> dict:
         if obj.sender_user_id:

@@ -91,11 +91,13 @@ def _back(request, fallback: str):
 # --- the sidebar ------------------------------------------------------------------------------
 
 
-def sidebar_views(request) -> list[dict]:
+def sidebar_views(request, *, counted: bool = True) -> list[dict]:
     """Built-in views, one per default tag, then saved views; each with a capped live count.
-    All counts come from one statement of capped sub-counts (each its own index scan that
-    stops at COUNT_CAP rows); the built-in views' conditions are the list filters' own
-    expressions (inbox.filters), so no filter set is built for them."""
+    All counts come from one statement of capped sub-counts (each an index scan that stops at
+    COUNT_CAP rows, most of them index-only on conv_open_scope); the built-in views' conditions
+    are the list filters' own expressions (inbox.filters), so no filter set is built for them.
+    `counted=False` gives the names and links alone: the inbox page renders those at once and
+    the sidebar fragment brings the counts right after (htmx, on load)."""
     from django.db.models import Q
 
     user = request.user
@@ -118,24 +120,29 @@ def sidebar_views(request) -> list[dict]:
         built_in.insert(2, ("My teams", {"team": team_slugs}, open_ & Q(team_id__in=team_ids)))
     for tag in Tag.objects.filter(is_default=True).order_by("name"):
         built_in.append((tag.name, {"tag": [tag.slug]}, open_ & filters.tag_exists([tag.pk])))
+    saved_views = SavedViewListApi().visible(user).order_by("position", "name")
+    views = [_view_entry(request, name, view_filters) for name, view_filters, _ in built_in]
+    views += [_view_entry(request, saved.name, saved.filters) for saved in saved_views]
+    if not counted:
+        return views
     base = selectors.conversation_base_for(user)
-    views, counted = [], []
-    for name, view_filters, condition in built_in:
-        views.append(_view_entry(request, name, view_filters))
-        counted.append(base.filter(condition))
-    for saved in SavedViewListApi().visible(user).order_by("position", "name"):
-        views.append(_view_entry(request, saved.name, saved.filters))
-        try:
-            qs, _ = selectors.conversation_list_for_agent(
-                user=user, params=_view_params(saved.filters), request=request
-            )
-        except ApiValidationError:
-            qs = None  # a saved filter that no longer validates shows "?"
-        counted.append(qs)
-    for entry, count in zip(views, capped_counts(counted), strict=True):
+    counted_querysets = [base.filter(condition) for _, _, condition in built_in]
+    counted_querysets += [_saved_view_queryset(request, saved) for saved in saved_views]
+    for entry, count in zip(views, capped_counts(counted_querysets), strict=True):
         entry["count"] = count
         entry["capped"] = count is not None and count >= COUNT_CAP
     return views
+
+
+def _saved_view_queryset(request, saved):
+    """The saved view's list, or None when its filters no longer validate (it shows "?")."""
+    try:
+        qs, _ = selectors.conversation_list_for_agent(
+            user=request.user, params=_view_params(saved.filters), request=request
+        )
+    except ApiValidationError:
+        return None
+    return qs
 
 
 def capped_counts(querysets) -> list[int | None]:
@@ -233,21 +240,23 @@ def inbox_page(request):
         "next": next_link,
         "params": params,
         "errors": errors,
-        "views": sidebar_views(request),
+        "views": sidebar_views(request, counted=False),
         "channels": Channel.objects.order_by("name"),
         "sorts": SORTS,
-        "agents": _agents_with_load(),
         "now": now,
         **_write_context(request),
     }
+    if context["can_bulk"]:  # only the bulk bar names agents with their open loads
+        context["agents"] = _agents_with_load()
     return render(request, "ui/inbox.html", context, status=400 if errors else 200)
 
 
 @login_required
 @require_GET
 def sidebar(request):
-    """The views with fresh counts; htmx swaps it in when the live feed says something changed."""
-    return render(request, "ui/_sidebar.html", {"views": sidebar_views(request)})
+    """The views with their counts: htmx loads it as soon as the inbox page is there, again when
+    the live feed says something changed, and every minute (SLA at risk moves with the clock)."""
+    return render(request, "ui/_sidebar.html", {"views": sidebar_views(request), "counted": True})
 
 
 @login_required

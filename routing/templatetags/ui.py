@@ -4,7 +4,7 @@ import datetime as dt
 
 from django import template
 
-from inbox.quoting import split_quoted
+from inbox import quoting
 
 register = template.Library()
 
@@ -100,9 +100,5 @@ def activity_value(value) -> str:
 
 @register.filter
 def folded(message) -> dict:
-    """A customer's message as {"body", "quoted"}: the quoted history and signature folded, the
-    same split as the message API's `folded`. Agents' own messages are never folded."""
-    if message.direction != "in":
-        return {"body": message.text, "quoted": ""}
-    body, quoted = split_quoted(message.text)
-    return {"body": body, "quoted": quoted}
+    """inbox.quoting.folded: the same split as the message API's `folded`."""
+    return quoting.folded(message)

@@ -127,11 +127,14 @@ def test_another_teams_work_is_absent_from_lists_search_exports_and_bulk(theirs,
     assert api.get("/api/v1/conversations/", {"q": "secret"}).json()["results"] == []
     export = api.get("/api/v1/conversations/export.csv")
     assert b"Secret deal" not in b"".join(export.streaming_content)
-    assert api.post(  # agents have no bulk actions at all
-        "/api/v1/conversations/bulk/",
-        {"ids": [conversation.pk], "action": "status", "status": "resolved"},
-        format="json",
-    ).status_code == 403
+    assert (
+        api.post(  # agents have no bulk actions at all
+            "/api/v1/conversations/bulk/",
+            {"ids": [conversation.pk], "action": "status", "status": "resolved"},
+            format="json",
+        ).status_code
+        == 403
+    )
     lead = api_as(LeadFactory(username="lead-of-support", teams=[team]))
     bulk = lead.post(
         "/api/v1/conversations/bulk/",

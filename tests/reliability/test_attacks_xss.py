@@ -25,15 +25,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAYLOADS = [
     '<script>alert("script")</script>',
-    '<img src=x onerror="alert(\'onerror\')">',
-    '<svg onload="alert(\'onload\')"></svg>',
-    '<body onload="alert(\'body\')">',
-    '<a href="jav&#x09;ascript:alert(\'entity\')">entity link</a>',
-    '<a href="java\tscript:alert(\'tab\')">tab link</a>',
+    "<img src=x onerror=\"alert('onerror')\">",
+    "<svg onload=\"alert('onload')\"></svg>",
+    "<body onload=\"alert('body')\">",
+    "<a href=\"jav&#x09;ascript:alert('entity')\">entity link</a>",
+    "<a href=\"java\tscript:alert('tab')\">tab link</a>",
     "<a href=\"javascript:alert('js')\">js link</a>",
     "<a href=\"data:text/html,<script>alert('data')</script>\">data link</a>",
-    '<iframe src="javascript:alert(\'frame\')"></iframe>',
-    '<base href="javascript:alert(\'base\')//">',
+    "<iframe src=\"javascript:alert('frame')\"></iframe>",
+    "<base href=\"javascript:alert('base')//\">",
     "<div style=\"background:url('javascript:alert(1)')\">css</div>",
     "<style>*{background:url(javascript:alert('css'))}</style>",
     '"><script>alert("attr")</script>',
@@ -140,7 +140,8 @@ def test_url_fields_accept_only_http_and_https(client_for, admin_user, settings)
         "ftp://example.com/",
     ):
         response = api.post(
-            "/api/v1/webhook-endpoints/", {"url": url, "events": ["message.created"]},
+            "/api/v1/webhook-endpoints/",
+            {"url": url, "events": ["message.created"]},
             format="json",
         )
         assert response.status_code == 400 and "url" in response.json(), url

@@ -234,7 +234,10 @@ def signed_post(kind, slug, body, content_type):
         "x": ("HTTP_X_TWITTER_WEBHOOKS_SIGNATURE", lambda: x.digest(SECRET, body)),
     }[kind]
     return client.post(
-        f"/webhooks/{kind}/{slug}/", data=body, content_type=content_type, **{header[0]: header[1]()}
+        f"/webhooks/{kind}/{slug}/",
+        data=body,
+        content_type=content_type,
+        **{header[0]: header[1]()},
     )
 
 
@@ -335,9 +338,10 @@ def hostile_mails():
             + b"From: b@example.com\r\nSubject: inner\r\nContent-Type: message/rfc822\r\n\r\n"
             + nested
         )
-    many_parts = b"".join(
-        b"--b\r\nContent-Type: text/plain\r\n\r\npart\r\n" for _ in range(3000)
-    ) + b"--b--\r\n"
+    many_parts = (
+        b"".join(b"--b\r\nContent-Type: text/plain\r\n\r\npart\r\n" for _ in range(3000))
+        + b"--b--\r\n"
+    )
     return {
         "broken MIME (boundary never closed)": mail(
             'Subject: broken\r\nContent-Type: multipart/mixed; boundary="zz"\r\n',
@@ -369,7 +373,7 @@ def hostile_mails():
         "huge attachment": mail(
             'Subject: big\r\nContent-Type: multipart/mixed; boundary="b"\r\n',
             b"--b\r\nContent-Type: text/plain\r\n\r\nsee attached\r\n--b\r\n"
-            b'Content-Type: application/octet-stream\r\nContent-Disposition: attachment; '
+            b"Content-Type: application/octet-stream\r\nContent-Disposition: attachment; "
             b'filename="big.bin"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
             + base64.encodebytes(b"\0" * 3_000_000)
             + b"--b--\r\n",
@@ -446,8 +450,17 @@ INJECTIONS = [
 
 
 # What a leaked database error would show ("Select a valid choice" is the form's own wording).
-SQL_WORDS = ("syntax", "sqlite", "psycopg", "operationalerror", "programmingerror", "traceback",
-             " where ", "inbox_", "near \"")
+SQL_WORDS = (
+    "syntax",
+    "sqlite",
+    "psycopg",
+    "operationalerror",
+    "programmingerror",
+    "traceback",
+    " where ",
+    "inbox_",
+    'near "',
+)
 
 
 @contextmanager
@@ -563,10 +576,26 @@ bodies = st.one_of(
     st.binary(max_size=300),
     st.recursive(
         st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | text,
-        lambda children: st.lists(children, max_size=4)
-        | st.dictionaries(st.sampled_from(["id", "sender", "text", "entry", "object",
-                                           "message", "Type", "Message", "update_id"]),
-                          children, max_size=4),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "id",
+                        "sender",
+                        "text",
+                        "entry",
+                        "object",
+                        "message",
+                        "Type",
+                        "Message",
+                        "update_id",
+                    ]
+                ),
+                children,
+                max_size=4,
+            )
+        ),
         max_leaves=12,
     ).map(lambda value: json.dumps(value).encode()),
 )
@@ -580,9 +609,9 @@ content_types = st.sampled_from(
         "",
     ]
 )
-queries = st.dictionaries(
-    st.text(min_size=1, max_size=12), st.text(max_size=20), max_size=3
-).map(lambda d: urlencode(d))
+queries = st.dictionaries(st.text(min_size=1, max_size=12), st.text(max_size=20), max_size=3).map(
+    lambda d: urlencode(d)
+)
 
 
 @pytest.fixture

@@ -144,6 +144,16 @@ def wait_for(check, timeout=5.0):
     return check()
 
 
+def post_to_partner(server, event: dict) -> httpx.Response:
+    """An integration's signed event to the `partner` API channel, from outside the browser."""
+    body = json.dumps(event).encode()
+    return httpx.post(
+        f"{server}/webhooks/api/partner/",
+        content=body,
+        headers={"Content-Type": "application/json", "X-Signature": sign(SECRET, body)},
+    )
+
+
 def test_a_webhook_message_appears_in_the_open_inbox_without_reload(page, server, support):
     user(AgentFactory, "alice", teams=[support])
     ChannelFactory(slug="partner", kind="api", secret=SECRET, default_team=support)
@@ -151,18 +161,14 @@ def test_a_webhook_message_appears_in_the_open_inbox_without_reload(page, server
     page.wait_for_selector("body[data-live=connected]")
     page.evaluate("window.__sameDocument = true")
 
-    body = json.dumps(
+    response = post_to_partner(
+        server,
         {
             "id": "evt-live-1",
             "sender": {"id": "u-1", "name": "Globex Ops"},
             "text": "Our dashboard is down",
             "thread": "t-1",
-        }
-    ).encode()
-    response = httpx.post(
-        f"{server}/webhooks/api/partner/",
-        content=body,
-        headers={"Content-Type": "application/json", "X-Signature": sign(SECRET, body)},
+        },
     )
     assert response.status_code == 202
     page.wait_for_selector("#rows tr:has-text('Globex Ops')", timeout=2000)
@@ -174,16 +180,57 @@ def test_a_webhook_message_appears_in_the_open_inbox_without_reload(page, server
     page.wait_for_url("**/inbox/conversations/*/")
     page.wait_for_selector("#thread:has-text('Our dashboard is down')")
     page.evaluate("window.__sameDocument = true")
-    body = json.dumps(
-        {"id": "evt-live-2", "sender": {"id": "u-1"}, "text": "Still down!", "thread": "t-1"}
-    ).encode()
-    httpx.post(
-        f"{server}/webhooks/api/partner/",
-        content=body,
-        headers={"Content-Type": "application/json", "X-Signature": sign(SECRET, body)},
+    post_to_partner(
+        server,
+        {"id": "evt-live-2", "sender": {"id": "u-1"}, "text": "Still down!", "thread": "t-1"},
     )
     page.wait_for_selector("#thread:has-text('Still down!')", timeout=2000)
     assert page.evaluate("window.__sameDocument") is True
+    assert page.problems == []
+
+
+SIDEBAR_GEOMETRY = """() => [...document.querySelectorAll("#sidebar a, #sidebar .count, .list")]
+  .map((e) => { const r = e.getBoundingClientRect(); return [r.x, r.y, r.width, r.height]; })"""
+
+
+def test_sidebar_counts_arrive_after_the_page_in_place_and_follow_the_feed(
+    page, chromium, server, support
+):
+    user(AgentFactory, "alice", teams=[support])
+    user(AgentFactory, "bob", teams=[support])
+    ChannelFactory(slug="partner", kind="api", secret=SECRET, default_team=support)
+    # The page as it is before its counts arrive: without script, the placeholders stay.
+    still = chromium.new_context(java_script_enabled=False, viewport={"width": 1366, "height": 800})
+    before = still.new_page()
+    login(before, server, "alice")
+    assert before.locator("#sidebar .count.pending").count() > 0
+    placeholders = before.evaluate(SIDEBAR_GEOMETRY)
+    still.close()
+
+    login(page, server, "alice")
+    page.wait_for_selector("#sidebar:not([aria-busy]) .count:not(.pending)")
+    page.wait_for_selector("body[data-live=connected]")
+
+    def count(view):
+        return page.locator("#sidebar a", has_text=view).locator(".count").inner_text()
+
+    assert (count("Unassigned"), count("Mine")) == ("0", "0")
+    assert page.evaluate(SIDEBAR_GEOMETRY) == placeholders  # the counts moved nothing
+
+    response = post_to_partner(
+        server, {"id": "evt-count-1", "sender": {"id": "u-9", "name": "Initech"}, "text": "Help"}
+    )
+    assert response.status_code == 202
+    assert wait_for(lambda: count("Unassigned") == "1", timeout=8)
+
+    conversation = Conversation.objects.get(contact__name="Initech")
+    bobs = chromium.new_context().new_page()  # a colleague hands it to alice
+    login(bobs, server, "bob", f"/inbox/conversations/{conversation.pk}/")
+    bobs.locator("#assign-agent").select_option("alice")
+    bobs.get_by_role("button", name="Assign", exact=True).click()
+    bobs.wait_for_selector("text=Assigned to Support / alice.")
+    bobs.context.close()
+    assert wait_for(lambda: (count("Unassigned"), count("Mine")) == ("0", "1"), timeout=8)
     assert page.problems == []
 
 
