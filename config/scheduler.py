@@ -19,6 +19,10 @@ _stop = threading.Event()
 def _run() -> None:
     from config.celery import app
 
+    # Celery imports the apps' tasks modules only when a worker starts (autodiscovery waits for
+    # that signal); the web process has imported those its requests touched, if any, so without
+    # this a task nobody imported (the report rollups) was never found and never ran.
+    app.loader.import_default_modules()
     schedule = {
         name: entry["schedule"].total_seconds()
         for name, entry in settings.CELERY_BEAT_SCHEDULE.items()
@@ -30,8 +34,10 @@ def _run() -> None:
             if now < next_run[name]:
                 continue
             next_run[name] = now + every
-            task = app.tasks.get(settings.CELERY_BEAT_SCHEDULE[name]["task"])
+            task_name = settings.CELERY_BEAT_SCHEDULE[name]["task"]
+            task = app.tasks.get(task_name)
             if task is None:
+                logger.error("scheduled task %s: no task named %s", name, task_name)
                 continue
             try:
                 task.apply()

@@ -55,6 +55,12 @@ class ConversationFact(models.Model):
             models.Index(fields=["created_day"], name="fact_created_day"),
             models.Index(fields=["first_response_day"], name="fact_first_response_day"),
             models.Index(fields=["resolved_day"], name="fact_resolved_day"),
+            # The response-times report counts these in its range.
+            models.Index(
+                fields=["resolved_day"],
+                condition=models.Q(business_hours=True),
+                name="fact_business_resolved_day",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -87,8 +93,16 @@ class DailyRollup(models.Model):
     sla_resolution_met = models.PositiveIntegerField(default=0)
     sla_resolution_missed = models.PositiveIntegerField(default=0)
     csat_sent = models.PositiveIntegerField(default=0)
-    csat_answered = models.PositiveIntegerField(default=0)
+    csat_sent_answered = models.PositiveIntegerField(
+        default=0, help_text="Of the surveys sent this day, those answered (so far)."
+    )
+    csat_answered = models.PositiveIntegerField(default=0, help_text="Answers given this day.")
     csat_score_sum = models.PositiveIntegerField(default=0)
+    csat_score_1 = models.PositiveIntegerField(default=0)
+    csat_score_2 = models.PositiveIntegerField(default=0)
+    csat_score_3 = models.PositiveIntegerField(default=0)
+    csat_score_4 = models.PositiveIntegerField(default=0)
+    csat_score_5 = models.PositiveIntegerField(default=0)
 
     class Meta:
         indexes = [
@@ -155,6 +169,34 @@ class DurationHistogram(models.Model):
 
     def __str__(self) -> str:
         return f"histogram {self.day} metric {self.metric} bucket {self.bucket}"
+
+
+class TeamDurationHistogram(models.Model):
+    """DurationHistogram summed over channels, severities and assignees: per day, team and tag.
+    A day's rows of one dimension combination hold only a few conversations each, so the full
+    table has about a row per value; this one has a few hundred rows a day. Read when neither the
+    user's scope, the filters nor the grouping need the other dimensions (an admin's or viewer's
+    report, unfiltered or by team or tag, per period or per team)."""
+
+    day = models.DateField()
+    metric = models.PositiveSmallIntegerField(choices=DurationHistogram.Metric.choices)
+    bucket = models.PositiveSmallIntegerField()
+    tag = _dim("tagging.Tag")
+    team = _dim("accounts.Team")
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["metric", "day"],
+                condition=models.Q(tag__isnull=True),
+                name="team_histogram_day",
+            ),
+            models.Index(fields=["tag", "metric", "day"], name="team_histogram_tag_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"team histogram {self.day} metric {self.metric} bucket {self.bucket}"
 
 
 class RollupState(models.Model):

@@ -16,8 +16,8 @@ from collections import defaultdict
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db import connection, transaction
+from django.db.models import Count, F, Max, Min, Q
 from django.db.models.fields.json import KT
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
@@ -31,6 +31,7 @@ from reports.models import (
     HourlyArrivals,
     RollupState,
     SatisfactionSurvey,
+    TeamDurationHistogram,
 )
 from routing import hours
 from routing.models import SLAMeasurement, SLAPolicy, TeamPolicy
@@ -213,6 +214,110 @@ def refresh_facts(conversation_ids, calendars: _Calendars | None = None) -> set[
     return days
 
 
+# The facts of a range of conversations in one statement (PostgreSQL): what refresh_facts computes,
+# for every conversation whose times are wall-clock ones. A conversation whose SLA policy counts
+# business hours on a calendar that is not always open (the policy's, else its team's) is left
+# out: its business seconds need routing.hours, so rebuild() passes those to refresh_facts.
+# The policy is the one the SLA clock names, else the one of its latest first-response
+# measurement, like _Calendars.calendar reads them.
+CONVERSATIONS_SQL = r"""
+WITH c AS (
+    SELECT c.*,
+           m.elapsed_seconds AS measured_seconds, m.business_hours AS measured_business,
+           c.status = %(resolved)s AND c.resolved_at IS NOT NULL AS is_resolved,
+           CASE WHEN c.sla_clock ->> 'policy' IS NULL THEN m.policy_id
+                WHEN c.sla_clock ->> 'policy' ~ '^\s*[0-9]{1,18}\s*$'
+                THEN (c.sla_clock ->> 'policy')::bigint END AS policy_id
+    FROM inbox_conversation c
+    LEFT JOIN LATERAL (
+        SELECT elapsed_seconds, business_hours, policy_id FROM routing_slameasurement
+        WHERE conversation_id = c.id AND target = 'first_response'
+        ORDER BY stopped_at DESC LIMIT 1
+    ) m ON true
+    WHERE c.id BETWEEN %(first)s AND %(last)s
+), calendars AS (
+    SELECT c.id, bh.always_open
+    FROM c JOIN routing_slapolicy p ON p.id = c.policy_id AND p.business_hours_only
+    LEFT JOIN routing_teampolicy tp ON tp.team_id = c.team_id
+    JOIN routing_businesshours bh ON bh.id = coalesce(p.business_hours_id, tp.business_hours_id)
+)
+"""
+
+FACTS_SQL = (
+    CONVERSATIONS_SQL  # noqa: S608 (constants only; the values are parameters)
+    + """, replies AS (
+    SELECT conversation_id, count(*) AS n FROM inbox_message
+    WHERE conversation_id BETWEEN %(first)s AND %(last)s AND direction = 'out'
+      AND kind = 'message' AND sender_user_id IS NOT NULL
+    GROUP BY conversation_id
+), assigned AS (
+    SELECT conversation_id, max(created_at) AS at FROM inbox_activity
+    WHERE conversation_id BETWEEN %(first)s AND %(last)s AND verb = 'assigned'
+    GROUP BY conversation_id
+), facts AS (
+    SELECT c.*, coalesce(r.n, 0) AS agent_replies, a.at AS assigned_at
+    FROM c LEFT JOIN replies r ON r.conversation_id = c.id
+    LEFT JOIN assigned a ON a.conversation_id = c.id
+    WHERE NOT EXISTS (SELECT 1 FROM calendars k WHERE k.id = c.id AND NOT k.always_open)
+)
+INSERT INTO reports_conversationfact (
+    conversation_id, team_id, channel_id, assignee_id, severity, created_at, created_day,
+    first_response_day, first_response_seconds, resolved_day, resolution_seconds, handle_seconds,
+    business_hours, agent_replies, reopened_count, first_contact_resolution, csat_score)
+SELECT f.id, f.team_id, f.channel_id, f.assignee_id, f.severity, f.created_at,
+       (f.created_at AT TIME ZONE %(zone)s)::date,
+       (f.first_response_at AT TIME ZONE %(zone)s)::date,
+       CASE WHEN f.measured_seconds IS NOT NULL THEN f.measured_seconds
+            WHEN f.first_response_at IS NOT NULL
+            THEN greatest(extract(epoch FROM f.first_response_at - f.created_at), 0) END,
+       CASE WHEN f.is_resolved THEN (f.resolved_at AT TIME ZONE %(zone)s)::date END,
+       CASE WHEN f.is_resolved
+            THEN greatest(extract(epoch FROM f.resolved_at - f.created_at), 0) END,
+       CASE WHEN f.is_resolved THEN extract(epoch FROM f.resolved_at - CASE
+            WHEN f.assigned_at IS NULL OR f.assigned_at > f.resolved_at THEN f.created_at
+            ELSE f.assigned_at END) END,
+       coalesce(f.measured_business, false),
+       f.agent_replies, f.reopened_count,
+       f.is_resolved AND f.agent_replies = 1 AND f.reopened_count = 0,
+       s.score
+FROM facts f
+LEFT JOIN reports_satisfactionsurvey s ON s.conversation_id = f.id AND s.score IS NOT NULL
+"""
+)
+
+# The conversations of a range that FACTS_SQL leaves to refresh_facts.
+BUSINESS_HOURS_SQL = (
+    CONVERSATIONS_SQL  # noqa: S608 (constants only)
+    + "SELECT k.id FROM calendars k WHERE NOT k.always_open ORDER BY k.id"
+)
+
+SQL_FACT_SPAN = 50_000
+
+
+def _rebuild_facts_in_sql(calendars: _Calendars, bar) -> None:
+    """Every fact row, set-wise (PostgreSQL): FACTS_SQL over ranges of SQL_FACT_SPAN ids, the
+    business-hours conversations of each range through refresh_facts."""
+    bounds = Conversation.objects.aggregate(first=Min("pk"), last=Max("pk"))
+    if bounds["first"] is None:
+        return
+    for first in range(bounds["first"], bounds["last"] + 1, SQL_FACT_SPAN):
+        args = {
+            "first": first,
+            "last": first + SQL_FACT_SPAN - 1,
+            "zone": settings.REPORTS_TIME_ZONE,
+            "resolved": Status.RESOLVED,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(FACTS_SQL, args)
+            done = cursor.rowcount
+            cursor.execute(BUSINESS_HOURS_SQL, args)
+            business = [row[0] for row in cursor.fetchall()]
+        for start in range(0, len(business), FACT_BATCH):
+            refresh_facts(business[start : start + FACT_BATCH], calendars)
+        if bar:
+            bar.update(done + len(business))
+
+
 # --- daily rollups ----------------------------------------------------------------------------------
 
 
@@ -228,9 +333,11 @@ def _reopens():
     return _status_events().filter(from_value=Status.RESOLVED).exclude(to_value=Status.RESOLVED)
 
 
-def _grouped(qs, prefix: str, *, tagged: bool, extra=(), tag_path: str | None = None, **aggregates):
-    """Group `qs` by the dimensions (reached through `prefix`), and by tag when `tagged`; yields
-    ((tag_id, team_id, channel_id, severity, assignee_id), row)."""
+def _grouping(
+    qs, prefix: str, *, tagged: bool, extra=(), tag_path: str | None = None, **aggregates
+):
+    """`qs` grouped by the dimensions (reached through `prefix`, selected as _team_id, ...), and
+    by tag (_tag) when `tagged`, and by `extra`, with the aggregates."""
     names = {f"_{d}": F(f"{prefix}{d}") for d in DIMS}
     if tagged:
         path = tag_path if tag_path is not None else prefix
@@ -238,7 +345,13 @@ def _grouped(qs, prefix: str, *, tagged: bool, extra=(), tag_path: str | None = 
         names["_tag"] = F(f"{path}tag_links__tag_id")
     qs = qs.annotate(**names)
     keys = (["_tag"] if tagged else []) + [f"_{d}" for d in DIMS] + list(extra)
-    for row in qs.values(*keys).annotate(**aggregates).order_by():
+    return qs.values(*keys).annotate(**aggregates).order_by()
+
+
+def _grouped(qs, prefix: str, *, tagged: bool, extra=(), tag_path: str | None = None, **aggregates):
+    """_grouping()'s rows; yields ((tag_id, team_id, channel_id, severity, assignee_id), row)."""
+    grouped = _grouping(qs, prefix, tagged=tagged, extra=extra, tag_path=tag_path, **aggregates)
+    for row in grouped:
         key = (row["_tag"] if tagged else None, *(row[f"_{d}"] for d in DIMS))
         yield key, row
 
@@ -249,37 +362,35 @@ HISTOGRAMS = (
     (DurationHistogram.Metric.HANDLE, "resolved_day", "handle_seconds"),
 )
 
+HISTOGRAM_INSERT = """
+INSERT INTO reports_durationhistogram
+    (day, metric, bucket, tag_id, team_id, channel_id, severity, assignee_id, count)
+SELECT "_day", %s, "_bucket", {tag}, "_team_id", "_channel_id", "_severity", "_assignee_id", "n"
+FROM ({grouped}) AS grouped
+"""
 
-def _compute_histograms(first: dt.date, last: dt.date) -> list:
-    """The duration histogram rows of the days first..last, from the facts (bucketed in SQL)."""
-    out = []
+
+def _insert_histograms(first: dt.date, last: dt.date) -> None:
+    """The duration histogram rows of the days first..last, from the facts, bucketed and
+    counted in the database (INSERT ... SELECT: a month at a million conversations is a quarter
+    of a million rows, too many to carry through Python)."""
     for metric, day_field, value in HISTOGRAMS:
         facts = ConversationFact.objects.filter(
             **{f"{day_field}__gte": first, f"{day_field}__lte": last, f"{value}__isnull": False}
         ).annotate(_day=F(day_field), _bucket=bucket_expression(value))
         for tagged in (False, True):
-            for key, row in _grouped(
+            grouped = _grouping(
                 facts,
                 "",
                 tagged=tagged,
                 tag_path="conversation__",
                 extra=("_day", "_bucket"),
                 n=Count("conversation_id"),
-            ):
-                out.append(
-                    DurationHistogram(
-                        day=_as_date(row["_day"]),
-                        metric=metric,
-                        bucket=row["_bucket"],
-                        tag_id=key[0],
-                        team_id=key[1],
-                        channel_id=key[2],
-                        severity=key[3],
-                        assignee_id=key[4],
-                        count=row["n"],
-                    )
-                )
-    return out
+            )
+            sql, params = grouped.query.sql_with_params()
+            insert = HISTOGRAM_INSERT.format(tag='"_tag"' if tagged else "NULL", grouped=sql)
+            with connection.cursor() as cursor:
+                cursor.execute(insert, [int(metric), *params])
 
 
 def _compute_days(first: dt.date, last: dt.date, usernames: dict) -> tuple[list, list]:
@@ -337,16 +448,25 @@ def _compute_days(first: dt.date, last: dt.date, usernames: dict) -> tuple[list,
         sent = SatisfactionSurvey.objects.filter(sent_at__gte=start, sent_at__lt=end).annotate(
             _day=TruncDate("sent_at", tzinfo=tz)
         )
-        for key, row in _grouped(sent, via, tagged=tagged, extra=("_day",), n=Count("id")):
+        for key, row in _grouped(
+            sent,
+            via,
+            tagged=tagged,
+            extra=("_day",),
+            n=Count("id"),
+            answered=Count("id", filter=Q(answered_at__isnull=False)),
+        ):
             add(row["_day"], key, "csat_sent", row["n"])
+            add(row["_day"], key, "csat_sent_answered", row["answered"])
         answered = SatisfactionSurvey.objects.filter(
             answered_at__gte=start, answered_at__lt=end, score__isnull=False
         ).annotate(_day=TruncDate("answered_at", tzinfo=tz))
         for key, row in _grouped(
-            answered, via, tagged=tagged, extra=("_day",), n=Count("id"), s=Sum("score")
+            answered, via, tagged=tagged, extra=("_day", "score"), n=Count("id")
         ):
             add(row["_day"], key, "csat_answered", row["n"])
-            add(row["_day"], key, "csat_score_sum", row["s"] or 0)
+            add(row["_day"], key, "csat_score_sum", row["score"] * row["n"])
+            add(row["_day"], key, f"csat_score_{row['score']}", row["n"])
         assignments = (
             Activity.objects.filter(verb="assigned", **in_range)
             .annotate(who=KT("to_value__assignee"), _day=on_day)
@@ -419,6 +539,16 @@ def _usernames() -> dict:
     return dict(User.objects.values_list("username", "pk"))
 
 
+DAY_TABLES = (DailyRollup, HourlyArrivals, DurationHistogram, TeamDurationHistogram)
+
+TEAM_HISTOGRAM_SQL = """
+INSERT INTO reports_teamdurationhistogram (day, metric, bucket, tag_id, team_id, count)
+SELECT day, metric, bucket, tag_id, team_id, sum(count)
+FROM reports_durationhistogram WHERE day >= %s AND day <= %s
+GROUP BY day, metric, bucket, tag_id, team_id
+"""
+
+
 def refresh_days(days, *, progress=None) -> int:
     """Recompute the rollups of these days (each run of days replaced in one transaction);
     returns how many days."""
@@ -426,13 +556,14 @@ def refresh_days(days, *, progress=None) -> int:
     done = 0
     for first, last in _runs(days):
         rollups, hourly = _compute_days(first, last, usernames)
-        histograms = _compute_histograms(first, last)
         with transaction.atomic():
-            for model in (DailyRollup, HourlyArrivals, DurationHistogram):
+            for model in DAY_TABLES:
                 model.objects.filter(day__gte=first, day__lte=last).delete()
             DailyRollup.objects.bulk_create(rollups, batch_size=2000)
             HourlyArrivals.objects.bulk_create(hourly, batch_size=2000)
-            DurationHistogram.objects.bulk_create(histograms, batch_size=2000)
+            _insert_histograms(first, last)
+            with connection.cursor() as cursor:
+                cursor.execute(TEAM_HISTOGRAM_SQL, [first, last])
         span = (last - first).days + 1
         done += span
         if progress:
@@ -507,17 +638,22 @@ def rebuild(*, progress=None) -> dict:
     newest = Event.objects.aggregate(m=Max("pk"))["m"] or 0
     now = timezone.now()
     ConversationFact.objects.all().delete()
-    DailyRollup.objects.all().delete()
-    HourlyArrivals.objects.all().delete()
-    DurationHistogram.objects.all().delete()
-    ids = list(Conversation.objects.order_by("pk").values_list("pk", flat=True))
+    for model in DAY_TABLES:
+        model.objects.all().delete()
     calendars = _Calendars()
-    bar = progress(len(ids), "conversations") if progress else None
-    for start in range(0, len(ids), FACT_BATCH):
-        chunk = ids[start : start + FACT_BATCH]
-        refresh_facts(chunk, calendars)
-        if bar:
-            bar.update(len(chunk))
+    if connection.vendor == "postgresql":
+        count = Conversation.objects.count()
+        bar = progress(count, "conversations") if progress else None
+        _rebuild_facts_in_sql(calendars, bar)
+    else:
+        ids = list(Conversation.objects.order_by("pk").values_list("pk", flat=True))
+        count = len(ids)
+        bar = progress(count, "conversations") if progress else None
+        for start in range(0, count, FACT_BATCH):
+            chunk = ids[start : start + FACT_BATCH]
+            refresh_facts(chunk, calendars)
+            if bar:
+                bar.update(len(chunk))
     first = Conversation.objects.order_by("created_at").values_list("created_at", flat=True).first()
     days = []
     if first is not None:
@@ -529,4 +665,28 @@ def rebuild(*, progress=None) -> dict:
     state.last_event_id = newest
     state.refreshed_at = state.rebuilt_at = now
     state.save(update_fields=["last_event_id", "refreshed_at", "rebuilt_at"])
-    return {"conversations": len(ids), "days": len(days)}
+    return {"conversations": count, "days": len(days)}
+
+
+REBUILD_LOCK = "reports:rebuild"
+REBUILD_LOCK_SECONDS = 3600
+
+
+def ensure_current() -> dict:
+    """Rebuild when the rollups were never built (a new install, or a migration that added
+    columns the refresh cannot fill for past days), else fold in what changed since the last
+    run. Setup commands call it so the Reports page shows their data straight away, and so does
+    the periodic task, so an upgraded install heals without anyone running a command. Only one
+    rebuild runs at a time; a task that finds one running does nothing."""
+    from config.cache import shared as shared_cache
+
+    state, _ = RollupState.objects.get_or_create(pk=1)
+    if state.rebuilt_at is not None:
+        return refresh()
+    cache = shared_cache()
+    if not cache.add(REBUILD_LOCK, 1, timeout=REBUILD_LOCK_SECONDS):
+        return {"rebuild": "already running"}
+    try:
+        return rebuild()
+    finally:
+        cache.delete(REBUILD_LOCK)

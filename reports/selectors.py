@@ -18,10 +18,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
-    Count,
     F,
     OuterRef,
-    Q,
     Subquery,
     Sum,
     Value,
@@ -38,6 +36,7 @@ from reports.models import (
     DurationHistogram,
     HourlyArrivals,
     SatisfactionSurvey,
+    TeamDurationHistogram,
 )
 from reports.rollups import day_bounds, today
 from tagging.models import ConversationTag, Tag
@@ -288,13 +287,14 @@ EXACT = {"method": "exact", "relative_error": None}
 HISTOGRAM = {"method": "histogram", "relative_error": histograms.RELATIVE_ERROR}
 
 
-def histogram_rows(user, f: Filters, metric: int):
-    """Duration histogram rows of one metric in the range, scoped and filtered like rollups."""
-    qs = DurationHistogram.objects.filter(
-        conversation_scope(user), metric=metric, day__gte=f.date_from, day__lte=f.date_to
-    )
-    qs = qs.filter(tag_id=f.tag.pk) if f.tag else qs.filter(tag__isnull=True)
-    return _dimensions(qs, f)
+def histogram_rows(user, f: Filters, metric: int, *, per_agent: bool = False):
+    """Duration histogram rows of one metric in the range, scoped and filtered like rollups:
+    from the per-team table (far fewer rows) unless the user's scope, the channel, severity or
+    agent filter, or the grouping (per_agent) needs the other dimensions."""
+    model = DurationHistogram
+    if sees_everything(user) and not (f.channel or f.severity or f.agent or per_agent):
+        model = TeamDurationHistogram
+    return rollups(user, f, model).filter(metric=metric)
 
 
 def duration_stats(
@@ -309,7 +309,7 @@ def duration_stats(
     total: dict = defaultdict(int)
     n = 0
     for found, bucket, count in (
-        histogram_rows(user, f, metric)
+        histogram_rows(user, f, metric, per_agent=key == "assignee_id")
         .values(key, "bucket")
         .annotate(n=Sum("count"))
         .values_list(key, "bucket", "n")
@@ -494,10 +494,19 @@ def _surveys(user, f: Filters):
     return qs
 
 
+SCORES = range(1, 6)
+
+
 def csat(user, f: Filters) -> dict:
     """Surveys sent and answered per period, the average score of the answers, the response
     rate (of the surveys sent in the range, the share answered so far) and the score spread."""
-    names = ("csat_sent", "csat_answered", "csat_score_sum")
+    names = (
+        "csat_sent",
+        "csat_sent_answered",
+        "csat_answered",
+        "csat_score_sum",
+        *(f"csat_score_{s}" for s in SCORES),
+    )
     per = _per_period(f, _by_day(rollups(user, f), *names), names)
     rows = [
         {
@@ -510,35 +519,20 @@ def csat(user, f: Filters) -> dict:
         }
         for p, c in per.items()
     ]
-    answered = sum(c["csat_answered"] for c in per.values())
-    score_sum = sum(c["csat_score_sum"] for c in per.values())
-    start, end = day_bounds(f.date_from)[0], day_bounds(f.date_to)[1]
-    surveys = _surveys(user, f)
-    sent = surveys.filter(sent_at__gte=start, sent_at__lt=end).aggregate(
-        n=Count("id"), answered=Count("id", filter=~_unanswered())
-    )
-    spread = dict(
-        surveys.filter(answered_at__gte=start, answered_at__lt=end, score__isnull=False)
-        .values("score")
-        .annotate(n=Count("id"))
-        .values_list("score", "n")
-    )
+    total = {n: sum(c[n] for c in per.values()) for n in names}
+    answered, sent = total["csat_answered"], total["csat_sent"]
     return {
         "filters": f.query(),
         "totals": {
-            "sent": sent["n"],
-            "answered_of_sent": sent["answered"],
-            "response_rate": _share(sent["answered"], sent["n"]),
+            "sent": sent,
+            "answered_of_sent": total["csat_sent_answered"],
+            "response_rate": _share(total["csat_sent_answered"], sent),
             "answered": answered,
-            "average_score": round(score_sum / answered, 2) if answered else None,
-            "scores": {str(s): spread.get(s, 0) for s in range(1, 6)},
+            "average_score": round(total["csat_score_sum"] / answered, 2) if answered else None,
+            "scores": {str(s): total[f"csat_score_{s}"] for s in SCORES},
         },
         "rows": rows,
     }
-
-
-def _unanswered():
-    return Q(answered_at__isnull=True)
 
 
 def csat_comments(user, f: Filters):

@@ -81,6 +81,9 @@ def send_survey(*, conversation_id: int) -> SatisfactionSurvey | None:
     message = queue_system_message(
         conversation=conversation,
         text=f"{invitation}\n\nRate us from 1 to 5 (one click, one question): {survey_url(token)}",
+        # The link is the customer's alone: whoever holds it answers in their name. Agents see
+        # that the survey went out, not the link (Message.text_for_agents).
+        headers={"shown_to_agents": f"Satisfaction survey sent: {invitation}"},
         now=now,
     )
     survey = SatisfactionSurvey.objects.create(

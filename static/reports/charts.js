@@ -20,6 +20,32 @@
     return t;
   }
 
+  var LABEL_GAP = 6;
+
+  function textWidth(t) {
+    // Measured once drawn (user units, so the viewBox scaling does not matter); estimated when
+    // the chart is not rendered (display: none).
+    var w = t.getComputedTextLength ? t.getComputedTextLength() : 0;
+    return w > 0 ? w : t.textContent.length * 6.5;
+  }
+
+  /* X-axis labels centred on xs (evenly spaced), thinned to what fits side by side: every
+   * k-th label, k as small as the widest label allows, always the first and the last (an
+   * interior label too close to the last gives way). */
+  function xLabels(svg, xs, labels, y) {
+    var n = labels.length;
+    var drawn = labels.map(function (label, i) { return text(svg, xs[i], y, label, "axis", "middle"); });
+    var widths = drawn.map(textWidth);
+    var widest = Math.max.apply(null, widths.concat([0]));
+    var space = n > 1 ? xs[1] - xs[0] : Infinity;
+    var every = Math.max(1, Math.ceil((widest + LABEL_GAP) / space));
+    drawn.forEach(function (t, i) {
+      if (i === n - 1) return;
+      var clearOfLast = xs[n - 1] - xs[i] >= (widths[i] + widths[n - 1]) / 2 + LABEL_GAP;
+      if (i % every || (i > 0 && !clearOfLast)) svg.removeChild(t);
+    });
+  }
+
   function niceMax(value) {
     if (!(value > 0)) return 1;
     var p = Math.pow(10, Math.floor(Math.log10(value)));
@@ -58,12 +84,9 @@
       node("line", { x1: L, x2: W - R, y1: y, y2: y, "class": "grid" }, svg);
       text(svg, L - 6, y + 4, format((max * g) / 4), "axis", "end");
     }
-    var every = Math.max(1, Math.ceil(labels.length / 10));
-    labels.forEach(function (label, i) {
-      if (i % every) return;
-      var x = L + (labels.length === 1 ? plotW / 2 : (plotW * i) / (labels.length - 1));
-      text(svg, x, H - B + 16, label, "axis", "middle");
-    });
+    xLabels(svg, labels.map(function (label, i) {
+      return L + (labels.length === 1 ? plotW / 2 : (plotW * i) / (labels.length - 1));
+    }), labels, H - B + 16);
     return { L: L, T: T, plotW: plotW, plotH: plotH };
   }
 
@@ -111,7 +134,6 @@
     }
     var n = opts.labels.length, k = opts.series.length;
     var slot = plotW / Math.max(n, 1), bw = Math.max(1, (slot * 0.8) / k);
-    var every = Math.max(1, Math.ceil(n / 10));
     opts.labels.forEach(function (label, i) {
       opts.series.forEach(function (s, si) {
         var v = s.values[i] || 0, h = (plotH * v) / max;
@@ -121,8 +143,9 @@
         }, svg);
         node("title", {}, rect).textContent = s.name + ", " + label + ": " + format(v);
       });
-      if (!(i % every)) text(svg, L + slot * i + slot / 2, o.height - o.bottom + 16, label, "axis", "middle");
     });
+    xLabels(svg, opts.labels.map(function (label, i) { return L + slot * i + slot / 2; }),
+      opts.labels, o.height - o.bottom + 16);
     legend(el, opts.series);
     return svg;
   }

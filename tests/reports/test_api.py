@@ -9,6 +9,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from reports.models import ConversationFact, DailyRollup, RollupState
+from reports.rollups import rebuild
 from tests.reports.scenario import WEEK, Week, at
 
 pytestmark = pytest.mark.django_db
@@ -200,6 +201,7 @@ def test_the_task_folds_in_new_changes(week):
     from reports.tasks import refresh_rollups
 
     with time_machine.travel(at(23, 12), tick=False):
+        rebuild()  # built once, as seed_demo or the first periodic run leaves them
         assert refresh_rollups.apply().get()["conversations"] == 0  # nothing new: no work
         set_status(conversation_id=week.d.pk, status="resolved", actor=week.alice)
     with time_machine.travel(at(23, 12, 1), tick=False):
@@ -208,3 +210,23 @@ def test_the_task_folds_in_new_changes(week):
     assert (
         ConversationFact.objects.get(conversation=week.d).resolved_day.isoformat() == "2026-11-23"
     )
+
+
+def test_the_task_rebuilds_rollups_a_migration_marked_stale(week):
+    """An upgrade that adds rollup columns marks the rollups stale; the periodic task rebuilds
+    them once, then goes back to folding in changes."""
+    from config.cache import shared as shared_cache
+    from reports.rollups import REBUILD_LOCK
+    from reports.tasks import refresh_rollups
+
+    RollupState.objects.update_or_create(pk=1, defaults={"rebuilt_at": None})
+    shared_cache().add(REBUILD_LOCK, 1, timeout=60)  # another worker is rebuilding
+    with time_machine.travel(at(23, 12), tick=False):
+        assert refresh_rollups.apply().get() == {"rebuild": "already running"}
+    shared_cache().delete(REBUILD_LOCK)
+    with time_machine.travel(at(23, 12), tick=False):
+        refresh_rollups.apply().get()
+    assert RollupState.objects.get(pk=1).rebuilt_at is not None
+    assert ConversationFact.objects.filter(conversation=week.d).exists()
+    with time_machine.travel(at(23, 12, 1), tick=False):
+        assert refresh_rollups.apply().get()["conversations"] == 0

@@ -1,6 +1,8 @@
 """The Reports page in headless Chromium: charts drawn by the static chart script under the
 CSP (no console errors, no inline script), and a CSV download that holds the chart's numbers."""
 
+import datetime as dt
+import itertools
 from pathlib import Path
 
 import pytest
@@ -11,7 +13,8 @@ from tests.ui.test_browser import PASSWORD, chromium, login, page, server, shot 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_reports_page_draws_charts_and_downloads_csv(page, server, settings):  # noqa: F811
+def week_signed_in_as_lead(page, server, settings):  # noqa: F811
+    """The known week played and rolled up, its lead signed in."""
     settings.REPORTS_TIME_ZONE = "UTC"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     week = Week().play()
@@ -19,6 +22,10 @@ def test_the_reports_page_draws_charts_and_downloads_csv(page, server, settings)
     week.lead.set_password(PASSWORD)
     week.lead.save()
     login(page, server, "lead")
+
+
+def test_the_reports_page_draws_charts_and_downloads_csv(page, server, settings):  # noqa: F811
+    week_signed_in_as_lead(page, server, settings)
     page.get_by_role("link", name="Reports").click()
     page.wait_for_url(f"{server}/reports/")
     page.goto(f"{server}/reports/?from={WEEK[0]}&to={WEEK[1]}")
@@ -38,4 +45,27 @@ def test_the_reports_page_draws_charts_and_downloads_csv(page, server, settings)
     assert lines[0] == "period,created,resolved,reopened,backlog"
     assert lines[1] == "2026-11-16,1,2,0,0"
     assert download.value.suggested_filename.startswith("volume-")
+    assert page.problems == []
+
+
+X_LABELS = """(chart) => Array.from(
+    document.querySelectorAll('[data-chart="' + chart + '"] svg text.axis[text-anchor=middle]')
+).map((t) => { const b = t.getBoundingClientRect(); return [t.textContent, b.left, b.right]; })"""
+
+
+@pytest.mark.parametrize("days", [30, 90])
+def test_date_labels_do_not_overlap_on_long_ranges(page, server, settings, days):  # noqa: F811
+    week_signed_in_as_lead(page, server, settings)
+    last = dt.date.fromisoformat(WEEK[1])
+    first = last - dt.timedelta(days=days - 1)
+    page.goto(f"{server}/reports/?from={first}&to={last}&group_by=day")
+    page.wait_for_selector("body[data-charts=drawn]")
+    for chart in ("volume", "response-times", "sla", "first-contact-resolution", "csat", "tags"):
+        labels = page.evaluate(X_LABELS, chart)
+        texts = [text for text, _, _ in labels]
+        assert texts[0] == first.isoformat() and texts[-1] == last.isoformat(), chart
+        assert len(labels) >= 4, chart  # thinned to what fits, not to a bare two
+        for (a, _, a_right), (b, b_left, _) in itertools.pairwise(labels):
+            assert a_right <= b_left, f"{chart}: {a} overlaps {b}"
+    shot(page, f"reports-{days}-days")
     assert page.problems == []

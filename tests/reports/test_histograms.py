@@ -14,7 +14,7 @@ from django.db.models import F
 from inbox.models import Conversation
 from reports import histograms, rollups, selectors
 from reports.histograms import RELATIVE_ERROR, bucket_of
-from reports.models import ConversationFact, DurationHistogram
+from reports.models import ConversationFact, DurationHistogram, TeamDurationHistogram
 from tests.accounts.factories import AdminFactory, AgentFactory, TeamFactory
 from tests.inbox.factories import ChannelFactory, ContactFactory
 from tests.reports.scenario import WEEK, Week, at
@@ -225,6 +225,19 @@ def _histogram_rows() -> Counter:
     )
 
 
+def _team_rows_match() -> bool:
+    """The per-team histogram holds the full one summed over channels, severities, assignees."""
+    summed: Counter = Counter()
+    for (*key, team_id, _channel, _severity, _assignee), n in _histogram_rows().items():
+        summed[(*key, team_id)] += n
+    team = Counter()
+    for *key, n in TeamDurationHistogram.objects.values_list(
+        "day", "metric", "bucket", "tag_id", "team_id", "count"
+    ):
+        team[tuple(key)] += n
+    return bool(team) and team == summed
+
+
 def test_refresh_keeps_histograms_consistent_through_reopen_and_resolve(settings):
     from inbox.services import set_status
 
@@ -233,6 +246,7 @@ def test_refresh_keeps_histograms_consistent_through_reopen_and_resolve(settings
     week = Week().play()
     week.roll_up()
     assert _histogram_rows() == _from_facts() and _histogram_rows()
+    assert _team_rows_match()
     resolution = DurationHistogram.Metric.RESOLUTION
     before = _histogram_rows()
     # A (resolved Monday) is reopened on the 24th, D (open) resolved the same day.
@@ -243,6 +257,7 @@ def test_refresh_keeps_histograms_consistent_through_reopen_and_resolve(settings
     after = _histogram_rows()
     assert after == _from_facts()
     assert after != before
+    assert _team_rows_match()
     monday = dt.date(2026, 11, 16)
     assert sum(n for k, n in after.items() if k[:2] == (monday, resolution) and k[3] is None) == 1
     d = ConversationFact.objects.get(pk=week.d.pk)
@@ -257,6 +272,7 @@ def test_refresh_keeps_histograms_consistent_through_reopen_and_resolve(settings
     with time_machine.travel(at(24, 10), tick=False):
         rollups.rebuild()
     assert _histogram_rows() == after
+    assert _team_rows_match()
     # The histogram path of the response-times report reads the new state.
     settings.REPORTS_EXACT_PERCENTILE_LIMIT = 0
     with time_machine.travel(at(24, 12), tick=False):

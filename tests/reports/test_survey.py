@@ -6,11 +6,14 @@ import re
 import pytest
 import time_machine
 from django.core import mail
+from rest_framework.test import APIClient
 
+from inbox import chat
 from inbox.models import Activity, Event, Message
 from inbox.services import set_status
 from reports import services
 from reports.models import SatisfactionSurvey
+from tests.inbox.factories import ChannelFactory
 from tests.reports.scenario import Week, at, customer_writes, survey_token
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +134,42 @@ def test_the_score_is_in_the_api_conversation_detail(world):
     with time_machine.travel(at(16, 10), tick=False):
         other = customer_writes(world.mail, "y1", sender="bo@example.com")
     assert client.get(f"/api/v1/conversations/{other.pk}/").json()["satisfaction"] is None
+
+
+def test_agents_see_that_the_survey_went_out_and_only_the_customer_gets_the_link(
+    world, client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation = resolved_conversation(world)
+    token = survey_token(conversation)
+    sent = [m for m in mail.outbox if "ann@example.com" in m.to]
+    assert f"https://help.example.com/survey/{token}/" in sent[-1].body
+
+    api = APIClient()
+    api.force_authenticate(world.alice)
+    response = api.get(f"/api/v1/conversations/{conversation.pk}/messages/")
+    survey_message = response.json()[-1]
+    assert survey_message["text"] == "Satisfaction survey sent: Thanks for writing to us."
+    assert survey_message["folded"]["body"] == survey_message["text"]
+    assert token not in response.content.decode()
+    client.force_login(world.alice)
+    page = client.get(f"/inbox/conversations/{conversation.pk}/").content.decode()
+    assert "Satisfaction survey sent: Thanks for writing to us." in page
+    assert token not in page and "/survey/" not in page
+
+
+def test_a_chat_visitor_gets_the_survey_link_in_the_widget(
+    world, django_capture_on_commit_callbacks
+):
+    chat_channel = ChannelFactory(
+        kind="chat", slug="chat", default_team=world.support, config={"csat": {"enabled": True}}
+    )
+    session = chat.start_session(channel=chat_channel, name="Ann")
+    with django_capture_on_commit_callbacks(execute=True):
+        chat.post_visitor_message(session=session, text="Where is my order?")
+    conversation = Message.objects.get(text="Where is my order?").conversation
+    with django_capture_on_commit_callbacks(execute=True):
+        set_status(conversation_id=conversation.pk, status="resolved", actor=world.alice)
+    token = survey_token(conversation)
+    widget = [m["text"] for m in chat.session_snapshot(session)["messages"]]
+    assert any(f"https://help.example.com/survey/{token}/" in text for text in widget)

@@ -10,6 +10,7 @@ from accounts.models import Membership, Team, User
 from inbox.models import Channel
 from inbox.normalized import NormalizedMessage, SenderRef
 from inbox.services import receive_message
+from reports.rollups import ensure_current
 from routing.models import BusinessHours, TeamPolicy
 
 PASSWORD = "demo"
@@ -225,6 +226,7 @@ class Command(BaseCommand):
                 ),
             )
             created_count += received.created
+        ensure_current()  # the Reports page shows the demo conversations from the first visit
         self.stdout.write(
             f"Demo data ready: {len(TEAMS)} teams, {len(USERS)} users (password '{PASSWORD}'), "
             f"{len(CHANNELS)} channels, {created_count} new conversations."
