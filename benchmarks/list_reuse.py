@@ -8,7 +8,7 @@ import argparse
 import json
 import sys
 
-from benchmarks.scale import VIEWS, queries_per_request, time_paths
+from benchmarks.scale import list_api_paths, queries_per_request, time_paths
 from benchmarks.stack import Stack
 
 
@@ -18,7 +18,7 @@ def main() -> None:
     parser.add_argument("--redis-url", required=True)
     parser.add_argument("--repeats", type=int, default=30)
     args = parser.parse_args()
-    paths = {name: f"/api/v1/conversations/?{query}" for name, query in VIEWS.items()}
+    paths = list_api_paths()
     stack = Stack(database=args.database, redis_url=args.redis_url)
     stack.start()
     try:

@@ -23,6 +23,35 @@ VIEWS = {
     "sla_breached": "sla_breached=true",
     "full-text q": "q=invoice",
 }
+# The search panel of the list step: words of every frequency in generate_load's texts (a rare
+# order number, 0.1%; a middling word, 0.5%; a common one, 54%; two words that go together,
+# 1.7%; none), each in the views an agent searches from.
+SEARCH_WORDS = {
+    "rare": "1168",
+    "middling": "mobile",
+    "common": "invoice",
+    "two words": "dark+mode",
+    "no match": "zebra",
+}
+SEARCH_VIEWS = {
+    "mine": "assignee=me&",
+    "all": "",
+    "team": "team=support&",
+    "unassigned": "unassigned=true&",
+}
+
+
+def list_api_paths() -> dict[str, str]:
+    """The list step's API paths by name: the six views, then the search panel."""
+    paths = {name: f"/api/v1/conversations/?{query}" for name, query in VIEWS.items()}
+    for kind, word in SEARCH_WORDS.items():
+        for view, filters in SEARCH_VIEWS.items():
+            paths[f"q {kind} ({word}), {view}"] = f"/api/v1/conversations/?{filters}q={word}"
+    return paths
+
+
+# The page brings its sidebar counts right after it (htmx, on load): timed as a request of its own.
+SIDEBAR = {"sidebar counts": "/inbox/sidebar/"}
 
 
 # `--sizes 100000` (python -m benchmarks) narrows the list and page steps to some sizes.
@@ -108,6 +137,8 @@ def time_paths(stack: Stack, paths: dict, repeats: int, counted: dict) -> dict:
                 if response.status_code != 200:
                     raise RuntimeError(f"{path} answered {response.status_code}")
             out[name] = percentiles(times)
+            if path.startswith("/api/"):  # how many rows the first page showed
+                out[name]["rows"] = len(response.json()["results"])
     for name, path in paths.items():
         out[name]["queries"] = counted[path]["queries"]
         out[name]["path"] = path
@@ -120,8 +151,8 @@ def bench_list_and_page(stack: Stack, quick: bool, *, api: bool, page: bool) -> 
     results: dict = {"list": {}, "page": {}, "data": {}}
     for size in sizes(quick):
         results["data"][str(size)] = populate(stack, size)
-        api_paths = {n: f"/api/v1/conversations/?{q}" for n, q in VIEWS.items()} if api else {}
-        page_paths = {n: f"/inbox/?{q}" for n, q in VIEWS.items()} if page else {}
+        api_paths = list_api_paths() if api else {}
+        page_paths = {**{n: f"/inbox/?{q}" for n, q in VIEWS.items()}, **SIDEBAR} if page else {}
         counted = queries_per_request(stack, [*api_paths.values(), *page_paths.values()])
         if api:
             results["list"][str(size)] = time_paths(stack, api_paths, repeats, counted)
