@@ -7,10 +7,10 @@ class InboxConfig(AppConfig):
 
     def ready(self) -> None:
         from inbox import hooks
-        from inbox.auto_ack import acknowledge_new_conversation
+        from inbox.auto_ack import acknowledge_new_conversations
 
         # Late, so routing and tagging have had their say about the new conversation.
-        hooks.register("message_received", acknowledge_new_conversation, order=900)
+        hooks.register("messages_received", acknowledge_new_conversations, order=900)
 
         from config import refcache
         from inbox.models import Channel

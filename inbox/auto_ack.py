@@ -107,17 +107,21 @@ def _header_text(value) -> str:
     return str(value)
 
 
-def acknowledge_new_conversation(*, conversation, message, conversation_created=False, **_):
-    """Hook on "message_received": queue an acknowledgement for a new email conversation.
+def acknowledge_new_conversations(*, arrivals) -> None:
+    """Hook on "messages_received": queue an acknowledgement for each new email conversation.
 
-    Runs inside receive_message's transaction; the service works in a savepoint, so a failure
+    Runs inside the arrival's transaction; the service works in a savepoint, so a failure
     here is logged and never costs the customer's mail.
     """
     from inbox.services import send_auto_acknowledgement
 
-    if not conversation_created or not settings_for(conversation.channel):
-        return
-    try:
-        send_auto_acknowledgement(conversation_id=conversation.pk, inbound_message_id=message.pk)
-    except Exception:
-        logger.exception("auto-acknowledgement for conversation %s failed", conversation.pk)
+    for arrival in arrivals:
+        conversation = arrival.conversation
+        if not arrival.conversation_created or not settings_for(conversation.channel):
+            continue
+        try:
+            send_auto_acknowledgement(
+                conversation_id=conversation.pk, inbound_message_id=arrival.message.pk
+            )
+        except Exception:
+            logger.exception("auto-acknowledgement for conversation %s failed", conversation.pk)

@@ -4,8 +4,9 @@ inbox never imports those apps; they register here from their AppConfig.ready().
 ascending `order`; those called inside a service's transaction roll back with it on failure.
 
 Hook names in use:
-- "message_received"(conversation, message, conversation_created): after an inbound message is
-  stored, inside its transaction.
+- "messages_received"(arrivals): after inbound messages are stored, inside their transaction;
+  each arrival (inbox.services.Received) has conversation, message and conversation_created. One
+  message at a time or a drain's batch at once: a handler does its work for the batch set-wise.
 - "conversation_opening"(conversation, message): an inbound message opens `conversation`, not
   saved yet: fields set now are inserted with it (no UPDATE of the fresh row).
 - "agent_replied"(conversation, message), "tags_changed"(conversation, added, removed, run_rules),

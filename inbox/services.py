@@ -384,12 +384,10 @@ def _receive(
             conversation=conversation,
             changes={"status": (status_before, conversation.status)},
         )
-    hooks.run(
-        "message_received",
-        conversation=conversation,
-        message=stored,
-        conversation_created=conversation_created,
+    received = Received(
+        conversation, stored, created=True, conversation_created=conversation_created
     )
+    hooks.run("messages_received", arrivals=[received])
     if conversation_created:
         events.publish(
             "conversation.created",
@@ -407,7 +405,7 @@ def _receive(
         conversation=conversation,
         data={"message": stored.pk, "direction": stored.direction, "kind": stored.kind},
     )
-    return Received(conversation, stored, created=True, conversation_created=conversation_created)
+    return received
 
 
 class ReplyRefused(Exception):

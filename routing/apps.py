@@ -10,10 +10,10 @@ class RoutingConfig(AppConfig):
         from routing import services, sla
 
         hooks.register("conversation_opening", services.mark_outside_hours, order=30)
-        hooks.register("message_received", services.route_on_arrival, order=30)
+        hooks.register("messages_received", services.route_arrivals, order=30)
         hooks.register("tags_changed", services.route_on_tags, order=30)
         hooks.register("conversation_changed", services.hand_out_after_close, order=90)
-        hooks.register("message_received", sla.on_message_received, order=40)
+        hooks.register("messages_received", sla.on_messages_received, order=40)
         hooks.register("agent_replied", sla.on_agent_replied, order=40)
         hooks.register("conversation_changed", sla.on_conversation_changed, order=40)
         hooks.register("tags_changed", sla.on_tags_changed, order=40)

@@ -1,7 +1,6 @@
 """Assignment: by hand, by rules, automatically, in bulk. Every change of a conversation's team or
 assignee goes through here; races are settled in the database."""
 
-import copy
 import dataclasses
 import heapq
 import logging
@@ -167,33 +166,69 @@ def _auto_assign_locked(conversation: Conversation) -> User | None:
         or not conversation.team_id
     ):
         return None
-    if not any(a.open_load < a.capacity for a in _candidates_with_loads(conversation.team_id)):
-        # Nobody has room: the conversation waits in the queue, without locking the policy row
+    return _auto_assign_many(conversation.team_id, [conversation]).get(conversation.pk)
+
+
+def _auto_assign_many(team_id: int, conversations: list[Conversation]) -> dict[int, User]:
+    """Hand unassigned open conversations of one team, locked and read by the caller, to its
+    online agents with room, in order, by the team's policy; returns conversation id -> agent
+    for those handed out (the rest wait in the queue). The policy row is locked once for all of
+    them; each pick counts the ones before it."""
+    if not any(a.open_load < a.capacity for a in _candidates_with_loads(team_id)):
+        # Nobody has room: the conversations wait in the queue, without locking the policy row
         # (a lock per arrival of a full team, from a drain's savepoints, made a MultiXact each).
         # Loads only grow under others' locks, so the locked read below would find nobody too.
-        return None
+        return {}
     policy = (
         TeamPolicy.objects.select_for_update(of=("self",))
         .select_related("team")
-        .filter(team_id=conversation.team_id)
+        .filter(team_id=team_id)
         .first()
     )
     if policy is None or policy.assignment == TeamPolicy.Assignment.MANUAL:
-        return None
-    agents = _candidates_with_loads(policy.team_id)
-    agent = _pick(policy, agents, {a.pk: a.open_load for a in agents})
-    if agent is None:
-        return None
-    _assign_locked(
-        conversation,
-        team=policy.team,
-        assignee=agent,
-        actor=None,
-        reason=f"auto ({policy.assignment})",
-    )
-    policy.last_assigned = agent
+        return {}
+    agents = _candidates_with_loads(team_id)
+    loads = {a.pk: a.open_load for a in agents}
+    picked: dict[int, User] = {}
+    for conversation in conversations:
+        agent = _pick(policy, agents, loads)
+        if agent is None:
+            break
+        picked[conversation.pk] = agent
+        loads[agent.pk] += 1
+        policy.last_assigned_id = agent.pk
+    if not picked:
+        return picked
+    now = timezone.now()
+    _write_assignments([(pk, agent.pk) for pk, agent in picked.items()], team_id=team_id, now=now)
+    reason = f"auto ({policy.assignment})"
+    before = {"team": policy.team.slug, "assignee": None}
+    audit = []
+    for conversation in conversations:
+        agent = picked.get(conversation.pk)
+        if agent is None:
+            continue
+        conversation.assignee = agent
+        conversation.updated_at = now
+        after = {"team": policy.team.slug, "assignee": agent.username}
+        audit.append(
+            {
+                "conversation_id": conversation.pk,
+                "verb": "assigned",
+                "from_value": before,
+                "to_value": after,
+                "reason": reason,
+                "created_at": now,
+            }
+        )
+        events.publish(
+            "conversation.assigned",
+            conversation=conversation,
+            data={"before": before, "after": after, "reason": reason},
+        )
+    activity.record_many(audit)
     policy.save(update_fields=["last_assigned"])
-    return agent
+    return picked
 
 
 def hand_out_queue(*, team_id: int, limit: int = 200) -> int:
@@ -561,22 +596,29 @@ def mark_outside_hours(*, conversation: Conversation, message) -> None:
         conversation.arrived_outside_hours = True
 
 
-def route_on_arrival(*, conversation: Conversation, message, conversation_created: bool) -> None:
-    """Hook on message_received: run routing rules for new conversations, then auto-assign what
-    is still unassigned (overnight arrivals were marked as they opened: mark_outside_hours)."""
-    if message.auto_kind:
-        return
-    if conversation_created:
-        run_routing_rules(conversation, text=message.text)
-    if reference.routing_rules():
-        # A rule (here, or run by the tags classification added) may have moved it.
-        conversation.refresh_from_db(fields=["assignee", "team", "status"])
-    if conversation.assignee_id is None and conversation.status == Status.OPEN:
-        policy = reference.team_policies().get(conversation.team_id)
-        if policy is not None and policy.assignment != TeamPolicy.Assignment.MANUAL:
-            # The arrival holds the lock, and what auto-assignment reads (team, assignee,
-            # status) is current: refreshed above when rules could have moved it.
-            _auto_assign_locked(copy.copy(conversation))
+def route_arrivals(*, arrivals) -> None:
+    """Hook on messages_received: run routing rules for new conversations, then auto-assign what
+    is still unassigned, a team's arrivals together (overnight arrivals were marked as they
+    opened: mark_outside_hours)."""
+    rules = reference.routing_rules()
+    waiting: dict[int, list[Conversation]] = {}
+    for arrival in arrivals:
+        if arrival.message.auto_kind:
+            continue
+        conversation = arrival.conversation
+        if arrival.conversation_created:
+            run_routing_rules(conversation, text=arrival.message.text)
+        if rules:
+            # A rule (here, or run by the tags classification added) may have moved it.
+            conversation.refresh_from_db(fields=["assignee", "team", "status"])
+        if conversation.assignee_id is None and conversation.status == Status.OPEN:
+            policy = reference.team_policies().get(conversation.team_id)
+            if policy is not None and policy.assignment != TeamPolicy.Assignment.MANUAL:
+                waiting.setdefault(conversation.team_id, []).append(conversation)
+    for team_id, conversations in waiting.items():
+        # The arrivals hold the locks, and what auto-assignment reads (team, assignee, status)
+        # is current: refreshed above when rules could have moved them.
+        _auto_assign_many(team_id, conversations)
 
 
 def route_on_tags(*, conversation: Conversation, added, removed, run_rules: bool) -> None:

@@ -313,25 +313,61 @@ def _measure(conversation: Conversation, clock: Clock, target: str, at: dt.datet
 # --- reactions (hooks; each runs inside the transaction of the change) ---------------------------
 
 
-def on_message_received(*, conversation: Conversation, message, conversation_created: bool) -> None:
+def on_messages_received(*, arrivals) -> None:
     """A customer wrote: start first response and resolution for a new conversation; start the
-    next-response clock when the last word was ours. Auto-replies and bounces start nothing."""
-    if message.auto_kind or conversation.status not in OPEN_STATUSES:
+    next-response clock when the last word was ours. Auto-replies and bounces start nothing.
+    A batch of arrivals costs a fixed number of statements (their tags when a policy names one,
+    the alerts raised for the continued ones, one UPDATE of the clocks)."""
+    started = []  # (conversation, clock, opened now)
+    for arrival in arrivals:
+        conversation, message = arrival.conversation, arrival.message
+        if message.auto_kind or conversation.status not in OPEN_STATUSES:
+            continue
+        started.append((conversation, message, arrival.conversation_created))
+    if not started:
         return
-    clock = Clock.load(conversation)
-    at = message.created_at
-    if conversation_created or not conversation.sla_clock:
-        clock.targets.setdefault("resolution", {"start": conversation.created_at, "paused": 0.0})
-        if conversation.first_response_at is None:
+    policies = reference.sla_policies()
+    tags: dict = {}
+    if any(p.tag_id for p in policies):
+        from tagging.models import ConversationTag
+
+        for conversation_id, tag_id in ConversationTag.objects.filter(
+            conversation_id__in=[c.pk for c, _, _ in started]
+        ).values_list("conversation_id", "tag_id"):
+            tags.setdefault(conversation_id, set()).add(tag_id)
+    ctx = Context(policies=policies, tags=tags, team_policies=reference.team_policies())
+    changed = []
+    for conversation, message, created in started:
+        clock = Clock.load(conversation, ctx)
+        if created or not conversation.sla_clock:
             clock.targets.setdefault(
-                "first_response", {"start": conversation.created_at, "paused": 0.0}
+                "resolution", {"start": conversation.created_at, "paused": 0.0}
             )
-    if conversation.first_response_at is not None and "next_response" not in clock.targets:
-        clock.targets["next_response"] = {"start": at, "paused": 0.0}
-    if conversation_created or clock.dump() != conversation.sla_clock:
-        # A customer writing again while their clocks already run changes nothing: no UPDATE
-        # and no look-up of raised alerts.
-        _save(conversation, clock, new=conversation_created)
+            if conversation.first_response_at is None:
+                clock.targets.setdefault(
+                    "first_response", {"start": conversation.created_at, "paused": 0.0}
+                )
+        if conversation.first_response_at is not None and "next_response" not in clock.targets:
+            clock.targets["next_response"] = {"start": message.created_at, "paused": 0.0}
+        if created or clock.dump() != conversation.sla_clock:
+            # A customer writing again while their clocks already run changes nothing: no
+            # UPDATE and no look-up of raised alerts.
+            changed.append((conversation, clock, created))
+    if not changed:
+        return
+    older = [c.pk for c, _, created in changed if not created]
+    if older:
+        # A new conversation has no alert raised yet: only the older ones are looked up.
+        for conversation_id, *key in SLAAlert.objects.filter(conversation_id__in=older).values_list(
+            "conversation_id", "target", "kind", "due_at"
+        ):
+            ctx.raised.setdefault(conversation_id, set()).add(tuple(key))
+    for conversation, clock, _ in changed:
+        conversation.sla_clock = clock.dump()
+        for target, name in DUE_FIELDS.items():
+            setattr(conversation, name, clock.due(target))
+        conversation.sla_next_check_at = next_check(conversation, clock, ctx)
+    _write_clocks([c for c, _, _ in changed])
 
 
 def on_agent_replied(*, conversation: Conversation, message) -> None:

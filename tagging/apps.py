@@ -7,9 +7,9 @@ class TaggingConfig(AppConfig):
 
     def ready(self):
         from inbox import hooks
-        from tagging.services import classify_on_arrival
+        from tagging.services import classify_arrivals
 
-        hooks.register("message_received", classify_on_arrival, order=10)
+        hooks.register("messages_received", classify_arrivals, order=10)
 
         from config import refcache
         from tagging.models import ClassificationRule, Tag

@@ -6,11 +6,13 @@ import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.text import slugify
 
 from inbox import activity, events, hooks
-from inbox.models import Conversation, Message, Severity
+from inbox.models import Conversation, Severity
 from inbox.services import lock_for_change
 from tagging.models import ClassificationRule, ConversationTag, Tag, TagSuggestion
 
@@ -44,40 +46,14 @@ def _add_tags(
     actor,
     reason: str,
     run_rules: bool = True,
-    new: bool = False,
 ) -> list[Tag]:
-    """apply_tags() on a conversation the caller has locked and may change. `new`: it was
-    opened in this transaction, so it has no tags or suggestions to look up yet."""
-    have = set() if new else set(conversation.tag_links.values_list("tag_id", flat=True))
+    """apply_tags() on a conversation the caller has locked and may change."""
+    have = set(conversation.tag_links.values_list("tag_id", flat=True))
     added = [t for t in tags if t.pk not in have]
     if not added:
         return []
-    ConversationTag.objects.bulk_create(
-        [
-            ConversationTag(
-                conversation=conversation,
-                tag=t,
-                added_by=actor if getattr(actor, "pk", None) else None,
-            )
-            for t in added
-        ]
-    )
-    if not new:
-        TagSuggestion.objects.filter(conversation=conversation, tag__in=added).delete()
-    for tag in added:
-        activity.record(
-            conversation=conversation, actor=actor, verb="tagged", to_value=tag.slug, reason=reason
-        )
-    if not new:  # a new row's updated_at is its INSERT, a moment ago in this transaction
-        conversation.save(update_fields=["updated_at"])
-    events.publish(
-        "conversation.tagged",
-        conversation=conversation,
-        actor=actor,
-        data={"tags": [t.slug for t in added]},
-    )
-    hooks.run(
-        "tags_changed", conversation=conversation, added=added, removed=[], run_rules=run_rules
+    _write_tags_added(
+        [(conversation, added, False)], actor=actor, reason=reason, run_rules=run_rules
     )
     return added
 
@@ -211,23 +187,18 @@ def active_rules() -> list[tuple[ClassificationRule, list[Tag]]]:
     return refcache.get("classification-rules", load)
 
 
-def classify_on_arrival(
-    *, conversation: Conversation, message: Message, conversation_created: bool
-) -> None:
-    """Hook on message_received: apply or suggest tags and raise severity from the rules.
-    Auto-replies and bounces are not classified."""
-    if message.auto_kind:
-        return
-    contact = conversation.contact
+def _classification(arrival, rules) -> tuple[list[Tag], list[tuple], int | None]:
+    """What the rules make of one arrival: tags to apply, (tag, rule) to suggest, a severity."""
+    conversation, message = arrival.conversation, arrival.message
     to_apply: list[Tag] = []
     to_suggest: list[tuple[Tag, ClassificationRule]] = []
     severity = None
-    for rule, tags in active_rules():
+    for rule, tags in rules:
         if not rule_matches(
             rule,
-            subject=conversation.subject if conversation_created else "",
+            subject=conversation.subject if arrival.conversation_created else "",
             text=message.text,
-            sender_email=contact.email,
+            sender_email=conversation.contact.email,
             channel_kind=conversation.channel.kind,
         ):
             continue
@@ -237,32 +208,116 @@ def classify_on_arrival(
                 severity = rule.severity
         else:
             to_suggest += [(t, rule) for t in tags]
-    if to_apply:
-        # The arrival holds the conversation's lock and its current row: a copy stands in for
-        # apply_tags' own locking read (hooks see an instance of their own, as they did).
-        _add_tags(
-            copy.copy(conversation),
-            list(dict.fromkeys(to_apply)),
-            actor=None,
-            reason="classification rule",
-            new=conversation_created,
-        )
-    if severity and severity > conversation.severity:
-        set_severity(
-            conversation_id=conversation.pk,
-            severity=severity,
-            actor=None,
-            reason="classification rule",
-        )
-        conversation.refresh_from_db(fields=["severity"])
-    if not to_suggest:
+    return list(dict.fromkeys(to_apply)), to_suggest, severity
+
+
+def classify_arrivals(*, arrivals) -> None:
+    """Hook on messages_received: apply or suggest tags and raise severity from the rules, for
+    every arrival of a batch at once: one look-up of the tags the continued conversations have,
+    one INSERT of the new tag links and one of their audit rows, whatever the batch's size.
+    Auto-replies and bounces are not classified."""
+    rules = active_rules()
+    if not rules:
         return
-    have = set(conversation.tag_links.values_list("tag_id", flat=True))
-    TagSuggestion.objects.bulk_create(
+    plans = []
+    for arrival in arrivals:
+        if arrival.message.auto_kind:
+            continue
+        to_apply, to_suggest, severity = _classification(arrival, rules)
+        if to_apply or to_suggest or severity:
+            plans.append((arrival, to_apply, to_suggest, severity))
+    if not plans:
+        return
+    have: dict[int, set[int]] = {}
+    continued = [
+        arrival.conversation.pk for arrival, *_ in plans if not arrival.conversation_created
+    ]
+    if continued:
+        for conversation_id, tag_id in ConversationTag.objects.filter(
+            conversation_id__in=continued
+        ).values_list("conversation_id", "tag_id"):
+            have.setdefault(conversation_id, set()).add(tag_id)
+    tagged = []  # (conversation, tags added)
+    for arrival, to_apply, _, _ in plans:
+        conversation = arrival.conversation
+        added = [t for t in to_apply if t.pk not in have.get(conversation.pk, ())]
+        if added:
+            tagged.append((arrival, added))
+            have.setdefault(conversation.pk, set()).update(t.pk for t in added)
+    if tagged:
+        # The arrivals hold the conversations' locks and current rows: copies stand in for
+        # apply_tags' own locking reads (hooks see an instance of their own, as they did).
+        _write_tags_added(
+            [(copy.copy(a.conversation), added, a.conversation_created) for a, added in tagged],
+            actor=None,
+            reason="classification rule",
+            run_rules=True,
+        )
+    for arrival, _, _, severity in plans:
+        conversation = arrival.conversation
+        if severity and severity > conversation.severity:
+            conversation.severity = set_severity(
+                conversation_id=conversation.pk,
+                severity=severity,
+                actor=None,
+                reason="classification rule",
+            ).severity
+    suggestions = [
+        TagSuggestion(conversation=arrival.conversation, tag=t, rule=r)
+        for arrival, _, to_suggest, _ in plans
+        for t, r in to_suggest
+        if t.pk not in have.get(arrival.conversation.pk, ())
+    ]
+    if suggestions:
+        TagSuggestion.objects.bulk_create(suggestions, ignore_conflicts=True)
+
+
+def _write_tags_added(tagged, *, actor, reason: str, run_rules: bool) -> None:
+    """Add tags to conversations the caller has locked: `tagged` holds (conversation, tags to
+    add, whether it was opened in this transaction). The links, the suggestions they settle,
+    the audit rows and the touch of the older conversations each take one statement whatever the
+    number of conversations; then per conversation its event and the `tags_changed` hook."""
+    actor_id = getattr(actor, "pk", None)
+    ConversationTag.objects.bulk_create(
         [
-            TagSuggestion(conversation=conversation, tag=t, rule=r)
-            for t, r in to_suggest
-            if t.pk not in have
-        ],
-        ignore_conflicts=True,
+            ConversationTag(conversation=conversation, tag=t, added_by_id=actor_id)
+            for conversation, added, _ in tagged
+            for t in added
+        ]
     )
+    # A new row has no suggestions yet, and its updated_at is its INSERT, a moment ago.
+    older = [(conversation.pk, added) for conversation, added, new in tagged if not new]
+    if older:
+        settled = Q()
+        for conversation_id, added in older:
+            settled |= Q(conversation_id=conversation_id, tag__in=added)
+        TagSuggestion.objects.filter(settled).delete()
+    now = timezone.now()
+    activity.record_many(
+        [
+            {
+                "conversation_id": conversation.pk,
+                "actor_id": actor_id,
+                "verb": "tagged",
+                "to_value": t.slug,
+                "reason": reason,
+                "created_at": now,
+            }
+            for conversation, added, _ in tagged
+            for t in added
+        ]
+    )
+    if older:
+        Conversation.objects.filter(pk__in=[pk for pk, _ in older]).update(updated_at=now)
+    for conversation, added, new in tagged:
+        if not new:
+            conversation.updated_at = now
+        events.publish(
+            "conversation.tagged",
+            conversation=conversation,
+            actor=actor,
+            data={"tags": [t.slug for t in added]},
+        )
+        hooks.run(
+            "tags_changed", conversation=conversation, added=added, removed=[], run_rules=run_rules
+        )
