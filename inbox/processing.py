@@ -185,9 +185,95 @@ def _apply_claim(claimed: list[InboundEvent]) -> None:
     _take_turn()
     new = _not_stored(claimed, parsed)
     with events.held_back():
-        for event, items in zip(claimed, parsed, strict=True):
-            _apply(event, items, new)
+        if transaction.get_connection().vendor == "postgresql" and len(claimed) > 1:
+            _apply_in_runs(claimed, parsed, new)
+        else:
+            for event, items in zip(claimed, parsed, strict=True):
+                _apply(event, items, new)
     _record_outcomes(claimed)
+
+
+def _apply_in_runs(claimed: list[InboundEvent], parsed: list, new: set) -> None:
+    """Apply a claim in order: runs of events that each carry one new message needing no
+    look-up of its own are stored set-wise (inbox.arrivals), the others one at a time."""
+    answered = _answered(claimed, parsed)
+    seen: set = set()  # a second delivery of a message in the claim is looked up, alone
+    batchable = [
+        _batchable(event, items, new, answered, seen)
+        for event, items in zip(claimed, parsed, strict=True)
+    ]
+    n = 0
+    while n < len(claimed):
+        end = n
+        while end < len(claimed) and batchable[end]:
+            end += 1
+        if end == n:
+            _apply(claimed[n], parsed[n], new)
+            n += 1
+        else:
+            n += _apply_run(claimed[n:end], parsed[n:end], new)
+
+
+def _apply_run(run: list[InboundEvent], parsed: list, new: set) -> int:
+    """Store the messages of a run of events set-wise, as many as can go together (at least
+    one); returns how many events were applied. If the run fails, its savepoint is rolled back
+    and its events are applied one at a time, each failing (or not) on its own."""
+    from inbox.arrivals import Entry, receive_many
+
+    entries = [
+        Entry(event.channel, items[0], event) for event, items in zip(run, parsed, strict=True)
+    ]
+    try:
+        with transaction.atomic():
+            stored = receive_many(entries)
+    except Exception as exc:
+        logger.warning(
+            "a run of %s inbound events failed together, one at a time: %s", len(run), exc
+        )
+        for event, items in zip(run, parsed, strict=True):
+            _apply(event, items, new)
+        return len(run)
+    for event, items in zip(run[: len(stored)], parsed[: len(stored)], strict=True):
+        new.discard((event.channel_id, items[0].external_id))
+        event.attempts += 1
+        event.status = InboundEvent.Status.PROCESSED
+        event.error = ""
+    return len(stored)
+
+
+def _batchable(event: InboundEvent, items, new: set, answered: set, seen: set) -> bool:
+    """One new message that finds its conversation without a look-up of its own: no reply
+    token, and no Message-ID it answers stored (or in the claim)."""
+    if isinstance(items, Exception) or len(items) != 1:
+        return False
+    message = items[0]
+    if not isinstance(message, NormalizedMessage) or message.reply_token:
+        return False
+    key = (event.channel_id, message.external_id)
+    if key not in new or key in seen:
+        return False
+    seen.add(key)
+    return not any((event.channel_id, ref) in answered for ref in message.references)
+
+
+def _answered(claimed: list[InboundEvent], parsed: list) -> set[tuple[int, str]]:
+    """(channel id, Message-ID) of the messages the claim's messages answer that are stored,
+    or are in the claim: a message answering one of them may join its conversation."""
+    refs, own = set(), set()
+    for event, items in zip(claimed, parsed, strict=True):
+        if isinstance(items, Exception):
+            continue
+        for item in items:
+            if isinstance(item, NormalizedMessage):
+                own.add((event.channel_id, item.external_id))
+                refs.update((event.channel_id, ref) for ref in item.references)
+    if not refs:
+        return set()
+    stored = Message.objects.filter(
+        channel_id__in={channel for channel, _ in refs},
+        external_id__in={ref for _, ref in refs},
+    ).values_list("channel_id", "external_id")
+    return (set(stored) | own) & refs
 
 
 def _not_stored(claimed: list[InboundEvent], parsed: list) -> set[tuple[int, str]]:

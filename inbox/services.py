@@ -68,39 +68,23 @@ def _identity_key(kind: str, value: str) -> str:
     return value.strip().lower() if kind == "email" else value.strip()
 
 
-def resolve_contact(sender: SenderRef, *, lock: bool = False) -> Contact:
-    """Find the contact behind a sender, or create one with its identities.
-
-    The provider handle (kind, id) finds the contact first; failing that, an email address or
-    phone number the provider vouches for links to a contact already known by it. With `lock`,
-    the contact row is locked for the rest of the transaction (a new one is locked by its
-    insert). Costs one round trip for a known sender with nothing new, three for a new one.
-    """
+def _handles(sender: SenderRef) -> list[tuple[str, str]]:
+    """The identities a sender is known by: its provider handle first, then an email address or
+    phone number the provider vouches for."""
     handles = [(sender.kind, _identity_key(sender.kind, sender.id))]
     if sender.verified and sender.email:
         handles.append(("email", _identity_key("email", sender.email)))
     if sender.verified and sender.phone:
         handles.append(("phone", sender.phone))
-    handles = list(dict.fromkeys(handles))
+    return list(dict.fromkeys(handles))
 
-    match = Q()
-    for kind, external_id in handles:
-        match |= Q(kind=kind, external_id=external_id)
-    identities = ContactIdentity.objects.filter(match).select_related("contact")
-    if lock:
-        # The contacts are read and locked with their identities: one statement, not two.
-        identities = identities.select_for_update(of=("contact",))
-    found = {(i.kind, i.external_id): i.contact for i in identities}
-    contact = next((found[h] for h in handles if h in found), None)
-    if contact is None:
-        contact = Contact.objects.create(
-            name=sender.name[:255], email=sender.email[:320], phone=sender.phone[:32]
-        )
-        events.publish("contact.created", data={"contact": contact.pk})
-    else:
-        rows = Contact.objects.select_for_update() if lock else Contact.objects
-        while contact.merged_into_id:
-            contact = rows.get(pk=contact.merged_into_id)
+
+def _new_contact(sender: SenderRef) -> Contact:
+    return Contact(name=sender.name[:255], email=sender.email[:320], phone=sender.phone[:32])
+
+
+def _filled_in(contact: Contact, sender: SenderRef) -> list[str]:
+    """Fill what the contact lacks from what the sender says (in memory); the fields set."""
     updates = []
     if sender.name and not contact.name:
         contact.name = sender.name[:255]
@@ -111,23 +95,62 @@ def resolve_contact(sender: SenderRef, *, lock: bool = False) -> Contact:
     if sender.phone and not contact.phone:
         contact.phone = sender.phone[:32]
         updates.append("phone")
+    return updates
+
+
+def _identities(contact: Contact, sender: SenderRef, missing) -> list[ContactIdentity]:
+    return [
+        ContactIdentity(
+            contact=contact,
+            kind=kind,
+            external_id=external_id,
+            verified=sender.verified or kind == sender.kind,
+        )
+        for kind, external_id in missing
+    ]
+
+
+def resolve_contact(sender: SenderRef, *, lock: bool = False) -> Contact:
+    """Find the contact behind a sender, or create one with its identities.
+
+    The provider handle (kind, id) finds the contact first; failing that, an email address or
+    phone number the provider vouches for links to a contact already known by it. With `lock`,
+    the contact row is locked for the rest of the transaction (a new one is locked by its
+    insert). Costs one round trip for a known sender with nothing new, three for a new one.
+    """
+    handles = _handles(sender)
+    match = Q()
+    for kind, external_id in handles:
+        match |= Q(kind=kind, external_id=external_id)
+    identities = ContactIdentity.objects.filter(match).select_related("contact")
+    if lock:
+        # The contacts are read and locked with their identities: one statement, not two.
+        identities = identities.select_for_update(of=("contact",))
+    found = {(i.kind, i.external_id): i.contact for i in identities}
+    contact = next((found[h] for h in handles if h in found), None)
+    if contact is None:
+        contact = _new_contact(sender)
+        contact.save(force_insert=True)
+        events.publish("contact.created", data={"contact": contact.pk})
+    else:
+        contact = _unmerged(contact, lock=lock)
+    updates = _filled_in(contact, sender)
     if updates:
         contact.save(update_fields=updates)
     missing = [h for h in handles if h not in found]
     if missing:
         # A handle claimed concurrently by the same person's other message: theirs stands.
         ContactIdentity.objects.bulk_create(
-            [
-                ContactIdentity(
-                    contact=contact,
-                    kind=kind,
-                    external_id=external_id,
-                    verified=sender.verified or kind == sender.kind,
-                )
-                for kind, external_id in missing
-            ],
-            ignore_conflicts=True,
+            _identities(contact, sender, missing), ignore_conflicts=True
         )
+    return contact
+
+
+def _unmerged(contact: Contact, *, lock: bool) -> Contact:
+    """The contact that `contact` was merged into, if it was (merges chain)."""
+    rows = Contact.objects.select_for_update() if lock else Contact.objects
+    while contact.merged_into_id:
+        contact = rows.get(pk=contact.merged_into_id)
     return contact
 
 
@@ -251,6 +274,119 @@ def receive_message(
         return Received(existing.conversation, existing, created=False)
 
 
+def _stays_closed(conversation: Conversation | None, message: NormalizedMessage, now) -> bool:
+    """A customer writing to a conversation resolved longer ago than the reopen window starts a
+    new one (linked to it); auto-replies never reopen anything."""
+    return (
+        conversation is not None
+        and conversation.status == Status.RESOLVED
+        and not message.auto_kind
+        and (conversation.resolved_at or now) < now - reopen_window()
+    )
+
+
+def _opened(channel, contact, message: NormalizedMessage, *, now, sent_at, previous, vector):
+    """The conversation `message` opens, not saved yet: born with its first message counted and
+    indexed (no UPDATE of the fresh row), the `conversation_opening` hooks run."""
+    subject = (message.subject or "")[:998]
+    conversation = Conversation(
+        channel=channel,
+        contact=contact,
+        subject=subject,
+        team_id=channel.default_team_id,
+        # When we received it, not the sender's own timestamp (an email's Date can be days
+        # old or forged): SLA clocks start here.
+        created_at=now,
+        thread_key=message.thread_key,
+        previous=previous,
+        last_message_at=sent_at,
+        snippet=_snippet(message.text),
+        message_count=1,
+        last_inbound_at=None if message.auto_kind else sent_at,
+        **(
+            _vector_field(search.first_vector(text=message.text, subject=subject)) if vector else {}
+        ),
+    )
+    hooks.run("conversation_opening", conversation=conversation, message=message)
+    return conversation
+
+
+def _inbound(conversation, channel, contact, message: NormalizedMessage, *, sent_at, event):
+    """The Message row of an inbound customer message, not saved yet."""
+    return Message(
+        conversation=conversation,
+        channel=channel,
+        direction=Message.Direction.IN,
+        kind=Message.Kind.MESSAGE,
+        sender_contact=contact,
+        text=message.text,
+        html=sanitize_html(message.html or ""),
+        external_id=message.external_id,
+        headers=message.headers,
+        auto_kind=message.auto_kind,
+        inbound_event=event,
+        created_at=sent_at,
+    )
+
+
+def _continued(conversation: Conversation, message: NormalizedMessage, sent_at) -> tuple:
+    """Count `message` into the conversation it continues (in memory) and say what follows:
+    (fields changed, status before, reopened). A resolved conversation reopens, a pending one is
+    back with us (auditing either); auto-replies change neither."""
+    fields = ["last_message_at", "snippet", "message_count", "updated_at"]
+    conversation.last_message_at = max(conversation.last_message_at, sent_at)
+    conversation.snippet = _snippet(message.text)
+    conversation.message_count += 1
+    conversation.updated_at = timezone.now()
+    if not message.auto_kind:
+        conversation.last_inbound_at = sent_at
+        fields.append("last_inbound_at")
+    status_before = conversation.status
+    reopened = status_before == Status.RESOLVED and not message.auto_kind
+    if reopened:
+        conversation.status = Status.OPEN
+        conversation.resolved_at = None
+        conversation.reopened_count += 1
+        fields += ["status", "resolved_at", "reopened_count"]
+        reason = "customer wrote again"
+    elif status_before == Status.PENDING and not message.auto_kind:
+        # The customer answered: the conversation is back with us.
+        conversation.status = Status.OPEN
+        fields.append("status")
+        reason = "customer replied"
+    if conversation.status != status_before:
+        activity.record(
+            conversation=conversation,
+            actor=None,
+            verb="status",
+            from_value=status_before,
+            to_value=Status.OPEN,
+            reason=reason,
+        )
+    return fields, status_before, reopened
+
+
+def _published(received: Received, reopened: bool) -> None:
+    conversation, stored = received.conversation, received.message
+    if received.conversation_created:
+        events.publish(
+            "conversation.created",
+            conversation=conversation,
+            data={"channel": conversation.channel.slug, "contact": stored.sender_contact_id},
+        )
+    elif reopened:
+        events.publish(
+            "conversation.updated",
+            conversation=conversation,
+            data={"changes": {"status": [Status.RESOLVED, Status.OPEN]}},
+        )
+    events.publish(
+        "message.created",
+        conversation=conversation,
+        data={"message": stored.pk, "direction": stored.direction, "kind": stored.kind},
+    )
+
+
 @transaction.atomic
 def _receive(
     *, channel: Channel, message: NormalizedMessage, inbound_event, known_new: bool
@@ -267,36 +403,14 @@ def _receive(
 
     conversation, locked = _conversation_for(channel, contact, message)
     previous = None
-    if (
-        conversation is not None
-        and conversation.status == Status.RESOLVED
-        and not message.auto_kind
-        and (conversation.resolved_at or now) < now - reopen_window()
-    ):
+    if _stays_closed(conversation, message, now):
         previous, conversation = conversation, None
 
     conversation_created = conversation is None
     if conversation_created:
-        conversation = Conversation(
-            channel=channel,
-            contact=contact,
-            subject=(message.subject or "")[:998],
-            team_id=channel.default_team_id,
-            # When we received it, not the sender's own timestamp (an email's Date can be days
-            # old or forged): SLA clocks start here.
-            created_at=now,
-            thread_key=message.thread_key,
-            previous=previous,
-            # Born with its first message counted and indexed: no UPDATE of the fresh row.
-            last_message_at=sent_at,
-            snippet=_snippet(message.text),
-            message_count=1,
-            last_inbound_at=None if message.auto_kind else sent_at,
-            **_vector_field(
-                search.first_vector(text=message.text, subject=(message.subject or "")[:998])
-            ),
+        conversation = _opened(
+            channel, contact, message, now=now, sent_at=sent_at, previous=previous, vector=True
         )
-        hooks.run("conversation_opening", conversation=conversation, message=message)
         conversation.save(force_insert=True)
     elif not locked:
         conversation = (
@@ -309,20 +423,10 @@ def _receive(
 
     try:
         # No savepoint of its own: a conflict leaves at once, and _receive's rolls back.
-        stored = Message.objects.create(
-            conversation=conversation,
-            channel=channel,
-            direction=Message.Direction.IN,
-            kind=Message.Kind.MESSAGE,
-            sender_contact=contact,
-            text=message.text,
-            html=sanitize_html(message.html or ""),
-            external_id=message.external_id,
-            headers=message.headers,
-            auto_kind=message.auto_kind,
-            inbound_event=inbound_event,
-            created_at=sent_at,
+        stored = _inbound(
+            conversation, channel, contact, message, sent_at=sent_at, event=inbound_event
         )
+        stored.save(force_insert=True)
     except IntegrityError as exc:
         # The same provider message committed by a concurrent delivery: that one stands, and
         # everything this attempt wrote (a new contact or conversation) is rolled back.
@@ -331,81 +435,34 @@ def _receive(
     if message.attachments:
         attachments.store(stored, message.attachments)
 
-    fields = ["last_message_at", "snippet", "message_count", "updated_at"]
+    status_before, reopened = conversation.status, False
     if not conversation_created:
-        conversation.last_message_at = max(conversation.last_message_at, sent_at)
-        conversation.snippet = _snippet(message.text)
-        conversation.message_count += 1
-        if not message.auto_kind:
-            conversation.last_inbound_at = sent_at
-            fields.append("last_inbound_at")
-    status_before = conversation.status
-    reopened = (
-        not conversation_created
-        and conversation.status == Status.RESOLVED
-        and not message.auto_kind
-    )
-    if reopened:
-        conversation.status = Status.OPEN
-        conversation.resolved_at = None
-        conversation.reopened_count += 1
-        fields += ["status", "resolved_at", "reopened_count"]
-        activity.record(
-            conversation=conversation,
-            actor=None,
-            verb="status",
-            from_value=Status.RESOLVED,
-            to_value=Status.OPEN,
-            reason="customer wrote again",
-        )
-    elif (
-        not conversation_created and conversation.status == Status.PENDING and not message.auto_kind
-    ):
-        # The customer answered: the conversation is back with us.
-        conversation.status = Status.OPEN
-        fields.append("status")
-        activity.record(
-            conversation=conversation,
-            actor=None,
-            verb="status",
-            from_value=Status.PENDING,
-            to_value=Status.OPEN,
-            reason="customer replied",
-        )
-    if not conversation_created:
+        fields, status_before, reopened = _continued(conversation, message, sent_at)
         # The counters and the search vector in one UPDATE.
-        conversation.updated_at = timezone.now()
         values = {name: getattr(conversation, name) for name in fields}
         values.update(_vector_field(search.appended_vector(text=message.text)))
         Conversation.objects.filter(pk=conversation.pk).update(**values)
-    if status_before != conversation.status:
-        hooks.run(
-            "conversation_changed",
-            conversation=conversation,
-            changes={"status": (status_before, conversation.status)},
-        )
     received = Received(
         conversation, stored, created=True, conversation_created=conversation_created
     )
-    hooks.run("messages_received", arrivals=[received])
-    if conversation_created:
-        events.publish(
-            "conversation.created",
-            conversation=conversation,
-            data={"channel": channel.slug, "contact": contact.pk},
-        )
-    elif reopened:
-        events.publish(
-            "conversation.updated",
-            conversation=conversation,
-            data={"changes": {"status": [Status.RESOLVED, Status.OPEN]}},
-        )
-    events.publish(
-        "message.created",
-        conversation=conversation,
-        data={"message": stored.pk, "direction": stored.direction, "kind": stored.kind},
-    )
+    _arrived([received], [(status_before, reopened)])
     return received
+
+
+def _arrived(received: list[Received], changes: list[tuple[str, bool]]) -> None:
+    """What follows the rows of arrivals: each one's status hook, the `messages_received` hooks
+    for all of them (tags, routing, SLA), then each one's events. `changes`: per arrival, its
+    status before and whether it reopened."""
+    for arrival, (status_before, _) in zip(received, changes, strict=True):
+        if status_before != arrival.conversation.status:
+            hooks.run(
+                "conversation_changed",
+                conversation=arrival.conversation,
+                changes={"status": (status_before, arrival.conversation.status)},
+            )
+    hooks.run("messages_received", arrivals=received)
+    for arrival, (_, reopened) in zip(received, changes, strict=True):
+        _published(arrival, reopened)
 
 
 class ReplyRefused(Exception):

@@ -1,0 +1,268 @@
+"""Many inbound messages stored at once, set-wise: how a drain works off a backlog.
+
+receive_message() stores one message in about ten statements, each built by the ORM; through a
+backlog that building took most of a worker's time. receive_many() stores a run of messages in a
+fixed number of statements: one look-up of the senders' identities (their contacts locked), one
+INSERT of new contacts and one of new identities, one look-up of the conversations the messages
+continue (then one locking read of them), one INSERT of new conversations and one of messages, one
+UPDATE of the continued conversations, then the `messages_received` hooks, which do their work
+for the whole run (tags, assignment, SLA clocks).
+
+What it leaves is what receive_message() leaves one message at a time (tests/inbox/
+test_drain_batches.py holds it to that). So it takes only messages that need no look-up of their
+own (see processing._batchable: new, no reply token, no Message-ID they answer), and it stops
+before a message whose conversation an earlier message of the run opens or continues, or may
+have: that one starts the next run. PostgreSQL only (UPDATE ... FROM a JSON document).
+"""
+
+import json
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils import timezone
+
+from inbox import attachments, events, search
+from inbox.models import Channel, Contact, ContactIdentity, Conversation, InboundEvent, Message
+from inbox.normalized import NormalizedMessage
+from inbox.services import (
+    Received,
+    _arrived,
+    _continued,
+    _filled_in,
+    _handles,
+    _identities,
+    _inbound,
+    _new_contact,
+    _opened,
+    _stays_closed,
+    _unmerged,
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    channel: Channel
+    message: NormalizedMessage
+    event: InboundEvent | None = None
+
+
+def receive_many(entries: list[Entry]) -> list[Received]:
+    """Store the messages of `entries` in order, as receive_message() would one after another,
+    inside the caller's transaction; returns what was stored for the first len(result) of them
+    (at least one). The caller has made sure none is stored yet and each may be taken here."""
+    contacts = _contacts([entry.message.sender for entry in entries])
+    entries = entries[: _independent(entries, contacts)]
+    found = _continues(entries, contacts)
+    taken = _distinct_prefix(found, len(entries))
+    entries, contacts = entries[:taken], contacts[:taken]
+
+    now = timezone.now()
+    opened, continued, plan = [], [], []
+    for n, entry in enumerate(entries):
+        message, contact = entry.message, contacts[n]
+        sent_at = min(message.sent_at or now, now)
+        conversation, previous = found.get(n), None
+        if _stays_closed(conversation, message, now):
+            previous, conversation = conversation, None
+        if conversation is None:
+            conversation = _opened(
+                entry.channel,
+                contact,
+                message,
+                now=now,
+                sent_at=sent_at,
+                previous=previous,
+                vector=True,
+            )
+            opened.append(conversation)
+            change = (conversation.status, False)
+        else:
+            _, *change = _continued(conversation, message, sent_at)
+            continued.append((conversation, message.text))
+        conversation.channel = entry.channel
+        if conversation.contact_id == contact.pk:
+            conversation.contact = contact
+        plan.append((conversation, sent_at, tuple(change)))
+
+    Conversation.objects.bulk_create(opened)
+    stored = Message.objects.bulk_create(
+        [
+            _inbound(
+                conversation,
+                entry.channel,
+                contacts[n],
+                entry.message,
+                sent_at=sent_at,
+                event=entry.event,
+            )
+            for n, (entry, (conversation, sent_at, _)) in enumerate(zip(entries, plan, strict=True))
+        ]
+    )
+    for entry, message in zip(entries, stored, strict=True):
+        if entry.message.attachments:
+            attachments.store(message, entry.message.attachments)
+    _write_continued(continued)
+
+    new = {id(conversation) for conversation in opened}
+    received = [
+        Received(conversation, message, created=True, conversation_created=id(conversation) in new)
+        for (conversation, _, _), message in zip(plan, stored, strict=True)
+    ]
+    _arrived(received, [change for _, _, change in plan])
+    return received
+
+
+def _contacts(senders) -> list:
+    """The contact of each sender, as resolve_contact(lock=True) finds or makes it, for all of
+    them in one look-up of their identities (the contacts locked), one INSERT of new contacts
+    and one of the identities not known yet."""
+    handles = [_handles(sender) for sender in senders]
+    wanted = {h for hs in handles for h in hs}
+    found = {
+        (i.kind, i.external_id): i.contact
+        for i in ContactIdentity.objects.filter(
+            kind__in={kind for kind, _ in wanted},
+            external_id__in={external_id for _, external_id in wanted},
+        )
+        .select_related("contact")
+        .select_for_update(of=("contact",))
+        if (i.kind, i.external_id) in wanted
+    }
+    contacts, new, identities, filled = [], [], [], {}
+    for sender, hs in zip(senders, handles, strict=True):
+        contact = next((found[h] for h in hs if h in found), None)
+        if contact is None:
+            contact = _new_contact(sender)
+            new.append(contact)
+        elif contact.merged_into_id:
+            contact = _unmerged(contact, lock=True)
+        if _filled_in(contact, sender) and contact.pk:  # a new one is inserted filled in
+            filled[contact.pk] = contact
+        missing = [h for h in hs if h not in found]
+        identities.append((contact, sender, missing))
+        found.update(dict.fromkeys(missing, contact))  # a later sender with one finds it
+        contacts.append(contact)
+    if new:
+        Contact.objects.bulk_create(new)
+        for contact in new:
+            events.publish("contact.created", data={"contact": contact.pk})
+    for contact in filled.values():
+        contact.save(update_fields=["name", "email", "phone"])
+    rows = [row for c, sender, missing in identities for row in _identities(c, sender, missing)]
+    if rows:
+        # A handle claimed concurrently by the same person's other message: theirs stands.
+        ContactIdentity.objects.bulk_create(rows, ignore_conflicts=True)
+    return contacts
+
+
+def _independent(entries: list[Entry], contacts: list) -> int:
+    """How many entries from the start can be taken together: one that finds its conversation
+    by its contact (a chat or social message without a thread) must be its contact's first on
+    its channel in the run, and a thread may appear once; otherwise an earlier entry may open
+    or move the conversation it would find."""
+    seen_contacts, seen_threads = set(), set()
+    for n, entry in enumerate(entries):
+        channel, thread = entry.channel, entry.message.thread_key
+        if thread:
+            if (channel.pk, thread) in seen_threads:
+                return n
+            seen_threads.add((channel.pk, thread))
+        elif channel.kind != Channel.Kind.EMAIL and (channel.pk, contacts[n].pk) in seen_contacts:
+            return n
+        seen_contacts.add((channel.pk, contacts[n].pk))
+    return len(entries)
+
+
+LATEST_BY_THREAD = """
+    SELECT w.n, c.id FROM unnest(%s::int[], %s::bigint[], %s::text[]) AS w(n, ch, thread)
+    CROSS JOIN LATERAL (
+        SELECT id FROM inbox_conversation x WHERE x.channel_id = w.ch AND x.thread_key = w.thread
+        ORDER BY x.last_message_at DESC LIMIT 1
+    ) c
+    UNION ALL
+    SELECT w.n, c.id FROM unnest(%s::int[], %s::bigint[], %s::bigint[]) AS w(n, ch, contact)
+    CROSS JOIN LATERAL (
+        SELECT id FROM inbox_conversation x WHERE x.channel_id = w.ch AND x.contact_id = w.contact
+        ORDER BY x.last_message_at DESC LIMIT 1
+    ) c
+"""
+
+
+def _continues(entries: list[Entry], contacts: list) -> dict[int, Conversation]:
+    """Entry index -> the conversation it continues, locked: the latest of its thread, or (chat
+    and social without a thread) its contact's latest on the channel. Email without a reply
+    token or an answered Message-ID opens a new conversation (receive_message's rules)."""
+    by_thread, by_contact = ([], [], []), ([], [], [])
+    for n, entry in enumerate(entries):
+        if entry.message.thread_key:
+            wanted, key = by_thread, entry.message.thread_key
+        elif entry.channel.kind != Channel.Kind.EMAIL and contacts[n].pk:
+            wanted, key = by_contact, contacts[n].pk
+        else:
+            continue
+        for column, value in zip(wanted, (n, entry.channel.pk, key), strict=True):
+            column.append(value)
+    if not by_thread[0] and not by_contact[0]:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(LATEST_BY_THREAD, [*by_thread, *by_contact])
+        latest = dict(cursor.fetchall())
+    rows = {
+        c.pk: c
+        for c in Conversation.objects.select_for_update(of=("self",))
+        .select_related("contact")
+        .defer("search_vector")
+        .filter(pk__in=set(latest.values()))
+    }
+    return {n: rows[pk] for n, pk in latest.items() if pk in rows}
+
+
+def _distinct_prefix(found: dict[int, Conversation], size: int) -> int:
+    """How many entries from the start continue distinct conversations."""
+    seen = set()
+    for n in range(size):
+        conversation = found.get(n)
+        if conversation is not None:
+            if conversation.pk in seen:
+                return n
+            seen.add(conversation.pk)
+    return size
+
+
+UPDATE_CONTINUED = """
+    UPDATE inbox_conversation c SET
+        last_message_at = u.last_message_at, snippet = u.snippet,
+        message_count = u.message_count, last_inbound_at = u.last_inbound_at,
+        status = u.status, resolved_at = u.resolved_at, reopened_count = u.reopened_count,
+        updated_at = u.updated_at,
+        search_vector = CASE WHEN u.text = '' THEN c.search_vector
+            ELSE coalesce(c.search_vector, ''::tsvector) || to_tsvector('simple', u.text) END
+    FROM jsonb_to_recordset(%s::jsonb) AS u(
+        id bigint, last_message_at timestamptz, snippet text, message_count int,
+        last_inbound_at timestamptz, status text, resolved_at timestamptz, reopened_count int,
+        updated_at timestamptz, text text)
+    WHERE c.id = u.id
+"""
+
+
+def _write_continued(continued: list[tuple[Conversation, str]]) -> None:
+    """The counters, status and search vector of every continued conversation: one UPDATE."""
+    if not continued:
+        return
+    rows = [
+        {
+            "id": c.pk,
+            "last_message_at": c.last_message_at.isoformat(),
+            "snippet": c.snippet,
+            "message_count": c.message_count,
+            "last_inbound_at": c.last_inbound_at.isoformat() if c.last_inbound_at else None,
+            "status": c.status,
+            "resolved_at": c.resolved_at.isoformat() if c.resolved_at else None,
+            "reopened_count": c.reopened_count,
+            "updated_at": c.updated_at.isoformat(),
+            "text": text[: search.INDEXED_CHARS],
+        }
+        for c, text in continued
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(UPDATE_CONTINUED, [json.dumps(rows)])
