@@ -180,6 +180,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = 1
 CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = max(
     1, min(10, CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] // 2)
 )
+# Worker processes run at this nice level (0 to 19; 0 leaves them be). On a box shared with the
+# web processes, acknowledging a webhook or serving a page comes first: what is acknowledged is
+# stored, and the workers catch up on whatever CPU is left.
+WORKER_NICE = int(os.environ.get("WORKER_NICE", "10"))
 SLA_SWEEP_SECONDS = float(os.environ.get("SLA_SWEEP_SECONDS", "30"))
 CELERY_BEAT_SCHEDULE = {
     "sla-sweep": {

@@ -111,6 +111,7 @@ def snapshot() -> dict:
                 sorted(c.tags.values_list("slug", flat=True)),
                 sorted((c.sla_clock or {}).get("targets", {})),
                 [getattr(c, f) is None for f in ("first_response_due", "resolution_due")],
+                str(c.search_vector),
             )
             for c in Conversation.objects.select_related("team", "assignee")
         ),
