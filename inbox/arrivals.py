@@ -22,7 +22,15 @@ from django.db import connection
 from django.utils import timezone
 
 from inbox import attachments, events, search
-from inbox.models import Channel, Contact, ContactIdentity, Conversation, InboundEvent, Message
+from inbox.models import (
+    Attachment,
+    Channel,
+    Contact,
+    ContactIdentity,
+    Conversation,
+    InboundEvent,
+    Message,
+)
 from inbox.normalized import NormalizedMessage
 from inbox.services import (
     Received,
@@ -94,23 +102,25 @@ def receive_many(entries: list[Entry]) -> list[Received]:
             for c, text in zip(opened, opened_texts, strict=True)
         ],
     )
-    stored = _insert(
-        Message,
-        [
-            _inbound(
-                conversation,
-                entry.channel,
-                contacts[n],
-                entry.message,
-                sent_at=sent_at,
-                event=entry.event,
-            )
-            for n, (entry, (conversation, sent_at, _)) in enumerate(zip(entries, plan, strict=True))
-        ],
-    )
-    for entry, message in zip(entries, stored, strict=True):
-        if entry.message.attachments:
-            attachments.store(message, entry.message.attachments)
+    stored = [
+        _inbound(
+            conversation,
+            entry.channel,
+            contacts[n],
+            entry.message,
+            sent_at=sent_at,
+            event=entry.event,
+        )
+        for n, (entry, (conversation, sent_at, _)) in enumerate(zip(entries, plan, strict=True))
+    ]
+    files = [
+        row
+        for entry, message in zip(entries, stored, strict=True)
+        if entry.message.attachments
+        for row in attachments.prepared(message, entry.message.attachments)[0]
+    ]
+    _insert(Message, stored)  # with any notes on skipped attachments in the headers
+    Attachment.objects.bulk_create(files)
     _write_continued(continued)
 
     new = {id(conversation) for conversation in opened}

@@ -62,6 +62,18 @@ def store(message: Message, refs: tuple[AttachmentRef, ...]) -> list[Attachment]
     """Store what fits the per-file and per-message limits; files over them are listed by name
     with a note in the message headers, so nothing disappears without trace. The declared type
     is checked against the bytes; a mismatch is noted and the file stored as octet-stream."""
+    stored, noted = prepared(message, refs)
+    Attachment.objects.bulk_create(stored)
+    if noted:
+        message.save(update_fields=["headers"])
+    return stored
+
+
+def prepared(message: Message, refs: tuple[AttachmentRef, ...]) -> tuple[list[Attachment], bool]:
+    """store() up to the rows: the files are written and the rows made but not inserted (the
+    message may not be either: a drain inserts a run's rows together), and what was skipped or
+    retyped is noted in `message.headers` (in memory). Returns the rows, and whether the headers
+    gained a note."""
     stored, skipped, mismatched = [], [], []
     total = 0
     for ref in refs:
@@ -91,12 +103,11 @@ def store(message: Message, refs: tuple[AttachmentRef, ...]) -> list[Attachment]
             is_inline=ref.is_inline,
         )
         attachment.file.save("attachment", ContentFile(ref.content), save=False)
-        attachment.save()
         stored.append(attachment)
-    if skipped or mismatched:
-        notes = {"x-switchboard-skipped-attachments": skipped} if skipped else {}
-        if mismatched:
-            notes["x-switchboard-type-mismatch"] = mismatched
-        message.headers = {**message.headers, **notes}
-        message.save(update_fields=["headers"])
-    return stored
+    if not skipped and not mismatched:
+        return stored, False
+    notes = {"x-switchboard-skipped-attachments": skipped} if skipped else {}
+    if mismatched:
+        notes["x-switchboard-type-mismatch"] = mismatched
+    message.headers = {**message.headers, **notes}
+    return stored, True

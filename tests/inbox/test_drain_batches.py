@@ -14,6 +14,7 @@ from routing.models import TeamPolicy
 from tagging.models import ClassificationRule, Tag
 from tests.accounts.factories import AgentFactory, TeamFactory
 from tests.inbox.factories import ChannelFactory
+from tests.routing.factories import SLAPolicyFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -247,6 +248,7 @@ def test_a_backlog_claim_costs_the_same_statements_for_ten_messages_as_for_forty
     rule = ClassificationRule.objects.create(name="Billing", keywords=["invoice"], position=1)
     rule.tags.set([Tag.objects.create(slug="billing", name="Billing")])
     channel = ChannelFactory(slug="partner", kind="api", default_team=team)
+    SLAPolicyFactory()  # conversations open at normal severity
 
     backlog_statements(channel, 0, 1)  # a running worker has its copies of the rules loaded
     ten, forty = backlog_statements(channel, 1, 10), backlog_statements(channel, 11, 40)
