@@ -297,18 +297,18 @@ def _not_stored(claimed: list[InboundEvent], parsed: list) -> set[tuple[int, str
 
 def drain(*, limit: int | None = None) -> int:
     """Process waiting (`received`) events, oldest first, until none is left or `limit` are done;
-    returns how many were taken. A claim is one transaction that locks waiting events with FOR
-    UPDATE SKIP LOCKED and applies them, each in a savepoint (a failure stays with its event):
-    one event while the drain keeps up (it arrived less than CAUGHT_UP ago: its message reaches
-    agents at once), up to CLAIM_BATCH while a backlog is worked off (one commit, one outbox
-    INSERT and one outcome UPDATE for all of them). Several workers claim and parse side by
-    side and take turns to apply (_take_turn).
+    returns how many were taken. A claim is one transaction that locks what is waiting, up to
+    CLAIM_BATCH events, with FOR UPDATE SKIP LOCKED and applies it: runs of new messages
+    set-wise (inbox.arrivals), the rest each in a savepoint (a failure stays with its event);
+    one commit, one outbox INSERT and one outcome UPDATE for all of them. While the drain keeps
+    up a claim holds the few events that arrived during the last one; through a backlog, a
+    hundred. Several workers claim and parse side by side and take turns to apply
+    (_take_turn).
     Fan-out: while the drain keeps up an event's outbox events go out as soon as it commits;
     through a backlog they go out together, at most DISPATCH_WAIT late (one channel-layer round
     for many)."""
     limit = limit or settings.INBOUND_DRAIN_BATCH
     done = 0
-    size = 1
     retry_later: list[int] = []  # hit a database error: not again in this run
     with events.dispatch_together(max_wait=DISPATCH_WAIT) as flush_if_due:
         while done < limit:
@@ -319,7 +319,7 @@ def drain(*, limit: int | None = None) -> int:
                         .select_for_update(of=("self",), skip_locked=True)
                         .filter(status=InboundEvent.Status.RECEIVED)
                         .exclude(pk__in=retry_later)
-                        .order_by("received_at", "pk")[: min(size, limit - done)]
+                        .order_by("received_at", "pk")[: min(CLAIM_BATCH, limit - done)]
                     )
                     if not claimed:
                         break
@@ -330,7 +330,6 @@ def drain(*, limit: int | None = None) -> int:
             done += len(claimed)
             retry_later += [e.pk for e in claimed if e.status == InboundEvent.Status.RECEIVED]
             caught_up = timezone.now() - claimed[-1].received_at < CAUGHT_UP
-            size = 1 if caught_up else CLAIM_BATCH
             flush_if_due(now=caught_up)
     if done >= limit:
         schedule_drain()  # more may be waiting: carry on in a fresh task
@@ -343,7 +342,7 @@ DRAIN_SLOTS = 2
 DRAIN_FLAG_SECONDS = 5
 DISPATCH_WAIT = 0.1  # seconds an outbox event of a drain may wait to fan out with others
 CAUGHT_UP = timedelta(seconds=DISPATCH_WAIT)  # an event this fresh means no backlog
-CLAIM_BATCH = 100  # events one claim takes through a backlog
+CLAIM_BATCH = 100  # events one claim takes at most
 APPLY_LOCK = 0x5B0A_0001  # pg_advisory_xact_lock key: drains apply one at a time
 
 
