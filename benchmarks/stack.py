@@ -69,8 +69,9 @@ def cpu_seconds(pid: int) -> float:
 
 class Stack:
     def __init__(
-        self, *, database: str, redis_url: str, web_workers: int = 2, worker_concurrency: int = 2
+        self, *, database: str, redis_url: str, web_workers: int = 2, worker_concurrency: int = 1
     ):
+        # As docker-compose.yml deploys this 2-core box: two web processes, one worker process.
         self.admin_url = "postgres://postgres@127.0.0.1:5432/postgres"
         self.database = database
         self.database_url = f"postgres://postgres@127.0.0.1:5432/{database}"
