@@ -30,7 +30,7 @@ import random
 import re
 import signal
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -864,21 +864,25 @@ BUILD_ORDER = ["inbox_message", "inbox_conversation", "inbox_contactidentity", "
 
 
 def _build_cost(definition: str) -> tuple[bool, int]:
-    table = re.search(r" ON (?:public\.)?(\w+) ", definition)
-    rank = BUILD_ORDER.index(table[1]) if table and table[1] in BUILD_ORDER else len(BUILD_ORDER)
+    table = _table_of(definition)
+    rank = BUILD_ORDER.index(table) if table in BUILD_ORDER else len(BUILD_ORDER)
     return "USING gin" not in definition, rank
 
 
-def restore_indexes(progress=None, *, workers: int = 2) -> int:
+def restore_indexes(progress=None, *, workers: int = 2, analyze_after: bool = False) -> int:
     """Build every index a bulk load dropped (one sorted build each, far cheaper than keeping
     them up to date row by row), then forget the stash. `workers` connections build side by
     side (CREATE INDEX lets other index builds on the table run), the GIN index first: it is
-    the longest and PostgreSQL builds it on one core."""
+    the longest and PostgreSQL builds it on one core. With `analyze_after`, each loaded table is
+    analyzed as soon as its last index is built, while the other connection is still building
+    (ANALYZE waits for the builds on its own table, not for the others')."""
     if connection.vendor != "postgresql":
         return 0
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [STASH])
         if not cursor.fetchone()[0]:
+            if analyze_after:
+                analyze()
             return 0
         cursor.execute(f"SELECT name, definition FROM {STASH}")  # noqa: S608
         rows = sorted(cursor.fetchall(), key=lambda row: _build_cost(row[1]))
@@ -894,22 +898,44 @@ def restore_indexes(progress=None, *, workers: int = 2) -> int:
             cursor.execute(definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
             cursor.execute(f"DELETE FROM {STASH} WHERE name = %s", [name])  # noqa: S608
 
-    def build_apart(row) -> None:
+    def apart(task, *args) -> None:
         try:
-            build(row)
+            task(*args)
         finally:
             connection.close()  # this thread's connection, back to the pool
 
     if workers < 2 or not parallel_ok():  # inside a transaction only this connection sees it
         for row in rows:
             build(row)
+        if analyze_after:
+            analyze()
     else:
+        left = {table: 0 for table in BULK_TABLES} if analyze_after else {}
+        for row in rows:
+            table = _table_of(row[1])
+            if table in left:
+                left[table] += 1
         with ThreadPoolExecutor(max_workers=workers) as builders:
-            for _ in builders.map(build_apart, rows):
-                pass
+            builds = {builders.submit(apart, build, row): _table_of(row[1]) for row in rows}
+            # Tables that lost no index wait for no build: queued behind the builds.
+            analyses = [builders.submit(apart, _analyze, t) for t, n in left.items() if not n]
+            for future in as_completed(builds):
+                future.result()
+                table = builds[future]
+                if table in left:
+                    left[table] -= 1
+                    if not left[table]:
+                        analyses.append(builders.submit(apart, _analyze, table))
+            for future in analyses:
+                future.result()
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {STASH}")
     return len(rows)
+
+
+def _table_of(definition: str) -> str | None:
+    table = re.search(r" ON (?:public\.)?(\w+) ", definition)
+    return table[1] if table else None
 
 
 def write_orm(batch: Batch) -> None:
@@ -1104,7 +1130,11 @@ def _work(spec: tuple[int, int, int]) -> int:
 
 
 def analyze() -> None:
+    for table in BULK_TABLES:
+        _analyze(table)
+
+
+def _analyze(table: str) -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for table in BULK_TABLES:
-                cursor.execute(f"ANALYZE {table}")
+            cursor.execute(f"ANALYZE {table}")

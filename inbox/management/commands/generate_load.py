@@ -133,12 +133,13 @@ class Command(BaseCommand):
         loaded = time.monotonic() - began
         if loadgen.deferred_count():
             rebuilt = loadgen.restore_indexes(
-                progress=lambda name: None if no_progress else self.stdout.write(f"  index {name}")
+                progress=lambda name: None if no_progress else self.stdout.write(f"  index {name}"),
+                analyze_after=bool(written),  # each table as soon as its indexes are back
             )
             self.stdout.write(
-                f"Rebuilt {rebuilt} indexes in {time.monotonic() - began - loaded:.1f} s."
+                f"Rebuilt {rebuilt} indexes and analyzed in {time.monotonic() - began - loaded:.1f} s."
             )
-        if written:
+        elif written:
             loadgen.analyze()
         took = time.monotonic() - began
         rate = written / took if took > 0 else 0
