@@ -58,11 +58,12 @@ def receive_many(entries: list[Entry]) -> list[Received]:
     """Store the messages of `entries` in order, as receive_message() would one after another,
     inside the caller's transaction; returns what was stored for the first len(result) of them
     (at least one). The caller has made sure none is stored yet and each may be taken here."""
-    contacts = _contacts([entry.message.sender for entry in entries])
+    contacts, missing = _contacts([entry.message.sender for entry in entries])
     entries = entries[: _independent(entries, contacts)]
     found = _continues(entries, contacts)
     taken = _distinct_prefix(found, len(entries))
     entries, contacts = entries[:taken], contacts[:taken]
+    _write_contacts([entry.message.sender for entry in entries], contacts, missing)
 
     now = timezone.now()
     opened, opened_texts, continued, plan = [], [], [], []
@@ -132,47 +133,66 @@ def receive_many(entries: list[Entry]) -> list[Received]:
     return received
 
 
-def _contacts(senders) -> list:
-    """The contact of each sender, as resolve_contact(lock=True) finds or makes it, for all of
-    them in one look-up of their identities (the contacts locked), one INSERT of new contacts
-    and one of the identities not known yet."""
+def _contacts(senders) -> tuple[list, list]:
+    """The contact of each sender, as resolve_contact(lock=True) finds it, for all of them in
+    one look-up of their identities (the contacts locked, in id order): one object per contact,
+    and for a sender nobody knows an unsaved one, shared by later senders with one of its
+    handles. Nothing is written here: _write_contacts() does it for the entries taken."""
     handles = [_handles(sender) for sender in senders]
     wanted = {h for hs in handles for h in hs}
-    found = {
-        (i.kind, i.external_id): i.contact
-        for i in ContactIdentity.objects.filter(
+    one: dict[int, Contact] = {}  # contact id -> the one object standing for it
+    found = {}
+    for identity in (
+        ContactIdentity.objects.filter(
             kind__in={kind for kind, _ in wanted},
             external_id__in={external_id for _, external_id in wanted},
         )
         .select_related("contact")
         .select_for_update(of=("contact",))
-        if (i.kind, i.external_id) in wanted
-    }
-    contacts, new, identities, filled = [], [], [], {}
+        .order_by("contact_id")
+    ):
+        if (identity.kind, identity.external_id) in wanted:
+            contact = one.setdefault(identity.contact_id, identity.contact)
+            found[(identity.kind, identity.external_id)] = contact
+    contacts, missing = [], []
     for sender, hs in zip(senders, handles, strict=True):
         contact = next((found[h] for h in hs if h in found), None)
         if contact is None:
             contact = _new_contact(sender)
-            new.append(contact)
         elif contact.merged_into_id:
             contact = _unmerged(contact, lock=True)
-        if _filled_in(contact, sender) and contact.pk:  # a new one is inserted filled in
-            filled[contact.pk] = contact
-        missing = [h for h in hs if h not in found]
-        identities.append((contact, sender, missing))
-        found.update(dict.fromkeys(missing, contact))  # a later sender with one finds it
+            contact = one.setdefault(contact.pk, contact)
+        missing.append([h for h in hs if h not in found])
+        found.update(dict.fromkeys(missing[-1], contact))  # later senders find it
         contacts.append(contact)
+    return contacts, missing
+
+
+def _write_contacts(senders, contacts: list, missing: list) -> None:
+    """What resolve_contact() writes for each sender, in order, for the taken entries: new
+    contacts (one INSERT), what a sender fills in of a known one, the identities not known yet
+    (one INSERT)."""
+    new, filled, seen = [], {}, set()
+    for sender, contact in zip(senders, contacts, strict=True):
+        if contact.pk is None and id(contact) not in seen:
+            new.append(contact)  # made from this sender, its first
+        elif _filled_in(contact, sender) and contact.pk is not None:
+            filled[id(contact)] = contact  # a new one is inserted filled in
+        seen.add(id(contact))
     if new:
         Contact.objects.bulk_create(new)
         for contact in new:
             events.publish("contact.created", data={"contact": contact.pk})
     for contact in filled.values():
         contact.save(update_fields=["name", "email", "phone"])
-    rows = [row for c, sender, missing in identities for row in _identities(c, sender, missing)]
+    rows = [
+        row
+        for sender, contact, handles in zip(senders, contacts, missing, strict=False)
+        for row in _identities(contact, sender, handles)
+    ]
     if rows:
         # A handle claimed concurrently by the same person's other message: theirs stands.
         ContactIdentity.objects.bulk_create(rows, ignore_conflicts=True)
-    return contacts
 
 
 def _independent(entries: list[Entry], contacts: list) -> int:
@@ -187,9 +207,9 @@ def _independent(entries: list[Entry], contacts: list) -> int:
             if (channel.pk, thread) in seen_threads:
                 return n
             seen_threads.add((channel.pk, thread))
-        elif channel.kind != Channel.Kind.EMAIL and (channel.pk, contacts[n].pk) in seen_contacts:
+        elif channel.kind != Channel.Kind.EMAIL and (channel.pk, id(contacts[n])) in seen_contacts:
             return n
-        seen_contacts.add((channel.pk, contacts[n].pk))
+        seen_contacts.add((channel.pk, id(contacts[n])))
     return len(entries)
 
 
@@ -233,6 +253,7 @@ def _continues(entries: list[Entry], contacts: list) -> dict[int, Conversation]:
         .select_related("contact")
         .defer("search_vector")
         .filter(pk__in=set(latest.values()))
+        .order_by("pk")
     }
     return {n: rows[pk] for n, pk in latest.items() if pk in rows}
 

@@ -7,6 +7,9 @@ Hook names in use:
 - "messages_received"(arrivals): after inbound messages are stored, inside their transaction;
   each arrival (inbox.services.Received) has conversation, message and conversation_created. One
   message at a time or a drain's batch at once: a handler does its work for the batch set-wise.
+- "arrivals_in_order"() -> bool: asked before a batch's messages_received; when one says True,
+  the hooks run once per arrival, in order (an app whose work for one arrival must be seen by
+  the next one's, as routing rules that assign).
 - "conversation_opening"(conversation, message): an inbound message opens `conversation`, not
   saved yet: fields set now are inserted with it (no UPDATE of the fresh row).
 - "agent_replied"(conversation, message), "tags_changed"(conversation, added, removed, run_rules),

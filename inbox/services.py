@@ -451,16 +451,22 @@ def _receive(
 
 def _arrived(received: list[Received], changes: list[tuple[str, bool]]) -> None:
     """What follows the rows of arrivals: each one's status hook, the `messages_received` hooks
-    for all of them (tags, routing, SLA), then each one's events. `changes`: per arrival, its
-    status before and whether it reopened."""
-    for arrival, (status_before, _) in zip(received, changes, strict=True):
-        if status_before != arrival.conversation.status:
-            hooks.run(
-                "conversation_changed",
-                conversation=arrival.conversation,
-                changes={"status": (status_before, arrival.conversation.status)},
-            )
-    hooks.run("messages_received", arrivals=received)
+    for all of them at once (tags, routing, SLA), then each one's events. `changes`: per arrival,
+    its status before and whether it reopened. When an app asks for arrivals in order
+    ("arrivals_in_order"), each arrival's hooks run before the next one's."""
+    if len(received) > 1 and any(asks() for asks in hooks.registered("arrivals_in_order")):
+        groups = [([arrival], [change]) for arrival, change in zip(received, changes, strict=True)]
+    else:
+        groups = [(received, changes)]
+    for arrivals, group_changes in groups:
+        for arrival, (status_before, _) in zip(arrivals, group_changes, strict=True):
+            if status_before != arrival.conversation.status:
+                hooks.run(
+                    "conversation_changed",
+                    conversation=arrival.conversation,
+                    changes={"status": (status_before, arrival.conversation.status)},
+                )
+        hooks.run("messages_received", arrivals=arrivals)
     for arrival, (_, reopened) in zip(received, changes, strict=True):
         _published(arrival, reopened)
 

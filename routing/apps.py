@@ -11,6 +11,7 @@ class RoutingConfig(AppConfig):
 
         hooks.register("conversation_opening", services.mark_outside_hours, order=30)
         hooks.register("messages_received", services.route_arrivals, order=30)
+        hooks.register("arrivals_in_order", services.arrivals_in_order)
         hooks.register("tags_changed", services.route_on_tags, order=30)
         hooks.register("conversation_changed", services.hand_out_after_close, order=90)
         hooks.register("messages_received", sla.on_messages_received, order=40)

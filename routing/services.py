@@ -166,51 +166,66 @@ def _auto_assign_locked(conversation: Conversation) -> User | None:
         or not conversation.team_id
     ):
         return None
-    return _auto_assign_many(conversation.team_id, [conversation]).get(conversation.pk)
+    return _auto_assign_in_order([conversation]).get(conversation.pk)
 
 
-def _auto_assign_many(team_id: int, conversations: list[Conversation]) -> dict[int, User]:
-    """Hand unassigned open conversations of one team, locked and read by the caller, to its
-    online agents with room, in order, by the team's policy; returns conversation id -> agent
-    for those handed out (the rest wait in the queue). The policy row is locked once for all of
-    them; each pick counts the ones before it."""
-    if not any(a.open_load < a.capacity for a in _candidates_with_loads(team_id)):
-        # Nobody has room: the conversations wait in the queue, without locking the policy row
-        # (a lock per arrival of a full team, from a drain's savepoints, made a MultiXact each).
-        # Loads only grow under others' locks, so the locked read below would find nobody too.
-        return {}
-    policy = (
-        TeamPolicy.objects.select_for_update(of=("self",))
-        .select_related("team")
-        .filter(team_id=team_id)
-        .first()
-    )
-    if policy is None or policy.assignment == TeamPolicy.Assignment.MANUAL:
-        return {}
-    agents = _candidates_with_loads(team_id)
-    loads = {a.pk: a.open_load for a in agents}
+def _auto_assign_in_order(conversations: list[Conversation]) -> dict[int, User]:
+    """Hand unassigned open conversations, locked and read by the caller, to online agents of
+    their teams with room, in order, each by its team's policy, as one auto_assign() after
+    another would; returns conversation id -> agent for those handed out (the rest wait in
+    their team's queue). Each team's policy row is locked once (in team order); every pick
+    counts the ones before it, whatever their team (an agent may be in several)."""
+    policies: dict[int, TeamPolicy] = {}
+    for team_id in sorted({c.team_id for c in conversations}):
+        if not any(a.open_load < a.capacity for a in _candidates_with_loads(team_id)):
+            # Nobody has room: its conversations wait in the queue, without locking the policy
+            # row (a lock per arrival of a full team, from a drain's savepoints, made a
+            # MultiXact each). Loads only grow under others' locks, so the locked read below
+            # would find nobody too.
+            continue
+        policy = (
+            TeamPolicy.objects.select_for_update(of=("self",))
+            .select_related("team")
+            .filter(team_id=team_id)
+            .first()
+        )
+        if policy is not None and policy.assignment != TeamPolicy.Assignment.MANUAL:
+            policies[team_id] = policy
+    agents = {team_id: _candidates_with_loads(team_id) for team_id in policies}
+    loads = {a.pk: a.open_load for team in agents.values() for a in team}
     picked: dict[int, User] = {}
     for conversation in conversations:
-        agent = _pick(policy, agents, loads)
+        policy = policies.get(conversation.team_id)
+        agent = _pick(policy, agents[policy.team_id], loads) if policy else None
         if agent is None:
-            break
+            continue
         picked[conversation.pk] = agent
         loads[agent.pk] += 1
         policy.last_assigned_id = agent.pk
     if not picked:
         return picked
     now = timezone.now()
-    _write_assignments([(pk, agent.pk) for pk, agent in picked.items()], team_id=team_id, now=now)
-    reason = f"auto ({policy.assignment})"
-    before = {"team": policy.team.slug, "assignee": None}
+    for team_id in policies:
+        _write_assignments(
+            [
+                (c.pk, picked[c.pk].pk)
+                for c in conversations
+                if c.pk in picked and c.team_id == team_id
+            ],
+            team_id=team_id,
+            now=now,
+        )
     audit = []
     for conversation in conversations:
         agent = picked.get(conversation.pk)
         if agent is None:
             continue
+        policy = policies[conversation.team_id]
+        reason = f"auto ({policy.assignment})"
+        before = {"team": policy.team.slug, "assignee": None}
+        after = {"team": policy.team.slug, "assignee": agent.username}
         conversation.assignee = agent
         conversation.updated_at = now
-        after = {"team": policy.team.slug, "assignee": agent.username}
         audit.append(
             {
                 "conversation_id": conversation.pk,
@@ -227,7 +242,9 @@ def _auto_assign_many(team_id: int, conversations: list[Conversation]) -> dict[i
             data={"before": before, "after": after, "reason": reason},
         )
     activity.record_many(audit)
-    policy.save(update_fields=["last_assigned"])
+    for policy in policies.values():
+        if any(c.team_id == policy.team_id for c in conversations if c.pk in picked):
+            policy.save(update_fields=["last_assigned"])
     return picked
 
 
@@ -598,10 +615,11 @@ def mark_outside_hours(*, conversation: Conversation, message) -> None:
 
 def route_arrivals(*, arrivals) -> None:
     """Hook on messages_received: run routing rules for new conversations, then auto-assign what
-    is still unassigned, a team's arrivals together (overnight arrivals were marked as they
-    opened: mark_outside_hours)."""
+    is still unassigned, in arrival order (overnight arrivals were marked as they opened:
+    mark_outside_hours). While routing rules exist arrivals come one at a time
+    (arrivals_in_order): a rule's assignment must count before the next arrival's."""
     rules = reference.routing_rules()
-    waiting: dict[int, list[Conversation]] = {}
+    waiting: list[Conversation] = []
     for arrival in arrivals:
         if arrival.message.auto_kind:
             continue
@@ -614,11 +632,17 @@ def route_arrivals(*, arrivals) -> None:
         if conversation.assignee_id is None and conversation.status == Status.OPEN:
             policy = reference.team_policies().get(conversation.team_id)
             if policy is not None and policy.assignment != TeamPolicy.Assignment.MANUAL:
-                waiting.setdefault(conversation.team_id, []).append(conversation)
-    for team_id, conversations in waiting.items():
+                waiting.append(conversation)
+    if waiting:
         # The arrivals hold the locks, and what auto-assignment reads (team, assignee, status)
         # is current: refreshed above when rules could have moved them.
-        _auto_assign_many(team_id, conversations)
+        _auto_assign_in_order(waiting)
+
+
+def arrivals_in_order() -> bool:
+    """Hook on arrivals_in_order: routing rules (run on arrival and on tags) may assign, so each
+    arrival's hooks must run before the next one's."""
+    return bool(reference.routing_rules())
 
 
 def route_on_tags(*, conversation: Conversation, added, removed, run_rules: bool) -> None:

@@ -262,6 +262,15 @@ def classify_arrivals(*, arrivals) -> None:
                 actor=None,
                 reason="classification rule",
             ).severity
+    suggesting = {arrival.conversation.pk for arrival, _, to_suggest, _ in plans if to_suggest}
+    if not suggesting:
+        return
+    # Read again: rules run by the tags just added may have added more.
+    have = {}
+    for conversation_id, tag_id in ConversationTag.objects.filter(
+        conversation_id__in=suggesting
+    ).values_list("conversation_id", "tag_id"):
+        have.setdefault(conversation_id, set()).add(tag_id)
     suggestions = [
         TagSuggestion(conversation=arrival.conversation, tag=t, rule=r)
         for arrival, _, to_suggest, _ in plans

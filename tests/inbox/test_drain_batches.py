@@ -147,13 +147,92 @@ def processed(process) -> dict:
     return snapshot()
 
 
-def run(process) -> dict:
+def run(process, corpus=None) -> dict:
     try:
         with transaction.atomic():
-            rows = processed(process)
+            rows = (corpus or processed)(process)
             raise Rollback
     except Rollback:
         return rows
+
+
+def two_teams(process, *, routing_rules: bool) -> dict:
+    """Two teams sharing an agent, each with its own channel and policy; a suggesting rule; a
+    sender who gives a name only later; with `routing_rules`, rules that assign and tag."""
+    from routing.models import RoutingRule
+
+    support, sales = TeamFactory(slug="support"), TeamFactory(slug="sales")
+    TeamPolicy.objects.create(team=support, assignment=TeamPolicy.Assignment.ROUND_ROBIN)
+    TeamPolicy.objects.create(team=sales, assignment=TeamPolicy.Assignment.LEAST_LOAD)
+    AgentFactory(username="both", teams=[support, sales], capacity=4)
+    AgentFactory(username="agent1", teams=[support], capacity=2)
+    AgentFactory(username="agent2", teams=[sales], capacity=2)
+    rule = ClassificationRule.objects.create(name="Billing", keywords=["invoice"], position=1)
+    rule.tags.set([Tag.objects.create(slug="billing", name="Billing")])
+    suggest = ClassificationRule.objects.create(
+        name="Ideas", keywords=["export"], position=2, mode=ClassificationRule.Mode.SUGGEST
+    )
+    suggest.tags.set(
+        [Tag.objects.get_or_create(slug="feature-request", defaults={"name": "Feature"})[0]]
+    )
+    if routing_rules:
+        Tag.objects.get_or_create(slug="finance", defaults={"name": "Finance"})
+        RoutingRule.objects.create(
+            name="Urgent to sales",
+            position=1,
+            conditions={"keywords": ["urgent"]},
+            actions={"assign_team": "sales", "assign_agent": "agent2"},
+        )
+        RoutingRule.objects.create(
+            name="Billing is finance",
+            position=2,
+            conditions={"tags_any": ["billing"]},
+            actions={"add_tags": ["finance", "feature-request"]},
+        )
+    channels = [
+        ChannelFactory(slug="partner", kind="api", default_team=support),
+        ChannelFactory(slug="partner2", kind="api", default_team=sales),
+    ]
+    before = timezone.now() - timezone.timedelta(minutes=1)
+    stored = []
+    for n in range(40):
+        body = json.loads(api_body(n))
+        body["sender"]["name"] = "" if n < 8 else body["sender"]["name"]
+        if n % 7 == 0:
+            body["text"] += " urgent, and the export too"
+        stored.append(
+            InboundEvent.objects.create(
+                channel=channels[n % 3 == 0],
+                provider="api",
+                body=json.dumps(body).encode(),
+                received_at=before + timezone.timedelta(milliseconds=n),
+            )
+        )
+    process(stored)
+    rows = snapshot()
+    rows["suggestions"] = sorted(
+        (c.messages.order_by("created_at", "pk").first().external_id, slug)
+        for c in Conversation.objects.all()
+        for slug in c.tag_suggestions.values_list("tag__slug", flat=True)
+    )
+    rows["contacts"] = sorted(Contact.objects.values_list("name", flat=True))
+    return rows
+
+
+@pytest.mark.parametrize("routing_rules", [False, True], ids=["no-rules", "routing-rules"])
+def test_claims_across_teams_and_rules_leave_the_rows_of_one_at_a_time(monkeypatch, routing_rules):
+    """An agent in two teams is counted across both, in arrival order; routing rules that
+    assign see each arrival after the one before; suggestions skip tags rules added."""
+    from functools import partial
+
+    monkeypatch.setattr(processing, "CLAIM_BATCH", 13)
+    corpus = partial(two_teams, routing_rules=routing_rules)
+    alone, together = run(one_at_a_time, corpus), run(in_claims, corpus)
+    assigned = {c[8] for c in together["conversations"]}
+    assert {"both", "agent1", "agent2"} <= assigned
+    assert together["suggestions"] or routing_rules
+    for table in alone:
+        assert together[table] == alone[table], table
 
 
 def one_at_a_time(stored):
