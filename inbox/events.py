@@ -187,45 +187,18 @@ def publish_many(outbox: list[Event]) -> list[Event]:
     return created
 
 
-INSERT_EVENTS = (
-    "INSERT INTO inbox_event (type, conversation_id, team_id, actor_id, payload, created_at) "
-    "SELECT t, c, tm, a, p, at FROM jsonb_to_recordset(%s::jsonb) AS u(n int, t text, c bigint, "
-    "tm bigint, a bigint, p jsonb, at timestamptz) ORDER BY n RETURNING id"
-)
-
-
 def _insert_events(outbox: list[Event]) -> list[Event]:
     """On PostgreSQL one INSERT of the whole batch sent as one JSON document (bulk_create spends
     most of its time adapting each value); elsewhere bulk_create."""
-    connection = transaction.get_connection()
-    if connection.vendor != "postgresql":
+    if transaction.get_connection().vendor != "postgresql":
         return Event.objects.bulk_create(outbox, batch_size=2000)
-    import json
+    from inbox import bulk
 
     now = timezone.now()
-    batch = []
-    for n, event in enumerate(outbox):
+    for event in outbox:
         if event.created_at is None:
             event.created_at = now
-        batch.append(
-            {
-                "n": n,
-                "t": event.type,
-                "c": event.conversation_id,
-                "tm": event.team_id,
-                "a": event.actor_id,
-                "p": event.payload,
-                "at": event.created_at.isoformat(),
-            }
-        )
-    with connection.cursor() as cursor:
-        cursor.execute(INSERT_EVENTS, [json.dumps(batch)])
-        ids = [row[0] for row in cursor.fetchall()]
-    for event, pk in zip(outbox, ids, strict=True):
-        event.pk = pk
-        event._state.adding = False
-        event._state.db = connection.alias
-    return outbox
+    return bulk.insert(Event, outbox)
 
 
 def enqueue_dispatch(ids: list[int]) -> None:
