@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django.db import transaction
 from django.utils import timezone
 
@@ -215,8 +216,27 @@ SEND_TIMEOUT = 10  # seconds; past that the batch stays undispatched for the re-
 
 
 async def _send_all(layer, frames: list[tuple[str, dict]]) -> None:
+    if isinstance(layer, RedisChannelLayer):
+        frames = await _listened(layer, frames)
     for group, frame in frames:
         await layer.group_send(group, frame)
+
+
+async def _listened(layer: RedisChannelLayer, frames: list[tuple[str, dict]]):
+    """The frames whose group someone is in. `group_send` costs two Redis round trips even for a
+    group nobody joined, and most groups of a batch are such: every new conversation has its own
+    and few are open in a browser. One pipelined ZCARD per Redis host asks about them all."""
+    by_host: dict[int, list[str]] = {}
+    for group in dict.fromkeys(group for group, _ in frames):
+        by_host.setdefault(layer.consistent_hash(group), []).append(group)
+    joined: set[str] = set()
+    for index, names in by_host.items():
+        pipe = layer.connection(index).pipeline(transaction=False)
+        for name in names:
+            pipe.zcard(layer._group_key(name))
+        counts = await pipe.execute()
+        joined.update(name for name, count in zip(names, counts, strict=True) if count)
+    return [(group, frame) for group, frame in frames if group in joined]
 
 
 _sender_lock = threading.Lock()

@@ -120,3 +120,41 @@ def test_all_events_of_a_transaction_go_out_together_after_commit(
         for n in range(5):
             events.publish("message.created", conversation=conversation, data={"n": n})
     assert flushes == [5]
+
+
+def _group_reads(client) -> int:
+    """How many times Redis has listed a group's members (group_send does it once per group)."""
+    return client.info("commandstats").get("cmdstat_zrange", {}).get("calls", 0)
+
+
+@pytest.mark.redis
+def test_a_batch_reaches_the_watched_conversation_without_a_round_trip_per_unwatched_one(
+    django_capture_on_commit_callbacks,
+):
+    import redis
+    from django.conf import settings
+
+    watched, *unwatched = ConversationFactory.create_batch(25)
+    layer = get_channel_layer()
+    channel_name = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(groups.conversation(watched.pk), channel_name)
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    # Other tests' channels may still be in some of these groups (ids repeat across test
+    # databases): those are read too.
+    candidates = {
+        group
+        for c in [watched, *unwatched]
+        for group in events.event_groups(Event(conversation_id=c.pk, team_id=c.team_id))
+    }
+    joined = [group for group in candidates if client.zcard(layer._group_key(group))]
+    before = _group_reads(client)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        for conversation in [*unwatched, watched]:
+            events.publish("conversation.updated", conversation=conversation)
+    # Only groups someone joined were read; the other conversations cost one pipelined look-up
+    # together.
+    assert _group_reads(client) - before == len(joined) < len(candidates) - 20
+    message = async_to_sync(layer.receive)(channel_name)
+    assert message["type"] == "feed.event"
+    assert message["event"]["conversation"] == watched.pk
+    assert not Event.objects.filter(dispatched_at__isnull=True).exists()
