@@ -178,6 +178,41 @@ def test_requests_arriving_together_are_each_stored_and_answered_with_their_own_
         assert bytes(event.body) == events[event.pk]
 
 
+@pytest.mark.redis
+def test_a_burst_past_the_rate_is_refused_request_for_request_as_one_at_a_time(channels, settings):
+    import redis
+
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "inbound": "25/h"}
+    client_address = "192.0.2.77"
+    cache = redis.Redis.from_url(settings.REDIS_URL)
+    for key in cache.scan_iter(f"*ratelimit:inbound:partner:{client_address}:*"):
+        cache.delete(key)
+    door = AcceptDoor(get_asgi_application())
+    bodies = [api_body(f"evt-burst-{n}") for n in range(40)]
+
+    async def scenario():
+        transport = httpx.ASGITransport(app=door, client=(client_address, 4000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            try:
+                return await asyncio.gather(
+                    *(
+                        client.post(path, content=body, headers=headers)
+                        for _, path, body, headers in map(api_post, bodies)
+                    )
+                )
+            finally:
+                await door.close()
+
+    responses = asyncio.run(scenario())
+    statuses = [r.status_code for r in responses]
+    assert statuses.count(202) == 25
+    assert statuses.count(429) == 15
+    assert InboundEvent.objects.count() == 25
+    [key] = cache.scan_iter(f"*ratelimit:inbound:partner:{client_address}:*")
+    assert int(cache.get(key)) == 40
+    assert 0 < cache.ttl(key) <= 3601
+
+
 def test_the_server_takes_webhooks_through_the_door_on_postgresql():
     from config.asgi import application
 
