@@ -101,6 +101,17 @@ async def in_thread(function, *args):
     return await asyncio.to_thread(run)
 
 
+# The first drain slot whose flag is free, taken (SET NX with expiry), or -1 when all are taken.
+TAKE_SLOT = """
+for i, key in ipairs(KEYS) do
+    if redis.call('SET', key, 1, 'EX', ARGV[1], 'NX') then
+        return i - 1
+    end
+end
+return -1
+"""
+
+
 class StaleCopy(Exception):
     """The per-process copy of the channels must be reloaded from the database."""
 
@@ -264,6 +275,7 @@ class AcceptDoor:
 
             self.redis = redis.asyncio.Redis.from_url(settings.REDIS_URL)
             self.counter = Counter(self.redis)
+            self.take_slot = self.redis.register_script(TAKE_SLOT)
 
     async def close(self) -> None:
         """Close this loop's connections (tests; a server's process just exits)."""
@@ -352,16 +364,13 @@ class AcceptDoor:
         if app.conf.task_always_eager or self.redis is None:
             await in_thread(enqueue_each, ids)
             return
-        slot = None
+        flags = [shared_cache().make_key(drain_flag(n)) for n in range(DRAIN_SLOTS)]
         try:
-            for n in range(DRAIN_SLOTS):
-                flag = shared_cache().make_key(drain_flag(n))
-                if await self.redis.set(flag, 1, ex=DRAIN_FLAG_SECONDS, nx=True):
-                    slot = n
-                    break
+            # Under load every slot is usually taken: one round trip asks them all.
+            slot = await self.take_slot(keys=flags, args=[DRAIN_FLAG_SECONDS])
         except (RedisError, OSError):  # the cache is down: send one anyway
             slot = 0
-        if slot is not None:
+        if slot >= 0:
             await asyncio.to_thread(enqueue, drain_inbound_events, slot)
 
 

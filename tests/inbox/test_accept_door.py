@@ -217,3 +217,26 @@ def test_the_server_takes_webhooks_through_the_door_on_postgresql():
     from config.asgi import application
 
     assert isinstance(application.application_mapping["http"], AcceptDoor)
+
+
+@pytest.mark.redis
+def test_drain_slots_are_taken_in_order_one_each_until_all_are_queued(settings):
+    import redis
+
+    door = AcceptDoor(get_asgi_application())
+    cache = redis.Redis.from_url(settings.REDIS_URL)
+    flags = ["test:door:drain:0", "test:door:drain:1"]
+    cache.delete(*flags)
+
+    async def scenario():
+        door.bind()
+        try:
+            taken = [await door.take_slot(keys=flags, args=[5]) for _ in range(3)]
+            cache.delete(flags[0])  # the drain of slot 0 started: a new arrival needs a task
+            return [*taken, await door.take_slot(keys=flags, args=[5])]
+        finally:
+            await door.close()
+
+    assert asyncio.run(scenario()) == [0, 1, -1, 0]
+    assert 0 < cache.ttl(flags[1]) <= 5
+    cache.delete(*flags)
