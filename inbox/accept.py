@@ -44,6 +44,7 @@ PROVIDERS = {
 }
 PATH = re.compile(r"/webhooks/(api|meta|telegram|x)/([-\w]+)/|/webhooks/(email)/([-\w]+)/raw", re.A)
 
+COUNT_TIMEOUT = 1.0  # seconds a rate-limit count may take before the limit fails open
 BATCH_ROWS = 200  # at most this many requests share one INSERT
 WRITERS = 2  # INSERTs in flight per process (and connections in its pool)
 
@@ -224,13 +225,16 @@ class Counter:
                     for key, waiting in requests.items():
                         pipe.incrby(key, len(waiting)).expire(key, expiry[key])
                     totals = (await pipe.execute())[::2]
-            except BaseException as exc:
+            except Exception as exc:  # each caller fails open (over_rate logs it)
                 for _, _, done in group:
                     if not done.done():
                         done.set_exception(exc)
-                if not isinstance(exc, Exception):
-                    raise
                 continue
+            except BaseException:  # cancelled (the loop is closing): so are its callers
+                for _, _, done in [*group, *self.waiting]:
+                    done.cancel()
+                self.waiting = []
+                raise
             for waiting, total in zip(requests.values(), totals, strict=True):
                 for n, done in enumerate(waiting, start=total - len(waiting) + 1):
                     if not done.done():
@@ -343,8 +347,10 @@ class AcceptDoor:
         number, window, slot = webhooks.rate_window(rate)
         counter = shared_cache().make_key(webhooks.counter_key(key, slot))
         try:
-            count = await self.counter.count(counter, window + 1)
-        except webhooks.CACHE_DOWN as exc:
+            # A Redis that does not answer is a cache down: the request is not held past this.
+            async with asyncio.timeout(COUNT_TIMEOUT):
+                count = await self.counter.count(counter, window + 1)
+        except webhooks.CACHE_DOWN as exc:  # TimeoutError is an OSError
             logger.warning("rate limit %s not counted, the cache is unreachable: %s", key, exc)
             return None
         return webhooks.retry_after(count, number, window, slot)
