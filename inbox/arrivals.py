@@ -62,7 +62,7 @@ def receive_many(entries: list[Entry]) -> list[Received]:
     entries = entries[: _independent(entries, contacts)]
     found = _continues(entries, contacts)
     taken = _distinct_prefix(found, len(entries))
-    entries, contacts = entries[:taken], contacts[:taken]
+    entries, contacts, missing = entries[:taken], contacts[:taken], missing[:taken]
     _write_contacts([entry.message.sender for entry in entries], contacts, missing)
 
     now = timezone.now()
@@ -187,7 +187,7 @@ def _write_contacts(senders, contacts: list, missing: list) -> None:
         contact.save(update_fields=["name", "email", "phone"])
     rows = [
         row
-        for sender, contact, handles in zip(senders, contacts, missing, strict=False)
+        for sender, contact, handles in zip(senders, contacts, missing, strict=True)
         for row in _identities(contact, sender, handles)
     ]
     if rows:

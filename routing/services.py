@@ -194,27 +194,21 @@ def _auto_assign_in_order(conversations: list[Conversation]) -> dict[int, User]:
     agents = {team_id: _candidates_with_loads(team_id) for team_id in policies}
     loads = {a.pk: a.open_load for team in agents.values() for a in team}
     picked: dict[int, User] = {}
+    by_team: dict[int, list[tuple[int, int]]] = {}  # team -> (conversation, agent), in order
     for conversation in conversations:
         policy = policies.get(conversation.team_id)
         agent = _pick(policy, agents[policy.team_id], loads) if policy else None
         if agent is None:
             continue
         picked[conversation.pk] = agent
+        by_team.setdefault(policy.team_id, []).append((conversation.pk, agent.pk))
         loads[agent.pk] += 1
         policy.last_assigned_id = agent.pk
     if not picked:
         return picked
     now = timezone.now()
-    for team_id in policies:
-        _write_assignments(
-            [
-                (c.pk, picked[c.pk].pk)
-                for c in conversations
-                if c.pk in picked and c.team_id == team_id
-            ],
-            team_id=team_id,
-            now=now,
-        )
+    for team_id, assignments in by_team.items():
+        _write_assignments(assignments, team_id=team_id, now=now)
     audit = []
     for conversation in conversations:
         agent = picked.get(conversation.pk)
@@ -242,9 +236,8 @@ def _auto_assign_in_order(conversations: list[Conversation]) -> dict[int, User]:
             data={"before": before, "after": after, "reason": reason},
         )
     activity.record_many(audit)
-    for policy in policies.values():
-        if any(c.team_id == policy.team_id for c in conversations if c.pk in picked):
-            policy.save(update_fields=["last_assigned"])
+    for team_id in by_team:
+        policies[team_id].save(update_fields=["last_assigned"])
     return picked
 
 

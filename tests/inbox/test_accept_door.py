@@ -153,12 +153,12 @@ def test_storage_down_is_503_through_both(channels, monkeypatch):
     assert not InboundEvent.objects.exists()
 
 
-def test_requests_arriving_together_are_each_stored_and_answered_with_their_own_event(channels):
+def posted_together(bodies: list[bytes], *, client_address: str = "127.0.0.1") -> list:
+    """Each body signed and posted to the accept door at once, from one client address."""
     door = AcceptDoor(get_asgi_application())
-    bodies = [api_body(f"evt-together-{n}") for n in range(40)]
 
     async def scenario():
-        transport = httpx.ASGITransport(app=door)
+        transport = httpx.ASGITransport(app=door, client=(client_address, 4000))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             try:
                 return await asyncio.gather(
@@ -170,7 +170,12 @@ def test_requests_arriving_together_are_each_stored_and_answered_with_their_own_
             finally:
                 await door.close()
 
-    responses = asyncio.run(scenario())
+    return asyncio.run(scenario())
+
+
+def test_requests_arriving_together_are_each_stored_and_answered_with_their_own_event(channels):
+    bodies = [api_body(f"evt-together-{n}") for n in range(40)]
+    responses = posted_together(bodies)
     assert [r.status_code for r in responses] == [202] * len(bodies)
     events = {r.json()["event"]: body for r, body in zip(responses, bodies, strict=True)}
     assert len(events) == len(bodies)
@@ -187,23 +192,8 @@ def test_a_burst_past_the_rate_is_refused_request_for_request_as_one_at_a_time(c
     cache = redis.Redis.from_url(settings.REDIS_URL)
     for key in cache.scan_iter(f"*ratelimit:inbound:partner:{client_address}:*"):
         cache.delete(key)
-    door = AcceptDoor(get_asgi_application())
     bodies = [api_body(f"evt-burst-{n}") for n in range(40)]
-
-    async def scenario():
-        transport = httpx.ASGITransport(app=door, client=(client_address, 4000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            try:
-                return await asyncio.gather(
-                    *(
-                        client.post(path, content=body, headers=headers)
-                        for _, path, body, headers in map(api_post, bodies)
-                    )
-                )
-            finally:
-                await door.close()
-
-    responses = asyncio.run(scenario())
+    responses = posted_together(bodies, client_address=client_address)
     statuses = [r.status_code for r in responses]
     assert statuses.count(202) == 25
     assert statuses.count(429) == 15
