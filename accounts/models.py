@@ -56,7 +56,9 @@ class Membership(models.Model):
         LEAD = "lead", "Lead"
         MEMBER = "member", "Member"
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(  # looked up through membership_unique_user_team
+        User, on_delete=models.CASCADE, related_name="memberships", db_index=False
+    )
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -78,7 +80,9 @@ class ApiToken(models.Model):
         WRITE = "write", "Write"
         ADMIN = "admin", "Admin"
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(  # looked up through the (user, revoked_at) index
+        User, on_delete=models.CASCADE, related_name="api_tokens", db_index=False
+    )
     name = models.CharField(max_length=120)
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=8, help_text="First characters of the key, for display.")

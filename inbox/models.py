@@ -74,6 +74,8 @@ class Channel(models.Model):
 
 class Contact(models.Model):
     name = models.CharField(max_length=255, blank=True)
+    # Looked up by equality only: migration 0010 drops the varchar_pattern_ops twins that
+    # db_index adds on PostgreSQL for prefix searches (as it does for reply_token's).
     email = models.EmailField(max_length=320, blank=True, db_index=True)
     phone = models.CharField(max_length=32, blank=True, db_index=True, help_text="E.164")
     attributes = models.JSONField(default=dict, blank=True)
@@ -296,7 +298,9 @@ class Message(models.Model):
         FAILED = "failed", "Failed"
 
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="messages"
+        # Looked up through msg_thread (conversation, created_at, id): a second index on the
+        # column alone would only cost every message's insert.
+        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
     )
     # Denormalised from the conversation so that (channel, external_id) is one database constraint.
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+")
@@ -370,7 +374,8 @@ class Activity(models.Model):
     """The audit trail: who changed what on a conversation, from what to what, and why."""
 
     conversation = models.ForeignKey(
-        Conversation, on_delete=models.CASCADE, related_name="activities"
+        # Looked up through activity_by_conversation (conversation, created_at).
+        Conversation, on_delete=models.CASCADE, related_name="activities", db_index=False
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -47,9 +47,13 @@ class WebhookDelivery(models.Model):
         FAILED = "failed", "Failed"
         ABANDONED = "abandoned", "Abandoned"
 
-    event = models.ForeignKey("inbox.Event", on_delete=models.CASCADE, related_name="+")
+    # Looked up through webhook_delivery_unique (event, endpoint) and webhook_delivery_log
+    # (endpoint, -id), which lead with them.
+    event = models.ForeignKey(
+        "inbox.Event", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     endpoint = models.ForeignKey(
-        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     webhook_id = models.CharField(max_length=64, unique=True, default=new_webhook_id)
     event_type = models.CharField(max_length=64)

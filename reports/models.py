@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 
 
-def _dim(to: str) -> models.ForeignKey:
+def _dim(to: str, *, db_index: bool = True) -> models.ForeignKey:
     # Dimensions, not relations to keep consistent: a deleted team must not block a rollup write.
     return models.ForeignKey(
         to,
@@ -20,6 +20,7 @@ def _dim(to: str) -> models.ForeignKey:
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
+        db_index=db_index,
     )
 
 
@@ -73,7 +74,7 @@ class DailyRollup(models.Model):
     filter reads its own rows (a conversation with two tags is in both)."""
 
     day = models.DateField()
-    tag = _dim("tagging.Tag")
+    tag = _dim("tagging.Tag", db_index=False)  # led by the (tag, ...) index below
     team = _dim("accounts.Team")
     channel = _dim("inbox.Channel")
     severity = models.PositiveSmallIntegerField()
@@ -119,7 +120,7 @@ class HourlyArrivals(models.Model):
 
     day = models.DateField()
     hour = models.PositiveSmallIntegerField()
-    tag = _dim("tagging.Tag")
+    tag = _dim("tagging.Tag", db_index=False)  # led by the (tag, ...) index below
     team = _dim("accounts.Team")
     channel = _dim("inbox.Channel")
     severity = models.PositiveSmallIntegerField()
@@ -152,7 +153,7 @@ class DurationHistogram(models.Model):
     day = models.DateField()
     metric = models.PositiveSmallIntegerField(choices=Metric.choices)
     bucket = models.PositiveSmallIntegerField()
-    tag = _dim("tagging.Tag")
+    tag = _dim("tagging.Tag", db_index=False)  # led by the (tag, ...) index below
     team = _dim("accounts.Team")
     channel = _dim("inbox.Channel")
     severity = models.PositiveSmallIntegerField()
@@ -181,7 +182,7 @@ class TeamDurationHistogram(models.Model):
     day = models.DateField()
     metric = models.PositiveSmallIntegerField(choices=DurationHistogram.Metric.choices)
     bucket = models.PositiveSmallIntegerField()
-    tag = _dim("tagging.Tag")
+    tag = _dim("tagging.Tag", db_index=False)  # led by the (tag, ...) index below
     team = _dim("accounts.Team")
     count = models.PositiveIntegerField(default=0)
 

@@ -156,8 +156,8 @@ class SLAAlert(models.Model):
         BREACH = "breach", "Breach"
         REMINDER = "reminder", "Reminder"
 
-    conversation = models.ForeignKey(
-        "inbox.Conversation", on_delete=models.CASCADE, related_name="sla_alerts"
+    conversation = models.ForeignKey(  # looked up through sla_alert_by_conversation
+        "inbox.Conversation", on_delete=models.CASCADE, related_name="sla_alerts", db_index=False
     )
     target = models.CharField(max_length=16, choices=Target.choices)
     kind = models.CharField(max_length=8, choices=Kind.choices)

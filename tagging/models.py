@@ -37,10 +37,12 @@ class Tag(models.Model):
 
 
 class ConversationTag(models.Model):
+    # Both looked up through the two-column indexes below (conversation_tag_unique,
+    # convtag_by_tag), which lead with them.
     conversation = models.ForeignKey(
-        "inbox.Conversation", on_delete=models.CASCADE, related_name="tag_links"
+        "inbox.Conversation", on_delete=models.CASCADE, related_name="tag_links", db_index=False
     )
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="links")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="links", db_index=False)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -59,8 +61,11 @@ class ConversationTag(models.Model):
 class TagSuggestion(models.Model):
     """A tag a classification rule in `suggest` mode proposes; agents accept or dismiss it."""
 
-    conversation = models.ForeignKey(
-        "inbox.Conversation", on_delete=models.CASCADE, related_name="tag_suggestions"
+    conversation = models.ForeignKey(  # looked up through tag_suggestion_unique
+        "inbox.Conversation",
+        on_delete=models.CASCADE,
+        related_name="tag_suggestions",
+        db_index=False,
     )
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
     rule = models.ForeignKey(
