@@ -77,3 +77,32 @@ def test_quick_benchmark_runs_every_step(tmp_path):
     assert results["bulk"]["updated"] == results["bulk"]["conversations"] > 0
     assert results["live"]["missed"] == 0 and results["live"]["p95_ms"] >= 0
     assert results["rss_mb"]["web"] > 0 and results["rss_mb"]["worker"] > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.timeout(300)
+def test_the_load_step_measures_generate_load_against_the_same_rows_written_at_no_cost(tmp_path):
+    database = f"{settings.DATABASES['default']['NAME']}_load"
+    output = tmp_path / "results.json"
+    try:
+        run = subprocess.run(
+            [
+                sys.executable, "-m", "benchmarks", "--quick", "--only", "load",
+                "--database", database, "--redis-url", settings.REDIS_URL,
+                "--output", str(output),
+            ],
+            cwd=ROOT, capture_output=True, text=True, timeout=280,
+        )  # fmt: skip
+    finally:
+        drop(database)
+    assert run.returncode == 0, run.stderr[-3000:]
+    load = json.loads(output.read_text())["load"]
+    assert "floor, the same 2,000 by INSERT ... SELECT" in run.stdout
+    assert load["generate_load"]["per_s"] > 0
+    floor = load["floor"]
+    # Every row generate_load wrote was written again, and every secondary index built.
+    assert floor["rows"]["inbox_conversation"] == load["conversations"] == 2000
+    assert floor["rows"]["inbox_message"] > 2000 and floor["rows"]["inbox_contact"] > 0
+    assert floor["secondary_indexes"] > 20
+    assert floor["per_s"] > 0 and floor["insert_s"] > 0 and floor["index_s"] > 0
