@@ -1,4 +1,4 @@
-"""python -m benchmarks [--quick] [--only webhook,email,sla,list,page,bulk,live,reports]
+"""python -m benchmarks [--quick] [--only webhook,email,sla,list,page,bulk,live,reports,load]
 
 Starts the real stack (PostgreSQL database `switchboard_bench`, Redis db 14, uvicorn with two
 worker processes, one Celery worker with two processes), drives load from a separate process on
@@ -9,6 +9,8 @@ Steps: webhook and email (ingestion), sla (the sweep at 100k and 1M open), list 
 list API and the inbox page for six views at 100k and 1M conversations from generate_load, with
 SQL queries per request), bulk (reassign 10,000 through the API), live (webhook acknowledged to
 event on an agent's websocket); peak RSS of a web and a worker process is read at the end.
+Asked for by name only: reports (the 90-day report at 1M) and load (generate_load against the
+floor of this PostgreSQL, benchmarks/load_floor.py).
 """
 
 import argparse
