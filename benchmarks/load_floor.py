@@ -13,16 +13,14 @@ is all that a faster generator could win.
 import os
 import re
 import resource
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import psycopg
 
-from benchmarks.scale import clear_conversations
-from benchmarks.stack import ROOT, Stack
+from benchmarks.scale import clear_conversations, generate_load
+from benchmarks.stack import Stack
 
 TABLES = {  # table -> the column its batches are cut by
     "inbox_contact": "id",
@@ -66,18 +64,11 @@ def children_cpu_seconds() -> float:
 
 def generate(stack: Stack, total: int) -> dict:
     pg, py = postgres_cpu_seconds(), children_cpu_seconds()
-    began = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, "manage.py", "generate_load", "--run", "floor",
-         "--conversations", str(total), "--no-progress"],
-        cwd=ROOT, env=stack.env, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    wall = time.perf_counter() - began
-    rate = re.search(r"new in ([\d.]+) s, ([\d,]+)/s", out.stdout)
+    made = generate_load(stack, "floor", total)
     return {
-        "per_s": int(rate.group(2).replace(",", "")),
-        "seconds": float(rate.group(1)),
-        "wall_s_with_start": round(wall, 2),
+        "per_s": made["per_s"],
+        "seconds": made["seconds"],
+        "wall_s_with_start": made["wall_s"],
         "python_cpu_s": round(children_cpu_seconds() - py, 2),
         "postgres_cpu_s_machine": _spent(pg),
     }

@@ -73,24 +73,36 @@ def clear_conversations(stack: Stack) -> None:
         )
 
 
-def populate(stack: Stack, total: int) -> dict:
-    """Grow the benchmark's run to `total` conversations (the run continues where it was)."""
+def generate_load(stack: Stack, run: str, total: int) -> dict:
+    """`manage.py generate_load` in its own process, to `total` conversations of `run`: what it
+    reports (new conversations, its seconds and rate) and the wall time with its start."""
     began = time.perf_counter()
     out = subprocess.run(
-        [sys.executable, "manage.py", "generate_load", "--run", "bench",
+        [sys.executable, "manage.py", "generate_load", "--run", run,
          "--conversations", str(total), "--no-progress"],
         cwd=ROOT, env=stack.env, check=True, capture_output=True, text=True,
     )  # fmt: skip
-    took = time.perf_counter() - began
+    wall = time.perf_counter() - began
     rate = re.search(r"\(([\d,]+) new in ([\d.]+) s, ([\d,]+)/s", out.stdout)
+    return {
+        "generated": int(rate.group(1).replace(",", "")) if rate else None,
+        "seconds": float(rate.group(2)) if rate else None,
+        "per_s": int(rate.group(3).replace(",", "")) if rate else None,
+        "wall_s": round(wall, 2),
+    }
+
+
+def populate(stack: Stack, total: int) -> dict:
+    """Grow the benchmark's run to `total` conversations (the run continues where it was)."""
+    made = generate_load(stack, "bench", total)
     with psycopg.connect(stack.database_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
         count = conn.execute("SELECT count(*) FROM inbox_conversation").fetchone()[0]
     return {
         "conversations": count,
-        "generated": int(rate.group(1).replace(",", "")) if rate else None,
-        "generate_s": round(took, 1),
-        "generated_per_s": int(rate.group(3).replace(",", "")) if rate else None,
+        "generated": made["generated"],
+        "generate_s": round(made["wall_s"], 1),
+        "generated_per_s": made["per_s"],
     }
 
 

@@ -26,17 +26,17 @@ def drop(database: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
 
 
-@pytest.mark.postgres
-@pytest.mark.redis
-@pytest.mark.timeout(300)
-def test_quick_benchmark_runs_every_step(tmp_path):
-    # Its own database beside the test database, so parallel runs (and CI) never collide.
-    database = f"{settings.DATABASES['default']['NAME']}_bench"
+def quick_benchmark(
+    tmp_path, suffix: str, *options: str
+) -> tuple[subprocess.CompletedProcess, dict]:
+    """`python -m benchmarks --quick` on a database of its own beside the test database (so
+    parallel runs and CI never collide), dropped afterwards: the run and its results."""
+    database = f"{settings.DATABASES['default']['NAME']}_{suffix}"
     output = tmp_path / "results.json"
     try:
         run = subprocess.run(
             [
-                sys.executable, "-m", "benchmarks", "--quick", "--database", database,
+                sys.executable, "-m", "benchmarks", "--quick", *options, "--database", database,
                 "--redis-url", settings.REDIS_URL, "--output", str(output),
             ],
             cwd=ROOT, capture_output=True, text=True, timeout=280,
@@ -44,7 +44,14 @@ def test_quick_benchmark_runs_every_step(tmp_path):
     finally:
         drop(database)
     assert run.returncode == 0, run.stderr[-3000:]
-    results = json.loads(output.read_text())
+    return run, json.loads(output.read_text())
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.timeout(300)
+def test_quick_benchmark_runs_every_step(tmp_path):
+    run, results = quick_benchmark(tmp_path, "bench")
     assert "figure" in run.stdout and "written to" in run.stdout  # the table was printed
 
     assert results["machine"]["cpus"] >= 1 and results["machine"]["postgresql"]
@@ -84,21 +91,8 @@ def test_quick_benchmark_runs_every_step(tmp_path):
 @pytest.mark.redis
 @pytest.mark.timeout(300)
 def test_the_load_step_measures_generate_load_against_the_same_rows_written_at_no_cost(tmp_path):
-    database = f"{settings.DATABASES['default']['NAME']}_load"
-    output = tmp_path / "results.json"
-    try:
-        run = subprocess.run(
-            [
-                sys.executable, "-m", "benchmarks", "--quick", "--only", "load",
-                "--database", database, "--redis-url", settings.REDIS_URL,
-                "--output", str(output),
-            ],
-            cwd=ROOT, capture_output=True, text=True, timeout=280,
-        )  # fmt: skip
-    finally:
-        drop(database)
-    assert run.returncode == 0, run.stderr[-3000:]
-    load = json.loads(output.read_text())["load"]
+    run, results = quick_benchmark(tmp_path, "load", "--only", "load")
+    load = results["load"]
     assert "floor, the same 2,000 by INSERT ... SELECT" in run.stdout
     assert load["generate_load"]["per_s"] > 0
     floor = load["floor"]
