@@ -37,8 +37,8 @@ def main() -> int:
     from django.utils.timezone import now
 
     from benchmarks.load import email_corpus, email_request
+    from inbox.intake.processing import drain
     from inbox.models import Channel, InboundEvent
-    from inbox.processing import drain
 
     connection.queries_log = deque(maxlen=1_000_000)
     if InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED).exists():

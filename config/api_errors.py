@@ -6,11 +6,11 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 
 def exception_handler(exc, context):
-    from inbox.services import ReplyRefused
+    from core.errors import ActionRefused
 
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         exc = exceptions.ValidationError(detail)
-    elif isinstance(exc, ReplyRefused):
+    elif isinstance(exc, ActionRefused):
         exc = exceptions.ValidationError({"detail": str(exc)})
     return drf_exception_handler(exc, context)

@@ -2,7 +2,8 @@ from django.urls import path
 
 from accounts.api import TeamListApi, UserListApi
 from inbox import api as inbox_api
-from inbox import chat_views, contact_api
+from inbox import contact_api
+from inbox.chat import views as chat_views
 from routing import api as routing_api
 from tagging import api as tagging_api
 

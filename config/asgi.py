@@ -21,7 +21,7 @@ def http_app(django_app):
 
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         return django_app
-    from inbox.accept import AcceptDoor
+    from inbox.intake.doors.asgi import AcceptDoor
 
     return AcceptDoor(django_app)
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from inbox.consumers import AgentFeedConsumer, ChatConsumer
+from inbox.chat.consumer import ChatConsumer
+from inbox.consumers import AgentFeedConsumer
 
 websocket_urlpatterns = [
     path("ws/agent/", AgentFeedConsumer.as_asgi()),

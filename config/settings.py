@@ -137,7 +137,7 @@ if REDIS_URL:
     CACHES = {
         "default": {
             # Django's Redis backend with one connection pool per process (config/cache.py).
-            "BACKEND": "config.cache.SharedPoolRedisCache",
+            "BACKEND": "core.cache.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "switchboard",
         }
@@ -190,8 +190,20 @@ CELERY_BEAT_SCHEDULE = {
         "task": "routing.tasks.sla_sweep",
         "schedule": timedelta(seconds=SLA_SWEEP_SECONDS),
     },
-    "requeue-stalled": {"task": "inbox.tasks.requeue_stalled", "schedule": timedelta(seconds=60)},
+    # One re-queue sweep per wing: stored inbound events, undispatched outbox events, outbound
+    # messages due a retry. (inbox.tasks.requeue_stalled, the old hub, stays as an alias.)
+    "requeue-inbound": {
+        "task": "inbox.intake.tasks.requeue_inbound",
+        "schedule": timedelta(seconds=60),
+    },
+    "requeue-outbox": {"task": "inbox.tasks.requeue_outbox", "schedule": timedelta(seconds=60)},
+    "requeue-outbound": {
+        "task": "inbox.outbound.tasks.requeue_outbound",
+        "schedule": timedelta(seconds=60),
+    },
 }
+# Task modules outside the apps' own tasks.py (autodiscovery finds only those).
+CELERY_IMPORTS = ("inbox.intake.tasks", "inbox.outbound.tasks", "config.tasks")
 # Embedded mode only: run the beat schedule on a thread inside the web process.
 EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", EMBEDDED)
 

@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from accounts import views as accounts_views
 from config import health
-from inbox import chat_views
+from inbox.chat import views as chat_views
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -34,10 +34,10 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
-    path("webhooks/", include("inbox.webhook_urls")),
+    path("webhooks/", include("inbox.intake.urls")),
     path("inbox/", include("routing.urls")),
     path("inbox/", include("inbox.urls")),
-    path("chat/", include("inbox.chat_urls")),
+    path("chat/", include("inbox.chat.urls")),
     path("settings/", include("integrations.ui_urls")),
     path("reports/", include("reports.urls")),
     path("survey/", include("reports.survey_urls")),

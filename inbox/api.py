@@ -20,6 +20,7 @@ from accounts.permissions import can_administer, can_write
 from inbox import selectors, services
 from inbox.filters import ConversationFilter, refuse_unknown_params
 from inbox.models import Activity, Channel, InboundEvent, Message, SavedView, Severity
+from inbox.outbound import replies
 from inbox.pagination import KeysetPagination
 from inbox.serializers import (
     CONVERSATION_LIST_VALUES,
@@ -216,7 +217,7 @@ class ConversationMessagesCreateApi(ConversationMessagesApi):
                 text=data.validated_data["text"],
             )
         else:
-            message = services.send_reply(
+            message = replies.send_reply(
                 conversation_id=conversation.pk,
                 actor=request.user,
                 text=data.validated_data["text"],

@@ -7,15 +7,14 @@ class InboxConfig(AppConfig):
 
     def ready(self) -> None:
         from inbox import hooks
-        from inbox.auto_ack import acknowledge_new_conversations
+        from inbox.outbound.auto_ack import acknowledge_new_conversations
 
         # Late, so routing and tagging have had their say about the new conversation.
         hooks.register("messages_received", acknowledge_new_conversations, order=900)
 
-        from config import refcache
+        from core import refcache
         from inbox.models import Channel
 
         refcache.watch(Channel)
 
         # Connects the receiver of django-anymail's `inbound` signal (ESP inbound mail).
-        from inbox import inbound_email  # noqa: F401

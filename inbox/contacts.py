@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
 from inbox import activity, events
-from inbox.models import Contact, ContactIdentity, Conversation, Message
+from inbox.models import Channel, Contact, ContactIdentity, Conversation, Message
 
 
 class MergeRefused(Exception):
@@ -88,3 +88,18 @@ def merge_contacts(*, source_id: int, target_id: int, actor) -> Contact:
         },
     )
     return target
+
+
+def own_addresses() -> set[str]:
+    return {
+        canonical_address(address)
+        for address in Channel.objects.filter(kind=Channel.Kind.EMAIL).values_list(
+            "address", flat=True
+        )
+        if "@" in address
+    }
+
+
+def canonical_address(address: str) -> str:
+    local, _, domain = address.strip().lower().rpartition("@")
+    return f"{local.split('+', 1)[0]}@{domain}"

@@ -193,7 +193,7 @@ def _insert_events(outbox: list[Event]) -> list[Event]:
     most of its time adapting each value); elsewhere bulk_create."""
     if transaction.get_connection().vendor != "postgresql":
         return Event.objects.bulk_create(outbox, batch_size=2000)
-    from inbox import bulk
+    from core import bulk
 
     now = timezone.now()
     for event in outbox:
@@ -203,7 +203,7 @@ def _insert_events(outbox: list[Event]) -> list[Event]:
 
 
 def enqueue_dispatch(ids: list[int]) -> None:
-    from config.celery import enqueue
+    from core.tasks import enqueue
     from inbox.tasks import dispatch_events
 
     enqueue(dispatch_events, ids)

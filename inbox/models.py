@@ -62,7 +62,7 @@ class Channel(models.Model):
         (the SSRF guard in inbox.safe_http; checked again before every delivery)."""
         from django.core.exceptions import ValidationError
 
-        from inbox import safe_http
+        from core import safe_http
 
         url = (self.config or {}).get("callback_url") if isinstance(self.config, dict) else None
         if url:
@@ -136,7 +136,7 @@ OPEN_STATUSES = (Status.OPEN, Status.PENDING, Status.SNOOZED)
 class ConversationQuerySet(models.QuerySet):
     def visible_to(self, user) -> "ConversationQuerySet":
         """Scoping only; the rule itself lives in accounts.permissions."""
-        from accounts.permissions import conversation_scope
+        from inbox.access import conversation_scope
 
         return self.filter(conversation_scope(user))
 

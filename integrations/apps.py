@@ -13,7 +13,7 @@ class IntegrationsConfig(AppConfig):
         hooks.register("events_dispatched", on_events_dispatched)
         tokens.connect()
 
-        from config import refcache
+        from core import refcache
         from integrations.models import WebhookEndpoint
 
         refcache.watch(WebhookEndpoint)

@@ -19,9 +19,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from config import refcache
+from core import refcache
+from core.sendlock import WEBHOOK_DELIVERY, sending
 from inbox.models import Event
-from inbox.sendlock import WEBHOOK_DELIVERY, sending
 from integrations import schemas, signing, transport
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
@@ -34,7 +34,7 @@ KEEP_BODY = 2048
 
 
 def enqueue(delivery_id: int, *, countdown: float | None = None) -> None:
-    from config.celery import enqueue as send_task
+    from core.tasks import enqueue as send_task
     from integrations.tasks import deliver_webhook
 
     send_task(deliver_webhook, delivery_id, countdown=countdown)

@@ -20,7 +20,7 @@ from django.urls import reverse
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import ApiToken
-from inbox.webhooks import CACHE_DOWN, counter_key, over_rate, rate_window, retry_after
+from core.ratelimit import CACHE_DOWN, counter_key, over_rate, rate_window, retry_after
 
 
 class _SettingsRate(SimpleRateThrottle):

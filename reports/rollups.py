@@ -678,7 +678,7 @@ def ensure_current() -> dict:
     run. Setup commands call it so the Reports page shows their data straight away, and so does
     the periodic task, so an upgraded install heals without anyone running a command. Only one
     rebuild runs at a time; a task that finds one running does nothing."""
-    from config.cache import shared as shared_cache
+    from core.cache import shared as shared_cache
 
     state, _ = RollupState.objects.get_or_create(pk=1)
     if state.rebuilt_at is not None:

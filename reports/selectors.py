@@ -27,7 +27,8 @@ from django.db.models import (
 from django.db.models.functions import TruncMonth, TruncWeek
 
 from accounts.models import Team, User
-from accounts.permissions import conversation_scope, sees_everything
+from accounts.permissions import sees_everything
+from inbox.access import conversation_scope
 from inbox.models import Channel, Conversation, Message, Severity
 from reports import histograms
 from reports.models import (

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from inbox import activity, events
 from inbox.models import Conversation, Status
-from inbox.services import queue_system_message
+from inbox.outbound.replies import queue_system_message
 from reports.models import SatisfactionSurvey
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,7 @@ class RoutingConfig(AppConfig):
         hooks.register("conversations_changed", sla.on_conversations_changed, order=40)
         hooks.register("events_dispatched", sla.notify_dispatched, order=50)
 
-        from config import refcache
+        from core import refcache
         from routing.models import BusinessHours, RoutingRule, SLAPolicy, TeamPolicy
 
         refcache.watch(RoutingRule, SLAPolicy, BusinessHours)

@@ -2,7 +2,7 @@
 rules, team policies with their calendars, active SLA policies. Refreshed when any of them
 changes (config.refcache); treat what these return as read-only."""
 
-from config import refcache
+from core import refcache
 from routing.models import RoutingRule, SLAPolicy, TeamPolicy
 
 

@@ -12,10 +12,11 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
-from accounts.permissions import assignment_refusal, can_change_conversation
 from inbox import activity, events, hooks
+from inbox.access import can_change_conversation
 from inbox.models import OPEN_STATUSES, Conversation, Event, Status
 from routing import hours, reference
+from routing.access import assignment_refusal
 from routing.models import RoutingRule, TeamPolicy
 
 logger = logging.getLogger(__name__)
@@ -258,7 +259,7 @@ def hand_out_queue(*, team_id: int, limit: int = 200) -> int:
 
 
 def schedule_hand_out(team_id: int) -> None:
-    from config.celery import enqueue
+    from core.tasks import enqueue
     from routing.tasks import hand_out_queue as task
 
     enqueue(task, team_id)

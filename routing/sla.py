@@ -768,7 +768,7 @@ def notify_dispatched(*, events) -> None:
     are mailed by one task, so a sweep that raised a thousand sends one task, not a thousand."""
     ids = [e.pk for e in events if e.type in SLA_EVENTS and e.conversation_id]
     if ids:
-        from config.celery import enqueue
+        from core.tasks import enqueue
         from routing.tasks import send_sla_mail
 
         enqueue(send_sla_mail, ids)

@@ -32,8 +32,8 @@ from inbox import services as inbox_services
 from inbox.api import COUNT_CAP, SavedViewListApi
 from inbox.canned import canned_responses_for
 from inbox.models import Activity, Channel, Event, Message, Severity, Status
+from inbox.outbound.senders import get_sender
 from inbox.pagination import KeysetPagination
-from inbox.senders import get_sender
 from routing import services
 from routing.api import resolve_assignment
 from routing.templatetags.ui import row_view
@@ -354,7 +354,7 @@ def bulk_action(request):
                 severity=v.get("severity"),
             )
             changed = len(result.updated)
-    except (ApiValidationError, DjangoValidationError, inbox_services.ReplyRefused) as exc:
+    except (ApiValidationError, DjangoValidationError, inbox_services.ActionRefused) as exc:
         for problem in _errors(exc):
             flash.error(request, problem)
         return _back(request, fallback)
@@ -500,7 +500,7 @@ def _act(request, pk, action):
         raise PermissionDenied("Your role is read-only.")
     try:
         done = action(conversation)
-    except inbox_services.ReplyRefused as exc:
+    except inbox_services.ActionRefused as exc:
         flash.error(request, f"Not sent: {exc}")
     except PermissionDenied as exc:
         flash.error(request, str(exc) or "You may not do that.")

@@ -11,7 +11,7 @@ class TaggingConfig(AppConfig):
 
         hooks.register("messages_received", classify_arrivals, order=10)
 
-        from config import refcache
+        from core import refcache
         from tagging.models import ClassificationRule, Tag
 
         refcache.watch(ClassificationRule, Tag)

@@ -178,7 +178,7 @@ def rule_matches(
 def active_rules() -> list[tuple[ClassificationRule, list[Tag]]]:
     """The active classification rules in order, each with its tags: this process's copy,
     refreshed when a rule or tag changes (config.refcache)."""
-    from config import refcache
+    from core import refcache
 
     def load():
         rules = ClassificationRule.objects.filter(is_active=True).prefetch_related("tags")

@@ -48,7 +48,7 @@ def _test_settings(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _fresh_reference_copies():
     # Each test rolls its rows back: copies of rules and channels must not outlive it.
-    from config import refcache
+    from core import refcache
 
     refcache.reset(pending=True)
     yield

@@ -117,8 +117,7 @@ def test_esp_webhooks_are_closed_until_a_secret_is_set(client, settings):
 def test_a_database_hiccup_while_processing_is_retried_not_parked(monkeypatch):
     from django.utils import timezone
 
-    from inbox import processing
-    from inbox.adapters.api import sign  # noqa: F401  (the api adapter parses this body)
+    from inbox.intake import processing
 
     channel = ChannelFactory(slug="partner", kind="api")
     body = json.dumps({"id": "e1", "sender": {"id": "s"}, "text": "hello"}).encode()

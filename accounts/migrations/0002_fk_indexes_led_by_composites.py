@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-from config.migration_ops import fk_indexes_dropped
+from core.migration_ops import fk_indexes_dropped
 
 
 class Migration(migrations.Migration):

@@ -5,7 +5,7 @@ prefix."""
 import django.db.models.deletion
 from django.db import migrations, models
 
-from config.migration_ops import DropPatternTwins, fk_indexes_dropped
+from core.migration_ops import DropPatternTwins, fk_indexes_dropped
 
 
 class Migration(migrations.Migration):

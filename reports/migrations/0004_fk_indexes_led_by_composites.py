@@ -4,7 +4,7 @@ the tag of the four rollup tables, each led by its (tag, ...) index."""
 import django.db.models.deletion
 from django.db import migrations, models
 
-from config.migration_ops import fk_indexes_dropped
+from core.migration_ops import fk_indexes_dropped
 
 INDEXES = {
     "dailyrollup": "reports_dailyrollup_tag_id_8466be88",

@@ -77,7 +77,7 @@ def test_redis_url_switches_broker_layer_and_cache(tmp_path):
     assert not s["embedded"] and not s["eager"] and not s["scheduler"]
     assert s["broker"] == "redis://127.0.0.1:6379/3"
     assert s["layer"] == "channels_redis.core.RedisChannelLayer"
-    assert s["cache"] == "config.cache.SharedPoolRedisCache"  # Django's, one pool per process
+    assert s["cache"] == "core.cache.SharedPoolRedisCache"  # Django's, one pool per process
 
 
 def test_debug_and_allowed_hosts_come_from_the_environment(tmp_path):

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from django.test import Client
 
-from inbox.adapters import meta, twilio, x
+from inbox.intake.adapters import meta, twilio, x
 
 TWILIO_HOST = "testserver"
 

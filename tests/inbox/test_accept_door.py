@@ -11,9 +11,9 @@ import pytest
 from django.core.asgi import get_asgi_application
 from django.db import DatabaseError, connections
 
-from inbox import webhooks
-from inbox.accept import AcceptDoor
-from inbox.adapters import api, email, meta
+from inbox.intake.adapters import api, email, meta
+from inbox.intake.doors import http as webhooks
+from inbox.intake.doors.asgi import AcceptDoor
 from inbox.models import InboundEvent
 from tests.inbox.factories import ChannelFactory
 
@@ -144,7 +144,7 @@ def test_storage_down_is_503_through_both(channels, monkeypatch):
 
     monkeypatch.setattr(webhooks, "store_inbound", down)
     # The door's own pool reaches a port where no database listens, and gives up after 1 s.
-    monkeypatch.setattr("inbox.accept.conninfo", lambda: "host=127.0.0.1 port=9 dbname=none")
+    monkeypatch.setattr("inbox.intake.doors.asgi.conninfo", lambda: "host=127.0.0.1 port=9 dbname=none")
     pool_options = connections["default"].settings_dict["OPTIONS"]["pool"]
     monkeypatch.setitem(pool_options, "timeout", 1)
     [(by_django, by_door)] = through_both(api_post())

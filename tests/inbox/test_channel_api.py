@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from inbox.adapters.api import sign
+from inbox.intake.adapters.api import sign
 from inbox.models import Channel, Event, Message
 from tests.inbox.factories import ChannelFactory
 

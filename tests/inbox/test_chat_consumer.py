@@ -5,10 +5,11 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
-from inbox import chat
+from inbox.chat import service as chat
 from inbox.consumers import AgentFeedConsumer
 from inbox.models import ContactIdentity, Event, InboundEvent, Message
-from inbox.services import add_note, send_reply
+from inbox.outbound.replies import send_reply
+from inbox.services import add_note
 from tests.inbox.factories import ChannelFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,11 +9,11 @@ from email.utils import make_msgid
 import pytest
 from django.core import mail
 
-from inbox import chat
-from inbox.inbound_email import ingest_email
+from inbox.chat import sender as chat_sender
+from inbox.chat import service as chat
+from inbox.intake.doors.email import ingest_email
 from inbox.models import Message
-from inbox.senders import chat as chat_sender
-from inbox.services import send_reply
+from inbox.outbound.replies import send_reply
 from tests.inbox.factories import ChannelFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,10 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from inbox import chat
+from inbox.chat import service as chat
 from inbox.models import InboundEvent, Message
-from inbox.services import add_note, send_reply
+from inbox.outbound.replies import send_reply
+from inbox.services import add_note
 from tests.inbox.factories import ChannelFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from inbox import chat
-from inbox.adapters import chat as adapter
+from inbox.chat import sender
+from inbox.chat import service as chat
+from inbox.intake.adapters import chat as adapter
 from inbox.models import InboundEvent, Message
 from inbox.normalized import NormalizedMessage, SenderRef
-from inbox.senders import SENDERS, PermanentSendError
-from inbox.senders import chat as sender
-from inbox.services import send_reply
+from inbox.outbound.replies import send_reply
+from inbox.outbound.senders import SENDERS, PermanentSendError
 from tests.inbox import chat_email_stand_in
 from tests.inbox.factories import ChannelFactory
 
@@ -107,7 +107,7 @@ def test_a_visitor_who_left_no_email_finds_the_reply_when_they_come_back(
 def test_without_an_email_sender_the_reply_waits_in_the_widget(
     channel, agent, django_capture_on_commit_callbacks, monkeypatch
 ):
-    from inbox.senders import SENDERS
+    from inbox.outbound.senders import SENDERS
 
     monkeypatch.delitem(SENDERS, "email", raising=False)
     session, conversation = conversation_with(channel, email="ada@example.org")

@@ -8,7 +8,8 @@ import pytest
 from django.db import connections
 
 from inbox.models import Message
-from inbox.services import add_note, send_reply
+from inbox.outbound.replies import send_reply
+from inbox.services import add_note
 from tests.inbox.factories import ChannelFactory
 from tests.support.asgi import LiveASGIServer
 

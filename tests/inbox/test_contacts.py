@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from inbox.contacts import MergeRefused, merge_contacts
+from inbox.intake.receive import receive_message
 from inbox.models import Activity, Contact, ContactIdentity
 from inbox.normalized import NormalizedMessage, SenderRef
-from inbox.services import receive_message
 from tests.accounts.factories import TeamFactory
 from tests.inbox.factories import (
     ChannelFactory,

@@ -8,8 +8,8 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from config import refcache
-from inbox import processing
+from core import refcache
+from inbox.intake import processing
 from inbox.models import Event, InboundEvent, Message
 from tagging.models import ClassificationRule, Tag
 from tests.inbox.factories import ChannelFactory
@@ -124,7 +124,7 @@ def test_an_edit_made_by_another_process_is_picked_up(monkeypatch):
 
 
 def test_a_deactivated_channel_stops_accepting_webhooks(client):
-    from inbox.adapters.api import sign
+    from inbox.intake.adapters.api import sign
 
     channel = ChannelFactory(slug="partner", kind="api", secret="s3cret")
     body = json.dumps({"id": "x1", "sender": {"id": "u"}, "text": "hi"}).encode()
@@ -194,25 +194,25 @@ def test_an_arrival_while_a_drain_is_finishing_gets_a_drain_of_its_own(monkeypat
     """The drain task clears its slot's flag when it starts: a message stored after the running
     drain's last look at the queue sends a new task instead of waiting for the re-queue sweep."""
     from config.celery import app
-    from inbox import tasks
+    from inbox.intake import queue, tasks
 
     sent = []  # what reached the broker (the network edge)
     monkeypatch.setattr(tasks.drain_inbound_events, "delay", lambda slot: sent.append(slot))
     monkeypatch.setitem(app.conf, "task_always_eager", False)
-    for n in range(processing.DRAIN_SLOTS):
-        processing.drain_started(n)  # no task queued
+    for n in range(queue.DRAIN_SLOTS):
+        queue.drain_started(n)  # no task queued
     channel = ChannelFactory(slug="partner", kind="api")
 
     # A burst queues at most DRAIN_SLOTS tasks, not one per message.
-    assert [processing.schedule_drain() for _ in range(4)] == [True, True, False, False]
+    assert [queue.schedule_drain() for _ in range(4)] == [True, True, False, False]
     assert sent == [0, 1]
     sent.clear()
-    processing.drain_started(0)  # the worker takes task 0 ...
-    processing.drain_started(1)
+    queue.drain_started(0)  # the worker takes task 0 ...
+    queue.drain_started(1)
     assert processing.drain() == 0  # ... and finds nothing waiting (its last claim)
     late = stored(channel, 99)  # arrives before that task has returned
-    assert processing.schedule_drain()
+    assert queue.schedule_drain()
     assert len(sent) == 1  # a new drain is on its way for it
-    processing.drain_started(sent[0])
+    queue.drain_started(sent[0])
     assert processing.drain() == 1
     assert InboundEvent.objects.get(pk=late.pk).status == "processed"

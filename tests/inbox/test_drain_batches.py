@@ -8,7 +8,8 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from inbox import events, processing
+from inbox import events
+from inbox.intake import processing
 from inbox.models import Activity, Contact, Conversation, Event, InboundEvent, Message
 from routing.models import TeamPolicy
 from tagging.models import ClassificationRule, Tag

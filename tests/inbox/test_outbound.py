@@ -8,9 +8,11 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from core.errors import ActionRefused
 from inbox.models import Message
-from inbox.outbound import deliver, requeue_due
-from inbox.services import ReplyRefused, add_note, send_reply
+from inbox.outbound.delivery import deliver, requeue_due
+from inbox.outbound.replies import send_reply
+from inbox.services import add_note
 from tests.accounts.factories import AgentFactory, TeamFactory, ViewerFactory
 from tests.inbox.factories import ChannelFactory, ContactIdentityFactory, ConversationFactory
 
@@ -91,7 +93,7 @@ def test_a_sent_message_is_not_sent_twice(
 def test_a_channel_that_cannot_reply_refuses_before_storing(agent, team):
     channel = ChannelFactory(kind="api", default_team=team, config={})
     conversation = ConversationFactory(channel=channel, team=team)
-    with pytest.raises(ReplyRefused, match="callback URL"):
+    with pytest.raises(ActionRefused, match="callback URL"):
         send_reply(conversation_id=conversation.pk, actor=agent, text="Hi")
     assert not Message.objects.exists()
 

@@ -3,9 +3,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from inbox.intake.receive import receive_message
 from inbox.models import Conversation, Event, Message
 from inbox.normalized import NormalizedMessage, SenderRef
-from inbox.services import receive_message
 from tests.inbox.factories import ChannelFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ import pytest
 from django.db import DatabaseError
 from django.utils import timezone
 
-from inbox.adapters.api import sign
+from inbox.intake.adapters.api import sign
 from inbox.models import InboundEvent, Message
 from tests.inbox.factories import ChannelFactory
 
@@ -142,7 +142,7 @@ def test_get_is_405(client, channel):
 
 
 def test_database_down_is_503_never_2xx(client, channel, monkeypatch):
-    from inbox import webhooks
+    from inbox.intake.doors import http as webhooks
 
     def down(**kwargs):
         raise DatabaseError("connection refused")
@@ -155,7 +155,7 @@ def test_database_down_is_503_never_2xx(client, channel, monkeypatch):
 def test_a_failure_while_processing_is_kept_and_can_be_retried(channel, monkeypatch):
     from django.core.management import call_command
 
-    from inbox import processing
+    from inbox.intake import processing
 
     event = InboundEvent.objects.create(
         channel=channel, provider="api", body=payload(), received_at=timezone.now()
@@ -201,7 +201,7 @@ def test_failed_events_are_listed_for_admins_only(client_for, admin_user, agent,
 def test_stored_but_unprocessed_events_are_requeued(channel):
     import datetime as dt
 
-    from inbox.processing import requeue_unprocessed
+    from inbox.intake.queue import requeue_unprocessed
 
     old = InboundEvent.objects.create(
         channel=channel,

@@ -144,7 +144,7 @@ def test_a_shape_we_do_not_know_is_stored_acknowledged_and_shown_to_admins_as_fa
 
 def test_the_generic_api_channel_needs_no_csrf_token_either(team):
     # CSRF middleware looks at the view the URL resolves to, not at the door it calls.
-    from inbox.adapters.api import sign
+    from inbox.intake.adapters.api import sign
 
     ChannelFactory(slug="partner", kind="api", secret=SECRET, default_team=team)
     body = json.dumps({"id": "1", "sender": {"id": "u"}, "text": "hi"}).encode()

@@ -9,7 +9,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from jsonschema import validate
 
-from inbox import sendlock
+from core import sendlock
 from inbox.events import dispatch_batch
 from inbox.models import Event
 from inbox.services import add_note

@@ -31,8 +31,8 @@ def test_contact_merged_matches_its_schema(admin_user):
 
 
 def test_sla_breached_matches_its_schema():
+    from inbox.intake.receive import receive_message
     from inbox.normalized import NormalizedMessage, SenderRef
-    from inbox.services import receive_message
 
     SLAPolicy.objects.filter(severity=2).update(first_response_minutes=60)
     start = dt.datetime(2026, 11, 17, 10, 0, tzinfo=dt.UTC)

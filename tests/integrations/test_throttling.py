@@ -7,7 +7,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.services import create_api_token
-from inbox.adapters.api import sign
+from inbox.intake.adapters.api import sign
 from inbox.models import InboundEvent
 from tests.inbox.factories import ChannelFactory
 

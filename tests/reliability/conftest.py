@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from config.celery import app as celery_app
-from inbox.adapters.api import sign
+from inbox.intake.adapters.api import sign
 from tests.inbox.factories import ChannelFactory
 from tests.ui.test_browser import chromium, page, server, support  # noqa: F401
 
@@ -66,5 +66,5 @@ def sent(monkeypatch):
         held.append((task.name, args))
         return True
 
-    monkeypatch.setattr("config.celery.enqueue", hold)
+    monkeypatch.setattr("core.tasks.enqueue", hold)
     return held

@@ -9,9 +9,9 @@ from django.conf import settings as django_settings
 from django.core import mail
 from django.test import Client, TestCase
 
-from inbox.inbound_email import ingest_email
+from inbox.intake.doors.email import ingest_email
 from inbox.models import Attachment, Conversation, Message
-from inbox.services import send_reply
+from inbox.outbound.replies import send_reply
 from tests.inbox.email.mail import raw_mail
 from tests.inbox.factories import ChannelFactory, ContactFactory, ConversationFactory
 

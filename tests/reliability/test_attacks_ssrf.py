@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from inbox.models import Message
-from inbox.services import send_reply
+from inbox.outbound.replies import send_reply
 from tests.inbox.factories import ChannelFactory, ContactIdentityFactory, ConversationFactory
 from tests.support.http import LocalHTTPServer
 

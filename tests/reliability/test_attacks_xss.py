@@ -7,7 +7,7 @@ alert(): Playwright reports any dialog, and any script error, on `page.problems`
 
 import pytest
 
-from inbox.inbound_email import ingest_email
+from inbox.intake.doors.email import ingest_email
 from inbox.models import Conversation
 from integrations.models import WebhookEndpoint
 from tagging.models import Tag

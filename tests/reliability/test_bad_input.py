@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from inbox.adapters import api as api_adapter
-from inbox.adapters import email as email_adapter
-from inbox.inbound_email import ingest_email
+from inbox.intake.adapters import api as api_adapter
+from inbox.intake.adapters import email as email_adapter
+from inbox.intake.doors.email import ingest_email
 from inbox.models import Contact, Conversation, InboundEvent, Message
 from tests.inbox.email.mail import raw_mail
 from tests.inbox.factories import ChannelFactory, ConversationFactory, MessageFactory
@@ -167,14 +167,14 @@ def test_a_missing_or_wrong_signature_is_401_with_a_code_stores_nothing_and_is_l
         "wrong": "esp-user:guess" if kind == "esp" else "not-the-secret",
         "another channel's": "esp-user:guess" if kind == "esp" else "other-channel-secret",
     }[case]
-    with caplog.at_level(logging.WARNING, logger="inbox.webhooks"):
+    with caplog.at_level(logging.WARNING, logger="inbox.intake"):
         response = POSTERS[kind](provider_client(), "door", good_body(kind), secret=secret)
     assert response.status_code == 401
     assert response.json()["code"] in ("bad_signature", "not_configured")
     assert response.json()["detail"]
     assert nothing_stored()
     assert any(
-        record.name == "inbox.webhooks" and "rejected" in record.getMessage()
+        record.name.startswith("inbox.intake.") and "rejected" in record.getMessage()
         for record in caplog.records
     ), "the refused attempt is logged"
 
@@ -183,7 +183,7 @@ def test_a_missing_or_wrong_signature_is_401_with_a_code_stores_nothing_and_is_l
 def test_a_signed_timestamp_outside_the_window_is_401(skew, team, caplog):
     channel_for("api", team)
     stamp = int(time.time()) + skew
-    with caplog.at_level(logging.WARNING, logger="inbox.webhooks"):
+    with caplog.at_level(logging.WARNING, logger="inbox.intake"):
         response = post_api(provider_client(), "door", API_BODY, secret=SECRET, timestamp=stamp)
     assert response.status_code == 401 and response.json()["code"] == "bad_signature"
     assert "window" in response.json()["detail"]
@@ -226,7 +226,7 @@ def signed_post(kind, slug, body, content_type):
         return post_esp(client, slug, body, secret=ESP_AUTH, content_type=content_type)
     if kind == "twilio":
         return post_twilio(client, slug, body, secret=SECRET, content_type=content_type)
-    from inbox.adapters import meta, x
+    from inbox.intake.adapters import meta, x
 
     header = {
         "meta": ("HTTP_X_HUB_SIGNATURE_256", lambda: meta.sign(SECRET, body)),

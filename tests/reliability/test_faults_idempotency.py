@@ -9,7 +9,8 @@ import time_machine
 
 from config.celery import app as celery_app
 from inbox.models import Activity, Event, InboundEvent, Message
-from inbox.services import add_note, send_reply
+from inbox.outbound.replies import send_reply
+from inbox.services import add_note
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from routing.models import SLAAlert, SLAPolicy
 from tests.accounts.factories import AgentFactory
@@ -71,7 +72,7 @@ def test_every_task_run_twice_with_the_same_id_changes_nothing_the_second_time(
     agent = AgentFactory(teams=[api_channel.default_team])
 
     # A provider delivers a message, two hours ago: processing, its webhook, then its SLA breach.
-    from inbox.adapters.api import sign
+    from inbox.intake.adapters.api import sign
 
     with time_machine.travel(dt.datetime.now(dt.UTC) - dt.timedelta(hours=2), tick=False):
         body = api_body("evt-twice")

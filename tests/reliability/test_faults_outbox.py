@@ -16,9 +16,11 @@ from django.db import connection, transaction
 from benchmarks.stack import ROOT
 from inbox import groups
 from inbox.events import dispatch_stalled
+from inbox.intake.receive import receive_message
 from inbox.models import Event, Message
 from inbox.normalized import NormalizedMessage, SenderRef
-from inbox.services import add_note, receive_message, send_reply
+from inbox.outbound.replies import send_reply
+from inbox.services import add_note
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from routing import sla
 from routing.models import SLAAlert, SLAPolicy

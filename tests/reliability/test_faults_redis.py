@@ -9,9 +9,9 @@ import pytest
 
 from accounts.services import create_api_token
 from inbox.events import dispatch_stalled
+from inbox.intake.queue import requeue_unprocessed
 from inbox.models import Conversation, Event, InboundEvent, Message
-from inbox.outbound import requeue_due as requeue_outbound
-from inbox.processing import requeue_unprocessed
+from inbox.outbound.delivery import requeue_due as requeue_outbound
 from integrations.delivery import requeue_due as requeue_webhooks
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from tests.accounts.factories import AgentFactory

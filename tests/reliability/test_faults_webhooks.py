@@ -7,8 +7,8 @@ import threading
 import httpx
 import pytest
 
+from inbox.intake.queue import requeue_unprocessed
 from inbox.models import InboundEvent, Message
-from inbox.processing import requeue_unprocessed
 from tests.reliability.conftest import api_body, post_api
 from tests.support.faultstack import wait_for
 

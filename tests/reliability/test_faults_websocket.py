@@ -14,9 +14,9 @@ from django.db import connection
 from django.test import Client
 
 from inbox.consumers import RESYNC_LIMIT
+from inbox.intake.receive import receive_message
 from inbox.models import Event
 from inbox.normalized import NormalizedMessage, SenderRef
-from inbox.services import receive_message
 from tests.accounts.factories import AgentFactory
 from tests.inbox.factories import ChannelFactory
 from tests.support.asgi import LiveASGIServer

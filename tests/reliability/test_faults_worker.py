@@ -14,9 +14,11 @@ import signal
 import pytest
 import time_machine
 
+from inbox.intake.receive import receive_message
 from inbox.models import Conversation, Event, InboundEvent, Message
 from inbox.normalized import NormalizedMessage, SenderRef
-from inbox.services import add_note, receive_message, send_reply
+from inbox.outbound.replies import send_reply
+from inbox.services import add_note
 from integrations.models import WebhookDelivery, WebhookEndpoint
 from routing.models import SLAAlert, SLAPolicy
 from tests.accounts.factories import AgentFactory

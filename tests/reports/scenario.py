@@ -28,9 +28,11 @@ import re
 
 import time_machine
 
+from inbox.intake.receive import receive_message
 from inbox.models import Conversation, Message
 from inbox.normalized import NormalizedMessage, SenderRef
-from inbox.services import receive_message, send_reply, set_status
+from inbox.outbound.replies import send_reply
+from inbox.services import set_status
 from reports import rollups, services
 from routing.models import BusinessHours, SLAPolicy, TeamPolicy
 from routing.services import assign_conversation

@@ -215,7 +215,7 @@ def test_the_task_folds_in_new_changes(week):
 def test_the_task_rebuilds_rollups_a_migration_marked_stale(week):
     """An upgrade that adds rollup columns marks the rollups stale; the periodic task rebuilds
     them once, then goes back to folding in changes."""
-    from config.cache import shared as shared_cache
+    from core.cache import shared as shared_cache
     from reports.rollups import REBUILD_LOCK
     from reports.tasks import refresh_rollups
 

@@ -8,7 +8,7 @@ import time_machine
 from django.core import mail
 from rest_framework.test import APIClient
 
-from inbox import chat
+from inbox.chat import service as chat
 from inbox.models import Activity, Event, Message
 from inbox.services import set_status
 from reports import services

@@ -11,9 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
+from inbox.intake.receive import receive_message
 from inbox.models import Activity, Conversation, Event
 from inbox.normalized import NormalizedMessage, SenderRef
-from inbox.services import receive_message
 from routing.models import SLAPolicy, TeamPolicy
 from routing.services import assign_conversation
 from tests.accounts.factories import AgentFactory, LeadFactory, TeamFactory

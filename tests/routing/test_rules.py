@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from inbox.intake.receive import receive_message
 from inbox.models import Severity
 from inbox.normalized import NormalizedMessage, SenderRef
-from inbox.services import receive_message
 from routing.models import BusinessHours, RoutingRule, TeamPolicy
 from routing.services import dry_run_rule
 from tagging.models import ClassificationRule, TagSuggestion

@@ -10,9 +10,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from inbox.intake.receive import receive_message
 from inbox.models import Conversation, Event
 from inbox.normalized import NormalizedMessage, SenderRef
-from inbox.services import add_note, receive_message, send_reply, set_status
+from inbox.outbound.replies import send_reply
+from inbox.services import add_note, set_status
 from routing import sla
 from routing.models import BusinessHours, SLAAlert, SLAMeasurement, SLAPolicy, TeamPolicy
 from tagging.services import apply_tags, set_severity, tags_for_slugs

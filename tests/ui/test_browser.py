@@ -12,7 +12,7 @@ import httpx
 import pytest
 from rest_framework.test import APIClient
 
-from inbox.adapters.api import sign
+from inbox.intake.adapters.api import sign
 from inbox.models import CannedResponse, Conversation, Message
 from inbox.sanitize import sanitize_html
 from tagging.models import Tag

@@ -97,8 +97,8 @@ def test_the_inbox_page_leaves_the_counting_to_its_sidebar(agent, team):
 
 
 def test_sidebar_counts_follow_a_new_conversation_and_its_assignment(agent, team):
+    from inbox.intake.receive import receive_message
     from inbox.normalized import NormalizedMessage, SenderRef
-    from inbox.services import receive_message
 
     channel = ChannelFactory(slug="partner", kind="api", default_team=team)
     client = browser_for(agent)
@@ -567,7 +567,7 @@ def test_lead_sees_bulk_controls_and_agent_does_not(agent, team):
 def test_the_api_webhook_accepts_posts_from_outside_without_a_csrf_cookie(team):
     import json
 
-    from inbox.adapters.api import sign
+    from inbox.intake.adapters.api import sign
 
     ChannelFactory(slug="partner", kind="api", secret="s3cret", default_team=team)
     body = json.dumps({"id": "e-1", "sender": {"id": "u"}, "text": "hi"}).encode()

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from inbox.inbound_email import ingest_email
+from inbox.intake.doors.email import ingest_email
 from inbox.models import Channel
 
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from inbox.intake.processing import process_inbound_event
 from inbox.models import InboundEvent
-from inbox.processing import process_inbound_event
 
 
 class Command(BaseCommand):

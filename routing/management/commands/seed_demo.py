@@ -7,9 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
+from inbox.intake.receive import receive_message
 from inbox.models import Channel
 from inbox.normalized import NormalizedMessage, SenderRef
-from inbox.services import receive_message
 from reports.rollups import ensure_current
 from routing.models import BusinessHours, TeamPolicy
 

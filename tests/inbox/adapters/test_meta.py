@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from inbox.adapters import meta
+from core.errors import ActionRefused
+from inbox.intake.adapters import meta
 from inbox.models import InboundEvent, Message
 from inbox.normalized import (
     AttachmentRef,
@@ -19,8 +20,8 @@ from inbox.normalized import (
     SenderRef,
     StatusUpdate,
 )
-from inbox.outbound import deliver
-from inbox.services import ReplyRefused, send_reply
+from inbox.outbound.delivery import deliver
+from inbox.outbound.replies import send_reply
 from tests.inbox.factories import (
     ChannelFactory,
     ContactIdentityFactory,
@@ -562,7 +563,7 @@ def test_a_reply_outside_the_24_hour_window_is_refused_with_a_reason(
 ):
     whatsapp_conversation.last_inbound_at = timezone.now() - dt.timedelta(hours=25)
     whatsapp_conversation.save(update_fields=["last_inbound_at"])
-    with pytest.raises(ReplyRefused, match="24-hour customer-service window is closed"):
+    with pytest.raises(ActionRefused, match="24-hour customer-service window is closed"):
         send_reply(conversation_id=whatsapp_conversation.pk, actor=agent, text="Too late?")
     assert not http_server.requests
     assert not Message.objects.filter(direction="out").exists()
@@ -608,8 +609,8 @@ def test_a_contact_without_a_meta_identity_cannot_be_routed(channel):
     conversation = ConversationFactory(channel=channel)
     ContactIdentityFactory(contact=conversation.contact)
     message = MessageFactory(conversation=conversation, direction="out", sender_contact=None)
-    from inbox.senders import PermanentSendError
-    from inbox.senders import meta as meta_sender
+    from inbox.outbound.senders import PermanentSendError
+    from inbox.outbound.senders import meta as meta_sender
 
     with pytest.raises(PermanentSendError, match="no Messenger, Instagram or WhatsApp id"):
         meta_sender.send(message)

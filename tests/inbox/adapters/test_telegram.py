@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from inbox.adapters import telegram
+from core.errors import ActionRefused
+from inbox.intake.adapters import telegram
 from inbox.models import InboundEvent, Message
 from inbox.normalized import AttachmentRef, Ignored, MessageEdit, NormalizedMessage, SenderRef
-from inbox.services import ReplyRefused, send_reply
+from inbox.outbound.replies import send_reply
 from tests.inbox.factories import ChannelFactory
 from tests.inbox.social import post_telegram, provider_client
 
@@ -234,5 +235,5 @@ def test_without_a_bot_token_the_agent_is_told_replies_cannot_go_out(
     channel.config = {}
     channel.save()
     conversation = Message.objects.get(external_id="456:123").conversation
-    with pytest.raises(ReplyRefused, match="no bot token"):
+    with pytest.raises(ActionRefused, match="no bot token"):
         send_reply(conversation_id=conversation.pk, actor=agent, text="Hi")

@@ -7,10 +7,10 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from inbox.adapters import twilio
+from inbox.intake.adapters import twilio
 from inbox.models import Contact, InboundEvent, Message
 from inbox.normalized import AttachmentRef, Ignored, NormalizedMessage, SenderRef, StatusUpdate
-from inbox.services import send_reply
+from inbox.outbound.replies import send_reply
 from tests.inbox.factories import ChannelFactory, ConversationFactory, MessageFactory
 from tests.inbox.social import post_meta, post_twilio, provider_client
 
@@ -350,12 +350,12 @@ def test_a_whatsapp_reply_via_twilio_respects_the_24_hour_window(
 
     from django.utils import timezone
 
-    from inbox.services import ReplyRefused
+    from core.errors import ActionRefused
 
     with django_capture_on_commit_callbacks(execute=True):
         post_twilio(provider_client(), "sms", WHATSAPP, secret=AUTH_TOKEN)
     conversation = Message.objects.get(channel=channel).conversation
     conversation.last_inbound_at = timezone.now() - dt.timedelta(hours=30)
     conversation.save(update_fields=["last_inbound_at"])
-    with pytest.raises(ReplyRefused, match="WhatsApp only accepts replies within 24 hours"):
+    with pytest.raises(ActionRefused, match="WhatsApp only accepts replies within 24 hours"):
         send_reply(conversation_id=conversation.pk, actor=agent, text="Hi")

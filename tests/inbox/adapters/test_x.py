@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from inbox.adapters import UnknownPayload, x
+from inbox.intake.adapters import UnknownPayload, x
 from inbox.models import Channel, InboundEvent, Message
 from inbox.normalized import AttachmentRef, Ignored, NormalizedMessage, SenderRef, StatusUpdate
-from inbox.services import send_reply
+from inbox.outbound.replies import send_reply
 from tests.inbox.factories import ChannelFactory
 from tests.inbox.social import post_x, provider_client
 

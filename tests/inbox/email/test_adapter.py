@@ -5,8 +5,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from inbox.adapters.email import UnparseableEmail, parse_bytes
-from inbox.inbound_email import ingest_email
+from inbox.intake.adapters.email import UnparseableEmail, parse_bytes
+from inbox.intake.doors.email import ingest_email
 from inbox.models import InboundEvent, Message
 from tests.inbox.email.mail import raw_mail
 from tests.inbox.factories import ChannelFactory

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from inbox.inbound_email import ingest_email
+from inbox.intake.doors.email import ingest_email
 from inbox.models import InboundEvent, Message
 from tests.inbox.factories import ChannelFactory
 

@@ -6,8 +6,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
-from inbox.adapters.email import sign
-from inbox.inbound_email import ingest_email
+from inbox.intake.adapters.email import sign
+from inbox.intake.doors.email import ingest_email
 from inbox.models import InboundEvent, Message
 from tests.inbox.email.mail import raw_mail
 from tests.inbox.factories import ChannelFactory, ConversationFactory, MessageFactory

@@ -2,7 +2,7 @@
 
 import pytest
 
-from inbox.inbound_email import poll_imap_channel, poll_imap_channels
+from inbox.intake.doors.email import poll_imap_channel, poll_imap_channels
 from inbox.models import Channel, InboundEvent, Message
 from tests.inbox.email.mail import raw_mail
 from tests.inbox.factories import ChannelFactory

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from inbox.inbound_email import ingest_email
+from inbox.intake.doors.email import ingest_email
 from inbox.models import Conversation, Message, Status
 from tests.inbox.email.mail import raw_mail
 from tests.inbox.factories import ChannelFactory

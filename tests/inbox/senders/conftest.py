@@ -3,8 +3,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from inbox.intake.receive import receive_message
 from inbox.normalized import NormalizedMessage, SenderRef
-from inbox.services import receive_message
 from tests.inbox.factories import ChannelFactory
 
 

@@ -8,9 +8,10 @@ from email import message_from_bytes, policy
 import pytest
 from django.utils import timezone
 
+from core.errors import ActionRefused
 from inbox.models import Message
-from inbox.outbound import requeue_due
-from inbox.services import ReplyRefused, send_reply
+from inbox.outbound.delivery import requeue_due
+from inbox.outbound.replies import send_reply
 from tests.inbox.factories import ChannelFactory, ConversationFactory
 
 pytestmark = pytest.mark.django_db
@@ -261,7 +262,7 @@ def test_esp_errors_are_retried_or_fail_for_good(
 
 def test_cc_must_be_valid_addresses(email_channel, agent):
     conversation = ConversationFactory(channel=email_channel)
-    with pytest.raises(ReplyRefused, match="not a valid email address"):
+    with pytest.raises(ActionRefused, match="not a valid email address"):
         send_reply(
             conversation_id=conversation.pk,
             actor=agent,
@@ -274,7 +275,7 @@ def test_cc_must_be_valid_addresses(email_channel, agent):
 def test_cc_and_subject_are_refused_off_email_channels(agent, team):
     channel = ChannelFactory(kind="api", default_team=team, config={"callback_url": "http://x/"})
     conversation = ConversationFactory(channel=channel, team=team)
-    with pytest.raises(ReplyRefused, match="only be set on email replies"):
+    with pytest.raises(ActionRefused, match="only be set on email replies"):
         send_reply(conversation_id=conversation.pk, actor=agent, text="Hi", cc=["a@example.com"])
 
 
@@ -297,5 +298,5 @@ def test_a_custom_subject_replaces_the_re_subject(
 
 def test_a_contact_without_an_address_cannot_be_replied_to(email_channel, agent):
     conversation = ConversationFactory(channel=email_channel, contact__email="")
-    with pytest.raises(ReplyRefused, match="no email address"):
+    with pytest.raises(ActionRefused, match="no email address"):
         send_reply(conversation_id=conversation.pk, actor=agent, text="Hi")

@@ -3,9 +3,9 @@ to it back into the same conversation, and a bounce of our reply marking it fail
 
 import pytest
 
-from inbox.inbound_email import ingest_email
+from inbox.intake.doors.email import ingest_email
 from inbox.models import Message
-from inbox.services import send_reply
+from inbox.outbound.replies import send_reply
 
 pytestmark = pytest.mark.django_db
 

@@ -1,0 +1,61 @@
+"""Fixed-window rate limits counted in the shared cache (Redis when configured). Every limit
+of the product counts here: inbound webhooks, the API throttles, logins."""
+
+import logging
+import math
+import time
+
+from redis.exceptions import RedisError
+
+from core.cache import shared as shared_cache
+
+logger = logging.getLogger(__name__)
+
+
+# The cache (Redis in distributed mode) being unreachable: limits fail open, because refusing a
+# provider's webhook or an agent's request over a missing counter would lose work.
+CACHE_DOWN = (OSError, RedisError)
+
+
+def rate_window(rate: str) -> tuple[int, int, int]:
+    """A rate "N/s|m|h|d" as (N, the window in seconds, the current window's number)."""
+    number, period = rate.split("/")
+    window = {"s": 1, "m": 60, "h": 3600, "d": 86400}[period[0]]
+    return int(number), window, int(time.time() // window)
+
+
+def counter_key(key: str, slot: int) -> str:
+    """The cache key counting `key`'s requests in window `slot` (every rate limit shares it)."""
+    return f"ratelimit:{key}:{slot}"
+
+
+def over_rate(key: str, rate: str | None) -> int | None:
+    """Count one request against `rate` ("N/s|m|h|d") in a fixed window of the cache; return the
+    seconds to wait when over the limit, else None (also when the cache is unreachable)."""
+    if not rate:
+        return None
+    number, window, slot = rate_window(rate)
+    key = counter_key(key, slot)
+    cache = shared_cache()
+    try:
+        count_in_window = getattr(cache, "count_in_window", None)
+        if count_in_window is not None:  # Redis: one round trip
+            count = count_in_window(key, window)
+        else:
+            cache.add(key, 0, timeout=window + 1)
+            try:
+                count = cache.incr(key)
+            except ValueError:  # the key expired between add and incr
+                cache.add(key, 1, timeout=window + 1)
+                count = 1
+    except CACHE_DOWN as exc:
+        logger.warning("rate limit %s not counted, the cache is unreachable: %s", key, exc)
+        return None
+    return retry_after(count, number, window, slot)
+
+
+def retry_after(count: int, number: int, window: int, slot: int) -> int | None:
+    """The seconds to wait when `count` requests are over `number` in window `slot`, else None."""
+    if count > number:
+        return max(1, math.ceil((slot + 1) * window - time.time()))
+    return None

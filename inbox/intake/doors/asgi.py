@@ -1,0 +1,408 @@
+"""The accept door: inbound webhook POSTs answered by the ASGI server before Django.
+
+Django's request cycle (ASGI handler, middleware, the one thread that runs sync views, the ORM)
+costs about 4 ms of CPU per request, twice what a 2-core box can spend at 1,000 webhooks/s. This
+plain ASGI app serves the webhook POSTs whose checks need only the URL, headers and body, with the
+same checks as the Django view (inbox.admission.refusal, the channel from config.refcache, the
+adapter's ack), and hands every other request to Django unchanged.
+
+A 2xx still means the raw request is committed: the rows of requests arriving together are
+written by one INSERT (group commit, async psycopg, autocommit) and each is answered after that
+statement commits. Then one `SET NX` in Redis finds whether a drain task must be sent, as
+inbox.processing.schedule_drain does for the Django view. Used on PostgreSQL only (config/asgi.py).
+"""
+
+import asyncio
+import json
+import logging
+import re
+from datetime import UTC, datetime
+
+import psycopg
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections, connections
+from django.http.request import split_domain_port, validate_host
+from django.utils.datastructures import CaseInsensitiveMapping
+from django.utils.http import parse_header_parameters
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from redis.exceptions import RedisError
+
+from core import ratelimit
+from core.cache import shared as shared_cache
+from inbox.intake import adapters, admission, queue
+from inbox.models import Channel, InboundEvent
+
+logger = logging.getLogger(__name__)
+
+# provider -> channel kinds, for the URLs of inbox.webhook_urls served here. Twilio is not: its
+# signature covers the public URL, which needs Django's host handling (TWILIO_WEBHOOK_BASE_URL).
+PROVIDERS = {
+    "api": (Channel.Kind.API,),
+    "email": (Channel.Kind.EMAIL,),
+    "meta": (Channel.Kind.META,),
+    "telegram": (Channel.Kind.TELEGRAM,),
+    "x": (Channel.Kind.X,),
+}
+PATH = re.compile(r"/webhooks/(api|meta|telegram|x)/([-\w]+)/|/webhooks/(email)/([-\w]+)/raw", re.A)
+
+COUNT_TIMEOUT = 1.0  # seconds a rate-limit count may take before the limit fails open
+BATCH_ROWS = 200  # at most this many requests share one INSERT
+WRITERS = 2  # INSERTs in flight per process (and connections in its pool)
+
+INSERT = """
+INSERT INTO inbox_inboundevent
+    (channel_id, provider, body, headers, query, received_at, status, error, attempts)
+SELECT c, p, b, h::jsonb, q, r, 'received', '', 0
+FROM unnest(%s::bigint[], %s::text[], %s::bytea[], %s::text[], %s::text[], %s::timestamptz[])
+    AS t(c, p, b, h, q, r)
+RETURNING id
+"""
+
+
+class Delivery:
+    """What the checks of a webhook read (headers, body, content type), built from an ASGI
+    request the way Django's ASGIRequest builds its own: header names case-insensitive, repeated
+    headers joined with commas, values decoded as Latin-1."""
+
+    def __init__(self, scope: dict, body: bytes):
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope["headers"]:
+            name = raw_name.decode("latin1").lower().replace("_", "-")
+            value = raw_value.decode("latin1")
+            headers[name] = f"{headers[name]},{value}" if name in headers else value
+        self.headers = CaseInsensitiveMapping(headers)
+        self.body = body
+        self.content_type = parse_header_parameters(headers.get("content-type", ""))[0]
+        self.query = scope.get("query_string", b"").decode()
+
+
+def route(scope: dict) -> tuple[str, str] | None:
+    """(provider, channel slug) when this door serves the request, else None (Django does)."""
+    if scope["type"] != "http" or scope["method"] != "POST" or scope.get("root_path"):
+        return None
+    match = PATH.fullmatch(scope["path"])
+    if match is None:
+        return None
+    provider, slug = (match[1], match[2]) if match[1] else (match[3], match[4])
+    host = next((v for n, v in scope["headers"] if n == b"host"), b"").decode("latin1")
+    domain, _port = split_domain_port(host)
+    # A Host Django would refuse gets Django's own 400.
+    return (provider, slug) if domain and validate_host(domain, settings.ALLOWED_HOSTS) else None
+
+
+async def in_thread(function, *args):
+    """Run Django code that may use the ORM (a stale channel copy reloads, eager tasks) in a
+    thread, leaving no connection checked out afterwards, as the end of a Django request would."""
+
+    def run():
+        try:
+            return function(*args)
+        finally:
+            close_old_connections()
+
+    return await asyncio.to_thread(run)
+
+
+# The first drain slot whose flag is free, taken (SET NX with expiry), or -1 when all are taken.
+TAKE_SLOT = """
+for i, key in ipairs(KEYS) do
+    if redis.call('SET', key, 1, 'EX', ARGV[1], 'NX') then
+        return i - 1
+    end
+end
+return -1
+"""
+
+
+class StaleCopy(Exception):
+    """The per-process copy of the channels must be reloaded from the database."""
+
+
+def stale_copy():
+    raise StaleCopy
+
+
+def enqueue_each(ids: list[int]) -> None:
+    for event_id in ids:
+        queue.enqueue_processing(event_id)
+
+
+def conninfo() -> str:
+    db = connections["default"].settings_dict
+    return psycopg.conninfo.make_conninfo(
+        dbname=db["NAME"],
+        user=db.get("USER") or None,
+        password=db.get("PASSWORD") or None,
+        host=db.get("HOST") or None,
+        port=db.get("PORT") or None,
+    )
+
+
+class Writer:
+    """Group commit: requests queue their rows; each of WRITERS tasks takes whatever is waiting
+    (up to BATCH_ROWS), writes it with one autocommitted INSERT and answers each request with its
+    id once that committed, or with the error when it did not."""
+
+    def __init__(self, on_commit):
+        pool_options = connections["default"].settings_dict.get("OPTIONS", {}).get("pool", {})
+        self.pool = AsyncConnectionPool(
+            conninfo(),
+            kwargs={"autocommit": True},
+            min_size=1,
+            max_size=WRITERS,
+            timeout=float(pool_options.get("timeout", 10)),
+            open=False,
+        )
+        self.queue: asyncio.Queue = asyncio.Queue()
+        self.on_commit = on_commit
+        self.tasks: list[asyncio.Task] = []
+
+    async def store(self, row: tuple) -> int:
+        if not self.tasks:
+            self.tasks = [asyncio.create_task(self.run()) for _ in range(WRITERS)]
+        done = asyncio.get_running_loop().create_future()
+        self.queue.put_nowait((row, done))
+        return await done
+
+    async def run(self) -> None:
+        await self.pool.open()  # connects in the background: a database down is a 503 later
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < BATCH_ROWS and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                ids = await self.insert([row for row, _ in batch])
+            except Exception as exc:  # not known to be stored: each hears 503 (a retry is deduped)
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (_, done), event_id in zip(batch, ids, strict=True):
+                if not done.done():
+                    done.set_result(event_id)
+            self.on_commit(ids)
+
+    async def insert(self, rows: list[tuple]) -> list[int]:
+        # RETURNING gives the ids in the order of the rows (Django's bulk_create relies on it).
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        async with self.pool.connection() as conn:
+            cursor = await conn.execute(INSERT, columns)
+            return [event_id for (event_id,) in await cursor.fetchall()]
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await self.pool.close()
+
+
+class Counter:
+    """Rate-limit counters counted in groups: the requests that arrive while one round trip to
+    Redis is out share the next, one INCRBY per counter for all of them. Each request still gets
+    its own count, as if it had sent its own INCR (the first of n gets total - n + 1), so a limit
+    refuses exactly the requests it would refuse one at a time."""
+
+    def __init__(self, redis):
+        self.redis = redis
+        self.waiting: list[tuple[str, int, asyncio.Future]] = []
+        self.task: asyncio.Task | None = None
+
+    async def count(self, key: str, expires: int) -> int:
+        done = asyncio.get_running_loop().create_future()
+        self.waiting.append((key, expires, done))
+        if self.task is None or self.task.done():
+            self.task = asyncio.create_task(self.run())
+        return await done
+
+    async def run(self) -> None:
+        while self.waiting:
+            group, self.waiting = self.waiting, []
+            requests: dict[str, list[asyncio.Future]] = {}
+            expiry: dict[str, int] = {}
+            for key, expires, done in group:
+                requests.setdefault(key, []).append(done)
+                expiry[key] = expires
+            try:
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for key, waiting in requests.items():
+                        pipe.incrby(key, len(waiting)).expire(key, expiry[key])
+                    totals = (await pipe.execute())[::2]
+            except Exception as exc:  # each caller fails open (over_rate logs it)
+                for _, _, done in group:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            except BaseException:  # cancelled (the loop is closing): so are its callers
+                for _, _, done in [*group, *self.waiting]:
+                    done.cancel()
+                self.waiting = []
+                raise
+            for waiting, total in zip(requests.values(), totals, strict=True):
+                for n, done in enumerate(waiting, start=total - len(waiting) + 1):
+                    if not done.done():
+                        done.set_result(n)
+
+
+class AcceptDoor:
+    """ASGI app: the webhook POSTs described above here, everything else to `django_app`. Its
+    connections (database pool, Redis) belong to the event loop that first used them."""
+
+    def __init__(self, django_app):
+        self.django_app = django_app
+        self.loop = None
+        self.background: set[asyncio.Task] = set()
+
+    async def __call__(self, scope, receive, send):
+        target = route(scope)
+        if target is None:
+            await self.django_app(scope, receive, send)
+            return
+        self.bind()
+        try:
+            response = await self.accept(scope, receive, *target)
+        except Disconnected:
+            return  # nobody to answer, and nothing was stored
+        headers = [(k.encode("latin1"), v.encode("latin1")) for k, v in response.items()]
+        headers.append((b"content-length", str(len(response.content)).encode()))
+        await send(
+            {"type": "http.response.start", "status": response.status_code, "headers": headers}
+        )
+        await send({"type": "http.response.body", "body": response.content})
+
+    def bind(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self.loop is loop:
+            return
+        self.loop = loop
+        self.writer = Writer(self.after_commit)
+        self.redis = None
+        if settings.REDIS_URL:
+            import redis.asyncio
+
+            self.redis = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+            self.counter = Counter(self.redis)
+            self.take_slot = self.redis.register_script(TAKE_SLOT)
+
+    async def close(self) -> None:
+        """Close this loop's connections (tests; a server's process just exits)."""
+        if self.loop is not None:
+            await asyncio.gather(*self.background)
+            await self.writer.close()
+            if self.redis is not None:
+                await self.redis.aclose()
+            self.loop = None
+
+    async def accept(self, scope, receive, provider: str, slug: str):
+        """The Django view's steps in its order (inbox.admission.receive), with async I/O."""
+        wait = await self.over_rate(admission.inbound_rate_key(slug, scope_client(scope)))
+        if wait:
+            return admission.rate_limited(wait)
+        length = next((v for n, v in scope["headers"] if n == b"content-length"), b"")
+        if admission.declared_length(length.decode("latin1")) > settings.INBOUND_MAX_BYTES:
+            return admission.too_large()
+        try:
+            channel = await self.channel(slug, PROVIDERS[provider])
+        except DatabaseError:
+            return admission.unavailable()
+        if channel is None:
+            return admission.unknown_channel(slug)
+        body = await read_body(receive)
+        if body is None:
+            return admission.too_large()
+        delivery = Delivery(scope, body)
+        refused = admission.refusal(delivery, provider=provider, channel=channel)
+        if refused is not None:
+            return refused
+        received_at = datetime.now(UTC)
+        row = (
+            channel.pk,
+            provider,
+            body,
+            json.dumps(admission.kept_headers(delivery)),
+            delivery.query[:2048],
+            received_at,
+        )
+        try:
+            event_id = await self.writer.store(row)
+        except (psycopg.Error, PoolTimeout, OSError):
+            logger.exception("could not store %s webhook", provider)
+            return admission.unavailable()
+        event = InboundEvent(
+            pk=event_id, channel=channel, provider=provider, received_at=received_at
+        )
+        return adapters.get_adapter(provider).ack(delivery, event)
+
+    async def channel(self, slug: str, kinds: tuple[str, ...]) -> Channel | None:
+        """From this process's copy, on the event loop; when the copy is stale, reloaded with the
+        ORM in a thread (a thread per request would cost more than the rest of the request)."""
+        try:
+            return admission.active_channel(slug, kinds, load=stale_copy)
+        except StaleCopy:
+            return await in_thread(admission.active_channel, slug, kinds)
+
+    async def over_rate(self, key: str) -> int | None:
+        """inbox.ratelimit.over_rate with Redis asyncio: the same counters, counted together with
+        the requests arriving at the same time (Counter)."""
+        rate = admission.inbound_rate()
+        if not rate or self.redis is None:  # no Redis: the process-local cache, no I/O
+            return ratelimit.over_rate(key, rate)
+        number, window, slot = ratelimit.rate_window(rate)
+        counter = shared_cache().make_key(ratelimit.counter_key(key, slot))
+        try:
+            # A Redis that does not answer is a cache down: the request is not held past this.
+            async with asyncio.timeout(COUNT_TIMEOUT):
+                count = await self.counter.count(counter, window + 1)
+        except ratelimit.CACHE_DOWN as exc:  # TimeoutError is an OSError
+            logger.warning("rate limit %s not counted, the cache is unreachable: %s", key, exc)
+            return None
+        return ratelimit.retry_after(count, number, window, slot)
+
+    def after_commit(self, ids: list[int]) -> None:
+        task = asyncio.create_task(self.schedule_drain(ids))
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def schedule_drain(self, ids: list[int]) -> None:
+        """inbox.processing.schedule_drain for a committed batch, with the flag's SET NX on Redis
+        asyncio (same keys); the rare Celery send runs in a thread. Never fails anything."""
+        from config.celery import app
+        from core.tasks import enqueue
+        from inbox.intake.queue import DRAIN_FLAG_SECONDS, DRAIN_SLOTS, drain_flag
+        from inbox.intake.tasks import drain_inbound_events
+
+        if app.conf.task_always_eager or self.redis is None:
+            await in_thread(enqueue_each, ids)
+            return
+        flags = [shared_cache().make_key(drain_flag(n)) for n in range(DRAIN_SLOTS)]
+        try:
+            # Under load every slot is usually taken: one round trip asks them all.
+            slot = await self.take_slot(keys=flags, args=[DRAIN_FLAG_SECONDS])
+        except (RedisError, OSError):  # the cache is down: send one anyway
+            slot = 0
+        if slot >= 0:
+            await asyncio.to_thread(enqueue, drain_inbound_events, slot)
+
+
+def scope_client(scope: dict) -> str:
+    client = scope.get("client")
+    return client[0] if client else ""
+
+
+class Disconnected(Exception):
+    """The client went away before its body arrived."""
+
+
+async def read_body(receive) -> bytes | None:
+    """The request body, or None as soon as it grows past INBOUND_MAX_BYTES."""
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise Disconnected
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > settings.INBOUND_MAX_BYTES:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)

@@ -1,0 +1,44 @@
+"""Replies on Telegram through the Bot API's sendMessage, with the bot token from
+Channel.config["bot_token"]. https://core.telegram.org/bots/api#sendmessage"""
+
+from django.conf import settings
+
+from inbox.outbound.senders import PermanentSendError
+from inbox.outbound.senders.http import call, json_body, latest_inbound, path_segment
+
+
+def _chat(conversation) -> tuple[str, str]:
+    last = latest_inbound(conversation)
+    headers = last.headers if last else {}
+    chat_id = headers.get("chat_id")
+    if chat_id is None:
+        # Private chats have the user's id as chat id.
+        identity = conversation.contact.identities.filter(kind="telegram").first()
+        if identity is None:
+            raise PermanentSendError("the contact has no Telegram chat")
+        chat_id = identity.external_id
+    return str(chat_id), str(headers.get("business_connection_id") or "")
+
+
+def can_send(conversation) -> str | None:
+    if not conversation.channel.config.get("bot_token"):
+        return "This Telegram channel has no bot token, so replies cannot be delivered."
+    return None
+
+
+def send(message) -> str | None:
+    conversation = message.conversation
+    token = conversation.channel.config.get("bot_token")
+    if not token:
+        raise PermanentSendError("no bot_token in the channel's config")
+    chat_id, business_connection = _chat(conversation)
+    body = {"chat_id": chat_id, "text": message.text}
+    if business_connection:
+        body["business_connection_id"] = business_connection
+    token = path_segment(token, what="bot token")
+    url = f"{settings.TELEGRAM_API_BASE_URL.rstrip('/')}/bot{token}/sendMessage"
+    data = json_body(call("POST", url, provider="Telegram", json=body), provider="Telegram")
+    result = data.get("result") or {}
+    if not data.get("ok") or "message_id" not in result:
+        raise PermanentSendError(f"Telegram refused the message: {data.get('description', '')}")
+    return f"{(result.get('chat') or {}).get('id', chat_id)}:{result['message_id']}"
