@@ -237,7 +237,7 @@ def bench_sla(stack: Stack, quick: bool) -> dict:
     import django
 
     django.setup()
-    from routing.sla import sweep
+    from routing.sla_sweep import sweep
 
     out = {}
     with psycopg.connect(stack.database_url, autocommit=True) as conn:

@@ -11,7 +11,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reports import exports, selectors
+from reports import exports, metrics, selectors
 
 FILTER_PARAMETERS = [
     OpenApiParameter("from", OpenApiTypes.DATE, description="First day (default: 30 days ago)."),
@@ -267,7 +267,7 @@ def _report_view(name: str, serializer, summary: str, default_group: str = "day"
             f, error = _filters_or_error(request, default_group)
             if error:
                 return error
-            return Response(serializer(selectors.REPORTS[name](request.user, f)).data)
+            return Response(serializer(metrics.REPORTS[name](request.user, f)).data)
 
     View.__name__ = View.__qualname__ = "".join(p.title() for p in name.split("-")) + "ReportApi"
     View.__doc__ = summary
@@ -332,7 +332,7 @@ class CSATCommentsApi(APIView):
             return error
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(
-            selectors.csat_comments(request.user, f), request, view=self
+            metrics.csat_comments(request.user, f), request, view=self
         )
         return paginator.get_paginated_response(CommentSerializer(page, many=True).data)
 
@@ -354,10 +354,10 @@ class ReportExportApi(APIView):
         if error:
             return error
         if report == "csat-comments":
-            body = exports.comments_csv(selectors.csat_comments(request.user, f)[:10_000])
+            body = exports.comments_csv(metrics.csat_comments(request.user, f)[:10_000])
         else:
             source, writer = exports.WRITERS[report]
-            body = exports.to_csv(writer(selectors.REPORTS[source](request.user, f)))
+            body = exports.to_csv(writer(metrics.REPORTS[source](request.user, f)))
         response = HttpResponse(body, content_type="text/csv; charset=utf-8")
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="{report}-{stamp}.csv"'

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.models import Team
 from accounts.permissions import sees_everything
 from inbox.models import Channel, Severity
-from reports import selectors, services
+from reports import metrics, selectors, services
 from reports.models import RollupState
 from tagging.models import Tag
 
@@ -43,9 +43,7 @@ def reports_page(request):
     except selectors.FilterError as exc:
         error = exc.message
         f = selectors.parse_filters({})
-    data = {
-        name: selectors.REPORTS[name](request.user, f) for name, _, _ in CHARTS if name != "tags"
-    }
+    data = {name: metrics.REPORTS[name](request.user, f) for name, _, _ in CHARTS if name != "tags"}
     tag_filters = {**f.query(), "group_by": request.GET.get("group_by") or "week"}
     if error:
         tag_filters["group_by"] = "week"
@@ -61,10 +59,10 @@ def reports_page(request):
         }
         for name, slug, title in CHARTS
     ]
-    data["tags"] = selectors.tag_trends(
+    data["tags"] = metrics.tag_trends(
         request.user, selectors.parse_filters(tag_filters, default_group="week")
     )
-    comments = list(selectors.csat_comments(request.user, f)[:20])
+    comments = list(metrics.csat_comments(request.user, f)[:20])
     agents = User.objects.filter(is_active=True).exclude(role="viewer").order_by("username")
     state = RollupState.objects.filter(pk=1).first()
     return render(

@@ -19,7 +19,7 @@ from inbox.api import CanWrite, ConversationDetailApi, IsAdminRole
 from inbox.filters import refuse_unknown_params
 from inbox.models import Severity, Status
 from inbox.serializers import ConversationDetailSerializer, ConversationOutputSerializer
-from routing import services
+from routing import auto_assignment, rules, services
 from routing.models import RoutingRule, SLAAlert
 from tagging import services as tagging_services
 
@@ -232,7 +232,7 @@ class MeApi(APIView):
     def patch(self, request):
         data = AvailabilityInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.set_availability(
+        user = auto_assignment.set_availability(
             user=request.user, availability=data.validated_data["availability"]
         )
         return Response(UserOutputSerializer(user).data)
@@ -248,7 +248,7 @@ class RoutingRuleDryRunApi(APIView):
         rule = RoutingRule.objects.filter(pk=pk).first()
         if rule is None:
             raise NotFound("No such rule.")
-        return Response({"rule": rule.pk, "would_match": services.dry_run_rule(rule=rule)})
+        return Response({"rule": rule.pk, "would_match": rules.dry_run_rule(rule=rule)})
 
 
 class SLAAlertOutputSerializer(serializers.ModelSerializer):

@@ -7,19 +7,19 @@ class RoutingConfig(AppConfig):
 
     def ready(self):
         from inbox import hooks
-        from routing import services, sla
+        from routing import auto_assignment, rules, services, sla_notify, sla_reactions
 
         hooks.register("conversation_opening", services.mark_outside_hours, order=30)
-        hooks.register("messages_received", services.route_arrivals, order=30)
-        hooks.register("arrivals_in_order", services.arrivals_in_order)
-        hooks.register("tags_changed", services.route_on_tags, order=30)
-        hooks.register("conversation_changed", services.hand_out_after_close, order=90)
-        hooks.register("messages_received", sla.on_messages_received, order=40)
-        hooks.register("agent_replied", sla.on_agent_replied, order=40)
-        hooks.register("conversation_changed", sla.on_conversation_changed, order=40)
-        hooks.register("tags_changed", sla.on_tags_changed, order=40)
-        hooks.register("conversations_changed", sla.on_conversations_changed, order=40)
-        hooks.register("events_dispatched", sla.notify_dispatched, order=50)
+        hooks.register("messages_received", rules.route_arrivals, order=30)
+        hooks.register("arrivals_in_order", rules.arrivals_in_order)
+        hooks.register("tags_changed", rules.route_on_tags, order=30)
+        hooks.register("conversation_changed", auto_assignment.hand_out_after_close, order=90)
+        hooks.register("messages_received", sla_reactions.on_messages_received, order=40)
+        hooks.register("agent_replied", sla_reactions.on_agent_replied, order=40)
+        hooks.register("conversation_changed", sla_reactions.on_conversation_changed, order=40)
+        hooks.register("tags_changed", sla_reactions.on_tags_changed, order=40)
+        hooks.register("conversations_changed", sla_reactions.on_conversations_changed, order=40)
+        hooks.register("events_dispatched", sla_notify.notify_dispatched, order=50)
 
         from core import refcache
         from routing.models import BusinessHours, RoutingRule, SLAPolicy, TeamPolicy

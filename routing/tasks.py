@@ -3,7 +3,7 @@ from celery import shared_task
 
 @shared_task(acks_late=True)
 def hand_out_queue(team_id: int) -> int:
-    from routing.services import hand_out_queue as hand_out
+    from routing.auto_assignment import hand_out_queue as hand_out
 
     return hand_out(team_id=team_id)
 
@@ -11,7 +11,7 @@ def hand_out_queue(team_id: int) -> int:
 @shared_task(acks_late=True)
 def sla_sweep() -> dict:
     """Periodic (CELERY_BEAT_SCHEDULE["sla-sweep"]): raise due SLA warnings, breaches, reminders."""
-    from routing.sla import sweep
+    from routing.sla_sweep import sweep
 
     result = sweep()
     return {"warnings": result.warnings, "breaches": result.breaches, "reminders": result.reminders}
@@ -19,15 +19,15 @@ def sla_sweep() -> dict:
 
 @shared_task(acks_late=True)
 def recompute_sla(severity: int | None = None) -> int:
-    from routing.sla import recompute_open
+    from routing.sla_reactions import recompute_open
 
     return recompute_open(severity=severity)
 
 
 @shared_task(acks_late=True)
 def send_sla_mail(event_ids: list[int]) -> int:
-    """The mails for a batch of SLA alert events (routing.sla.mail_sla_events)."""
+    """The mails for a batch of SLA alert events (routing.sla_notify.mail_sla_events)."""
     from inbox.models import Event
-    from routing.sla import mail_sla_events
+    from routing.sla_notify import mail_sla_events
 
     return mail_sla_events(list(Event.objects.filter(pk__in=event_ids).order_by("pk")))

@@ -34,7 +34,7 @@ from inbox.canned import canned_responses_for
 from inbox.models import Activity, Channel, Event, Message, Severity, Status
 from inbox.outbound.senders import get_sender
 from inbox.pagination import KeysetPagination
-from routing import services
+from routing import auto_assignment, services
 from routing.api import resolve_assignment
 from routing.templatetags.ui import row_view
 from tagging import services as tagging_services
@@ -292,7 +292,7 @@ def _agents_with_load():
         .prefetch_related("teams")
         .order_by("username")
     )
-    loads = services.open_loads([a.pk for a in agents])
+    loads = auto_assignment.open_loads([a.pk for a in agents])
     for agent in agents:
         agent.open_load = loads[agent.pk]
     return agents
@@ -354,7 +354,7 @@ def bulk_action(request):
                 severity=v.get("severity"),
             )
             changed = len(result.updated)
-    except (ApiValidationError, DjangoValidationError, inbox_services.ActionRefused) as exc:
+    except (ApiValidationError, DjangoValidationError, inbox_services.ReplyRefused) as exc:
         for problem in _errors(exc):
             flash.error(request, problem)
         return _back(request, fallback)
@@ -366,7 +366,9 @@ def bulk_action(request):
 @require_POST
 def set_my_availability(request):
     try:
-        services.set_availability(user=request.user, availability=request.POST.get("availability"))
+        auto_assignment.set_availability(
+            user=request.user, availability=request.POST.get("availability")
+        )
     except (ApiValidationError, DjangoValidationError) as exc:
         for problem in _errors(exc):
             flash.error(request, problem)
@@ -500,7 +502,7 @@ def _act(request, pk, action):
         raise PermissionDenied("Your role is read-only.")
     try:
         done = action(conversation)
-    except inbox_services.ActionRefused as exc:
+    except inbox_services.ReplyRefused as exc:
         flash.error(request, f"Not sent: {exc}")
     except PermissionDenied as exc:
         flash.error(request, str(exc) or "You may not do that.")
@@ -664,7 +666,7 @@ def lead_board(request):
             .exclude(role=User.Role.VIEWER)
             .order_by("username")
         )
-        loads = services.open_loads([a.pk for a in agents])
+        loads = auto_assignment.open_loads([a.pk for a in agents])
         for agent in agents:
             agent.open_load = loads[agent.pk]
         team_qs = visible.filter(team=team)

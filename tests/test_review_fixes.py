@@ -143,7 +143,7 @@ def test_a_database_hiccup_while_processing_is_retried_not_parked(monkeypatch):
 def test_an_sla_mail_goes_out_even_when_the_subject_has_line_breaks(settings):
     from django.core import mail
 
-    from routing.sla import notify_by_email
+    from routing.sla_notify import notify_by_email
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     agent = AgentFactory(email="alice@example.com")

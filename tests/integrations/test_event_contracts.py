@@ -10,7 +10,7 @@ from inbox.contacts import merge_contacts
 from inbox.models import Event
 from integrations.schemas import body_for, json_schema
 from routing.models import SLAPolicy
-from routing.sla import sweep
+from routing.sla_sweep import sweep
 from tests.inbox.factories import ChannelFactory, ContactFactory, ConversationFactory
 
 pytestmark = pytest.mark.django_db

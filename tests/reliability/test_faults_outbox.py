@@ -22,7 +22,7 @@ from inbox.normalized import NormalizedMessage, SenderRef
 from inbox.outbound.replies import send_reply
 from inbox.services import add_note
 from integrations.models import WebhookDelivery, WebhookEndpoint
-from routing import sla
+from routing import sla_sweep
 from routing.models import SLAAlert, SLAPolicy
 from routing.services import assign_conversation
 from tests.accounts.factories import AgentFactory
@@ -82,7 +82,7 @@ def test_a_rolled_back_change_publishes_nothing(world, http_server, sent, publis
     deliveries = WebhookDelivery.objects.count()
     feed = FeedListener(groups.conversation(conversation.pk))
     with pytest.raises(Rollback), transaction.atomic():
-        assert sla.sweep().breaches == 1  # the overdue first response, inside the same change
+        assert sla_sweep.sweep().breaches == 1  # the overdue first response, inside the same change
         add_note(conversation_id=conversation.pk, actor=agent, text="Draft thought")
         send_reply(conversation_id=conversation.pk, actor=agent, text="Never sent")
         assign_conversation(conversation_id=conversation.pk, team=None, assignee=agent, actor=agent)

@@ -12,7 +12,7 @@ import time_machine
 from django.db.models import F
 
 from inbox.models import Conversation
-from reports import histograms, rollups, selectors
+from reports import daily, histograms, metrics, rollups, selectors
 from reports.histograms import RELATIVE_ERROR, bucket_of
 from reports.models import ConversationFact, DurationHistogram, TeamDurationHistogram
 from tests.accounts.factories import AdminFactory, AgentFactory, TeamFactory
@@ -129,7 +129,7 @@ def generated(settings):
             )
         )
     ConversationFact.objects.bulk_create(facts)
-    rollups.refresh_days([FIRST + dt.timedelta(days=d) for d in range(DAYS + 60)])
+    daily.refresh_days([FIRST + dt.timedelta(days=d) for d in range(DAYS + 60)])
     return AdminFactory()
 
 
@@ -142,7 +142,7 @@ def _report_with(name, user, settings, exact, **params):
     settings.REPORTS_EXACT_PERCENTILE_LIMIT = 10**9 if exact else 0
     query = {"from": FIRST.isoformat(), "to": (FIRST + dt.timedelta(days=DAYS - 1)).isoformat()}
     query.update(params)
-    return selectors.REPORTS[name](user, selectors.parse_filters(query))
+    return metrics.REPORTS[name](user, selectors.parse_filters(query))
 
 
 @pytest.mark.parametrize("params", [{"group_by": "week"}, {"group_by": "week", "team": "north"}])
@@ -179,9 +179,9 @@ def test_small_ranges_stay_exact_and_large_ones_switch(generated, settings):
     f = selectors.parse_filters(
         {"from": FIRST.isoformat(), "to": (FIRST + dt.timedelta(days=DAYS - 1)).isoformat()}
     )
-    assert selectors.response_times(generated, f)["percentiles"]["method"] == "exact"
+    assert metrics.response_times(generated, f)["percentiles"]["method"] == "exact"
     settings.REPORTS_EXACT_PERCENTILE_LIMIT = 3000  # 4,000 first responses in range
-    assert selectors.response_times(generated, f)["percentiles"]["method"] == "histogram"
+    assert metrics.response_times(generated, f)["percentiles"]["method"] == "histogram"
 
 
 def _from_facts() -> Counter:
@@ -276,7 +276,7 @@ def test_refresh_keeps_histograms_consistent_through_reopen_and_resolve(settings
     # The histogram path of the response-times report reads the new state.
     settings.REPORTS_EXACT_PERCENTILE_LIMIT = 0
     with time_machine.travel(at(24, 12), tick=False):
-        data = selectors.response_times(
+        data = metrics.response_times(
             week.lead, selectors.parse_filters({"from": WEEK[0], "to": "2026-11-24"})
         )
     assert data["percentiles"]["method"] == "histogram"

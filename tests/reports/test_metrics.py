@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from reports import rollups, selectors
+from reports import metrics, rollups, selectors
 from reports.models import ConversationFact, DailyRollup
 from tests.reports.scenario import WEEK, Week, at
 
@@ -27,7 +27,7 @@ def report(name, user, **params):
     params.setdefault("from", WEEK[0])
     params.setdefault("to", WEEK[1])
     with time_machine.travel(at(23, 12), tick=False):
-        return selectors.REPORTS[name](user, selectors.parse_filters(params))
+        return metrics.REPORTS[name](user, selectors.parse_filters(params))
 
 
 def by_period(rows):
@@ -144,7 +144,7 @@ def test_csat_average_response_rate_and_comments(week):
     assert rows["2026-11-18"]["average_score"] == 2.0
     with time_machine.travel(at(23, 12), tick=False):
         comments = list(
-            selectors.csat_comments(week.lead, selectors.parse_filters({"from": WEEK[0]}))
+            metrics.csat_comments(week.lead, selectors.parse_filters({"from": WEEK[0]}))
         )
     assert [(c.conversation_id, c.score, c.comment) for c in comments] == [
         (week.c.pk, 2, "Had to write twice"),

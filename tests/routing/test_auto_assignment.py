@@ -7,8 +7,8 @@ from django.db import connection
 
 from accounts.models import User
 from inbox.models import Activity, Conversation
+from routing.auto_assignment import auto_assign, hand_out_queue, set_availability
 from routing.models import TeamPolicy
-from routing.services import auto_assign, hand_out_queue, set_availability
 from tests.accounts.factories import AgentFactory, TeamFactory
 from tests.inbox.factories import ChannelFactory, ConversationFactory
 

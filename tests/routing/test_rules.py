@@ -9,7 +9,7 @@ from inbox.intake.receive import receive_message
 from inbox.models import Severity
 from inbox.normalized import NormalizedMessage, SenderRef
 from routing.models import BusinessHours, RoutingRule, TeamPolicy
-from routing.services import dry_run_rule
+from routing.rules import dry_run_rule
 from tagging.models import ClassificationRule, TagSuggestion
 from tests.accounts.factories import TeamFactory
 from tests.inbox.factories import ChannelFactory

@@ -15,7 +15,7 @@ from inbox.models import Conversation, Event
 from inbox.normalized import NormalizedMessage, SenderRef
 from inbox.outbound.replies import send_reply
 from inbox.services import add_note, set_status
-from routing import sla
+from routing import sla, sla_reactions, sla_sweep
 from routing.models import BusinessHours, SLAAlert, SLAMeasurement, SLAPolicy, TeamPolicy
 from tagging.services import apply_tags, set_severity, tags_for_slugs
 from tests.accounts.factories import AgentFactory, LeadFactory, TeamFactory
@@ -250,7 +250,7 @@ def test_a_policy_edit_recomputes_open_conversations(world):
     with time_machine.travel(T0, tick=False):
         conversation = customer_writes(world["channel"], 1)
     SLAPolicy.objects.filter(pk=world["policy"].pk).update(first_response_minutes=30)
-    assert sla.recompute_open() == 1
+    assert sla_reactions.recompute_open() == 1
     assert fresh(conversation).first_response_due == at(minutes=30)
 
 
@@ -259,18 +259,18 @@ def test_the_sweep_warns_then_breaches_once_each(world, django_capture_on_commit
         conversation = customer_writes(world["channel"], 1)
         assign_to(conversation, world["agent"])
     with time_machine.travel(at(minutes=47), tick=False):
-        assert sla.sweep().warnings == 0
+        assert sla_sweep.sweep().warnings == 0
     with (
         django_capture_on_commit_callbacks(execute=True),
         time_machine.travel(at(minutes=49), tick=False),
     ):
-        assert (sla.sweep().warnings, sla.sweep().warnings) == (1, 0)
+        assert (sla_sweep.sweep().warnings, sla_sweep.sweep().warnings) == (1, 0)
     assert mail.outbox[-1].to == ["alice@example.com"] and "due soon" in mail.outbox[-1].subject
     with (
         django_capture_on_commit_callbacks(execute=True),
         time_machine.travel(at(minutes=61), tick=False),
     ):
-        first, second = sla.sweep(), sla.sweep()
+        first, second = sla_sweep.sweep(), sla_sweep.sweep()
     assert (first.breaches, second.breaches) == (1, 0)
     assert fresh(conversation).sla_breached
     assert set(mail.outbox[-1].to) == {"alice@example.com", "lead@example.com"}
@@ -300,7 +300,7 @@ def test_a_sweep_an_hour_late_raises_the_breach_marked_late_and_skips_the_stale_
     with time_machine.travel(T0, tick=False):
         conversation = customer_writes(world["channel"], 1)
     with time_machine.travel(at(hours=2), tick=False):
-        result = sla.sweep()
+        result = sla_sweep.sweep()
     assert (result.warnings, result.breaches) == (0, 1)
     assert SLAAlert.objects.get(conversation=conversation).late is True
 
@@ -310,8 +310,8 @@ def test_a_sweep_that_crashes_halfway_is_finished_by_the_next(world, monkeypatch
         conversations = [
             customer_writes(world["channel"], n, sender=f"c{n}@example.com") for n in range(4)
         ]
-    monkeypatch.setattr(sla, "SWEEP_BATCH", 2)
-    real = sla.insert_alerts
+    monkeypatch.setattr(sla_sweep, "SWEEP_BATCH", 2)
+    real = sla_sweep.insert_alerts
     calls = {"n": 0}
 
     def crash_in_second_batch(*args, **kwargs):
@@ -320,13 +320,13 @@ def test_a_sweep_that_crashes_halfway_is_finished_by_the_next(world, monkeypatch
             raise RuntimeError("worker killed")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sla, "insert_alerts", crash_in_second_batch)
+    monkeypatch.setattr(sla_sweep, "insert_alerts", crash_in_second_batch)
     with time_machine.travel(at(minutes=61), tick=False), pytest.raises(RuntimeError):
-        sla.sweep()
+        sla_sweep.sweep()
     assert SLAAlert.objects.count() == 2  # the first batch committed, the second rolled back whole
-    monkeypatch.setattr(sla, "insert_alerts", real)
+    monkeypatch.setattr(sla_sweep, "insert_alerts", real)
     with time_machine.travel(at(minutes=62), tick=False):
-        assert sla.sweep().breaches == 2
+        assert sla_sweep.sweep().breaches == 2
     assert sorted(SLAAlert.objects.values_list("conversation_id", flat=True)) == sorted(
         c.pk for c in conversations
     )
@@ -341,12 +341,12 @@ def test_escalation_raises_severity_hands_over_and_reminds_a_bounded_number_of_t
     with time_machine.travel(T0, tick=False):
         conversation = customer_writes(world["channel"], 1)
     with time_machine.travel(at(minutes=61), tick=False):
-        assert sla.sweep().breaches == 1
+        assert sla_sweep.sweep().breaches == 1
     conversation = fresh(conversation)
     assert (conversation.severity, conversation.team) == (3, escalations)
     for minutes in (91, 121, 151, 181):
         with time_machine.travel(at(minutes=minutes), tick=False):
-            sla.sweep()
+            sla_sweep.sweep()
     kinds = list(
         SLAAlert.objects.filter(conversation=conversation)
         .order_by("raised_at")
@@ -370,7 +370,7 @@ def test_alerts_api_is_scoped(world, client_for):
     with time_machine.travel(T0, tick=False):
         conversation = customer_writes(world["channel"], 1)
     with time_machine.travel(at(minutes=61), tick=False):
-        sla.sweep()
+        sla_sweep.sweep()
     rows = (
         client_for(world["agent"]).get(f"/api/v1/sla-alerts/?conversation={conversation.pk}").json()
     )
@@ -414,7 +414,7 @@ def test_two_sweeps_at_once_raise_each_alert_once(settings):
         try:
             barrier.wait()
             with time_machine.travel(at(minutes=61), tick=False):
-                sla.sweep()
+                sla_sweep.sweep()
         except Exception as exc:
             errors.append(exc)
         finally:
@@ -452,7 +452,7 @@ def test_an_old_or_misdated_mail_starts_its_clock_on_arrival_not_at_its_date(wor
     assert conversation.created_at == T0
     assert conversation.first_response_due == at(hours=1)
     with time_machine.travel(at(minutes=1), tick=False):
-        assert sla.sweep().breaches == 0
+        assert sla_sweep.sweep().breaches == 0
 
 
 def test_a_sweep_costs_the_same_statements_for_three_or_thirty_due_and_mails_each_once(
@@ -471,7 +471,7 @@ def test_a_sweep_costs_the_same_statements_for_three_or_thirty_due_and_mails_eac
             time_machine.travel(at(minutes=61), tick=False),
             django_capture_on_commit_callbacks(execute=True),
         ):
-            result = sla.sweep()
+            result = sla_sweep.sweep()
         assert result.breaches == n
         return len(sweep_queries.captured_queries)
 
@@ -496,7 +496,7 @@ def test_escalations_of_a_sweep_are_audited_once_each(world):
     with time_machine.travel(T0, tick=False):
         batch = [customer_writes(world["channel"], n, sender=f"e{n}@example.com") for n in range(3)]
     with time_machine.travel(at(minutes=61), tick=False):
-        assert sla.sweep().breaches == 3
+        assert sla_sweep.sweep().breaches == 3
     assert sorted(
         Activity.objects.filter(verb="sla_breached").values_list("conversation_id", "to_value")
     ) == sorted((c.pk, "first_response") for c in batch)

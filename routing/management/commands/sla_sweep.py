@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from routing.sla import sweep
+from routing.sla_sweep import sweep
 
 
 class Command(BaseCommand):

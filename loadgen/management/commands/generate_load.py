@@ -1,6 +1,6 @@
 """python manage.py generate_load --conversations N [--messages-per 4] [--run NAME]
 
-Fills the database with realistic conversations (see inbox/loadgen.py for the proportions).
+Fills the database with realistic conversations (see loadgen/runs.py for the proportions).
 On PostgreSQL `--workers` processes (one per core by default) each build a batch and COPY it in
 one transaction; on SQLite (embedded mode) one process writes through bulk_create, slower.
 Interrupt it at any time: rerun the same command and it writes the batches that are missing,
@@ -17,8 +17,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from tqdm import tqdm
 
-from inbox import loadgen
 from inbox.models import Channel, Conversation
+from loadgen import runs
 
 
 class Command(BaseCommand):
@@ -79,8 +79,8 @@ class Command(BaseCommand):
         batch_size = batch_size or (5000 if postgres else 500)
         if not Channel.objects.exists():
             call_command("seed_demo", conversations=0, stdout=self.stdout)
-        world = loadgen.World.load(run)
-        specs = loadgen.pending(run, conversations, batch_size)
+        world = runs.World.load(run)
+        specs = runs.pending(run, conversations, batch_size)
         to_write = sum(size for _, _, size in specs)
         first = conversations - to_write
         if first:
@@ -97,17 +97,17 @@ class Command(BaseCommand):
         began = time.monotonic()
         written = 0
         bulk = postgres and (
-            loadgen.deferred_count() > 0
-            or (defer_indexes and loadgen.is_superuser())
+            runs.deferred_count() > 0
+            or (defer_indexes and runs.is_superuser())
             or (
                 not keep_indexes
                 and to_write >= 50_000
                 and to_write >= Conversation.objects.count()
-                and loadgen.is_superuser()
+                and runs.is_superuser()
             )
         )
         if bulk and to_write:
-            dropped = loadgen.defer_indexes()
+            dropped = runs.defer_indexes()
             if dropped:
                 bar.write(f"Dropped {dropped} secondary indexes for the load; rebuilt at the end.")
         try:
@@ -117,22 +117,22 @@ class Command(BaseCommand):
                 written += size
                 bar.update(size)
 
-            job = loadgen.Job(world, run=run, seed=seed, messages_per=messages_per, bulk=bulk)
-            loadgen.generate(job, specs, workers=workers, progress=advance)
+            job = runs.Job(world, run=run, seed=seed, messages_per=messages_per, bulk=bulk)
+            runs.generate(job, specs, workers=workers, progress=advance)
         except KeyboardInterrupt:
             bar.close()
             self.stdout.write(
                 f"Interrupted after {first + written:,} of {conversations:,} conversations. "
                 "Rerun the same command to continue."
             )
-            if loadgen.deferred_count():
+            if runs.deferred_count():
                 self.stdout.write("Rebuilding the indexes dropped for the load...")
-                loadgen.restore_indexes()
+                runs.restore_indexes()
             raise SystemExit(130) from None
         bar.close()
         loaded = time.monotonic() - began
-        if loadgen.deferred_count():
-            rebuilt = loadgen.restore_indexes(
+        if runs.deferred_count():
+            rebuilt = runs.restore_indexes(
                 progress=lambda name: None if no_progress else self.stdout.write(f"  index {name}"),
                 analyze_after=bool(written),  # each table as soon as its indexes are back
             )
@@ -140,7 +140,7 @@ class Command(BaseCommand):
                 f"Rebuilt {rebuilt} indexes and analyzed in {time.monotonic() - began - loaded:.1f} s."
             )
         elif written:
-            loadgen.analyze()
+            runs.analyze()
         took = time.monotonic() - began
         rate = written / took if took > 0 else 0
         self.stdout.write(

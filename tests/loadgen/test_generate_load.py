@@ -8,7 +8,7 @@ from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
-from inbox import loadgen, search
+from inbox import search
 from inbox.models import (
     Channel,
     Contact,
@@ -17,6 +17,7 @@ from inbox.models import (
     Message,
     Status,
 )
+from loadgen import runs, workers
 from tagging.models import ConversationTag
 
 N = 700
@@ -104,7 +105,7 @@ def test_generated_conversations_are_found_by_full_text_search(generated):
 
 
 def test_an_interrupted_run_continues_without_duplicates(db, monkeypatch):
-    real = loadgen.write_batch
+    real = workers.write_batch
     calls = {"n": 0}
 
     def flaky(*args, **kwargs):
@@ -113,14 +114,14 @@ def test_an_interrupted_run_continues_without_duplicates(db, monkeypatch):
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(loadgen, "write_batch", flaky)
+    monkeypatch.setattr(workers, "write_batch", flaky)
     with pytest.raises(SystemExit):
         generate(run="resume")
     assert Conversation.objects.count() == 400  # two whole batches, the third rolled back
-    monkeypatch.setattr(loadgen, "write_batch", real)
+    monkeypatch.setattr(workers, "write_batch", real)
     generate(run="resume")
     tokens = set(Conversation.objects.values_list("reply_token", flat=True))
-    assert tokens == {loadgen.reply_token("resume", n) for n in range(N)}
+    assert tokens == {runs.reply_token("resume", n) for n in range(N)}
     generate(run="resume")  # complete: nothing more
     assert Conversation.objects.count() == N
     generate(run="resume", conversations=N + 100)  # a larger total adds the difference
@@ -131,7 +132,7 @@ def indexes() -> set:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)",
-            [loadgen.BULK_TABLES],
+            [runs.BULK_TABLES],
         )
         return set(cursor.fetchall())
 
@@ -142,7 +143,7 @@ def test_bulk_mode_rebuilds_every_index_and_leaves_consistent_rows(db):
     before = indexes()
     generate(defer_indexes=True, run="bulk")
     assert indexes() == before
-    assert loadgen.deferred_count() == 0
+    assert runs.deferred_count() == 0
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # every deferred foreign key, checked now
         cursor.execute(
@@ -186,16 +187,16 @@ def test_search_vectors_are_what_inbox_search_builds(generated):
 
 def test_batches_written_out_of_order_are_resumed_by_what_is_missing(db):
     call_command("seed_demo", conversations=0)
-    job = loadgen.Job(loadgen.World.load("gaps"), run="gaps", seed=1, messages_per=2)
-    specs = loadgen.pending("gaps", 500, 100)
+    job = runs.Job(runs.World.load("gaps"), run="gaps", seed=1, messages_per=2)
+    specs = runs.pending("gaps", 500, 100)
     assert specs == [(b, b * 100, 100) for b in range(5)]
-    loadgen.generate(job, [specs[1], specs[3]])  # as two workers may have left it
-    assert loadgen.pending("gaps", 500, 100) == [specs[0], specs[2], specs[4]]
-    loadgen.generate(job, loadgen.pending("gaps", 550, 100))
-    assert loadgen.pending("gaps", 550, 100) == []
-    assert loadgen.pending("gaps", 580, 100) == [(5, 550, 30)]  # the rest of a cut batch
+    runs.generate(job, [specs[1], specs[3]])  # as two workers may have left it
+    assert runs.pending("gaps", 500, 100) == [specs[0], specs[2], specs[4]]
+    runs.generate(job, runs.pending("gaps", 550, 100))
+    assert runs.pending("gaps", 550, 100) == []
+    assert runs.pending("gaps", 580, 100) == [(5, 550, 30)]  # the rest of a cut batch
     tokens = set(Conversation.objects.values_list("reply_token", flat=True))
-    assert tokens == {loadgen.reply_token("gaps", n) for n in range(550)}
+    assert tokens == {runs.reply_token("gaps", n) for n in range(550)}
 
 
 def snapshot() -> dict:
@@ -227,21 +228,21 @@ def test_worker_processes_write_what_one_process_writes_and_resume_after_a_failu
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE inbox_contact, inbox_conversation CASCADE")
     before = indexes()
-    real = loadgen.write_batch
-    lost = loadgen.reply_token("same", 400)
+    real = workers.write_batch
+    lost = runs.reply_token("same", 400)
 
     def failing(batch, **kwargs):
         if batch.conversations[0]["reply_token"] == lost:
             raise RuntimeError("a worker lost its connection")
         return real(batch, **kwargs)
 
-    monkeypatch.setattr(loadgen, "write_batch", failing)
+    monkeypatch.setattr(workers, "write_batch", failing)
     with pytest.raises(RuntimeError):
         generate(run="same", workers=2, defer_indexes=True)
     assert not Conversation.objects.filter(reply_token=lost).exists()  # that batch rolled back
-    assert loadgen.deferred_count() > 0  # the dropped indexes wait in the stash for the rerun
-    monkeypatch.setattr(loadgen, "write_batch", real)
+    assert runs.deferred_count() > 0  # the dropped indexes wait in the stash for the rerun
+    monkeypatch.setattr(workers, "write_batch", real)
     generate(run="same", workers=2)
-    assert loadgen.deferred_count() == 0
+    assert runs.deferred_count() == 0
     assert indexes() == before
     assert snapshot() == serial

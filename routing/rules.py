@@ -1,0 +1,162 @@
+"""Routing rules: conditions on a conversation (channel, tags, severity, keywords, sender, contact
+attributes, business hours) and the actions they take; run on arrival and when tags change."""
+
+from accounts.models import Team, User
+from inbox.models import Conversation, Status
+from routing import reference
+from routing.auto_assignment import _auto_assign_in_order
+from routing.models import RoutingRule, TeamPolicy
+from routing.services import _assign_locked
+
+
+def rule_matches(
+    rule: RoutingRule, conversation: Conversation, *, text: str = "", tag_slugs=None
+) -> bool:
+    c = rule.conditions or {}
+    if c.get("channels") and conversation.channel.slug not in c["channels"]:
+        return False
+    if c.get("tags_any"):
+        tag_slugs = set(
+            tag_slugs if tag_slugs is not None else conversation.tags.values_list("slug", flat=True)
+        )
+        if not tag_slugs & set(c["tags_any"]):
+            return False
+    if c.get("severity_at_least"):
+        from inbox.models import Severity
+
+        if conversation.severity < Severity.from_name(c["severity_at_least"]):
+            return False
+    if c.get("keywords"):
+        from tagging.services import _keyword_pattern
+
+        pattern = _keyword_pattern(c["keywords"])
+        if not pattern or not pattern.search(f"{conversation.subject}\n{text[:10_000]}"):
+            return False
+    if c.get("sender_domains"):
+        domain = conversation.contact.email.rpartition("@")[2].lower()
+        if domain not in {d.lower().lstrip("@") for d in c["sender_domains"]}:
+            return False
+    attribute = c.get("contact_attribute")
+    if attribute and str(conversation.contact.attributes.get(attribute.get("key"))) != str(
+        attribute.get("value")
+    ):
+        return False
+    wants_outside = c.get("outside_business_hours")
+    return wants_outside is None or bool(wants_outside) == conversation.arrived_outside_hours
+
+
+def apply_rule_actions(rule: RoutingRule, conversation: Conversation) -> None:
+    from tagging.services import apply_tags, set_severity, tags_for_slugs
+
+    a = rule.actions or {}
+    reason = f"routing rule: {rule.name}"
+    if a.get("add_tags"):
+        apply_tags(
+            conversation_id=conversation.pk,
+            tags=tags_for_slugs(a["add_tags"]),
+            actor=None,
+            reason=reason,
+            run_rules=False,
+        )
+    if a.get("set_severity"):
+        from inbox.models import Severity
+
+        set_severity(
+            conversation_id=conversation.pk,
+            severity=Severity.from_name(a["set_severity"]),
+            actor=None,
+            reason=reason,
+        )
+    if a.get("assign_team") or a.get("assign_agent"):
+        team = (
+            Team.objects.filter(slug=a["assign_team"]).first()
+            if a.get("assign_team")
+            else conversation.team
+        )
+        agent = (
+            User.objects.filter(username=a["assign_agent"], is_active=True).first()
+            if a.get("assign_agent")
+            else None
+        )
+        current = Conversation.objects.select_for_update().get(pk=conversation.pk)
+        _assign_locked(current, team=team, assignee=agent, actor=None, reason=reason)
+    if a.get("set_status"):
+        from inbox.services import set_status
+
+        set_status(
+            conversation_id=conversation.pk, status=a["set_status"], actor=None, reason=reason
+        )
+
+
+def run_routing_rules(conversation: Conversation, *, text: str = "") -> list[RoutingRule]:
+    applied = []
+    for rule in reference.routing_rules():
+        conversation.refresh_from_db()
+        if rule_matches(rule, conversation, text=text):
+            apply_rule_actions(rule, conversation)
+            applied.append(rule)
+            if rule.stop_processing:
+                break
+    return applied
+
+
+def dry_run_rule(*, rule: RoutingRule, limit: int = 200) -> list[int]:
+    """Which of the most recent conversations this rule would act on; changes nothing."""
+    recent = (
+        Conversation.objects.select_related("channel", "contact")
+        .prefetch_related("tags")
+        .order_by("-created_at")[:limit]
+    )
+    matched = []
+    for conversation in recent:
+        first = (
+            conversation.messages.filter(direction="in")
+            .order_by("created_at")
+            .values_list("text", flat=True)
+            .first()
+        )
+        if rule_matches(
+            rule,
+            conversation,
+            text=first or "",
+            tag_slugs=[t.slug for t in conversation.tags.all()],
+        ):
+            matched.append(conversation.pk)
+    return matched
+
+
+def route_arrivals(*, arrivals) -> None:
+    """Hook on messages_received: run routing rules for new conversations, then auto-assign what
+    is still unassigned, in arrival order (overnight arrivals were marked as they opened:
+    mark_outside_hours). While routing rules exist arrivals come one at a time
+    (arrivals_in_order): a rule's assignment must count before the next arrival's."""
+    rules = reference.routing_rules()
+    waiting: list[Conversation] = []
+    for arrival in arrivals:
+        if arrival.message.auto_kind:
+            continue
+        conversation = arrival.conversation
+        if arrival.conversation_created:
+            run_routing_rules(conversation, text=arrival.message.text)
+        if rules:
+            # A rule (here, or run by the tags classification added) may have moved it.
+            conversation.refresh_from_db(fields=["assignee", "team", "status"])
+        if conversation.assignee_id is None and conversation.status == Status.OPEN:
+            policy = reference.team_policies().get(conversation.team_id)
+            if policy is not None and policy.assignment != TeamPolicy.Assignment.MANUAL:
+                waiting.append(conversation)
+    if waiting:
+        # The arrivals hold the locks, and what auto-assignment reads (team, assignee, status)
+        # is current: refreshed above when rules could have moved them.
+        _auto_assign_in_order(waiting)
+
+
+def arrivals_in_order() -> bool:
+    """Hook on arrivals_in_order: routing rules (run on arrival and on tags) may assign, so each
+    arrival's hooks must run before the next one's."""
+    return bool(reference.routing_rules())
+
+
+def route_on_tags(*, conversation: Conversation, added, removed, run_rules: bool) -> None:
+    if run_rules and added:
+        run_routing_rules(conversation)
