@@ -4,6 +4,7 @@ from accounts.api import TeamListApi, UserListApi
 from inbox import api as inbox_api
 from inbox import contact_api
 from inbox.chat import views as chat_views
+from inbox.outbound import api as outbound_api
 from routing import api as routing_api
 from tagging import api as tagging_api
 
@@ -20,7 +21,7 @@ urlpatterns = [
     ),
     path(
         "conversations/<int:pk>/messages/",
-        inbox_api.ConversationMessagesCreateApi.as_view(),
+        outbound_api.ConversationMessagesCreateApi.as_view(),
         name="conversation-messages",
     ),
     path(

@@ -15,11 +15,14 @@ from config.routing import chat_websocket_urlpatterns, websocket_urlpatterns  # 
 
 
 def http_app(django_app):
-    """On PostgreSQL, inbound webhook POSTs are answered before Django's request cycle
-    (inbox.accept: async psycopg, group commit); everything else, and SQLite, goes to Django."""
-    from django.conf import settings
+    """With INBOUND_ASGI_DOOR (PostgreSQL), inbound webhook POSTs are answered before Django's
+    request cycle (inbox.intake.doors.asgi: async psycopg, group commit); everything else goes
+    to Django."""
+    from django.db import connection
 
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    from core import fastpaths
+
+    if not fastpaths.chosen("INBOUND_ASGI_DOOR", connection):
         return django_app
     from inbox.intake.doors.asgi import AcceptDoor
 

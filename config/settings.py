@@ -130,6 +130,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Fast twins -------------------------------------------------------------------------------
+# Each fast path mirrors a plain one and is chosen here, never by the database engine in code
+# (core.fastpaths; docs/architecture.md, "Fast twins"). They need PostgreSQL's SQL: switched on
+# with SQLite they refuse to run. The plain paths run everywhere.
+ON_POSTGRESQL = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# Webhook POSTs answered by the ASGI accept door before Django (inbox.intake.doors.asgi).
+INBOUND_ASGI_DOOR = env_bool("INBOUND_ASGI_DOOR", ON_POSTGRESQL)
+# Drains store runs of new messages set-wise (inbox.intake.receive_many).
+INBOUND_SET_WISE = env_bool("INBOUND_SET_WISE", ON_POSTGRESQL)
+# Outbox events and bulk audit rows written as one JSON document per batch (core.bulk).
+BULK_JSON_INSERT = env_bool("BULK_JSON_INSERT", ON_POSTGRESQL)
+# Report facts rebuilt in SQL (reports.facts) instead of conversation by conversation.
+REPORTS_SQL_REBUILD = env_bool("REPORTS_SQL_REBUILD", ON_POSTGRESQL)
+
 # --- Redis: broker, channel layer, cache ------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
 EMBEDDED = not REDIS_URL

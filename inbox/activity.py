@@ -1,6 +1,5 @@
 import json
 
-from django.db import transaction
 from django.utils import timezone
 
 from inbox.models import Activity, Conversation
@@ -37,12 +36,12 @@ INSERT_ACTIVITIES = (
 def record_many(rows: list[dict]) -> None:
     """Write many audit rows at once (bulk actions), inside the caller's transaction. Each row is
     a dict of Activity fields (conversation_id, actor_id, verb, from_value, to_value, reason,
-    created_at): ten thousand model instances would cost more than the INSERT. On PostgreSQL one
-    INSERT of the whole batch sent as one JSON document; elsewhere bulk_create."""
+    created_at): ten thousand model instances would cost more than the INSERT. With BULK_JSON_INSERT
+    one INSERT of the whole batch sent as one JSON document; otherwise bulk_create (held to the
+    same rows by tests/inbox/test_activity.py::test_record_many_writes_the_rows_of_bulk_create)."""
     if not rows:
         return
-    connection = transaction.get_connection()
-    if connection.vendor != "postgresql":
+    if not fastpaths.chosen("BULK_JSON_INSERT"):
         Activity.objects.bulk_create([Activity(**row) for row in rows], batch_size=2000)
         return
     now = timezone.now()
@@ -58,5 +57,5 @@ def record_many(rows: list[dict]) -> None:
         }
         for row in rows
     ]
-    with connection.cursor() as cursor:
+    with transaction.get_connection().cursor() as cursor:
         cursor.execute(INSERT_ACTIVITIES, [json.dumps(batch)])

@@ -19,8 +19,7 @@ from accounts.models import Team
 from accounts.permissions import can_administer, can_write
 from inbox import selectors, services
 from inbox.filters import ConversationFilter, refuse_unknown_params
-from inbox.models import Activity, Channel, InboundEvent, Message, SavedView, Severity
-from inbox.outbound import replies
+from inbox.models import Activity, Channel, InboundEvent, SavedView, Severity
 from inbox.pagination import KeysetPagination
 from inbox.serializers import (
     CONVERSATION_LIST_VALUES,
@@ -182,52 +181,8 @@ class CanWrite(BasePermission):
         return request.method in ("GET", "HEAD", "OPTIONS") or can_write(request.user)
 
 
-class MessageInputSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=50_000, allow_blank=False, trim_whitespace=True)
-    kind = serializers.ChoiceField(choices=Message.Kind.choices, default=Message.Kind.MESSAGE)
-    cc = serializers.ListField(
-        child=serializers.CharField(max_length=320),
-        required=False,
-        max_length=20,
-        help_text="Email channels only: extra recipients.",
-    )
-    subject = serializers.CharField(
-        required=False, max_length=998, help_text="Email channels only."
-    )
 
 
-class ConversationMessagesCreateApi(ConversationMessagesApi):
-    """GET the thread; POST a reply (sent on the conversation's channel) or a private note."""
-
-    permission_classes = [IsAuthenticated, CanWrite]
-
-    @extend_schema(
-        request=MessageInputSerializer,
-        responses={201: MessageOutputSerializer},
-        operation_id="conversations_messages_create",
-    )
-    def post(self, request, pk):
-        data = MessageInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
-        if data.validated_data["kind"] == Message.Kind.NOTE:
-            message = services.add_note(
-                conversation_id=conversation.pk,
-                actor=request.user,
-                text=data.validated_data["text"],
-            )
-        else:
-            message = replies.send_reply(
-                conversation_id=conversation.pk,
-                actor=request.user,
-                text=data.validated_data["text"],
-            )
-        message = selectors.message_list_for_conversation(conversation=conversation).get(
-            pk=message.pk
-        )
-        return Response(
-            MessageOutputSerializer(message, context={"request": request}).data, status=201
-        )
 
 
 class ActivityOutputSerializer(serializers.ModelSerializer):

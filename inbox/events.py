@@ -16,6 +16,7 @@ from channels_redis.core import RedisChannelLayer
 from django.db import transaction
 from django.utils import timezone
 
+from core import fastpaths
 from inbox import groups, hooks
 from inbox.models import Conversation, Event
 
@@ -189,9 +190,10 @@ def publish_many(outbox: list[Event]) -> list[Event]:
 
 
 def _insert_events(outbox: list[Event]) -> list[Event]:
-    """On PostgreSQL one INSERT of the whole batch sent as one JSON document (bulk_create spends
-    most of its time adapting each value); elsewhere bulk_create."""
-    if transaction.get_connection().vendor != "postgresql":
+    """With BULK_JSON_INSERT one INSERT of the whole batch sent as one JSON document (bulk_create
+    spends most of its time adapting each value); otherwise bulk_create. The twins are held to
+    the same rows by tests/inbox/test_events.py::test_the_json_insert_writes_the_rows_of_bulk_create."""
+    if not fastpaths.chosen("BULK_JSON_INSERT"):
         return Event.objects.bulk_create(outbox, batch_size=2000)
     from core import bulk
 

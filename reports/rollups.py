@@ -16,10 +16,11 @@ reports.days; this module keeps them current (refresh, rebuild, ensure_current).
 
 import datetime as dt
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from core import fastpaths
 from inbox.models import Activity, Conversation, Event
 from reports.daily import DAY_TABLES, refresh_days
 from reports.days import day_of, today
@@ -98,7 +99,7 @@ def rebuild(*, progress=None) -> dict:
     for model in DAY_TABLES:
         model.objects.all().delete()
     calendars = _Calendars()
-    if connection.vendor == "postgresql":
+    if fastpaths.chosen("REPORTS_SQL_REBUILD"):
         count = Conversation.objects.count()
         bar = progress(count, "conversations") if progress else None
         _rebuild_facts_in_sql(calendars, bar)

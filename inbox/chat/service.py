@@ -24,12 +24,11 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
-from django.utils import timezone
 from redis.exceptions import RedisError
 
 from inbox import groups
-from inbox.models import Channel, Conversation, InboundEvent, Message
+from inbox.intake.queue import store_inbound
+from inbox.models import Channel, Conversation, Message
 
 TOKEN_SALT = "switchboard.chat.session"
 SESSION_BYTES = 16  # 128 bits
@@ -335,14 +334,13 @@ def post_visitor_message(*, session: ChatSession, text: str, client_id: str = ""
         email=session.email,
         text=text,
     )
-    with transaction.atomic():
-        event = InboundEvent.objects.create(
-            channel=session.channel,
-            provider="chat",
-            body=body,
-            headers={"content-type": "application/json"},
-            received_at=timezone.now(),
-        )
+    event = store_inbound(
+        channel=session.channel,
+        provider="chat",
+        body=body,
+        headers={"content-type": "application/json"},
+        enqueue=False,  # processed right here
+    )
     process_inbound_event(event_id=event.pk)
     external_id = adapter.external_id(json.loads(body))
     message = (

@@ -3,6 +3,9 @@ channel, body (signature, shape, content type). Both webhook doors (the Django v
 inbox.intake.doors.http and the ASGI door in inbox.intake.doors.asgi) answer with these."""
 
 import logging
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -102,3 +105,104 @@ def refusal(request, *, provider: str, channel: Channel) -> JsonResponse | None:
                 status, "malformed" if status == 400 else "unsupported_media_type", str(exc)
             )
     return None
+
+
+# --- the one ordered admission, driven by each door with its own I/O ----------------------------
+
+
+@dataclass(frozen=True)
+class Count:
+    """Count this request against the inbound rate: the door answers the seconds to wait when
+    it is over the limit, else None."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class FindChannel:
+    """The active channel `slug` of one of `kinds`: the door answers it or None."""
+
+    slug: str
+    kinds: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReadBody:
+    """Read the body: the door answers the delivery (anything with .headers, .body and
+    .content_type) or None when the body ran over INBOUND_MAX_BYTES."""
+
+
+@dataclass(frozen=True)
+class Store:
+    """Store the delivery (inbox.intake.queue.store_inbound or its group twin): the door answers
+    the stored InboundEvent."""
+
+    channel: Channel
+    provider: str
+    delivery: Any
+
+
+class StorageDown(Exception):
+    """A door could not read or write the database (its own driver's errors, as one)."""
+
+
+def admit(*, provider: str, slug: str, kinds: tuple[str, ...], client: str, declared: str | None):
+    """Every check of an inbound webhook, in order, for both doors: 429 over the rate, 413 a
+    declared body too big, 503 storage down, 404 no such channel, 413 a body too big, then the
+    body's own checks (refusal(): 401, 400, 415), 503 when it cannot be stored; otherwise the
+    provider adapter's acknowledgement. A generator without I/O: it yields what it needs
+    (Count, FindChannel, ReadBody, Store) and each door answers with its own I/O, the Django
+    view at once (answer()), the ASGI door awaiting (answer_async())."""
+    wait = yield Count(inbound_rate_key(slug, client))
+    if wait:
+        return rate_limited(wait)
+    if declared_length(declared) > settings.INBOUND_MAX_BYTES:
+        return too_large()
+    try:
+        channel = yield FindChannel(slug, kinds)
+    except StorageDown:
+        return unavailable()
+    if channel is None:
+        return unknown_channel(slug)
+    delivery = yield ReadBody()
+    if delivery is None:
+        return too_large()
+    refused = refusal(delivery, provider=provider, channel=channel)
+    if refused is not None:
+        return refused
+    try:
+        event = yield Store(channel, provider, delivery)
+    except StorageDown:
+        logger.exception("could not store %s webhook", provider)
+        return unavailable()
+    return get_adapter(provider).ack(delivery, event)
+
+
+def answer(steps: Generator, io: Callable[[Any], Any]) -> JsonResponse:
+    """Run admit() with blocking I/O: `io(step)` answers each step, raising StorageDown."""
+    try:
+        step = next(steps)
+        while True:
+            try:
+                result = io(step)
+            except StorageDown as exc:
+                step = steps.throw(exc)
+            else:
+                step = steps.send(result)
+    except StopIteration as done:
+        return done.value
+
+
+async def answer_async(steps: Generator, io: Callable[[Any], Awaitable[Any]]) -> JsonResponse:
+    """answer() for an event loop: `io(step)` is awaited."""
+    try:
+        step = next(steps)
+        while True:
+            try:
+                result = await io(step)
+            except StorageDown as exc:
+                step = steps.throw(exc)
+            else:
+                step = steps.send(result)
+    except StopIteration as done:
+        return done.value

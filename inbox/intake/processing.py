@@ -9,6 +9,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core import fastpaths
 from inbox import events
 from inbox.intake.adapters import get_adapter
 from inbox.intake.queue import schedule_drain
@@ -185,7 +186,7 @@ def _apply_claim(claimed: list[InboundEvent]) -> None:
     _take_turn()
     new = _not_stored(claimed, parsed)
     with events.held_back():
-        if transaction.get_connection().vendor == "postgresql" and len(claimed) > 1:
+        if len(claimed) > 1 and fastpaths.chosen("INBOUND_SET_WISE"):
             _apply_in_runs(claimed, parsed, new)
         else:
             for event, items in zip(claimed, parsed, strict=True):

@@ -7,25 +7,19 @@ accepted within five minutes of our clock (replays outside the window are refuse
 
 import base64
 import binascii
-import hashlib
-import hmac
 import json
 import time
 from datetime import UTC, datetime
 
 from django.http import JsonResponse
 
+from core.signing import sign
 from inbox.intake.adapters import MalformedError, SignatureError, same_secret
 from inbox.normalized import AttachmentRef, NormalizedMessage, SenderRef
 
 TOLERANCE_SECONDS = 300
 
 
-def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
-    """The header value an integration sends; used by our tests and benchmarks too."""
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
 
 
 def verify(request, channel) -> None:

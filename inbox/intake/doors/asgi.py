@@ -29,7 +29,7 @@ from redis.exceptions import RedisError
 
 from core import ratelimit
 from core.cache import shared as shared_cache
-from inbox.intake import adapters, admission, queue
+from inbox.intake import admission, queue
 from inbox.models import Channel, InboundEvent
 
 logger = logging.getLogger(__name__)
@@ -48,15 +48,6 @@ PATH = re.compile(r"/webhooks/(api|meta|telegram|x)/([-\w]+)/|/webhooks/(email)/
 COUNT_TIMEOUT = 1.0  # seconds a rate-limit count may take before the limit fails open
 BATCH_ROWS = 200  # at most this many requests share one INSERT
 WRITERS = 2  # INSERTs in flight per process (and connections in its pool)
-
-INSERT = """
-INSERT INTO inbox_inboundevent
-    (channel_id, provider, body, headers, query, received_at, status, error, attempts)
-SELECT c, p, b, h::jsonb, q, r, 'received', '', 0
-FROM unnest(%s::bigint[], %s::text[], %s::bytea[], %s::text[], %s::text[], %s::timestamptz[])
-    AS t(c, p, b, h, q, r)
-RETURNING id
-"""
 
 
 class Delivery:
@@ -155,6 +146,9 @@ class Writer:
         )
         self.queue: asyncio.Queue = asyncio.Queue()
         self.on_commit = on_commit
+        # store_inbound()'s row, many at a time: the statement is built from the model.
+        self.sql = queue.group_insert_sql(connections["default"])
+        self.defaults = queue.group_insert_defaults()
         self.tasks: list[asyncio.Task] = []
 
     async def store(self, row: tuple) -> int:
@@ -186,7 +180,7 @@ class Writer:
         # RETURNING gives the ids in the order of the rows (Django's bulk_create relies on it).
         columns = [list(column) for column in zip(*rows, strict=True)]
         async with self.pool.connection() as conn:
-            cursor = await conn.execute(INSERT, columns)
+            cursor = await conn.execute(self.sql, [*self.defaults, *columns])
             return [event_id for (event_id,) in await cursor.fetchall()]
 
     async def close(self) -> None:
@@ -292,44 +286,46 @@ class AcceptDoor:
             self.loop = None
 
     async def accept(self, scope, receive, provider: str, slug: str):
-        """The Django view's steps in its order (inbox.admission.receive), with async I/O."""
-        wait = await self.over_rate(admission.inbound_rate_key(slug, scope_client(scope)))
-        if wait:
-            return admission.rate_limited(wait)
+        """admission.admit(), the Django view's checks in their order, with async I/O."""
+        async def io(step):
+            match step:
+                case admission.Count(key=key):
+                    return await self.over_rate(key)
+                case admission.FindChannel(slug=slug, kinds=kinds):
+                    try:
+                        return await self.channel(slug, kinds)
+                    except DatabaseError as exc:
+                        raise admission.StorageDown from exc
+                case admission.ReadBody():
+                    body = await read_body(receive)
+                    return None if body is None else Delivery(scope, body)
+                case admission.Store(channel=channel, provider=provider, delivery=delivery):
+                    received_at = datetime.now(UTC)
+                    row = (
+                        channel.pk,
+                        provider,
+                        delivery.body,
+                        json.dumps(admission.kept_headers(delivery)),
+                        delivery.query[: queue.QUERY_CHARS],
+                        received_at,
+                    )
+                    try:
+                        event_id = await self.writer.store(row)
+                    except (psycopg.Error, PoolTimeout, OSError) as exc:
+                        raise admission.StorageDown from exc
+                    return InboundEvent(
+                        pk=event_id, channel=channel, provider=provider, received_at=received_at
+                    )
+
         length = next((v for n, v in scope["headers"] if n == b"content-length"), b"")
-        if admission.declared_length(length.decode("latin1")) > settings.INBOUND_MAX_BYTES:
-            return admission.too_large()
-        try:
-            channel = await self.channel(slug, PROVIDERS[provider])
-        except DatabaseError:
-            return admission.unavailable()
-        if channel is None:
-            return admission.unknown_channel(slug)
-        body = await read_body(receive)
-        if body is None:
-            return admission.too_large()
-        delivery = Delivery(scope, body)
-        refused = admission.refusal(delivery, provider=provider, channel=channel)
-        if refused is not None:
-            return refused
-        received_at = datetime.now(UTC)
-        row = (
-            channel.pk,
-            provider,
-            body,
-            json.dumps(admission.kept_headers(delivery)),
-            delivery.query[:2048],
-            received_at,
+        steps = admission.admit(
+            provider=provider,
+            slug=slug,
+            kinds=PROVIDERS[provider],
+            client=scope_client(scope),
+            declared=length.decode("latin1"),
         )
-        try:
-            event_id = await self.writer.store(row)
-        except (psycopg.Error, PoolTimeout, OSError):
-            logger.exception("could not store %s webhook", provider)
-            return admission.unavailable()
-        event = InboundEvent(
-            pk=event_id, channel=channel, provider=provider, received_at=received_at
-        )
-        return adapters.get_adapter(provider).ack(delivery, event)
+        return await admission.answer_async(steps, io)
 
     async def channel(self, slug: str, kinds: tuple[str, ...]) -> Channel | None:
         """From this process's copy, on the event loop; when the copy is stale, reloaded with the
@@ -364,12 +360,11 @@ class AcceptDoor:
     async def schedule_drain(self, ids: list[int]) -> None:
         """inbox.processing.schedule_drain for a committed batch, with the flag's SET NX on Redis
         asyncio (same keys); the rare Celery send runs in a thread. Never fails anything."""
-        from config.celery import app
-        from core.tasks import enqueue
+        from core.tasks import eager, enqueue
         from inbox.intake.queue import DRAIN_FLAG_SECONDS, DRAIN_SLOTS, drain_flag
         from inbox.intake.tasks import drain_inbound_events
 
-        if app.conf.task_always_eager or self.redis is None:
+        if eager() or self.redis is None:
             await in_thread(enqueue_each, ids)
             return
         flags = [shared_cache().make_key(drain_flag(n)) for n in range(DRAIN_SLOTS)]

@@ -13,10 +13,10 @@ from django.db import DatabaseError, transaction
 from django.db.models import Q
 from django.dispatch import receiver
 from django.urls import URLPattern
-from django.utils import timezone
 
 from inbox.intake.adapters.email import external_id_for
 from inbox.intake.processing import process_inbound_event
+from inbox.intake.queue import store_inbound
 from inbox.models import Channel, InboundEvent, Message
 
 logger = logging.getLogger(__name__)
@@ -36,31 +36,22 @@ class Ingested:
         return f"{self.outcome} {self.conversation_id}"
 
 
-def _enqueue_on_commit(event_id: int) -> None:
-    from inbox.intake.queue import enqueue_processing
-
-    transaction.on_commit(lambda: enqueue_processing(event_id))
 
 
 def store_raw_email(
     *, channel: Channel | None, raw: bytes, source: str, error: str = "", enqueue: bool = True
 ) -> InboundEvent:
-    """Store one raw mail as an InboundEvent (durable before anything else happens) and, on
-    commit, queue its processing. With `error` (no channel matched) it is stored `failed`,
-    listed for admins, never dropped."""
-    with transaction.atomic():
-        event = InboundEvent.objects.create(
-            channel=channel,
-            provider=PROVIDER,
-            body=raw,
-            headers={"source": source},
-            received_at=timezone.now(),
-            status=InboundEvent.Status.FAILED if error else InboundEvent.Status.RECEIVED,
-            error=error,
-        )
-        if enqueue and not error:
-            _enqueue_on_commit(event.pk)
-    return event
+    """Store one raw mail (durable before anything else happens) and, on commit, queue its
+    processing. With `error` (no channel matched) it is stored `failed`, listed for admins,
+    never dropped."""
+    return store_inbound(
+        channel=channel,
+        provider=PROVIDER,
+        body=raw,
+        headers={"source": source},
+        error=error,
+        enqueue=enqueue,
+    )
 
 
 def ingest_email(*, channel: Channel, raw: bytes, source: str = "file") -> Ingested:

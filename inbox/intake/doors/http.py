@@ -6,23 +6,17 @@ broker outage loses nothing (the re-queue sweep picks stored events up again).
 
 import logging
 
-from django.conf import settings
 from django.db import DatabaseError
 from django.views.decorators.csrf import csrf_exempt
 
 from core.ratelimit import over_rate
+from inbox.intake import admission
 from inbox.intake.adapters import get_adapter
 from inbox.intake.admission import (
     active_channel,
-    declared_length,
     error,
     inbound_rate,
-    inbound_rate_key,
-    rate_limited,
-    refusal,
-    too_large,
-    unavailable,
-    unknown_channel,
+    kept_headers,
 )
 from inbox.intake.queue import store_inbound
 from inbox.models import Channel
@@ -32,38 +26,48 @@ logger = logging.getLogger(__name__)
 
 @csrf_exempt
 def receive(request, *, provider: str, channel_slug: str, kinds: tuple[str, ...]):
-    """The shared webhook door: 404 unknown channel, 413 too big, 401 bad signature,
-    400 malformed, 503 when the database cannot store it; otherwise the adapter's ack.
-    On PostgreSQL the ASGI server answers most webhook POSTs before Django (inbox.accept), with
-    the same checks; this view serves the rest (the test client, SQLite, Twilio, handshakes)."""
+    """The Django door: admission.admit(), every check in its order, with blocking I/O.
+    With INBOUND_ASGI_DOOR the ASGI server answers most webhook POSTs before Django
+    (inbox.intake.doors.asgi) through the same admit(); this view serves the rest (the test
+    client, SQLite, Twilio, handshakes)."""
     if request.method != "POST":
         return error(405, "method_not_allowed", "Use POST.")
-    wait = over_rate(
-        inbound_rate_key(channel_slug, request.META.get("REMOTE_ADDR", "")), inbound_rate()
+
+    def io(step):
+        match step:
+            case admission.Count(key=key):
+                return over_rate(key, inbound_rate())
+            case admission.FindChannel(slug=slug, kinds=kinds):
+                try:
+                    return active_channel(slug, kinds)
+                except DatabaseError as exc:
+                    raise admission.StorageDown from exc
+            case admission.ReadBody():
+                try:
+                    request.body  # noqa: B018 (Django refuses one over its limit as it reads)
+                except Exception:  # RequestDataTooBig
+                    return None
+                return request
+            case admission.Store(channel=channel, provider=provider):
+                try:
+                    return store_inbound(
+                        channel=channel,
+                        provider=provider,
+                        body=request.body,
+                        headers=kept_headers(request),
+                        query=request.META.get("QUERY_STRING", ""),
+                    )
+                except DatabaseError as exc:
+                    raise admission.StorageDown from exc
+
+    steps = admission.admit(
+        provider=provider,
+        slug=channel_slug,
+        kinds=kinds,
+        client=request.META.get("REMOTE_ADDR", ""),
+        declared=request.META.get("CONTENT_LENGTH"),
     )
-    if wait:
-        return rate_limited(wait)
-    if declared_length(request.META.get("CONTENT_LENGTH")) > settings.INBOUND_MAX_BYTES:
-        return too_large()
-    try:
-        channel = active_channel(channel_slug, kinds)
-    except DatabaseError:
-        return unavailable()
-    if channel is None:
-        return unknown_channel(channel_slug)
-    try:
-        request.body  # noqa: B018 (read it now: Django refuses one over its limit here)
-    except Exception:  # RequestDataTooBig raised while reading
-        return too_large()
-    refused = refusal(request, provider=provider, channel=channel)
-    if refused is not None:
-        return refused
-    try:
-        event = store_inbound(request=request, channel=channel, provider=provider)
-    except DatabaseError:
-        logger.exception("could not store %s webhook", provider)
-        return unavailable()
-    return get_adapter(provider).ack(request, event)
+    return admission.answer(steps, io)
 
 
 @csrf_exempt
@@ -74,6 +78,8 @@ def api_webhook(request, channel):
 @csrf_exempt
 def email_raw_webhook(request, channel):
     return receive(request, provider="email", channel_slug=channel, kinds=(Channel.Kind.EMAIL,))
+
+
 def handshake(request, *, provider: str, channel_slug: str, kinds: tuple[str, ...]):
     """A provider proving the URL is ours before it sends anything: 404 unknown channel,
     otherwise the adapter's answer. Nothing is stored."""

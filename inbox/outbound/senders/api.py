@@ -9,7 +9,7 @@ unless WEBHOOK_ALLOWED_HOSTS names the host, checked again at connect time, no r
 import json
 
 from core import safe_http
-from inbox.intake.adapters.api import sign
+from core.signing import sign
 from inbox.outbound.senders import PermanentSendError, TransientSendError
 
 

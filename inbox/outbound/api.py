@@ -1,0 +1,62 @@
+"""Replies and notes through the REST API: POST /api/v1/conversations/{id}/messages/."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from inbox import selectors, services
+from inbox.api import CanWrite, ConversationMessagesApi
+from inbox.models import Message
+from inbox.outbound.replies import send_reply
+from inbox.serializers import (
+    MessageOutputSerializer,
+)
+
+
+class MessageInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=50_000, allow_blank=False, trim_whitespace=True)
+    kind = serializers.ChoiceField(choices=Message.Kind.choices, default=Message.Kind.MESSAGE)
+    cc = serializers.ListField(
+        child=serializers.CharField(max_length=320),
+        required=False,
+        max_length=20,
+        help_text="Email channels only: extra recipients.",
+    )
+    subject = serializers.CharField(
+        required=False, max_length=998, help_text="Email channels only."
+    )
+
+
+class ConversationMessagesCreateApi(ConversationMessagesApi):
+    """GET the thread; POST a reply (sent on the conversation's channel) or a private note."""
+
+    permission_classes = [IsAuthenticated, CanWrite]
+
+    @extend_schema(
+        request=MessageInputSerializer,
+        responses={201: MessageOutputSerializer},
+        operation_id="conversations_messages_create",
+    )
+    def post(self, request, pk):
+        data = MessageInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+        if data.validated_data["kind"] == Message.Kind.NOTE:
+            message = services.add_note(
+                conversation_id=conversation.pk,
+                actor=request.user,
+                text=data.validated_data["text"],
+            )
+        else:
+            message = send_reply(
+                conversation_id=conversation.pk,
+                actor=request.user,
+                text=data.validated_data["text"],
+            )
+        message = selectors.message_list_for_conversation(conversation=conversation).get(
+            pk=message.pk
+        )
+        return Response(
+            MessageOutputSerializer(message, context={"request": request}).data, status=201
+        )
