@@ -1,6 +1,6 @@
 from django.urls import path
 
-from routing import views
+from workspace import views
 
 app_name = "ui"
 

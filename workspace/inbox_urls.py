@@ -1,10 +1,11 @@
 from django.urls import path
 
-from inbox import views
+from workspace import views
 
 app_name = "inbox"
 
-# The pages themselves live in routing.urls (namespace "ui"): they call tagging and routing.
+# The contact page and downloads, under the "inbox" namespace they have always had; the other
+# agents' pages are in workspace.urls (namespace "ui").
 urlpatterns = [
     path("contacts/<int:pk>/", views.contact_page, name="contact"),
     path("contacts/<int:pk>/merge/", views.contact_merge, name="contact-merge"),

@@ -1,7 +1,7 @@
 """The agents' browser pages. Thin: parse the form, call the same selectors and services as the
 REST API (so scope, permissions and audit are identical), render or redirect.
 
-routing is the top app, so this module may import inbox, tagging and routing services alike.
+workspace sits above routing, tagging and inbox, so it may import their services alike.
 """
 
 import datetime as dt
@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
-from django.http import Http404, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseForbidden, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -36,9 +36,9 @@ from inbox.pagination import KeysetPagination
 from inbox.senders import get_sender
 from routing import services
 from routing.api import resolve_assignment
-from routing.templatetags.ui import row_view
 from tagging import services as tagging_services
 from tagging.models import Tag
+from workspace.templatetags.ui import row_view
 
 User = get_user_model()
 SEVERITIES = [s.label for s in Severity]
@@ -755,3 +755,51 @@ def product_view(request):
         },
         status=400 if errors else 200,
     )
+
+
+# --- contacts and downloads ---------------------------------------------------------------------
+
+
+@login_required
+def attachment_download(request, pk):
+    """Downloads only, never rendered inline: a hostile .html or .svg cannot run on our origin."""
+    attachment = selectors.attachment_get_for_user(user=request.user, pk=pk)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name or "attachment",
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+@login_required
+def contact_page(request, pk):
+    from accounts.permissions import can_merge_contacts
+
+    contact = selectors.contact_get_for_user(user=request.user, pk=pk)
+    return render(
+        request,
+        "inbox/contact.html",
+        {"contact": contact, "can_merge": can_merge_contacts(request.user)},
+    )
+
+
+@login_required
+@require_POST
+def contact_merge(request, pk):
+    from accounts.permissions import can_merge_contacts
+    from inbox.contacts import MergeRefused, merge_contacts
+
+    source = selectors.contact_get_for_user(user=request.user, pk=pk)
+    target = selectors.contact_get_for_user(user=request.user, pk=request.POST.get("into", ""))
+    try:
+        merge_contacts(source_id=source.pk, target_id=target.pk, actor=request.user)
+    except PermissionDenied:
+        return HttpResponseForbidden("Only admins and leads may merge contacts.")
+    except MergeRefused as exc:
+        context = {"contact": source, "can_merge": can_merge_contacts(request.user)}
+        return render(request, "inbox/contact.html", {**context, "error": str(exc)}, status=400)
+    return redirect("inbox:contact", pk=target.pk)
