@@ -1,26 +1,26 @@
 from django.urls import path
 
-from workspace import views
+from workspace.views import actions, base, board, conversation, inbox, product
 
 app_name = "ui"
 
 urlpatterns = [
-    path("", views.inbox_page, name="inbox"),
-    path("bulk/", views.bulk_action, name="bulk"),
-    path("sidebar/", views.sidebar, name="sidebar"),
-    path("tags.css", views.tags_css, name="tags-css"),
-    path("availability/", views.set_my_availability, name="availability"),
-    path("board/", views.lead_board, name="board"),
-    path("product/", views.product_view, name="product"),
-    path("rows/<int:pk>/", views.conversation_row, name="row"),
-    path("conversations/<int:pk>/", views.conversation_page, name="conversation"),
-    path("conversations/<int:pk>/thread/", views.conversation_thread, name="thread"),
-    path("conversations/<int:pk>/reply/", views.reply, name="reply"),
-    path("conversations/<int:pk>/note/", views.note, name="note"),
-    path("conversations/<int:pk>/tags/", views.add_tags, name="tags"),
-    path("conversations/<int:pk>/tags/<slug:slug>/remove/", views.remove_tag, name="untag"),
-    path("conversations/<int:pk>/severity/", views.set_severity, name="severity"),
-    path("conversations/<int:pk>/assign/", views.assign, name="assign"),
-    path("conversations/<int:pk>/status/", views.set_status, name="status"),
-    path("messages/<int:pk>/body/", views.message_body, name="message-body"),
+    path("", inbox.inbox_page, name="inbox"),
+    path("bulk/", actions.bulk_action, name="bulk"),
+    path("sidebar/", inbox.sidebar, name="sidebar"),
+    path("tags.css", base.tags_css, name="tags-css"),
+    path("availability/", base.set_my_availability, name="availability"),
+    path("board/", board.lead_board, name="board"),
+    path("product/", product.product_view, name="product"),
+    path("rows/<int:pk>/", inbox.conversation_row, name="row"),
+    path("conversations/<int:pk>/", conversation.conversation_page, name="conversation"),
+    path("conversations/<int:pk>/thread/", conversation.conversation_thread, name="thread"),
+    path("conversations/<int:pk>/reply/", actions.reply, name="reply"),
+    path("conversations/<int:pk>/note/", actions.note, name="note"),
+    path("conversations/<int:pk>/tags/", actions.add_tags, name="tags"),
+    path("conversations/<int:pk>/tags/<slug:slug>/remove/", actions.remove_tag, name="untag"),
+    path("conversations/<int:pk>/severity/", actions.set_severity, name="severity"),
+    path("conversations/<int:pk>/assign/", actions.assign, name="assign"),
+    path("conversations/<int:pk>/status/", actions.set_status, name="status"),
+    path("messages/<int:pk>/body/", conversation.message_body, name="message-body"),
 ]
