@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "routing",
     "integrations",
     "reports",
+    "workspace",
     "loadgen",
 ]
 

@@ -1,7 +1,9 @@
 import json
 
+from django.db import transaction
 from django.utils import timezone
 
+from core import fastpaths
 from inbox.models import Activity, Conversation
 
 

@@ -1,4 +1,4 @@
-# The browser tests here drive the same Chromium and live server as tests/ui/test_browser.py.
+# The browser tests here drive the same Chromium and live server as tests/workspace/test_browser.py.
 import json
 
 import httpx
@@ -7,7 +7,7 @@ import pytest
 from config.celery import app as celery_app
 from inbox.intake.adapters.api import sign
 from tests.inbox.factories import ChannelFactory
-from tests.ui.test_browser import chromium, page, server, support  # noqa: F401
+from tests.workspace.test_browser import chromium, page, server, support  # noqa: F401
 
 SECRET = "fault-api-secret"
 

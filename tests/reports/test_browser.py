@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.reports.scenario import WEEK, Week
-from tests.ui.test_browser import PASSWORD, chromium, login, page, server, shot  # noqa: F401
+from tests.workspace.test_browser import PASSWORD, chromium, login, page, server, shot  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

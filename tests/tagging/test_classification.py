@@ -5,9 +5,9 @@ import factory
 import pytest
 from django.utils import timezone
 
+from inbox.intake.receive import receive_message
 from inbox.models import Channel, Severity
 from inbox.normalized import NormalizedMessage, SenderRef
-from inbox.services import receive_message
 from tagging.models import ClassificationRule, TagSuggestion
 from tagging.services import SCAN_CHARS, rule_matches
 from tests.inbox.factories import ChannelFactory

@@ -1,27 +1,12 @@
-"""Attachment downloads. The agents' pages are in routing.views (they call triage services)."""
+"""A contact's page (identities and conversations on every channel) and merging two contacts."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponseForbidden
+from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from inbox import selectors
-
-
-@login_required
-def attachment_download(request, pk):
-    """Downloads only, never rendered inline: a hostile .html or .svg cannot run on our origin."""
-    attachment = selectors.attachment_get_for_user(user=request.user, pk=pk)
-    response = FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.name or "attachment",
-        content_type="application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 @login_required

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from workspace.views import contacts, conversation
+
+app_name = "inbox"
+
+# The contact page and downloads, under the "inbox" namespace they have always had; the other
+# agents' pages are in workspace.urls (namespace "ui").
+urlpatterns = [
+    path("contacts/<int:pk>/", contacts.contact_page, name="contact"),
+    path("contacts/<int:pk>/merge/", contacts.contact_merge, name="contact-merge"),
+    path(
+        "attachments/<int:pk>/download/",
+        conversation.attachment_download,
+        name="attachment-download",
+    ),
+]

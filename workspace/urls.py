@@ -1,0 +1,26 @@
+from django.urls import path
+
+from workspace.views import actions, base, board, conversation, inbox, product
+
+app_name = "ui"
+
+urlpatterns = [
+    path("", inbox.inbox_page, name="inbox"),
+    path("bulk/", actions.bulk_action, name="bulk"),
+    path("sidebar/", inbox.sidebar, name="sidebar"),
+    path("tags.css", base.tags_css, name="tags-css"),
+    path("availability/", base.set_my_availability, name="availability"),
+    path("board/", board.lead_board, name="board"),
+    path("product/", product.product_view, name="product"),
+    path("rows/<int:pk>/", inbox.conversation_row, name="row"),
+    path("conversations/<int:pk>/", conversation.conversation_page, name="conversation"),
+    path("conversations/<int:pk>/thread/", conversation.conversation_thread, name="thread"),
+    path("conversations/<int:pk>/reply/", actions.reply, name="reply"),
+    path("conversations/<int:pk>/note/", actions.note, name="note"),
+    path("conversations/<int:pk>/tags/", actions.add_tags, name="tags"),
+    path("conversations/<int:pk>/tags/<slug:slug>/remove/", actions.remove_tag, name="untag"),
+    path("conversations/<int:pk>/severity/", actions.set_severity, name="severity"),
+    path("conversations/<int:pk>/assign/", actions.assign, name="assign"),
+    path("conversations/<int:pk>/status/", actions.set_status, name="status"),
+    path("messages/<int:pk>/body/", conversation.message_body, name="message-body"),
+]

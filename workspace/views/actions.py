@@ -1,0 +1,239 @@
+"""Every write the pages make: the conversation page's forms (reply, note, tags, severity,
+assignment, status) and the bulk bar of the list and the lead board. Each calls the same service
+as the REST API, so scope, permissions and audit are identical."""
+
+import datetime as dt
+import re
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_POST
+from rest_framework.exceptions import ValidationError as ApiValidationError
+
+from accounts.permissions import can_bulk, can_write
+from core.errors import ActionRefused
+from inbox import selectors
+from inbox import services as inbox_services
+from inbox.models import Severity, Status
+from inbox.outbound.replies import send_reply
+from routing import services
+from routing.api import resolve_assignment
+from tagging import services as tagging_services
+from workspace.views.common import SEVERITIES, back, errors_of
+
+
+def _act(request, pk, action):
+    """Run one write on a visible conversation and come back to it with the outcome shown."""
+    conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    url = reverse("ui:conversation", args=[conversation.pk])
+    if not can_write(request.user):
+        raise PermissionDenied("Your role is read-only.")
+    try:
+        done = action(conversation)
+    except ActionRefused as exc:
+        flash.error(request, f"Not sent: {exc}")
+    except PermissionDenied as exc:
+        flash.error(request, str(exc) or "You may not do that.")
+    except (ApiValidationError, DjangoValidationError, ValueError) as exc:
+        for problem in errors_of(exc):
+            flash.error(request, problem)
+    else:
+        if done:
+            flash.success(request, done)
+    if selectors.conversation_base_for(request.user).filter(pk=conversation.pk).exists():
+        return redirect(url)
+    return redirect("ui:inbox")
+
+
+@login_required
+@require_POST
+def reply(request, pk):
+    def action(conversation):
+        send_reply(
+            conversation_id=conversation.pk,
+            actor=request.user,
+            text=request.POST.get("text", ""),
+            cc=[a for a in re.split(r"[,;\s]+", request.POST.get("cc", "")) if a],
+            subject=request.POST.get("subject", ""),
+        )
+        return "Reply queued for sending."
+
+    return _act(request, pk, action)
+
+
+@login_required
+@require_POST
+def note(request, pk):
+    def action(conversation):
+        inbox_services.add_note(
+            conversation_id=conversation.pk, actor=request.user, text=request.POST.get("text", "")
+        )
+        return "Note added."
+
+    return _act(request, pk, action)
+
+
+@login_required
+@require_POST
+def add_tags(request, pk):
+    def action(conversation):
+        slugs = [s for s in request.POST.getlist("tags") if s]
+        if not slugs:
+            raise ValueError("Pick a tag.")
+        added = tagging_services.apply_tags(
+            conversation_id=conversation.pk,
+            tags=tagging_services.tags_for_slugs(slugs),
+            actor=request.user,
+        )
+        return f"Tagged {', '.join(t.name for t in added)}." if added else "Already tagged."
+
+    return _act(request, pk, action)
+
+
+@login_required
+@require_POST
+def remove_tag(request, pk, slug):
+    def action(conversation):
+        (tag,) = tagging_services.tags_for_slugs([slug])
+        tagging_services.remove_tag(conversation_id=conversation.pk, tag=tag, actor=request.user)
+        return f"Removed {tag.name}."
+
+    return _act(request, pk, action)
+
+
+@login_required
+@require_POST
+def set_severity(request, pk):
+    def action(conversation):
+        name = request.POST.get("severity", "")
+        if name not in SEVERITIES:
+            raise ValueError(f"Severity is one of {', '.join(SEVERITIES)}.")
+        tagging_services.set_severity(
+            conversation_id=conversation.pk,
+            severity=Severity.from_name(name),
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+        )
+        return f"Severity set to {name}."
+
+    return _act(request, pk, action)
+
+
+@login_required
+@require_POST
+def assign(request, pk):
+    def action(conversation):
+        data = {"team": request.POST.get("team") or None, "reason": request.POST.get("reason", "")}
+        if request.POST.get("assignee"):
+            data["assignee"] = request.POST["assignee"]
+        team, assignee = resolve_assignment(data, conversation)
+        services.assign_conversation(
+            conversation_id=conversation.pk,
+            team=team,
+            assignee=assignee,
+            actor=request.user,
+            reason=data["reason"],
+        )
+        who = assignee.username if assignee else "nobody"
+        return f"Assigned to {team.name if team else 'no team'} / {who}."
+
+    return _act(request, pk, action)
+
+
+def _parse_until(raw: str):
+    value = parse_datetime(raw or "")
+    if value is None:
+        raise ValueError("Snooze needs a date and time.")
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=dt.UTC)
+    return value
+
+
+@login_required
+@require_POST
+def set_status(request, pk):
+    def action(conversation):
+        status = request.POST.get("status", "")
+        if status not in Status.values:
+            raise ValueError("Unknown status.")
+        until = _parse_until(request.POST.get("until")) if status == Status.SNOOZED else None
+        inbox_services.set_status(
+            conversation_id=conversation.pk,
+            status=status,
+            actor=request.user,
+            snoozed_until=until,
+            reason=request.POST.get("reason", ""),
+        )
+        return f"Marked {Status(status).label.lower()}."
+
+    return _act(request, pk, action)
+
+
+@login_required
+@require_POST
+def bulk_action(request):
+    """The list's bulk bar: the same rules as POST /api/v1/conversations/bulk/."""
+    if not can_bulk(request.user):
+        raise PermissionDenied("Bulk actions are for leads and admins.")
+    data = {
+        "ids": request.POST.getlist("ids"),
+        "action": request.POST.get("action", ""),
+        "reason": request.POST.get("reason", ""),
+        "spread": request.POST.get("spread") == "on",
+    }
+    for key in ("team", "assignee", "status", "severity", "snoozed_until"):
+        if request.POST.get(key):
+            data[key] = request.POST[key]
+    if request.POST.getlist("tags"):
+        data["tags"] = [t for t in request.POST.getlist("tags") if t]
+    from routing.api import BulkInputSerializer
+
+    serializer = BulkInputSerializer(data=data)
+    fallback = reverse("ui:inbox")
+    if not serializer.is_valid():
+        for problem in errors_of(ApiValidationError(serializer.errors)):
+            flash.error(request, problem)
+        return back(request, fallback)
+    v = serializer.validated_data
+    wanted = list(dict.fromkeys(v["ids"]))
+    try:
+        if v["action"] == "assign":
+            team, assignee = resolve_assignment(v)
+            result = services.bulk_assign(  # locks only what the user can see
+                conversation_ids=wanted,
+                team=team,
+                assignee=assignee,
+                actor=request.user,
+                reason=v["reason"],
+                spread=v["spread"],
+            )
+            changed = len(result.updated)
+        else:
+            ids = list(
+                selectors.conversation_base_for(request.user)
+                .filter(pk__in=wanted)
+                .values_list("pk", flat=True)
+            )
+            result = services.bulk_change(
+                conversation_ids=ids,
+                action=v["action"],
+                actor=request.user,
+                reason=v["reason"],
+                tags=v.get("tags") or (),
+                status=v.get("status"),
+                snoozed_until=v.get("snoozed_until"),
+                severity=v.get("severity"),
+            )
+            changed = len(result.updated)
+    except (ApiValidationError, DjangoValidationError, ActionRefused) as exc:
+        for problem in errors_of(exc):
+            flash.error(request, problem)
+        return back(request, fallback)
+    flash.success(request, f"{changed} of {len(wanted)} conversations changed.")
+    return back(request, fallback)

@@ -1,0 +1,113 @@
+"""One conversation: the page, its thread (re-fetched by the live feed), a message's sanitized HTML
+for the sandboxed iframe, and attachment downloads."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET
+
+from accounts.permissions import can_write
+from inbox import selectors
+from inbox.canned import canned_responses_for
+from inbox.models import Activity, Channel, Message
+from inbox.outbound.senders import get_sender
+from workspace.views.common import agents_with_load, write_context
+
+
+def _reply_refusal(conversation) -> str | None:
+    """Why a reply cannot go out now (the channel sender's can_send), shown before typing. The
+    service asks again when the reply is posted, so this is a courtesy, not the guard."""
+    sender = get_sender(conversation.channel.kind)
+    can_send = getattr(sender, "can_send", None)
+    return can_send(conversation) if can_send else None
+
+
+def _conversation_context(request, conversation) -> dict:
+    messages = list(selectors.message_list_for_conversation(conversation=conversation))
+    others = (
+        selectors.conversation_base_for(request.user)
+        .filter(contact_id=conversation.contact_id)
+        .exclude(pk=conversation.pk)
+        .select_related("channel")
+        .order_by("-last_message_at")[:20]
+    )
+    activity = (
+        Activity.objects.filter(conversation=conversation)
+        .select_related("actor")
+        .order_by("created_at", "id")
+    )
+    members = agents_with_load()
+    return {
+        "conversation": conversation,
+        "is_email": conversation.channel.kind == Channel.Kind.EMAIL,
+        "reply_refusal": _reply_refusal(conversation),
+        "canned": canned_responses_for(user=request.user, conversation=conversation)
+        if can_write(request.user)
+        else [],
+        "thread_messages": messages,
+        "others": others,
+        "activity": activity,
+        "agents": members,
+        "now": timezone.now(),
+        "conversation_tags": list(conversation.tags.all()),
+        **write_context(request),
+    }
+
+
+@login_required
+@require_GET
+def conversation_page(request, pk):
+    conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    return render(request, "ui/conversation.html", _conversation_context(request, conversation))
+
+
+@login_required
+@require_GET
+def conversation_thread(request, pk):
+    """The thread alone, re-fetched by the live feed when a message arrives."""
+    conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    return render(request, "ui/_thread.html", _conversation_context(request, conversation))
+
+
+@login_required
+@require_GET
+@xframe_options_sameorigin
+def message_body(request, pk):
+    """A message's sanitized HTML for a sandboxed iframe, under its own strict policy: no script
+    at all, and remote images only when the agent asked (?images=1)."""
+    message = (
+        Message.objects.filter(
+            pk=pk, conversation__in=selectors.conversation_base_for(request.user)
+        )
+        .only("html")
+        .first()
+    )
+    if message is None:
+        raise Http404("No such message.")
+    images = "img-src data: https:" if request.GET.get("images") == "1" else "img-src data:"
+    response = HttpResponse(
+        "<!doctype html><meta charset=utf-8><base target=_blank>" + message.html,
+        content_type="text/html; charset=utf-8",
+    )
+    response["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src 'unsafe-inline'; {images}; sandbox allow-popups"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def attachment_download(request, pk):
+    """Downloads only, never rendered inline: a hostile .html or .svg cannot run on our origin."""
+    attachment = selectors.attachment_get_for_user(user=request.user, pk=pk)
+    response = FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name or "attachment",
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
