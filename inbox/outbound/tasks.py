@@ -11,7 +11,7 @@ def deliver_message(message_id: int) -> str:
     return deliver(message_id=message_id).delivery_status
 
 
-@shared_task(name="inbox.outbound.delivery.tasks.requeue_outbound", acks_late=True)
+@shared_task(name="inbox.outbound.tasks.requeue_outbound", acks_late=True)
 def requeue_outbound() -> int:
     """Periodic: re-send outbound messages whose retry time has come."""
     from inbox.outbound.delivery import requeue_due
