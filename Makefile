@@ -4,12 +4,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# The second test pass runs against these (started by .ci/run on CI).
+# The second test pass runs against these (started by .ci/run on CI). Redis database 11 is the
+# tests' own: nothing else on the machine should use it.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
-TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/11
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres lint install worker beat bench clean
+.PHONY: run test test-sqlite test-postgres lint install worker beat bench bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +37,12 @@ beat: install
 ## test: lint, then the suite on SQLite (embedded) and on PostgreSQL + Redis
 test: lint test-sqlite test-postgres
 
+## lint: ruff, the formatter's check, the import contract (import-linter) and mypy
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 test-sqlite: install
 	env -u DATABASE_URL -u REDIS_URL SWITCHBOARD_DATA_DIR=$(CURDIR)/var/test \
@@ -56,6 +61,13 @@ test-postgres: install
 BENCH_ARGS ?=
 bench: install
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+## bench-smoke: every benchmark step, quick, on databases of its own (PostgreSQL and Redis needed);
+## the harness empties the Redis database it is given, so it gets its own number.
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/13
+bench-smoke: install
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) SWITCHBOARD_DATA_DIR=$(CURDIR)/var/test \
+		$(BIN)/python -m pytest -m bench tests/bench $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) var

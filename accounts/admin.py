@@ -15,7 +15,7 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["username", "email", "role", "availability", "capacity", "is_active"]
     list_filter = ["role", "availability", "is_active"]
     fieldsets = (
-        *BaseUserAdmin.fieldsets,
+        *(BaseUserAdmin.fieldsets or ()),
         ("Switchboard", {"fields": ("role", "availability", "capacity")}),
     )
     inlines = [MembershipInline]

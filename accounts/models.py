@@ -24,7 +24,9 @@ class User(AbstractUser):
         default=10, help_text="Most open conversations assigned at once."
     )
 
-    teams = models.ManyToManyField("Team", through="Membership", related_name="users")
+    teams: models.ManyToManyField = models.ManyToManyField(
+        "Team", through="Membership", related_name="users"
+    )
 
     class Meta:
         indexes = [models.Index(fields=["role", "availability"])]

@@ -9,6 +9,7 @@ object of the process (keyed by process id, so forked workers make their own).
 import functools
 import os
 import threading
+from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from django.utils.functional import cached_property
@@ -18,6 +19,16 @@ _lock = threading.Lock()
 
 
 class SharedPoolClient(RedisCacheClient):
+    """RedisCacheClient whose connection pools are shared by every cache of a process (one per
+    server and process id). It reads Django's private attributes, which the stubs leave out."""
+
+    _servers: list[str]
+    _pool_class: Any
+    _pool_options: dict
+
+    def _get_connection_pool_index(self, write: bool) -> int:
+        return super()._get_connection_pool_index(write)  # type: ignore[misc]
+
     def _get_connection_pool(self, write):
         index = self._get_connection_pool_index(write)
         key = (self._servers[index], os.getpid())
@@ -32,6 +43,9 @@ class SharedPoolClient(RedisCacheClient):
 
 
 class SharedPoolRedisCache(RedisCache):
+    _servers: list[str]
+    _options: dict
+
     @cached_property
     def _cache(self):
         return SharedPoolClient(self._servers, **self._options)

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db import connection, transaction
 
@@ -27,7 +27,13 @@ KEY = "refcache:generation"
 
 _lock = threading.Lock()
 _copies: dict[str, tuple[int, Any]] = {}
-_state = {"generation": None, "checked_at": 0.0, "dirty": False}
+class _State(TypedDict):
+    generation: int | None
+    checked_at: float
+    dirty: bool
+
+
+_state: _State = {"generation": None, "checked_at": 0.0, "dirty": False}
 
 
 def _shared_generation() -> int | None:
@@ -86,7 +92,7 @@ def reset(*, pending: bool = False) -> None:
     forget that an open transaction edited watched rows (tests roll theirs back)."""
     with _lock:
         _copies.clear()
-    _state.update(generation=None, checked_at=0.0)
+    _state["generation"], _state["checked_at"] = None, 0.0
     if pending:
         _state["dirty"] = False
 

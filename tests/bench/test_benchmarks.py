@@ -13,6 +13,8 @@ from django.conf import settings
 
 from benchmarks.scale import SEARCH_WORDS
 
+pytestmark = pytest.mark.bench
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
