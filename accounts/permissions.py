@@ -11,7 +11,6 @@ built on these in inbox.access, who may assign what in routing.access.
 A conversation outside a user's scope does not exist for them (404, never 403).
 """
 
-
 from accounts.models import User
 
 
@@ -20,10 +19,6 @@ def sees_everything(user) -> bool:
         user.is_authenticated
         and (user.is_superuser or user.role in (User.Role.ADMIN, User.Role.VIEWER))
     )
-
-
-
-
 
 
 def can_write(user) -> bool:
@@ -37,10 +32,6 @@ def can_write(user) -> bool:
 
 def can_administer(user) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_admin_role)
-
-
-
-
 
 
 def can_bulk(user) -> bool:

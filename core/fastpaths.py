@@ -20,5 +20,7 @@ def chosen(name: str, connection=None) -> bool:
         return False
     connection = connection or transaction.get_connection()
     if connection.vendor != "postgresql":
-        raise ImproperlyConfigured(f"{name} needs PostgreSQL; switch it off on {connection.vendor}.")
+        raise ImproperlyConfigured(
+            f"{name} needs PostgreSQL; switch it off on {connection.vendor}."
+        )
     return True

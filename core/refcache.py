@@ -27,6 +27,8 @@ KEY = "refcache:generation"
 
 _lock = threading.Lock()
 _copies: dict[str, tuple[int, Any]] = {}
+
+
 class _State(TypedDict):
     generation: int | None
     checked_at: float

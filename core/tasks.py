@@ -17,9 +17,7 @@ def enqueue(task, *args, countdown: float | None = None) -> bool:
         else:
             task.delay(*args)
     except Exception:
-        logger.warning(
-            "could not enqueue %s%r; a sweep will retry", task.name, args
-        )
+        logger.warning("could not enqueue %s%r; a sweep will retry", task.name, args)
         return False
     return True
 

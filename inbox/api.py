@@ -181,10 +181,6 @@ class CanWrite(BasePermission):
         return request.method in ("GET", "HEAD", "OPTIONS") or can_write(request.user)
 
 
-
-
-
-
 class ActivityOutputSerializer(serializers.ModelSerializer):
     actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
 

@@ -208,7 +208,3 @@ class AgentFeedConsumer(AsyncJsonWebsocketConsumer):
                 return
         self.seen = [*self.seen[-999:], event["id"]]
         await self.send_json({"type": "event", "event": event})
-
-
-
-

@@ -300,7 +300,10 @@ class Message(models.Model):
     conversation = models.ForeignKey(
         # Looked up through msg_thread (conversation, created_at, id): a second index on the
         # column alone would only cost every message's insert.
-        Conversation, on_delete=models.CASCADE, related_name="messages", db_index=False
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        db_index=False,
     )
     # Denormalised from the conversation so that (channel, external_id) is one database constraint.
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="+")
@@ -375,7 +378,10 @@ class Activity(models.Model):
 
     conversation = models.ForeignKey(
         # Looked up through activity_by_conversation (conversation, created_at).
-        Conversation, on_delete=models.CASCADE, related_name="activities", db_index=False
+        Conversation,
+        on_delete=models.CASCADE,
+        related_name="activities",
+        db_index=False,
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -23,10 +23,6 @@ logger = logging.getLogger(__name__)
 SNIPPET_CHARS = 200
 
 
-
-
-
-
 def lock_for_change(
     *,
     conversation_id: int,
@@ -47,67 +43,11 @@ def lock_for_change(
     return conversation
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def snippet(text: str) -> str:
     return " ".join(text.split())[:SNIPPET_CHARS]
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 MENTION = re.compile(r"(?<![\w@])@([\w.+-]{1,150})")
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 @transaction.atomic

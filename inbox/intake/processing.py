@@ -341,11 +341,3 @@ DISPATCH_WAIT = 0.1  # seconds an outbox event of a drain may wait to fan out wi
 CAUGHT_UP = timedelta(seconds=DISPATCH_WAIT)  # an event this fresh means no backlog
 CLAIM_BATCH = 100  # events one claim takes at most
 APPLY_LOCK = 0x5B0A_0001  # pg_advisory_xact_lock key: drains apply one at a time
-
-
-
-
-
-
-
-

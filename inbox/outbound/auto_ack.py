@@ -85,8 +85,6 @@ def refusal(channel: Channel, message: Message) -> str | None:
     return None
 
 
-
-
 def _sender_addresses(message: Message, headers: dict) -> list[str]:
     found = [
         address.strip()
@@ -99,8 +97,6 @@ def _sender_addresses(message: Message, headers: dict) -> list[str]:
     if contact is not None and contact.email:
         found.append(contact.email.strip())
     return list(dict.fromkeys(found))
-
-
 
 
 def _header_text(value) -> str:

@@ -144,7 +144,9 @@ def test_storage_down_is_503_through_both(channels, monkeypatch):
 
     monkeypatch.setattr(webhooks, "store_inbound", down)
     # The door's own pool reaches a port where no database listens, and gives up after 1 s.
-    monkeypatch.setattr("inbox.intake.doors.asgi.conninfo", lambda: "host=127.0.0.1 port=9 dbname=none")
+    monkeypatch.setattr(
+        "inbox.intake.doors.asgi.conninfo", lambda: "host=127.0.0.1 port=9 dbname=none"
+    )
     pool_options = connections["default"].settings_dict["OPTIONS"]["pool"]
     monkeypatch.setitem(pool_options, "timeout", 1)
     [(by_django, by_door)] = through_both(api_post())

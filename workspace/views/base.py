@@ -21,7 +21,9 @@ from workspace.views.common import back, errors_of
 @require_POST
 def set_my_availability(request):
     try:
-        auto_assignment.set_availability(user=request.user, availability=request.POST.get("availability"))
+        auto_assignment.set_availability(
+            user=request.user, availability=request.POST.get("availability")
+        )
     except (ApiValidationError, DjangoValidationError) as exc:
         for problem in errors_of(exc):
             flash.error(request, problem)

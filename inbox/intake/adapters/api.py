@@ -20,8 +20,6 @@ from inbox.normalized import AttachmentRef, NormalizedMessage, SenderRef
 TOLERANCE_SECONDS = 300
 
 
-
-
 def verify(request, channel) -> None:
     header = request.headers.get("X-Signature", "")
     parts = dict(item.split("=", 1) for item in header.split(",") if "=" in item)

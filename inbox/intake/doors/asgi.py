@@ -287,6 +287,7 @@ class AcceptDoor:
 
     async def accept(self, scope, receive, provider: str, slug: str):
         """admission.admit(), the Django view's checks in their order, with async I/O."""
+
         async def io(step):
             match step:
                 case admission.Count(key=key):

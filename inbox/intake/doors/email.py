@@ -36,8 +36,6 @@ class Ingested:
         return f"{self.outcome} {self.conversation_id}"
 
 
-
-
 def store_raw_email(
     *, channel: Channel | None, raw: bytes, source: str, error: str = "", enqueue: bool = True
 ) -> InboundEvent:
@@ -226,8 +224,6 @@ def store_esp_inbound(*, esp_name: str, message) -> InboundEvent:
 def _on_anymail_inbound(sender, event, esp_name, **kwargs) -> None:
     # The one signal receiver (a third-party boundary): store, and return to anymail's 200.
     store_esp_inbound(esp_name=esp_name, message=event.message)
-
-
 
 
 def _requires_secret(view):
