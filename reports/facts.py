@@ -243,7 +243,9 @@ SQL_FACT_SPAN = 50_000
 
 
 def _rebuild_facts_in_sql(calendars: _Calendars, bar) -> None:
-    """Every fact row, set-wise (PostgreSQL): FACTS_SQL over ranges of SQL_FACT_SPAN ids, the
+    """Fast twin of refresh_facts (REPORTS_SQL_REBUILD), held to it by tests/reports/test_rebuild.py.
+
+    Every fact row, set-wise (PostgreSQL): FACTS_SQL over ranges of SQL_FACT_SPAN ids, the
     business-hours conversations of each range through refresh_facts."""
     bounds = Conversation.objects.aggregate(first=Min("pk"), last=Max("pk"))
     if bounds["first"] is None:

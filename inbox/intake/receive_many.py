@@ -56,7 +56,9 @@ class Entry:
 
 
 def receive_many(entries: list[Entry]) -> list[Received]:
-    """Store the messages of `entries` in order, as receive_message() would one after another,
+    """Fast twin of inbox.intake.receive.receive_message, held to its rows by tests/inbox/intake/test_drain_batches.py.
+
+    Store the messages of `entries` in order, as receive_message() would one after another,
     inside the caller's transaction; returns what was stored for the first len(result) of them
     (at least one). The caller has made sure none is stored yet and each may be taken here."""
     contacts, missing = _contacts([entry.message.sender for entry in entries])

@@ -84,3 +84,22 @@ def test_debug_and_allowed_hosts_come_from_the_environment(tmp_path):
     s = settings_with(tmp_path, DEBUG="true", ALLOWED_HOSTS="inbox.example.com, api.example.com")
     assert s["debug"] is True
     assert s["hosts"] == ["inbox.example.com", "api.example.com"]
+
+
+def test_each_install_gets_its_own_secret_key(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    env.update(SWITCHBOARD_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings")
+    probe = "import django; from django.conf import settings; django.setup(); print(settings.SECRET_KEY)"
+    first = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    second = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    key = first.stdout.strip().splitlines()[-1]
+    assert key == second.stdout.strip().splitlines()[-1] and len(key) > 40
+    assert "insecure" not in key and (tmp_path / "secret_key").stat().st_mode & 0o077 == 0

@@ -1,5 +1,7 @@
+import base64
 import datetime as dt
 import itertools
+import json
 
 import pytest
 from django.utils import timezone
@@ -312,3 +314,27 @@ def test_teams_filter_is_scoped_for_agents(client_for, team):
     agent = AgentFactory(teams=[team])
     ConversationFactory(team=sales)
     assert ids(client_for(agent).get(f"{LIST}?team=sales")) == set()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "cursor", [["abc", 1], [{"a": 1}, 1], [3, 99999999999999999999], [True, 1]]
+)
+def test_a_crafted_cursor_is_a_400(client_for, admin_user, cursor):
+    token = base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode().rstrip("=")
+    response = client_for(admin_user).get(
+        f"/api/v1/conversations/?ordering=severity&cursor={token}"
+    )
+    assert response.status_code == 400 and "cursor" in response.json()
+
+
+@pytest.mark.django_db
+def test_ids_beyond_64_bits_are_a_400_not_a_500(client_for, admin_user):
+    client = client_for(admin_user)
+    bulk = client.post(
+        "/api/v1/conversations/bulk/",
+        {"ids": [99999999999999999999], "action": "status", "status": "open"},
+        format="json",
+    )
+    assert bulk.status_code == 400
+    assert client.get("/api/v1/sla-alerts/?conversation=99999999999999999999").status_code == 400

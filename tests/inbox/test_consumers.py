@@ -4,17 +4,13 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 
+from accounts.models import Membership, User
 from inbox import events
 from inbox.consumers import AgentFeedConsumer
-from tests.accounts.factories import AgentFactory, TeamFactory, ViewerFactory
+from tests.accounts.factories import AgentFactory, LeadFactory, TeamFactory, ViewerFactory
 from tests.inbox.factories import ChannelFactory, ConversationFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def publish_committed(type_, conversation):
-    with transaction.atomic():
-        return events.publish(type_, conversation=conversation)
 
 
 async def open_feed(user):
@@ -149,3 +145,50 @@ def test_presence_on_a_conversation_the_user_may_not_see_is_ignored():
         return alice_heard, spy_heard
 
     assert async_to_sync(scenario)() == (True, True)
+
+
+def publish_committed(type_, conversation=None, data=None):
+    with transaction.atomic():
+        return events.publish(type_, conversation=conversation, data=data)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_agent_removed_from_a_team_stops_hearing_it_at_once():
+    support = TeamFactory(slug="support")
+    agent = AgentFactory(teams=[support])
+    conversation = ConversationFactory(team=support, channel=ChannelFactory(default_team=support))
+
+    async def scenario():
+        feed = WebsocketCommunicator(AgentFeedConsumer.as_asgi(), "/ws/agent/")
+        feed.scope["user"] = agent
+        await feed.connect()
+        await sync_to_async(publish_committed)("conversation.updated", conversation)
+        before = await feed.receive_json_from(timeout=2)
+        await sync_to_async(Membership.objects.filter(user=agent).delete)()
+        await sync_to_async(publish_committed)("conversation.updated", conversation)
+        silent = await feed.receive_nothing(timeout=0.3)
+        await sync_to_async(User.objects.filter(pk=agent.pk).update)(is_active=False)
+        await sync_to_async(publish_committed)("conversation.updated", conversation)
+        closed = await feed.receive_output(timeout=2)
+        return before, silent, closed
+
+    before, silent, closed = async_to_sync(scenario)()
+    assert before["event"]["conversation"] == conversation.pk
+    assert silent
+    assert closed == {"type": "websocket.close", "code": 4401}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_contact_events_reach_only_those_who_see_everything():
+    lead = LeadFactory(teams=[TeamFactory(slug="sales")])
+
+    async def scenario():
+        feed = WebsocketCommunicator(AgentFeedConsumer.as_asgi(), "/ws/agent/")
+        feed.scope["user"] = lead
+        await feed.connect()
+        await sync_to_async(publish_committed)(
+            "contact.merged", None, {"identities": ["email:vip@secret.example"]}
+        )
+        return await feed.receive_nothing(timeout=0.3)
+
+    assert async_to_sync(scenario)()

@@ -160,3 +160,52 @@ def test_a_batch_reaches_the_watched_conversation_without_a_send_to_each_unwatch
     assert message["type"] == "feed.event"
     assert message["event"]["conversation"] == watched.pk
     assert not Event.objects.filter(dispatched_at__isnull=True).exists()
+
+
+def outbox_rows() -> list[tuple]:
+    return list(
+        Event.objects.order_by("pk").values_list(
+            "type", "conversation_id", "team_id", "actor_id", "payload", "created_at"
+        )
+    )
+
+
+@pytest.mark.parametrize(
+    "json_insert", [False, pytest.param(True, marks=pytest.mark.postgres)], ids=["orm", "json"]
+)
+def test_events_written_many_at_once_are_the_rows_of_one_at_a_time(settings, json_insert):
+    """publish_many() (bulk actions) through bulk_create or, with BULK_JSON_INSERT, one JSON
+    document: the same rows as each event saved alone, and the objects get their ids."""
+    settings.BULK_JSON_INSERT = json_insert
+    conversation = ConversationFactory()
+    when = timezone.now().replace(microsecond=654321)
+
+    def outbox():
+        return [
+            Event(
+                type="conversation.updated",
+                conversation_id=conversation.pk,
+                team_id=conversation.team_id,
+                payload={"changes": {"tags": [[], ["ünïcode", 'a "quote"']]}},
+                created_at=when,
+            ),
+            Event(type="contact.created", payload={"contact": 7, "nested": {"n": None}}),
+        ]
+
+    with transaction.atomic():
+        alone = outbox()
+        for event in alone:
+            event.created_at = event.created_at or when
+            event.save(force_insert=True)
+    one_at_a_time = outbox_rows()
+    Event.objects.all().delete()
+
+    with transaction.atomic():
+        together = outbox()
+        together[1].created_at = when
+        created = events.publish_many(together)
+
+    assert outbox_rows() == one_at_a_time
+    assert [e.pk for e in created] == list(
+        Event.objects.order_by("pk").values_list("pk", flat=True)
+    )

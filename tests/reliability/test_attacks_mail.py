@@ -12,8 +12,8 @@ from django.test import Client, TestCase
 from inbox.intake.doors.email import ingest_email
 from inbox.models import Attachment, Conversation, Message
 from inbox.outbound.replies import send_reply
-from tests.inbox.email.mail import raw_mail
 from tests.inbox.factories import ChannelFactory, ContactFactory, ConversationFactory
+from tests.inbox.intake.email.mail import raw_mail
 
 pytestmark = pytest.mark.django_db
 

@@ -24,8 +24,8 @@ from inbox.intake.adapters import api as api_adapter
 from inbox.intake.adapters import email as email_adapter
 from inbox.intake.doors.email import ingest_email
 from inbox.models import Contact, Conversation, InboundEvent, Message
-from tests.inbox.email.mail import raw_mail
 from tests.inbox.factories import ChannelFactory, ConversationFactory, MessageFactory
+from tests.inbox.intake.email.mail import raw_mail
 from tests.inbox.social import post_meta, post_telegram, post_twilio, post_x, provider_client
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from inbox.normalized import NormalizedMessage, SenderRef
 from routing.models import SLAPolicy, TeamPolicy
 from routing.services import assign_conversation
 from tests.accounts.factories import AgentFactory, LeadFactory, TeamFactory
-from tests.inbox.factories import ChannelFactory
+from tests.inbox.factories import ChannelFactory, ConversationFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/conversations/bulk/"
@@ -184,3 +184,19 @@ def test_spreading_gives_the_least_loaded_online_agents_work_first(night, client
         type="conversation.assigned", conversation_id__in=[c.pk for c in overnight]
     )
     assert sorted(e.payload["after"]["assignee"] for e in events) == sorted(got)
+
+
+@pytest.mark.django_db
+def test_a_lead_cannot_spread_work_onto_another_teams_agents(client_for):
+    support, sales = TeamFactory(slug="support"), TeamFactory(slug="sales")
+    lead = LeadFactory(teams=[support])
+    AgentFactory(username="carol", teams=[sales])
+    conversation = ConversationFactory(team=support, channel=ChannelFactory(default_team=support))
+    response = client_for(lead).post(
+        "/api/v1/conversations/bulk/",
+        {"ids": [conversation.pk], "action": "assign", "team": "sales", "spread": True},
+        format="json",
+    )
+    assert response.status_code == 403
+    conversation.refresh_from_db()
+    assert conversation.assignee is None and conversation.team == support

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from inbox import events
 from inbox.intake.receive import receive_message
 from inbox.models import Conversation, Event
 from inbox.normalized import NormalizedMessage, SenderRef
@@ -19,7 +20,7 @@ from routing import sla, sla_reactions, sla_sweep
 from routing.models import BusinessHours, SLAAlert, SLAMeasurement, SLAPolicy, TeamPolicy
 from tagging.services import apply_tags, set_severity, tags_for_slugs
 from tests.accounts.factories import AgentFactory, LeadFactory, TeamFactory
-from tests.inbox.factories import ChannelFactory
+from tests.inbox.factories import ChannelFactory, ConversationFactory
 
 UTC = dt.UTC
 T0 = dt.datetime(2026, 11, 17, 10, 0, tzinfo=UTC)  # a Tuesday
@@ -501,3 +502,20 @@ def test_escalations_of_a_sweep_are_audited_once_each(world):
         Activity.objects.filter(verb="sla_breached").values_list("conversation_id", "to_value")
     ) == sorted((c.pk, "first_response") for c in batch)
     assert set(Conversation.objects.values_list("severity", flat=True)) == {3}
+
+
+@pytest.mark.django_db
+def test_an_sla_mail_goes_out_even_when_the_subject_has_line_breaks(settings):
+    from django.core import mail
+
+    from routing.sla_notify import notify_by_email
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    agent = AgentFactory(email="alice@example.com")
+    conversation = ConversationFactory(subject="Help\nBcc: x@evil.example", assignee=agent)
+    event = events.publish(
+        "sla.warning", conversation=conversation, data={"target": "first_response"}
+    )
+    notify_by_email(event=event)
+    [sent] = mail.outbox
+    assert sent.to == ["alice@example.com"] and "\n" not in sent.subject and sent.bcc == []

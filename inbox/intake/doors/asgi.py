@@ -3,8 +3,8 @@
 Django's request cycle (ASGI handler, middleware, the one thread that runs sync views, the ORM)
 costs about 4 ms of CPU per request, twice what a 2-core box can spend at 1,000 webhooks/s. This
 plain ASGI app serves the webhook POSTs whose checks need only the URL, headers and body, with the
-same checks as the Django view (inbox.admission.refusal, the channel from config.refcache, the
-adapter's ack), and hands every other request to Django unchanged.
+same checks as the Django view (inbox.intake.admission.admit, the channel from core.refcache,
+the adapter's ack), and hands every other request to Django unchanged.
 
 A 2xx still means the raw request is committed: the rows of requests arriving together are
 written by one INSERT (group commit, async psycopg, autocommit) and each is answered after that
@@ -237,7 +237,9 @@ class Counter:
 
 
 class AcceptDoor:
-    """ASGI app: the webhook POSTs described above here, everything else to `django_app`. Its
+    """Fast twin of inbox.intake.doors.http.receive, held to it by tests/inbox/intake/test_accept_door.py.
+
+    ASGI app: the webhook POSTs described above here, everything else to `django_app`. Its
     connections (database pool, Redis) belong to the event loop that first used them."""
 
     def __init__(self, django_app):

@@ -12,12 +12,12 @@ from inbox.models import InboundEvent, Message
 from inbox.normalized import NormalizedMessage, SenderRef
 from inbox.outbound.replies import send_reply
 from inbox.outbound.senders import SENDERS, PermanentSendError
-from tests.inbox import chat_email_stand_in
+from tests.inbox.chat import email_stand_in as chat_email_stand_in
 from tests.inbox.factories import ChannelFactory
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks" / "chat"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "webhooks" / "chat"
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def channel(team):
 
 @pytest.fixture
 def email_sender_registered(monkeypatch):
-    monkeypatch.setitem(SENDERS, "email", "tests.inbox.chat_email_stand_in")
+    monkeypatch.setitem(SENDERS, "email", "tests.inbox.chat.email_stand_in")
     chat_email_stand_in.sent.clear()
     return chat_email_stand_in.sent
 

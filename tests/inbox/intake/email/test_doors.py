@@ -9,8 +9,8 @@ from django.core.management import CommandError, call_command
 from inbox.intake.adapters.email import sign
 from inbox.intake.doors.email import ingest_email
 from inbox.models import InboundEvent, Message
-from tests.inbox.email.mail import raw_mail
 from tests.inbox.factories import ChannelFactory, ConversationFactory, MessageFactory
+from tests.inbox.intake.email.mail import raw_mail
 
 pytestmark = pytest.mark.django_db
 

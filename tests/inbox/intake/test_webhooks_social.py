@@ -13,7 +13,7 @@ from tests.inbox.social import post_meta, post_telegram, post_twilio, post_x, pr
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "webhooks"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "webhooks"
 
 
 def whatsapp_text():

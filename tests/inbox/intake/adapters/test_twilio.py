@@ -326,7 +326,7 @@ def test_the_same_number_on_whatsapp_and_sms_is_one_contact(
     ChannelFactory(slug="meta", kind="meta", secret="meta-secret", default_team=team)
     whatsapp = json.loads(
         (
-            Path(__file__).resolve().parents[2] / "fixtures/webhooks/whatsapp/SH-W-009.json"
+            Path(__file__).resolve().parents[3] / "fixtures/webhooks/whatsapp/SH-W-009.json"
         ).read_text()
     )["text"]
     with django_capture_on_commit_callbacks(execute=True):

@@ -5,7 +5,7 @@ import json
 import threading
 
 import pytest
-from django.db import connections
+from django.db import OperationalError, connections, transaction
 from django.utils import timezone
 
 from core import refcache
@@ -66,7 +66,6 @@ def test_an_event_another_worker_holds_is_skipped_not_waited_for():
     locked, release = threading.Event(), threading.Event()
 
     def other_worker():
-        from django.db import transaction
 
         try:
             with transaction.atomic():
@@ -216,3 +215,29 @@ def test_an_arrival_while_a_drain_is_finishing_gets_a_drain_of_its_own(monkeypat
     queue.drain_started(sent[0])
     assert processing.drain() == 1
     assert InboundEvent.objects.get(pk=late.pk).status == "processed"
+
+
+@pytest.mark.django_db
+def test_a_database_hiccup_while_processing_is_retried_not_parked(monkeypatch):
+    from django.utils import timezone
+
+    from inbox.intake import processing
+
+    channel = ChannelFactory(slug="partner", kind="api")
+    body = json.dumps({"id": "e1", "sender": {"id": "s"}, "text": "hello"}).encode()
+    event = InboundEvent.objects.create(
+        channel=channel, provider="api", body=body, received_at=timezone.now()
+    )
+    real = processing.receive_message
+    monkeypatch.setattr(
+        processing,
+        "receive_message",
+        lambda **kw: (_ for _ in ()).throw(
+            OperationalError("server closed the connection unexpectedly")
+        ),
+    )
+    assert processing.process_inbound_event(event_id=event.pk).status == "received"
+    monkeypatch.setattr(processing, "receive_message", real)
+    event = processing.process_inbound_event(event_id=event.pk)
+    assert event.status == "processed" and event.attempts == 2
+    assert Message.objects.count() == 1

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from inbox.intake.doors.email import ingest_email
 from inbox.models import Conversation, Message, Status
-from tests.inbox.email.mail import raw_mail
 from tests.inbox.factories import ChannelFactory
+from tests.inbox.intake.email.mail import raw_mail
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,7 @@ from tests.routing.factories import SLAPolicyFactory
 
 pytestmark = pytest.mark.django_db
 
-EMAILS = Path(__file__).resolve().parent.parent / "fixtures" / "emails"
+EMAILS = Path(__file__).resolve().parents[2] / "fixtures" / "emails"
 
 
 class Rollback(Exception):

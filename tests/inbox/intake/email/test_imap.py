@@ -4,8 +4,8 @@ import pytest
 
 from inbox.intake.doors.email import poll_imap_channel, poll_imap_channels
 from inbox.models import Channel, InboundEvent, Message
-from tests.inbox.email.mail import raw_mail
 from tests.inbox.factories import ChannelFactory
+from tests.inbox.intake.email.mail import raw_mail
 from tests.support.dovecot import Dovecot, dovecot_binary
 
 pytestmark = pytest.mark.django_db

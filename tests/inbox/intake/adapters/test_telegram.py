@@ -17,7 +17,7 @@ from tests.inbox.social import post_telegram, provider_client
 
 pytestmark = pytest.mark.django_db
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "webhooks" / "telegram"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "webhooks" / "telegram"
 SECRET = "tg-secret-token"
 
 MARIO_BROS = SenderRef(kind="telegram", id="12345", name="Mario Bros")

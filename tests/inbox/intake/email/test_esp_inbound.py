@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from inbox.models import InboundEvent, Message
-from tests.inbox.email.mail import raw_mail
 from tests.inbox.factories import ChannelFactory
+from tests.inbox.intake.email.mail import raw_mail
 
 pytestmark = [
     pytest.mark.django_db,
@@ -20,7 +20,7 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore::anymail.exceptions.AnymailNotSupportedWarning"),
 ]
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "webhooks"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "webhooks"
 BASIC = "Basic " + base64.b64encode(b"esp-user:esp-pass").decode()
 SIGNING_KEY = "mailgun-signing-key"
 
@@ -271,4 +271,14 @@ def test_mailgun_inbound_with_a_bad_signature_is_refused(client):
     )
 
     assert response.status_code == 401 and response.json()["code"] == "bad_signature"
+    assert not InboundEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_esp_webhooks_are_closed_until_a_secret_is_set(client, settings):
+    settings.ANYMAIL = {}
+    response = client.post(
+        "/webhooks/esp/postmark/inbound/", data=b"{}", content_type="application/json"
+    )
+    assert response.status_code == 401 and response.json()["code"] == "not_configured"
     assert not InboundEvent.objects.exists()

@@ -30,7 +30,7 @@ from tests.inbox.factories import (
 )
 from tests.inbox.social import post_meta, provider_client
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "webhooks" / "whatsapp"
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "webhooks" / "whatsapp"
 SECRET = "meta-app-secret"
 
 pytestmark = pytest.mark.django_db

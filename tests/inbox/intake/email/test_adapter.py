@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from inbox.intake.adapters.email import UnparseableEmail, parse_bytes
 from inbox.intake.doors.email import ingest_email
 from inbox.models import InboundEvent, Message
-from tests.inbox.email.mail import raw_mail
 from tests.inbox.factories import ChannelFactory
+from tests.inbox.intake.email.mail import raw_mail
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from tests.inbox.factories import ChannelFactory
 
 pytestmark = pytest.mark.django_db
 
-EMAILS = Path(__file__).resolve().parents[2] / "fixtures" / "emails"
+EMAILS = Path(__file__).resolve().parents[3] / "fixtures" / "emails"
 CORPUS = sorted(EMAILS.glob("*.eml"))
 
 
