@@ -396,6 +396,7 @@ def test_snooze_needs_a_future_time(agent, team):
         follow=True,
     )
     assert "Snooze needs a time in the future." in past.content.decode()
+    assert "Not sent" not in past.content.decode()  # a refused snooze is no reply
     later = (timezone.now() + dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     client.post(f"/inbox/conversations/{c.pk}/status/", {"status": "snoozed", "until": later})
     c.refresh_from_db()

@@ -28,8 +28,9 @@ from tagging import services as tagging_services
 from workspace.views.common import SEVERITIES, back, errors_of
 
 
-def _act(request, pk, action):
-    """Run one write on a visible conversation and come back to it with the outcome shown."""
+def _act(request, pk, action, *, refused: str = "{}"):
+    """Run one write on a visible conversation and come back to it with the outcome shown; a
+    refusal (ActionRefused) is shown in the words of `refused` ("Not sent: {}" for a reply)."""
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
     url = reverse("ui:conversation", args=[conversation.pk])
     if not can_write(request.user):
@@ -37,7 +38,7 @@ def _act(request, pk, action):
     try:
         done = action(conversation)
     except ActionRefused as exc:
-        flash.error(request, f"Not sent: {exc}")
+        flash.error(request, refused.format(exc))
     except PermissionDenied as exc:
         flash.error(request, str(exc) or "You may not do that.")
     except (ApiValidationError, DjangoValidationError, ValueError) as exc:
@@ -64,7 +65,7 @@ def reply(request, pk):
         )
         return "Reply queued for sending."
 
-    return _act(request, pk, action)
+    return _act(request, pk, action, refused="Not sent: {}")
 
 
 @login_required
@@ -76,7 +77,7 @@ def note(request, pk):
         )
         return "Note added."
 
-    return _act(request, pk, action)
+    return _act(request, pk, action, refused="Not saved: {}")
 
 
 @login_required

@@ -220,8 +220,34 @@ def two_teams(process, *, routing_rules: bool) -> dict:
     return rows
 
 
+SET_WISE = [False, pytest.param(True, marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(params=SET_WISE, ids=["one-by-one", "set-wise"])
+def claims(request, settings, monkeypatch):
+    """How a drain applies its claims: each event alone, or runs of them set-wise
+    (INBOUND_SET_WISE, PostgreSQL). Yields the number of set-wise runs stored, so a test of the
+    twin can see that it ran."""
+    from inbox.intake import receive_many
+
+    settings.INBOUND_SET_WISE = request.param
+    runs = []
+    real = receive_many.receive_many
+
+    def counted(entries):
+        stored = real(entries)
+        runs.append(len(stored))
+        return stored
+
+    monkeypatch.setattr(receive_many, "receive_many", counted)
+    yield runs
+    assert bool(runs) == request.param, "the set-wise twin ran exactly when it was chosen"
+
+
 @pytest.mark.parametrize("routing_rules", [False, True], ids=["no-rules", "routing-rules"])
-def test_claims_across_teams_and_rules_leave_the_rows_of_one_at_a_time(monkeypatch, routing_rules):
+def test_claims_across_teams_and_rules_leave_the_rows_of_one_at_a_time(
+    monkeypatch, routing_rules, claims
+):
     """An agent in two teams is counted across both, in arrival order; routing rules that
     assign see each arrival after the one before; suggestions skip tags rules added."""
     from functools import partial
@@ -245,7 +271,7 @@ def in_claims(stored):
     assert processing.drain() == len(stored)
 
 
-def test_a_backlog_drained_in_claims_leaves_the_rows_of_one_at_a_time(monkeypatch):
+def test_a_backlog_drained_in_claims_leaves_the_rows_of_one_at_a_time(monkeypatch, claims):
     monkeypatch.setattr(processing, "CLAIM_BATCH", 7)  # several claims, one with a failure
     alone, together = run(one_at_a_time), run(in_claims)
     assert len(together["messages"]) > 30
@@ -314,14 +340,12 @@ def backlog_statements(channel, start: int, count: int) -> int:
     return len(queries)
 
 
+@pytest.mark.postgres  # the set-wise twin's SQL
 @pytest.mark.django_db(transaction=True)  # committed set-up: reference rows come from cache
-def test_a_backlog_claim_costs_the_same_statements_for_ten_messages_as_for_forty():
+def test_a_backlog_claim_costs_the_same_statements_for_ten_messages_as_for_forty(settings):
     """Through a backlog, messages are stored set-wise: a claim of forty new conversations,
     tagged, auto-assigned and on the SLA clock, costs what a claim of ten costs."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("set-wise storing is PostgreSQL's (SQLite, embedded, has one writer)")
+    settings.INBOUND_SET_WISE = True
     team = TeamFactory(slug="support")
     TeamPolicy.objects.create(team=team, assignment=TeamPolicy.Assignment.ROUND_ROBIN)
     AgentFactory(username="agent0", teams=[team], capacity=100)
