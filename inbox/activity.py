@@ -42,7 +42,7 @@ def record_many(rows: list[dict]) -> None:
     a dict of Activity fields (conversation_id, actor_id, verb, from_value, to_value, reason,
     created_at): ten thousand model instances would cost more than the INSERT. With BULK_JSON_INSERT
     one INSERT of the whole batch sent as one JSON document; otherwise bulk_create (held to the
-    same rows by tests/inbox/test_activity.py::test_record_many_writes_the_rows_of_bulk_create)."""
+    same rows by tests/inbox/test_activity.py::test_record_many_writes_the_rows_of_record)."""
     if not rows:
         return
     if not fastpaths.chosen("BULK_JSON_INSERT"):

@@ -59,7 +59,7 @@ class Channel(models.Model):
 
     def clean(self) -> None:
         """An API channel's callback_url is called by the server: http(s) to a public host only
-        (the SSRF guard in inbox.safe_http; checked again before every delivery)."""
+        (the SSRF guard in core.safe_http; checked again before every delivery)."""
         from django.core.exceptions import ValidationError
 
         from core import safe_http

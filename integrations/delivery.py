@@ -117,7 +117,7 @@ def unclaimed(now) -> Q:
 def deliver(*, delivery_id: int) -> WebhookDelivery:
     """Make one attempt at a due delivery, record it, and decide what comes next: success,
     a retry at a jittered backoff (or the receiver's Retry-After), or a final failure. A claim
-    left by a worker killed mid-send is taken over at once (inbox.sendlock)."""
+    left by a worker killed mid-send is taken over at once (core.sendlock)."""
     with sending(WEBHOOK_DELIVERY, delivery_id) as held:
         if held is False:  # a live worker is sending it right now
             return WebhookDelivery.objects.get(pk=delivery_id)

@@ -6,7 +6,7 @@ the counts). Rates live in settings.API_THROTTLE_RATES and are read on each requ
   authentication per IP (RateLimitMiddleware).
 - `login_failures`: failed logins per (username, IP); over it, that username is refused from
   that IP until the window ends, even with the right password (a guesser learns nothing).
-- `inbound`: inbound webhooks per (channel, IP), checked in inbox.webhooks.receive.
+- `inbound`: inbound webhooks per (channel, IP), checked in inbox.intake.doors.http.receive.
 Over the limit: 429 with Retry-After.
 """
 

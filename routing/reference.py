@@ -1,6 +1,6 @@
 """This process's copies of the routing reference rows read for every inbound message: routing
 rules, team policies with their calendars, active SLA policies. Refreshed when any of them
-changes (config.refcache); treat what these return as read-only."""
+changes (core.refcache); treat what these return as read-only."""
 
 from core import refcache
 from routing.models import RoutingRule, SLAPolicy, TeamPolicy

@@ -177,7 +177,7 @@ def rule_matches(
 
 def active_rules() -> list[tuple[ClassificationRule, list[Tag]]]:
     """The active classification rules in order, each with its tags: this process's copy,
-    refreshed when a rule or tag changes (config.refcache)."""
+    refreshed when a rule or tag changes (core.refcache)."""
     from core import refcache
 
     def load():

@@ -74,7 +74,7 @@ def active_channels() -> dict[str, Channel]:
 
 def active_channel(slug: str, kinds: tuple[str, ...], *, load=active_channels) -> Channel | None:
     """The active channel `slug` of one of `kinds`, from this process's copy of the channels
-    (refreshed when any channel changes: config.refcache); `load` reads them when it is stale."""
+    (refreshed when any channel changes: core.refcache); `load` reads them when it is stale."""
     from core import refcache
 
     channels = refcache.get("active-channels", load)
@@ -83,9 +83,9 @@ def active_channel(slug: str, kinds: tuple[str, ...], *, load=active_channels) -
 
 
 def refusal(request, *, provider: str, channel: Channel) -> JsonResponse | None:
-    """The checks of a delivery's body, shared by both doors (this view and inbox.accept): 413
+    """The checks of a delivery's body, shared by both doors (the Django view and inbox.intake.doors.asgi): 413
     too big, 401 bad signature, 400 malformed, 415 wrong content type; None when it may be stored.
-    `request` is a Django request or an inbox.accept.Delivery: both have .headers, .body and
+    `request` is a Django request or an inbox.intake.doors.asgi.Delivery: both have .headers, .body and
     .content_type, which is all the adapters read."""
     if len(request.body) > settings.INBOUND_MAX_BYTES:
         return too_large()

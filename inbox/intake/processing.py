@@ -196,7 +196,7 @@ def _apply_claim(claimed: list[InboundEvent]) -> None:
 
 def _apply_in_runs(claimed: list[InboundEvent], parsed: list, new: set) -> None:
     """Apply a claim in order: runs of events that each carry one new message needing no
-    look-up of its own are stored set-wise (inbox.arrivals), the others one at a time."""
+    look-up of its own are stored set-wise (inbox.intake.receive_many), the others one at a time."""
     answered = _answered(claimed, parsed)
     seen: set = set()  # a second delivery of a message in the claim is looked up, alone
     batchable = [
@@ -300,7 +300,7 @@ def drain(*, limit: int | None = None) -> int:
     """Process waiting (`received`) events, oldest first, until none is left or `limit` are done;
     returns how many were taken. A claim is one transaction that locks what is waiting, up to
     CLAIM_BATCH events, with FOR UPDATE SKIP LOCKED and applies it: runs of new messages
-    set-wise (inbox.arrivals), the rest each in a savepoint (a failure stays with its event);
+    set-wise (inbox.intake.receive_many), the rest each in a savepoint (a failure stays with its event);
     one commit, one outbox INSERT and one outcome UPDATE for all of them. While the drain keeps
     up a claim holds the few events that arrived during the last one; through a backlog, a
     hundred. Several workers claim and parse side by side and take turns to apply

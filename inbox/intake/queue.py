@@ -114,7 +114,7 @@ DRAIN_FLAG_SECONDS = 5
 
 
 def drain_flag(slot: int) -> str:
-    """The cache key saying a drain task of `slot` is queued (inbox.accept sets it too)."""
+    """The cache key saying a drain task of `slot` is queued (the ASGI door sets it too)."""
     return f"inbound:drain:{slot}"
 
 

@@ -1,4 +1,4 @@
-"""Foreign-key indexes a wider index already leads with (config.migration_ops.fk_indexes_dropped),
+"""Foreign-key indexes a wider index already leads with (core.migration_ops.fk_indexes_dropped),
 and on PostgreSQL the prefix-search twins of a contact's email and phone and a conversation's
 reply token: nothing searches them by prefix."""
 

@@ -130,7 +130,7 @@ def send_auto_acknowledgement(*, conversation_id: int, inbound_message_id: int) 
     """Queue the channel's automatic acknowledgement of a customer's new email conversation.
 
     Returns None (and writes nothing) when the channel has none switched on, when the inbound
-    message is automatic or from an auto-responder or from our own address (inbox.auto_ack), or
+    message is automatic or from an auto-responder or from our own address (inbox.outbound.auto_ack), or
     when the contact already had one within the window: the check runs under a lock on the
     contact row, so concurrent mail from one person yields one acknowledgement. The message is
     sent by the system (no sender_user), marked auto_kind=auto_reply; it is not a first

@@ -39,7 +39,7 @@ def _finish(message: Message, **fields) -> None:
 def deliver(*, message_id: int) -> Message:
     """Send one queued outbound message once. Claims it with a conditional update so two workers
     never send the same message; records the outcome and schedules a retry when it may help.
-    A claim left by a worker killed mid-send is taken over at once (inbox.sendlock)."""
+    A claim left by a worker killed mid-send is taken over at once (core.sendlock)."""
     with sending(OUTBOUND_MESSAGE, message_id) as held:
         if held is False:  # a live worker is sending it right now
             return Message.objects.get(pk=message_id)

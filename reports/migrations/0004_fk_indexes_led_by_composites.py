@@ -1,4 +1,4 @@
-"""Foreign-key indexes a wider index already leads with (config.migration_ops.fk_indexes_dropped):
+"""Foreign-key indexes a wider index already leads with (core.migration_ops.fk_indexes_dropped):
 the tag of the four rollup tables, each led by its (tag, ...) index."""
 
 import django.db.models.deletion

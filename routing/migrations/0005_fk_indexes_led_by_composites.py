@@ -1,4 +1,4 @@
-"""Foreign-key indexes a wider index already leads with (config.migration_ops.fk_indexes_dropped)."""
+"""Foreign-key indexes a wider index already leads with (core.migration_ops.fk_indexes_dropped)."""
 
 import django.db.models.deletion
 from django.db import migrations, models

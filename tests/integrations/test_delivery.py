@@ -216,7 +216,7 @@ def test_a_success_resets_the_failure_count(endpoint, receiver, note):
 @contextlib.contextmanager
 def another_worker_sending(delivery_id: int):
     """A live worker in the middle of sending: on PostgreSQL it holds the send lock
-    (inbox.sendlock) on its own connection; on SQLite the fresh claim alone says so."""
+    (core.sendlock) on its own connection; on SQLite the fresh claim alone says so."""
     if connection.vendor != "postgresql":
         yield
         return

@@ -1,6 +1,6 @@
 """Server-side request forgery through the generic API channel's `callback_url`: the server POSTs
 every agent reply there, so whoever sets up the channel could aim it at an internal service.
-It goes through the same guard as outbound webhooks (inbox.safe_http): refused at save time,
+It goes through the same guard as outbound webhooks (core.safe_http): refused at save time,
 refused again at send time (the name may have been rebound), redirects never followed. The
 `listener` is the internal service and must receive nothing. Tests opt in to loopback only
 through WEBHOOK_ALLOWED_HOSTS, as an operator would."""

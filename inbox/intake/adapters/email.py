@@ -451,7 +451,7 @@ def parse_bytes(raw: bytes, *, channel_address: str = "", received_at=None) -> l
             ("date", _raw_header(msg, "Date")),
             ("auto-submitted", _raw_header(msg, "Auto-Submitted")),
             ("list-id", _raw_header(msg, "List-Id")),
-            # Read by inbox.auto_ack: a sender that asks for no automatic answers gets none.
+            # Read by inbox.outbound.auto_ack: a sender that asks for no automatic answers gets none.
             ("x-auto-response-suppress", _raw_header(msg, "X-Auto-Response-Suppress")),
         )
         if value

@@ -9,7 +9,7 @@ the adapter's ack), and hands every other request to Django unchanged.
 A 2xx still means the raw request is committed: the rows of requests arriving together are
 written by one INSERT (group commit, async psycopg, autocommit) and each is answered after that
 statement commits. Then one `SET NX` in Redis finds whether a drain task must be sent, as
-inbox.processing.schedule_drain does for the Django view. Used on PostgreSQL only (config/asgi.py).
+inbox.intake.queue.schedule_drain does for the Django view. On with INBOUND_ASGI_DOOR (config/asgi.py).
 """
 
 import asyncio
@@ -34,7 +34,7 @@ from inbox.models import Channel, InboundEvent
 
 logger = logging.getLogger(__name__)
 
-# provider -> channel kinds, for the URLs of inbox.webhook_urls served here. Twilio is not: its
+# provider -> channel kinds, for the URLs of inbox.intake.urls served here. Twilio is not: its
 # signature covers the public URL, which needs Django's host handling (TWILIO_WEBHOOK_BASE_URL).
 PROVIDERS = {
     "api": (Channel.Kind.API,),
@@ -339,7 +339,7 @@ class AcceptDoor:
             return await in_thread(admission.active_channel, slug, kinds)
 
     async def over_rate(self, key: str) -> int | None:
-        """inbox.ratelimit.over_rate with Redis asyncio: the same counters, counted together with
+        """core.ratelimit.over_rate with Redis asyncio: the same counters, counted together with
         the requests arriving at the same time (Counter)."""
         rate = admission.inbound_rate()
         if not rate or self.redis is None:  # no Redis: the process-local cache, no I/O
@@ -361,7 +361,7 @@ class AcceptDoor:
         task.add_done_callback(self.background.discard)
 
     async def schedule_drain(self, ids: list[int]) -> None:
-        """inbox.processing.schedule_drain for a committed batch, with the flag's SET NX on Redis
+        """inbox.intake.queue.schedule_drain for a committed batch, with the flag's SET NX on Redis
         asyncio (same keys); the rare Celery send runs in a thread. Never fails anything."""
         from core.tasks import eager, enqueue
         from inbox.intake.queue import DRAIN_FLAG_SECONDS, DRAIN_SLOTS, drain_flag

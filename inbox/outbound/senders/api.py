@@ -2,7 +2,7 @@
 (Channel.config), signed like inbound: X-Signature: t=UNIX,v1=HMAC-SHA256(secret, "t.body").
 
 The URL is typed by whoever set the channel up, so it goes through the same SSRF guard as
-outbound webhooks (inbox.safe_http): never loopback, private, link-local or metadata addresses
+outbound webhooks (core.safe_http): never loopback, private, link-local or metadata addresses
 unless WEBHOOK_ALLOWED_HOSTS names the host, checked again at connect time, no redirects.
 """
 
