@@ -32,24 +32,48 @@ def insert(model, objects: list, *, computed: dict | None = None, extra: list | 
         if extra:
             row.update(extra[n])
         rows.append(row)
-    quote = connection.ops.quote_name
-    record = [f"{quote(f.column)} {f.db_type(connection)}" for f in fields]
-    record += [f"{key} text" for key in (extra[0] if extra else {})]
-    columns = [quote(f.column) for f in fields] + [quote(column) for column in computed]
-    values = [f"u.{quote(f.column)}" for f in fields] + list(computed.values())
-    sql = (
-        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 - names only
-        f"SELECT {', '.join(values)} FROM jsonb_to_recordset(%s::jsonb) "
-        f"AS u(_n int, {', '.join(record)}) ORDER BY u._n RETURNING id"
+    ids = _insert(
+        model, fields, rows, computed=computed, extra_keys=list(extra[0]) if extra else []
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [json.dumps(rows, default=_json_value)])
-        ids = [row[0] for row in cursor.fetchall()]
     for obj, pk in zip(objects, ids, strict=True):
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = connection.alias
     return objects
+
+
+def insert_values(model, rows: list[dict]) -> None:
+    """INSERT `rows` of `model`, each a dict of field attnames (every row the same keys, the
+    other columns left to the database), in one statement: insert() without model instances,
+    for batches so large that building them would cost more than the INSERT. PostgreSQL only."""
+    if not rows:
+        return
+    fields = [model._meta.get_field(name) for name in rows[0]]
+    document = [
+        {"_n": n, **{f.column: row[f.attname] for f in fields}} for n, row in enumerate(rows)
+    ]
+    _insert(model, fields, document, returning=False)
+
+
+def _insert(model, fields, rows, *, computed=None, extra_keys=(), returning=True):
+    """The one INSERT ... SELECT FROM jsonb_to_recordset: columns and their types from the
+    model's _meta, the rows (dicts by column, with their order in "_n") as one parameter."""
+    computed = computed or {}
+    quote = connection.ops.quote_name
+    record = [f"{quote(f.column)} {f.db_type(connection)}" for f in fields]
+    record += [f"{key} text" for key in extra_keys]
+    columns = [quote(f.column) for f in fields] + [quote(column) for column in computed]
+    values = [f"u.{quote(f.column)}" for f in fields] + list(computed.values())
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 - names only
+        f"SELECT {', '.join(values)} FROM jsonb_to_recordset(%s::jsonb) "
+        f"AS u(_n int, {', '.join(record)}) ORDER BY u._n"
+    )
+    if returning:
+        sql += f" RETURNING {quote(model._meta.pk.column)}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [json.dumps(rows, default=_json_value)])
+        return [row[0] for row in cursor.fetchall()] if returning else []
 
 
 def _json_value(value):

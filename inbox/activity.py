@@ -1,9 +1,6 @@
-import json
-
-from django.db import transaction
 from django.utils import timezone
 
-from core import fastpaths
+from core import bulk, fastpaths
 from inbox.models import Activity, Conversation
 
 
@@ -28,13 +25,6 @@ def record(
     )
 
 
-INSERT_ACTIVITIES = (
-    "INSERT INTO inbox_activity (conversation_id, actor_id, verb, from_value, to_value, reason, "
-    "created_at) SELECT c, a, v, f, t, r, at FROM jsonb_to_recordset(%s::jsonb) AS u(c bigint, "
-    "a bigint, v text, f jsonb, t jsonb, r text, at timestamptz)"
-)
-
-
 def record_many(rows: list[dict]) -> None:
     """Fast twin of record() for many rows (BULK_JSON_INSERT), held to it by tests/inbox/test_activity.py.
 
@@ -49,17 +39,18 @@ def record_many(rows: list[dict]) -> None:
         Activity.objects.bulk_create([Activity(**row) for row in rows], batch_size=2000)
         return
     now = timezone.now()
-    batch = [
-        {
-            "c": row["conversation_id"],
-            "a": row.get("actor_id"),
-            "v": row["verb"],
-            "f": row.get("from_value"),
-            "t": row.get("to_value"),
-            "r": row.get("reason", ""),
-            "at": (row.get("created_at") or now).isoformat(),
-        }
-        for row in rows
-    ]
-    with transaction.get_connection().cursor() as cursor:
-        cursor.execute(INSERT_ACTIVITIES, [json.dumps(batch)])
+    bulk.insert_values(
+        Activity,
+        [
+            {
+                "conversation_id": row["conversation_id"],
+                "actor_id": row.get("actor_id"),
+                "verb": row["verb"],
+                "from_value": row.get("from_value"),
+                "to_value": row.get("to_value"),
+                "reason": row.get("reason", ""),
+                "created_at": row.get("created_at") or now,
+            }
+            for row in rows
+        ],
+    )
