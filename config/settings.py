@@ -163,7 +163,22 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             # capacity: frames queued per browser before the layer drops them (default 100); a
             # burst past it is still recovered by the feed's ?since= replay on reconnect.
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "switchboard", "capacity": 1000},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # Each socket's receive is a blocking BZPOPMIN of 5 s; redis-py 8 reads
+                        # with a 5 s socket timeout by default, so an idle socket's wait raced
+                        # the timeout and the socket closed. The read timeout exceeds the wait
+                        # (an idle socket stays open indefinitely) yet still ends a read from a
+                        # Redis gone silent. Query arguments in the URL override both.
+                        "socket_timeout": 15,
+                        "socket_connect_timeout": 5,
+                    }
+                ],
+                "prefix": "switchboard",
+                "capacity": 1000,
+            },
         }
     }
 else:

@@ -158,3 +158,24 @@ def test_too_many_missed_events_ask_for_an_explicit_resync(world):
         return frames
 
     assert asyncio.run(scenario()) == [{"type": "resync.required"}]
+
+
+def test_an_idle_feed_stays_open_past_the_layers_blocking_wait_and_gets_the_next_event(world):
+    """The Redis layer waits up to 5 s per blocking read; a socket idle for longer must neither
+    drop nor miss the event that finally comes (issue 20: they closed every 5 s)."""
+    channel = world["channel"]
+
+    async def scenario():
+        feed = await open_feed(world)
+        await asyncio.sleep(12)  # idle: more than two of the layer's blocking waits
+        await in_thread(lambda: customer_writes(channel, 1))
+        frames = await read_events(feed, lambda f: bool(event_ids(f)), timeout=10)
+        open_after = feed.close_code is None
+        await feed.close()
+        return frames, open_after
+
+    frames, open_after = asyncio.run(scenario())
+    assert event_ids(frames) == list(
+        Event.objects.filter(conversation_id__isnull=False).values_list("pk", flat=True)[:1]
+    )
+    assert open_after
