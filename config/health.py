@@ -21,10 +21,10 @@ def readyz(request):
         checks["database"] = "ok"
     except Exception as exc:
         checks["database"] = f"error: {exc.__class__.__name__}"
-    if settings.REDIS_URL:
+    if not settings.EMBEDDED:
         try:
             redis.Redis.from_url(
-                settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1
+                settings.CELERY_BROKER_URL, socket_timeout=1, socket_connect_timeout=1
             ).ping()
             checks["broker"] = "ok"
         except Exception as exc:

@@ -1,10 +1,12 @@
 """Switchboard settings. Every value that differs between machines comes from the environment.
 
 Two modes, same code:
-- embedded (REDIS_URL unset): SQLite file, in-process channel layer, Celery tasks run in the
-  web process and periodic sweeps run on a scheduler thread started by the ASGI lifespan.
+- embedded (REDIS_URL and the role URLs unset): SQLite file, in-process channel layer, Celery
+  tasks run in the web process and periodic sweeps run on a scheduler thread started by the
+  ASGI lifespan.
 - distributed (REDIS_URL set): Redis is the Celery broker and result store, the Channels
-  layer and the cache; web, worker and beat run as separate processes.
+  layer and the cache (CELERY_BROKER_URL, CACHE_URL, CHANNEL_LAYER_URL move one role each);
+  web, worker and beat run as separate processes.
 """
 
 import os
@@ -146,15 +148,39 @@ BULK_JSON_INSERT = env_bool("BULK_JSON_INSERT", ON_POSTGRESQL)
 REPORTS_SQL_REBUILD = env_bool("REPORTS_SQL_REBUILD", ON_POSTGRESQL)
 
 # --- Redis: broker, channel layer, cache ------------------------------------------------------
+# REDIS_URL serves all three roles; CELERY_BROKER_URL, CACHE_URL and CHANNEL_LAYER_URL each send
+# one role elsewhere. None of them set: embedded mode. Some set: every role needs a URL, either
+# its own or REDIS_URL's (an in-process layer or cache in a mode with separate processes would
+# lose live updates and rate counts without a word).
 REDIS_URL = os.environ.get("REDIS_URL", "")
-EMBEDDED = not REDIS_URL
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL
+CACHE_URL = os.environ.get("CACHE_URL") or REDIS_URL
+CHANNEL_LAYER_URL = os.environ.get("CHANNEL_LAYER_URL") or REDIS_URL
+_ROLES = {
+    "CELERY_BROKER_URL": CELERY_BROKER_URL,
+    "CACHE_URL": CACHE_URL,
+    "CHANNEL_LAYER_URL": CHANNEL_LAYER_URL,
+}
+EMBEDDED = not any(_ROLES.values())
+if not EMBEDDED and not all(_ROLES.values()):
+    from django.core.exceptions import ImproperlyConfigured
 
-if REDIS_URL:
+    raise ImproperlyConfigured(
+        "Set REDIS_URL, or all of CELERY_BROKER_URL, CACHE_URL and CHANNEL_LAYER_URL; missing: "
+        + ", ".join(name for name, url in _ROLES.items() if not url)
+    )
+
+if EMBEDDED:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CELERY_BROKER_URL = "memory://"
+    CELERY_RESULT_BACKEND = None
+else:
     CACHES = {
         "default": {
             # Django's Redis backend with one connection pool per process (config/cache.py).
             "BACKEND": "core.cache.SharedPoolRedisCache",
-            "LOCATION": REDIS_URL,
+            "LOCATION": CACHE_URL,
             "KEY_PREFIX": "switchboard",
         }
     }
@@ -166,7 +192,7 @@ if REDIS_URL:
             "CONFIG": {
                 "hosts": [
                     {
-                        "address": REDIS_URL,
+                        "address": CHANNEL_LAYER_URL,
                         # Each socket's receive is a blocking BZPOPMIN of 5 s; redis-py 8 reads
                         # with a 5 s socket timeout by default, so an idle socket's wait raced
                         # the timeout and the socket closed. The read timeout exceeds the wait
@@ -181,13 +207,9 @@ if REDIS_URL:
             },
         }
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 
 # --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = REDIS_URL or None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", EMBEDDED)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True

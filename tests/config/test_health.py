@@ -9,7 +9,7 @@ def test_healthz_is_up_without_touching_anything(client):
 
 @pytest.mark.django_db
 def test_readyz_checks_the_database(client, settings):
-    settings.REDIS_URL = ""
+    settings.EMBEDDED = True
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json()["checks"] == {"database": "ok"}
@@ -17,7 +17,8 @@ def test_readyz_checks_the_database(client, settings):
 
 @pytest.mark.django_db
 def test_readyz_is_503_when_the_broker_is_unreachable(client, settings):
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    settings.EMBEDDED = False
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"].startswith("error")

@@ -271,10 +271,11 @@ class AcceptDoor:
         self.loop = loop
         self.writer = Writer(self.after_commit)
         self.redis = None
-        if settings.REDIS_URL:
+        if not settings.EMBEDDED:
             import redis.asyncio
 
-            self.redis = redis.asyncio.Redis.from_url(settings.REDIS_URL)
+            # The cache's Redis: these are the cache's rate counters (shared_cache().make_key).
+            self.redis = redis.asyncio.Redis.from_url(settings.CACHE_URL)
             self.counter = Counter(self.redis)
             self.take_slot = self.redis.register_script(TAKE_SLOT)
 
