@@ -51,11 +51,11 @@ def record_login_failure(username: str) -> None:
     over_rate(_account_key(username), settings.API_THROTTLE_RATES.get("login_failures"))
 
 
-def unlock_login(username: str) -> None:
-    """Lift an account's lockout (the failures counted in the current window)."""
+def unlock_login(username: str) -> bool:
+    """Lift an account's lockout (the failures counted in the current window); False when the
+    cache is unreachable."""
     rate = settings.API_THROTTLE_RATES.get("login_failures")
-    if rate:
-        forget(_account_key(username), rate)
+    return forget(_account_key(username), rate) if rate else True
 
 
 def password_reset_refused_for(request: HttpRequest, email: str) -> int | None:

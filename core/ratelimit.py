@@ -68,9 +68,15 @@ def waiting(key: str, rate: str | None) -> int | None:
     return retry_after(count + 1, number, window, slot)  # would the next request be over?
 
 
-def forget(key: str, rate: str) -> None:
-    """Drop `key`'s count in the current window of `rate` (an operator lifting a lockout)."""
-    shared_cache().delete(counter_key(key, rate_window(rate)[2]))
+def forget(key: str, rate: str) -> bool:
+    """Drop `key`'s count in the current window of `rate` (a lockout lifted); False when the
+    cache is unreachable."""
+    try:
+        shared_cache().delete(counter_key(key, rate_window(rate)[2]))
+    except CACHE_DOWN as exc:
+        logger.warning("rate limit %s not reset, the cache is unreachable: %s", key, exc)
+        return False
+    return True
 
 
 def hashed(value: str) -> str:

@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.lockout import unlock_login
 
@@ -10,5 +10,6 @@ class Command(BaseCommand):
         parser.add_argument("username")
 
     def handle(self, *args, username, **options):
-        unlock_login(username)
+        if not unlock_login(username):
+            raise CommandError("The cache is unreachable; nothing was cleared.")
         self.stdout.write(f"Login failures of {username} cleared.")
