@@ -2,6 +2,20 @@
 
 from django.contrib.auth import views as auth_views
 
+from accounts.lockout import password_reset_refused_for
+from core.ratelimit import too_many
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Reset requests are limited per IP and per email address (`password_reset` rate): 429 with
+    Retry-After over it, and no mail."""
+
+    def form_valid(self, form):
+        wait = password_reset_refused_for(self.request, form.cleaned_data["email"])
+        if wait:
+            return too_many(wait)
+        return super().form_valid(form)
+
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """A reset link that was already used, has expired or never existed answers 410 Gone (the

@@ -262,6 +262,8 @@ EMBEDDED_SCHEDULER = env_bool("EMBEDDED_SCHEDULER", EMBEDDED)
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# ModelBackend behind the login lockout (accounts/lockout.py): every way to log in shares it.
+AUTHENTICATION_BACKENDS = ["accounts.lockout.LockoutModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -434,14 +436,17 @@ WEBHOOK_CLAIM_TIMEOUT = int(os.environ.get("WEBHOOK_CLAIM_TIMEOUT", "300"))
 WEBHOOK_MAX_CONSECUTIVE_FAILURES = int(os.environ.get("WEBHOOK_MAX_CONSECUTIVE_FAILURES", "20"))
 
 # --- Integrations (rate limits) ---------------------------------------------------------------
-# Per API token, per signed-in user, per IP without auth, login POSTs per IP, and inbound
-# webhooks per (channel, IP). Counted in the cache (Redis when configured). "N/s|m|h|d".
+# Per API token, per signed-in user, failed API authentication per IP, login attempts per IP,
+# failed logins per account (every address together), password reset requests per IP and per
+# email address, and inbound webhooks per (channel, IP). Counted in the cache (Redis when
+# configured). "N/s|m|h|d".
 API_THROTTLE_RATES = {
     "token": os.environ.get("THROTTLE_TOKEN", "1200/min"),
     "user": os.environ.get("THROTTLE_USER", "2400/min"),
     "anon": os.environ.get("THROTTLE_ANON", "300/min"),
     "login": os.environ.get("THROTTLE_LOGIN", "30/min"),
     "login_failures": os.environ.get("THROTTLE_LOGIN_FAILURES", "10/h"),
+    "password_reset": os.environ.get("THROTTLE_PASSWORD_RESET", "5/h"),
     # Providers post from few addresses at high rates: this guards against floods, not traffic.
     "inbound": os.environ.get("THROTTLE_INBOUND", "2000/s"),
 }

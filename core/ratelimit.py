@@ -1,10 +1,12 @@
 """Fixed-window rate limits counted in the shared cache (Redis when configured). Every limit
 of the product counts here: inbound webhooks, the API throttles, logins."""
 
+import hashlib
 import logging
 import math
 import time
 
+from django.http import JsonResponse
 from redis.exceptions import RedisError
 
 from core.cache import shared as shared_cache
@@ -52,6 +54,45 @@ def over_rate(key: str, rate: str | None) -> int | None:
         logger.warning("rate limit %s not counted, the cache is unreachable: %s", key, exc)
         return None
     return retry_after(count, number, window, slot)
+
+
+def waiting(key: str, rate: str | None) -> int | None:
+    """Like over_rate() without counting: the seconds to wait when the window is already full."""
+    if not rate:
+        return None
+    number, window, slot = rate_window(rate)
+    try:
+        count = shared_cache().get(counter_key(key, slot)) or 0
+    except CACHE_DOWN:
+        return None
+    return retry_after(count + 1, number, window, slot)  # would the next request be over?
+
+
+def forget(key: str, rate: str) -> bool:
+    """Drop `key`'s count in the current window of `rate` (a lockout lifted); False when the
+    cache is unreachable."""
+    try:
+        shared_cache().delete(counter_key(key, rate_window(rate)[2]))
+    except CACHE_DOWN as exc:
+        logger.warning("rate limit %s not reset, the cache is unreachable: %s", key, exc)
+        return False
+    return True
+
+
+def hashed(value: str) -> str:
+    """A fixed-length key part for what a client typed (a username, an address): normalised, so
+    "Alice " and "alice" count together, and hashed, so no key holds it or grows with it."""
+    normal = str(value).strip().lower()[:254]
+    return hashlib.sha256(normal.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def too_many(wait: int, code: str = "rate_limited") -> JsonResponse:
+    """The 429 every limit answers, with Retry-After."""
+    response = JsonResponse(
+        {"code": code, "detail": f"Too many requests; retry in {wait} s."}, status=429
+    )
+    response["Retry-After"] = str(wait)
+    return response
 
 
 def retry_after(count: int, number: int, window: int, slot: int) -> int | None:

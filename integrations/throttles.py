@@ -2,25 +2,20 @@
 the counts). Rates live in settings.API_THROTTLE_RATES and are read on each request.
 
 - `token`: per API token; `user`: per signed-in user (session); `anon`: per IP without auth.
-- `login`: POSTs to the login page per IP, and `anon` also counts API requests that failed
-  authentication per IP (RateLimitMiddleware).
-- `login_failures`: failed logins per (username, IP); over it, that username is refused from
-  that IP until the window ends, even with the right password (a guesser learns nothing).
+- `anon` also counts API requests that failed authentication per IP (RateLimitMiddleware); a
+  valid token or session is never refused by it.
+- `login`, `login_failures`, `password_reset`: the login lockout and the reset limit, in
+  accounts/lockout.py (the authentication backend, so every login page shares them).
 - `inbound`: inbound webhooks per (channel, IP), checked in inbox.intake.doors.http.receive.
 Over the limit: 429 with Retry-After.
 """
 
-import functools
-import hashlib
-
 from django.conf import settings
-from django.core.cache import cache
-from django.http import JsonResponse
-from django.urls import reverse
 from rest_framework.throttling import SimpleRateThrottle
 
+from accounts.lockout import REFUSED_FOR
 from accounts.models import ApiToken
-from core.ratelimit import CACHE_DOWN, counter_key, over_rate, rate_window, retry_after
+from core.ratelimit import CACHE_DOWN, over_rate, too_many
 
 
 class _SettingsRate(SimpleRateThrottle):
@@ -65,62 +60,24 @@ class AnonRateThrottle(_SettingsRate):
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
-def too_many(wait: int, code: str = "rate_limited") -> JsonResponse:
-    response = JsonResponse(
-        {"code": code, "detail": f"Too many requests; retry in {wait} s."}, status=429
-    )
-    response["Retry-After"] = str(wait)
-    return response
-
-
-def _waiting(key: str, rate: str | None) -> int | None:
-    """Like over_rate() without counting: the wait when the window is already full."""
-    if not rate:
-        return None
-    number, window, slot = rate_window(rate)
-    try:
-        count = cache.get(counter_key(key, slot)) or 0
-    except CACHE_DOWN:
-        return None
-    return retry_after(count + 1, number, window, slot)  # would the next request be over?
-
-
-@functools.cache
-def _login_path() -> str:
-    return reverse("login")
-
-
 class RateLimitMiddleware:
-    """Per-IP limits DRF throttles cannot see: login POSTs (`login` rate), and API requests that
-    failed authentication (`anon` rate: a missing or guessed token answered 401), which DRF
-    rejects before its throttles run."""
+    """What DRF throttles cannot see. A login that the lockout refused (accounts/lockout.py marks
+    the request) is answered 429 wherever it was made. API requests that failed authentication
+    (a missing or guessed token answered 401, which DRF decides before its throttles run) count
+    per IP at the `anon` rate, and over it answer 429: only the failed ones, so a valid token or
+    session from the same address is never held back by someone else's guessing."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        ip = request.META.get("REMOTE_ADDR", "")
-        rates = settings.API_THROTTLE_RATES
-        if request.method == "POST" and request.path == _login_path():
-            wait = over_rate(f"login:{ip}", rates.get("login"))
-            if wait:
-                return too_many(wait)
-            username = str(request.POST.get("username", "")).strip().lower()[:150]
-            hashed = hashlib.sha256(username.encode("utf-8", "replace")).hexdigest()[:32]
-            failures = f"login-failures:{hashed}:{ip}"
-            wait = _waiting(failures, rates.get("login_failures"))
-            if wait:
-                return too_many(wait)
-            response = self.get_response(request)
-            if response.status_code == 200:  # the form again: wrong credentials
-                over_rate(failures, rates.get("login_failures"))
-            return response
-        if not request.path.startswith("/api/"):
-            return self.get_response(request)
-        wait = _waiting(f"anon:{ip}", rates.get("anon"))
+        response = self.get_response(request)
+        wait = getattr(request, REFUSED_FOR, None)
         if wait:
             return too_many(wait)
-        response = self.get_response(request)
-        if response.status_code == 401:
-            over_rate(f"anon:{ip}", rates.get("anon"))
+        if response.status_code == 401 and request.path.startswith("/api/"):
+            ip = request.META.get("REMOTE_ADDR", "")
+            wait = over_rate(f"anon:{ip}", settings.API_THROTTLE_RATES.get("anon"))
+            if wait:
+                return too_many(wait)
         return response

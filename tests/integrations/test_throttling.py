@@ -89,3 +89,36 @@ def test_inbound_webhooks_are_limited_per_channel_and_ip(client):
     assert int(limited["Retry-After"]) > 0
     assert post("other").status_code == 202
     assert InboundEvent.objects.filter(channel__slug="partner").count() == 2
+
+
+def bad_token_burst(ip):
+    guesser = APIClient(REMOTE_ADDR=ip, HTTP_AUTHORIZATION="Token guessed-0000")
+    return [guesser.get("/api/v1/users/me/").status_code for _ in range(3)]
+
+
+def test_a_burst_of_bad_tokens_is_limited_but_a_valid_token_from_that_address_is_not(agent):
+    assert bad_token_burst("192.0.2.50") == [401, 401, 429]
+    _, key = create_api_token(user=agent, name="t")
+    valid = APIClient(REMOTE_ADDR="192.0.2.50", HTTP_AUTHORIZATION=f"Token {key}")
+    response = valid.get("/api/v1/users/me/")
+    assert response.status_code == 200 and response.json()["username"] == "alice"
+    assert bad_token_burst("192.0.2.50")[-1] == 429  # the guesser is still limited
+
+
+def test_a_burst_of_bad_tokens_does_not_limit_a_signed_in_session_from_that_address(agent):
+    assert bad_token_burst("192.0.2.51") == [401, 401, 429]
+    browser = Client(REMOTE_ADDR="192.0.2.51")
+    browser.force_login(agent)
+    assert browser.get("/api/v1/users/me/").status_code == 200
+    assert browser.get("/inbox/").status_code == 200
+
+
+@pytest.mark.redis
+def test_failed_auth_limits_counted_in_redis_spare_authenticated_requests(agent):
+    from core.cache import SharedPoolRedisCache, shared
+
+    assert isinstance(shared(), SharedPoolRedisCache)
+    assert bad_token_burst("192.0.2.52") == [401, 401, 429]
+    _, key = create_api_token(user=agent, name="t")
+    valid = APIClient(REMOTE_ADDR="192.0.2.52", HTTP_AUTHORIZATION=f"Token {key}")
+    assert valid.get("/api/v1/users/me/").status_code == 200
