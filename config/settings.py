@@ -297,19 +297,30 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Switchboard <support@
 
 # --- Static and media ---------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "staticfiles"
+# The image collects static files at build time into /app/staticfiles (Dockerfile), outside the
+# data volume; without STATIC_ROOT they go to the data folder.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or DATA_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media-not-served/"  # attachments are served by a permission-checked view only
+# Hashed names (cached for a year by browsers), compressed copies and a manifest, made by
+# `collectstatic`: on when a manifest is there (the image) or asked for. Without one (`make run`,
+# the tests) the files are served from their folders under their own names: a manifest storage
+# without its manifest would refuse to render every page.
+STATIC_MANIFEST = env_bool(
+    "STATIC_MANIFEST", not DEBUG and (STATIC_ROOT / "staticfiles.json").is_file()
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
 # --- Limits ---------------------------------------------------------------------------------------
 # Inbound events one drain task processes before handing over to a fresh task.
