@@ -69,7 +69,8 @@ print(json.dumps({name: getattr(settings, name) for name in [
 
 
 @pytest.mark.parametrize(
-    "header", ["HTTP_X_FORWARDED_PROTO,https", "X-Forwarded-Proto, https", "x-forwarded-proto,https"]
+    "header",
+    ["HTTP_X_FORWARDED_PROTO,https", "X-Forwarded-Proto, https", "x-forwarded-proto,https"],
 )
 def test_the_proxy_header_is_read_in_either_spelling(tmp_path, header):
     out = run(tmp_path, "-c", PROBE, SECURE_PROXY_SSL_HEADER=header)
