@@ -4,6 +4,8 @@ Starts the real stack (PostgreSQL database `switchboard_bench`, Redis db 14, uvi
 worker processes, one Celery worker with two processes), drives load from a separate process on
 127.0.0.1, prints one table and writes benchmarks/results/<date>.json with the machine described.
 `--quick` runs every step at a small size in seconds (the test suite uses it so this cannot rot).
+The database is dropped at the end (`--keep-database` keeps it). The Redis database is emptied
+first, so the harness refuses database 0 and one holding keys it did not write (`--flush-redis`).
 
 Steps: webhook and email (ingestion), sla (the sweep at 100k and 1M open), list and page (the
 list API and the inbox page for six views at 100k and 1M conversations from generate_load, with
@@ -26,7 +28,7 @@ from pathlib import Path
 import psycopg
 
 from benchmarks import scale
-from benchmarks.stack import ROOT, Stack, machine
+from benchmarks.stack import ROOT, NotOurs, Stack, claim_redis, machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -376,6 +378,17 @@ def main() -> int:
     parser.add_argument("--database", default="switchboard_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument(
+        "--flush-redis",
+        action="store_true",
+        help="empty the Redis database even if it is database 0 or holds keys the benchmark did "
+        "not write (refused without this flag)",
+    )
+    parser.add_argument(
+        "--keep-database",
+        action="store_true",
+        help="leave the PostgreSQL database in place after the run (dropped by default)",
+    )
+    parser.add_argument(
         "--output", default="", help="results file (default benchmarks/results/<date>.json)"
     )
     args = parser.parse_args()
@@ -403,7 +416,17 @@ def main() -> int:
         took[name] = round(time.perf_counter() - began, 1)
         return value
 
-    with Stack(database=args.database, redis_url=args.redis_url) as stack:
+    stack = Stack(
+        database=args.database,
+        redis_url=args.redis_url,
+        flush_redis=args.flush_redis,
+        keep_database=args.keep_database,
+    )
+    try:
+        claim_redis(args.redis_url, force=args.flush_redis)
+    except NotOurs as refused:
+        parser.exit(2, f"python -m benchmarks: {refused}\n")
+    with stack:
         step("setup", lambda: (stack.reset_database(), stack.start()))
         if "webhook" in only:
             results["webhook"] = step("webhook", lambda: bench_webhook(stack, args.quick))

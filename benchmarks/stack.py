@@ -67,13 +67,61 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+# Written by the harness right after it empties a Redis database: the mark that the database is
+# the benchmark's own, so the next run may empty it again.
+OWNER_KEY = "switchboard:benchmark:owns-this-database"
+
+
+class NotOurs(RuntimeError):
+    """The Redis database given to the harness may hold someone else's data: left untouched."""
+
+
+def claim_redis(url: str, *, force: bool = False) -> None:
+    """Empty the Redis database at `url` for a benchmark run, if it is the benchmark's own: not
+    database 0 (every program's default) and holding no key unless the harness marked it before.
+    `force` (--flush-redis) empties it anyway."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        number = int(client.connection_pool.connection_kwargs.get("db") or 0)
+        if not force and number == 0:
+            raise NotOurs(
+                f"{url} is Redis database 0, the one every program uses by default: the "
+                "benchmark empties the database it is given. Give it a number of its own "
+                "(--redis-url redis://HOST:6379/14), or pass --flush-redis to empty this one."
+            )
+        keys = client.dbsize()
+        if not force and keys and not client.exists(OWNER_KEY):
+            raise NotOurs(
+                f"{url} holds {keys} keys the benchmark did not write: the benchmark empties the "
+                "database it is given. Give it an empty database of its own, or pass "
+                "--flush-redis to empty this one."
+            )
+        client.flushdb()
+        client.set(OWNER_KEY, "python -m benchmarks")
+    finally:
+        client.close()
+
+
 class Stack:
     def __init__(
-        self, *, database: str, redis_url: str, web_workers: int = 2, worker_concurrency: int = 1
+        self,
+        *,
+        database: str,
+        redis_url: str,
+        web_workers: int = 2,
+        worker_concurrency: int = 1,
+        flush_redis: bool = False,
+        keep_database: bool = False,
     ):
         # As docker-compose.yml deploys this 2-core box: two web processes, one worker process.
         self.admin_url = "postgres://postgres@127.0.0.1:5432/postgres"
         self.database = database
+        self.flush_redis = flush_redis
+        # reset_database() creates the database; leaving the `with` block drops it unless kept.
+        self.keep_database = keep_database
+        self.created_database = False
         self.database_url = f"postgres://postgres@127.0.0.1:5432/{database}"
         self.redis_url = redis_url
         self.web_workers = web_workers
@@ -108,18 +156,25 @@ class Stack:
         )
 
     def reset_database(self) -> None:
+        claim_redis(self.redis_url, force=self.flush_redis)  # before anything is written
+        self.create_database()
+        self.run("migrate", "--noinput")
+        self.run("seed_demo", "--conversations", "0")
+
+    def create_database(self) -> None:
+        self.drop_database()
+        with psycopg.connect(self.admin_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.database}"')
+        self.created_database = True
+
+    def drop_database(self) -> None:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
                 [self.database],
             )
             conn.execute(f'DROP DATABASE IF EXISTS "{self.database}"')
-            conn.execute(f'CREATE DATABASE "{self.database}"')
-        import redis
-
-        redis.Redis.from_url(self.redis_url).flushdb()
-        self.run("migrate", "--noinput")
-        self.run("seed_demo", "--conversations", "0")
+        self.created_database = False
 
     def start(self) -> None:
         self.processes["web"] = subprocess.Popen(
@@ -204,6 +259,8 @@ class Stack:
 
     def __exit__(self, *exc):
         self.stop()
+        if self.created_database and not self.keep_database:
+            self.drop_database()
 
 
 def machine() -> dict:

@@ -1,16 +1,18 @@
+import logging
 import os
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
+logger = logging.getLogger(__name__)
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.urls import re_path  # noqa: E402
 
-from config import scheduler  # noqa: E402
+from config import embedded, scheduler  # noqa: E402
 from config.routing import chat_websocket_urlpatterns, websocket_urlpatterns  # noqa: E402
 
 
@@ -30,10 +32,17 @@ def http_app(django_app):
 
 
 async def lifespan(scope, receive, send):
-    """ASGI lifespan: start the embedded scheduler with the server, stop it on shutdown."""
+    """ASGI lifespan: start the embedded scheduler with the server, stop it on shutdown. In
+    embedded mode a second web process is refused at startup (config/embedded.py): uvicorn then
+    stops, all of its workers with it."""
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            refused = embedded.claim_web_process()
+            if refused:
+                logger.error(refused)
+                await send({"type": "lifespan.startup.failed", "message": refused})
+                return
             scheduler.start()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":

@@ -29,6 +29,21 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """ "HTTP_X_FORWARDED_PROTO,https" (Django's form) or "X-Forwarded-Proto,https" (the header as
+    the proxy sends it): the header that says the client spoke HTTPS, and the value that says so."""
+    parts = env_list(name, "")
+    if not parts:
+        return None
+    if len(parts) != 2:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f'{name} must be "HEADER,value", e.g. "X-Forwarded-Proto,https"')
+    header, value = parts
+    header = header.upper().replace("-", "_")
+    return (header if header.startswith("HTTP_") else f"HTTP_{header}"), value
+
+
 DEBUG = env_bool("DEBUG", False)
 DATA_DIR = Path(os.environ.get("SWITCHBOARD_DATA_DIR", BASE_DIR / "var"))
 
@@ -321,19 +336,30 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Switchboard <support@
 
 # --- Static and media ---------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "staticfiles"
+# The image collects static files at build time into /app/staticfiles (Dockerfile), outside the
+# data volume; without STATIC_ROOT they go to the data folder.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or DATA_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "/media-not-served/"  # attachments are served by a permission-checked view only
+# Hashed names (cached for a year by browsers), compressed copies and a manifest, made by
+# `collectstatic`: on when a manifest is there (the image) or asked for. Without one (`make run`,
+# the tests) the files are served from their folders under their own names: a manifest storage
+# without its manifest would refuse to render every page.
+STATIC_MANIFEST = env_bool(
+    "STATIC_MANIFEST", not DEBUG and (STATIC_ROOT / "staticfiles.json").is_file()
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = True
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 
 # --- Limits ---------------------------------------------------------------------------------------
 # Inbound events one drain task processes before handing over to a fresh task.
@@ -352,6 +378,19 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+# HTTPS, for a site served only over it (docs/operations.md, "Production environment"). Off by
+# default: `make run` and the tests speak plain HTTP.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# The probes of a load balancer or of the compose healthcheck ask over plain HTTP inside.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or "0")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
+
+# Only behind a proxy that sets this header on every request and drops it from clients'.
+SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
 
 LOGGING = {
     "version": 1,

@@ -11,6 +11,7 @@ import fnmatch
 import json
 import re
 import shlex
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -263,3 +264,122 @@ def test_a_new_package_is_demanded_as_soon_as_it_exists(tree):
     assert missing_from_image(tree, "COPY . .", "", pyproject) == {
         "workspace": "not in [tool.setuptools.packages.find] include"
     }
+
+
+# --- what the image and the compose file run ---------------------------------------------------
+
+
+def dockerfile_instructions(dockerfile: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) per instruction, continuation lines joined, comments dropped."""
+    lines = [line for line in dockerfile.splitlines() if not line.lstrip().startswith("#")]
+    text = re.sub(r"\\\n", " ", "\n".join(lines))
+    return [
+        (m.group(1).upper(), m.group(2).strip())
+        for m in (re.match(r"\s*([A-Za-z]+)\s+(.*)", line) for line in text.splitlines())
+        if m
+    ]
+
+
+def image_env(dockerfile: str) -> dict[str, str]:
+    env = {}
+    for instruction, args in dockerfile_instructions(dockerfile):
+        if instruction == "ENV":
+            env.update(part.split("=", 1) for part in shlex.split(args))
+    return env
+
+
+def web_workers(command: list[str], env: dict) -> int:
+    """How many processes uvicorn starts for this command (its own rules: --workers, else
+    $WEB_CONCURRENCY, else 1)."""
+    for i, arg in enumerate(command):
+        if arg == "--workers":
+            return int(command[i + 1])
+        if arg.startswith("--workers="):
+            return int(arg.split("=", 1)[1])
+    return int(env.get("WEB_CONCURRENCY") or 1)
+
+
+def test_the_image_starts_one_web_process():
+    dockerfile = read("Dockerfile")
+    [cmd] = [json.loads(a) for i, a in dockerfile_instructions(dockerfile) if i == "CMD"]
+    env = image_env(dockerfile)
+    assert cmd[:2] == ["uvicorn", "config.asgi:application"]
+    assert "REDIS_URL" not in env  # embedded mode unless the operator sets it
+    assert web_workers(cmd, env) == 1
+
+
+def test_the_image_bakes_compressed_static_files_with_a_manifest_outside_the_data_volume():
+    dockerfile = read("Dockerfile")
+    env = image_env(dockerfile)
+    assert env["STATIC_MANIFEST"] == "true"
+    assert not env["STATIC_ROOT"].startswith(env["SWITCHBOARD_DATA_DIR"])
+    [build] = [a for i, a in dockerfile_instructions(dockerfile) if "collectstatic" in a]
+    # The settings' key and data folder at build time are throwaway: no key lands in the image.
+    assert "SECRET_KEY=" in build and "SWITCHBOARD_DATA_DIR=" in build
+
+
+def compose() -> dict:
+    import yaml
+
+    return yaml.safe_load(read("docker-compose.yml"))
+
+
+def interpolate(value: str, env: dict) -> str:
+    """Compose's variable substitution: ${X}, ${X:-default}, ${X:?error}, $X; $$ is a `$`."""
+
+    def substitute(match: re.Match) -> str:
+        name, op, arg = (
+            match.group("name") or match.group("bare"),
+            match.group("op"),
+            match.group("arg"),
+        )
+        if op == ":-" and not env.get(name):
+            return arg
+        if op == ":?" and not env.get(name):
+            raise KeyError(arg)
+        return env.get(name, "")
+
+    pattern = r"\$\{(?P<name>\w+)(?:(?P<op>:[-?])(?P<arg>[^}]*))?\}|\$(?P<bare>\w+)"
+    return "$".join(re.sub(pattern, substitute, part) for part in value.split("$$"))
+
+
+def service_env(service: dict, env: dict) -> dict:
+    return {k: interpolate(str(v), env) for k, v in service.get("environment", {}).items()}
+
+
+def test_compose_runs_several_web_processes_only_in_distributed_mode():
+    host = {"SECRET_KEY": "x" * 50}
+    for name, service in compose()["services"].items():
+        command = service.get("command") or []
+        if "uvicorn" in command:
+            env = service_env(service, host)
+            assert env.get("REDIS_URL") or web_workers(command, env) == 1, name
+
+
+def run_migrate_service(tmp_path, **host_env) -> list[str]:
+    """The compose `migrate` command, run by a real shell with the environment compose would give
+    it; a stand-in `python` records each manage.py command."""
+    service = compose()["services"]["migrate"]
+    env = service_env(service, {"SECRET_KEY": "x" * 50, **host_env})
+    command = [interpolate(part, {}) for part in service["command"]]
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "ran"
+    (bin_dir / "python").write_text(f'#!/bin/sh\necho "$*" >> {log}\n')
+    (bin_dir / "python").chmod(0o755)
+    env["PATH"] = f"{bin_dir}:/usr/bin:/bin"
+    subprocess.run(command, env=env, check=True, cwd=tmp_path)
+    return log.read_text().splitlines()
+
+
+@pytest.mark.parametrize("seed_demo", [None, "0", ""])
+def test_compose_loads_no_demo_data_unless_asked(tmp_path, seed_demo):
+    host_env = {} if seed_demo is None else {"SEED_DEMO": seed_demo}
+    assert run_migrate_service(tmp_path, **host_env) == ["manage.py migrate --noinput"]
+
+
+def test_seed_demo_1_loads_the_demo(tmp_path):
+    assert run_migrate_service(tmp_path, SEED_DEMO="1") == [
+        "manage.py migrate --noinput",
+        "manage.py seed_demo",
+    ]

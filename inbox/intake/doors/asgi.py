@@ -118,15 +118,29 @@ def enqueue_each(ids: list[int]) -> None:
         queue.enqueue_processing(event_id)
 
 
-def conninfo() -> str:
-    db = connections["default"].settings_dict
+def conninfo(db: dict | None = None) -> str:
+    """The door's own connection string: Django's, with the libpq parameters of DATABASE_URL's
+    query string (dj-database-url puts them in OPTIONS: sslmode, sslrootcert, options, ...), so
+    the door connects as securely as Django does. OPTIONS keys that are Django's or psycopg's
+    own (pool, server_side_binding, ...) are not libpq's and stay out."""
+    db = connections["default"].settings_dict if db is None else db
+    libpq = {
+        key: value
+        for key, value in (db.get("OPTIONS") or {}).items()
+        if key in LIBPQ_KEYWORDS and key not in OWN_FIELDS and value is not None
+    }
     return psycopg.conninfo.make_conninfo(
+        **libpq,
         dbname=db["NAME"],
         user=db.get("USER") or None,
         password=db.get("PASSWORD") or None,
         host=db.get("HOST") or None,
         port=db.get("PORT") or None,
     )
+
+
+LIBPQ_KEYWORDS = frozenset(option.keyword.decode() for option in psycopg.pq.Conninfo.get_defaults())
+OWN_FIELDS = {"dbname", "user", "password", "host", "port"}  # from NAME, USER, ... as Django's
 
 
 class Writer:
