@@ -31,7 +31,7 @@ class BacklogCollector:
         try:
             # Both read the partial index inbound_unprocessed (received_at WHERE status=received).
             inbound = InboundEvent.objects.filter(status=InboundEvent.Status.RECEIVED).aggregate(
-                n=Count("id"), oldest=Min("received_at")
+                n=Count("*"), oldest=Min("received_at")
             )
             # msg_delivery_due and webhook_delivery_due are partial indexes on exactly these conditions.
             messages = Message.objects.filter(delivery_status=Message.DeliveryStatus.QUEUED)

@@ -1,6 +1,10 @@
 """GET /metrics: who may scrape, and that each metric follows what happened."""
 
 import datetime as dt
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
@@ -16,6 +20,7 @@ from routing.sla_sweep import sweep
 from tests.inbox.chat.test_consumer import open_feed, open_widget
 from tests.inbox.factories import ChannelFactory, ConversationFactory, MessageFactory
 
+ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "metrics-" + "q8Rr2VvY0bS1kZ7x"
 
 
@@ -187,3 +192,20 @@ def test_open_websockets_are_counted_while_open(client, agent, team):
     assert while_open[chat_key] == before.get(chat_key, 0) + 1
     assert after[feed_key] == before.get(feed_key, 0)
     assert after[chat_key] == before.get(chat_key, 0)
+
+
+@pytest.mark.django_db
+def test_multiprocess_mode_adds_up_every_process(client, settings, tmp_path):
+    """Two other processes observe into PROMETHEUS_MULTIPROC_DIR; /metrics reports their sum."""
+    script = (
+        "from core import metrics; metrics.WEBHOOK_DELIVERIES_FAILED.inc(); "
+        "metrics.SLA_SWEEP_SECONDS.observe(0.2)"
+    )
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True)
+    settings.PROMETHEUS_MULTIPROC_DIR = str(tmp_path)
+    samples = scrape(client)
+    assert samples[("switchboard_webhook_deliveries_failed_total", ())] == 2
+    assert samples[("switchboard_sla_sweep_seconds_count", ())] == 2
+    assert samples[("switchboard_inbound_backlog", ())] == 0  # still read from the database
