@@ -1,7 +1,6 @@
 import contextlib
-import logging
+import contextvars
 import os
-import time
 
 from celery import Celery, signals
 
@@ -26,8 +25,9 @@ def _yield_cpu_to_web(**_) -> None:
 
 
 # --- The request id travels with the tasks a request starts (core.requestid) -------------------
-_bound: dict[str, tuple] = {}
-task_logger = logging.getLogger("switchboard.task")
+# Celery's own lines ("Task ... succeeded in ...", a failure's traceback) are logged between these
+# two signals, so they carry it.
+_bound: dict[str, contextvars.Token] = {}
 
 
 @signals.before_task_publish.connect
@@ -45,22 +45,12 @@ def _bind_request_id(task_id=None, task=None, **_) -> None:
     )
     # An eager task runs inside its caller and keeps its id; a periodic one gets its own.
     inherited = requestid.get() if request.is_eager else None
-    token = requestid.bind(requestid.sane(carried) or inherited or requestid.new())
-    _bound[task_id] = (token, time.perf_counter())
-    task_logger.info("task %s started", task.name, extra={"task": task.name, "task_id": task_id})
+    _bound[task_id] = requestid.bind(requestid.sane(carried) or inherited or requestid.new())
 
 
 @signals.task_postrun.connect
-def _unbind_request_id(task_id=None, task=None, state=None, **_) -> None:
-    token, started = _bound.pop(task_id, (None, time.perf_counter()))
-    elapsed = (time.perf_counter() - started) * 1000
-    task_logger.info(
-        "task %s %s %.1fms",
-        task.name,
-        state,
-        elapsed,
-        extra={"task": task.name, "task_id": task_id, "state": state, "duration_ms": elapsed},
-    )
+def _unbind_request_id(task_id=None, **_) -> None:
+    token = _bound.pop(task_id, None)
     if token is not None:
         # Bound in another context (a pool thread): nothing to restore there.
         with contextlib.suppress(ValueError):

@@ -182,6 +182,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # workers log through LOGGING (LOG_FORMAT) too
 # A broker outage must not hang a request that only wanted to enqueue: the stored work is
 # picked up again by the periodic re-queue sweep.
 # visibility_timeout: a task taken by a worker that vanished without acknowledging it (the whole

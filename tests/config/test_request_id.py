@@ -61,9 +61,9 @@ def test_a_request_and_the_task_it_starts_log_the_same_request_id(client, json_l
     assert response["X-Request-ID"] == "trace-4f2a9c01"
     assert Message.objects.filter(channel=channel).exists()  # the task did run
     lines = json_log()
-    tasks = [line for line in lines if line["logger"] == "switchboard.task"]
+    tasks = [line for line in lines if line["logger"] == "celery.app.trace"]
     requests = [line for line in lines if line["logger"] == "switchboard.request"]
-    assert any(line["task"] == "inbox.tasks.process_inbound_event" for line in tasks)
+    assert any("inbox.tasks.process_inbound_event" in line["message"] for line in tasks)
     assert len(requests) == 1 and requests[0]["status"] == 202
     assert requests[0]["view"] == "webhooks:api"
     assert {line["request_id"] for line in tasks + requests} == {"trace-4f2a9c01"}
@@ -101,12 +101,13 @@ def test_a_task_sent_to_a_broker_carries_the_request_id_in_its_headers(json_log)
     contextvars.Context().run(
         drain_inbound_events.apply, message.payload[0], headers=message.headers
     )
-    tasks = [line for line in json_log() if line["logger"] == "switchboard.task"]
+    tasks = [line for line in json_log() if line["logger"] == "celery.app.trace"]
     assert tasks and {line["request_id"] for line in tasks} == {"req-7e1d0b55"}
 
 
 def test_log_format_json_makes_one_json_object_per_line(tmp_path):
     env = {**os.environ, "LOG_FORMAT": "json", "SWITCHBOARD_DATA_DIR": str(tmp_path)}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
     env.pop("SENTRY_DSN", None)
     script = (
         "import django, logging; django.setup(); from core import requestid;"

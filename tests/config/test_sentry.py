@@ -61,6 +61,7 @@ def test_sentry_gets_the_error_and_nothing_personal(tmp_path):
             **os.environ,
             "SENTRY_DSN": f"http://publickey@127.0.0.1:{port}/42",
             "SWITCHBOARD_DATA_DIR": str(tmp_path),
+            "DJANGO_SETTINGS_MODULE": "config.settings",
         }
         done = subprocess.run(
             [sys.executable, "-c", SCRIPT],
