@@ -3,6 +3,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from core import metrics
 from inbox import groups
 
 RESYNC_LIMIT = 500
@@ -92,6 +93,7 @@ class AgentFeedConsumer(AsyncJsonWebsocketConsumer):
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        self.counted = metrics.websocket_opened("agent_feed")
         since = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("since")
         if since:
             # Joined first, then replayed: an event committed in between is in the replay or
@@ -99,6 +101,8 @@ class AgentFeedConsumer(AsyncJsonWebsocketConsumer):
             await self._replay(since[0])
 
     async def disconnect(self, code):
+        metrics.websocket_closed("agent_feed", getattr(self, "counted", False))
+        self.counted = False
         for conversation_id in list(getattr(self, "presence", {})):
             await self._announce(conversation_id, "left")
         for group in getattr(self, "joined", []):

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core import refcache
+from core import metrics, refcache
 from core.sendlock import WEBHOOK_DELIVERY, sending
 from inbox.models import Event
 from integrations import schemas, signing, transport
@@ -202,6 +202,8 @@ def _close(delivery: WebhookDelivery, status: str, *, code=None, error: str = ""
         finished_at=timezone.now(),
     )
     delivery.refresh_from_db()
+    if status != WebhookDelivery.Status.SUCCEEDED:
+        transaction.on_commit(metrics.WEBHOOK_DELIVERIES_FAILED.inc)
 
 
 def _count_failure(endpoint: WebhookEndpoint) -> None:

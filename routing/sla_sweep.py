@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from core import metrics
 from inbox import activity, events
 from inbox.models import OPEN_STATUSES, Conversation, Event, Severity
 from routing.models import SLAAlert, TeamPolicy
@@ -48,6 +49,7 @@ SWEEP_BATCH = 1000
 KIND_EVENTS = {"warning": "sla.warning", "breach": "sla.breached", "reminder": "sla.reminder"}
 
 
+@metrics.SLA_SWEEP_SECONDS.time()
 def sweep(*, now: dt.datetime | None = None, limit: int = 100_000) -> SweepResult:
     """Raise every alert that has come due, a batch of conversations per transaction. Safe to run
     concurrently (rows are claimed with SKIP LOCKED, alerts are unique) and to repeat; a sweep

@@ -6,6 +6,8 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from core import metrics
+
 
 @database_sync_to_async
 def chat_session_for(scope):
@@ -53,11 +55,14 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.group = chat.session_group(self.session)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        self.counted = metrics.websocket_opened("chat")
         await self.send_json({"type": "hello", "online": online})
 
     async def disconnect(self, code):
         from inbox.chat import service as chat
 
+        metrics.websocket_closed("chat", getattr(self, "counted", False))
+        self.counted = False
         if self.session is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await database_sync_to_async(chat.mark_gone)(self.session)
