@@ -14,6 +14,10 @@ from django.urls import re_path  # noqa: E402
 
 from config import embedded, scheduler  # noqa: E402
 from config.routing import chat_websocket_urlpatterns, websocket_urlpatterns  # noqa: E402
+from core import redact  # noqa: E402
+
+# Request URLs are logged (uvicorn's access log): secrets a client puts in one are scrubbed.
+redact.install()
 
 
 def http_app(django_app):

@@ -7,8 +7,11 @@ with the original Host header and TLS server name, so a DNS answer that changes 
 and the connection (rebinding) cannot steer it inward. Redirects are never followed.
 
 Refused: loopback, private, shared (100.64/10), link-local (including the 169.254.169.254 cloud
-metadata address), unique-local, multicast, unspecified (0.0.0.0, ::), reserved, and IPv4-mapped
-IPv6 forms of all of these. settings.WEBHOOK_ALLOWED_HOSTS names hosts an admin allows anyway
+metadata address), unique-local, multicast, unspecified (0.0.0.0, ::), reserved, and every IPv6 form
+that embeds an IPv4 address of these (IPv4-mapped ::ffff:a.b.c.d, IPv4-compatible ::a.b.c.d,
+IPv4-translated ::ffff:0:a.b.c.d, NAT64 64:ff9b::/96, 6to4 2002::/16): the embedded address is
+the one checked. Local-use NAT64 (64:ff9b:1::/48) and the 6to4 relay anycast (192.88.99.0/24)
+are refused outright. settings.WEBHOOK_ALLOWED_HOSTS names hosts an admin allows anyway
 (tests allow "127.0.0.1" this way to reach their local receivers).
 
 Name resolution goes through settings.WEBHOOK_DNS_OVERRIDES ({"host": ["ip", ...]}) before the
@@ -58,11 +61,33 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+# IPv6 forms that carry an IPv4 address a router or the kernel may deliver to: the embedded
+# address is the one checked. (Teredo, 2001::/32, is not global and refused as it is.)
+NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: the IPv4 address in the last 32 bits
+SIIT = ipaddress.ip_network("::ffff:0:0:0/96")  # RFC 2765 "IPv4-translated": ::ffff:0:a.b.c.d
+COMPATIBLE = ipaddress.ip_network("::/96")  # RFC 4291 "IPv4-compatible" (deprecated): ::a.b.c.d
+# Refused whatever they carry: local-use NAT64 (RFC 8215; where the IPv4 address sits is the
+# operator's choice) and the 6to4 relay anycast (RFC 7526, deprecated), which Python calls global.
+NEVER = (ipaddress.ip_network("64:ff9b:1::/48"), ipaddress.ip_network("192.88.99.0/24"))
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (mapped, 6to4, NAT64, SIIT, compatible)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if any(ip in network for network in (NAT64, SIIT, COMPATIBLE)):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def forbidden(address: str) -> bool:
+    ip: ipaddress.IPv4Address | ipaddress.IPv6Address
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_multicast or not ip.is_global
+    if isinstance(ip, ipaddress.IPv6Address):
+        ip = embedded_ipv4(ip) or ip
+    return any(ip in network for network in NEVER) or ip.is_multicast or not ip.is_global
 
 
 def check(url: str) -> Target:

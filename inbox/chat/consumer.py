@@ -1,12 +1,39 @@
-"""The website visitor's chat socket: /ws/chat/{channel}/{session}/."""
+"""The website visitor's chat socket: /ws/chat/{channel}/{session}/.
 
+The session token never travels in the URL (URLs end up in access logs, proxies' logs and
+browser history): a browser cannot set headers on a websocket, so the widget offers it as a
+subprotocol, `switchboard.token.<base64url of the token>`, beside `switchboard.chat`, the one
+the server picks (Sec-WebSocket-Protocol, a header nobody logs)."""
+
+import base64
+import binascii
 import json
-from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from core import metrics
+
+CHAT_PROTOCOL = "switchboard.chat"
+TOKEN_PROTOCOL = "switchboard.token."
+
+
+def token_protocol(token: str) -> str:
+    """The subprotocol that carries `token` (what the widget offers)."""
+    return TOKEN_PROTOCOL + base64.urlsafe_b64encode(token.encode()).decode().rstrip("=")
+
+
+def offered_token(subprotocols) -> str:
+    """The session token a client offered as a subprotocol, or "" (a token in the query string
+    is ignored: it would have been logged on its way in)."""
+    for protocol in subprotocols or []:
+        if isinstance(protocol, str) and protocol.startswith(TOKEN_PROTOCOL):
+            encoded = protocol[len(TOKEN_PROTOCOL) :]
+            try:
+                return base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                return ""
+    return ""
 
 
 @database_sync_to_async
@@ -24,8 +51,7 @@ def chat_session_for(scope):
         origin=headers.get(b"origin", b"").decode("latin-1"),
         own_host=headers.get(b"host", b"").decode("latin-1"),
     )
-    token = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token", [""])[0]
-    session = chat.read_token(channel, token)
+    session = chat.read_token(channel, offered_token(scope.get("subprotocols")))
     if session.id != kwargs["session"]:
         raise chat.BadToken("The token is for another chat session.")
     chat.mark_seen(session)
@@ -33,7 +59,8 @@ def chat_session_for(scope):
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
-    """A website visitor's chat session. Transport only: check origin and token, join the
+    """A website visitor's chat session. Transport only: check origin and token (offered as a
+    subprotocol, see the module's docstring), join the
     session's group, hand frames to inbox.chat, forward what the group sends.
 
     Client frames: {"type": "message", "text", "id"?}, {"type": "typing"}, {"type": "ping"},
@@ -54,7 +81,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = chat.session_group(self.session)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        await self.accept()
+        offered = self.scope.get("subprotocols") or []
+        await self.accept(subprotocol=CHAT_PROTOCOL if CHAT_PROTOCOL in offered else None)
         self.counted = metrics.websocket_opened("chat")
         await self.send_json({"type": "hello", "online": online})
 

@@ -18,6 +18,11 @@ logger = logging.getLogger(__name__)
 
 # Headers worth keeping with the raw body (signatures, content type, provider ids).
 KEEP_HEADERS = ("content-type", "user-agent", "x-", "webhook-")
+# ...but never a credential: a header that *is* a shared secret or a login (Telegram's
+# X-Telegram-Bot-Api-Secret-Token is the channel's secret itself) would hand it to whoever reads
+# stored events (admin, backups, exports). Processing reads no stored header. Signatures stay:
+# each one vouches only for the exact body stored beside it.
+CREDENTIAL_WORDS = ("secret", "token", "password", "auth", "cookie", "session", "api-key", "apikey")
 
 
 def error(status: int, code: str, detail: str) -> JsonResponse:
@@ -61,11 +66,14 @@ def declared_length(value: str | None) -> int:
 
 
 def kept_headers(request) -> dict:
-    return {
-        key.lower(): value
-        for key, value in request.headers.items()
-        if key.lower().startswith(KEEP_HEADERS)
-    }
+    """The request's headers stored with an InboundEvent: the provider's own (KEEP_HEADERS),
+    without any that carries a credential (CREDENTIAL_WORDS)."""
+    kept = {}
+    for key, value in request.headers.items():
+        name = key.lower()
+        if name.startswith(KEEP_HEADERS) and not any(w in name for w in CREDENTIAL_WORDS):
+            kept[name] = value
+    return kept
 
 
 def active_channels() -> dict[str, Channel]:

@@ -35,7 +35,18 @@ def internal_urls(port: int) -> list[str]:
         "http://169.254.169.254/latest/meta-data/",  # cloud metadata
         "http://[fd00::1]/cb",
         "http://crm.internal.test/cb",  # a name that resolves to a private address
+        # IPv6 forms that carry an internal IPv4 address:
+        f"http://[64:ff9b::7f00:1]:{port}/cb",  # NAT64 of 127.0.0.1
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",  # NAT64 of the metadata address
+        f"http://[2002:7f00:1::1]:{port}/cb",  # 6to4 of 127.0.0.1
+        f"http://[::127.0.0.1]:{port}/cb",  # IPv4-compatible
+        "http://[::ffff:0:a01:203]/cb",  # IPv4-translated (SIIT) 10.1.2.3
+        "http://192.88.99.1/cb",  # the 6to4 relay anycast
+        "http://crm6.internal.test/cb",  # a name whose AAAA is NAT64 of a private address
     ]
+
+
+DNS = {"crm.internal.test": ["10.9.8.7"], "crm6.internal.test": ["64:ff9b::a09:807"]}
 
 
 def api_conversation(team, url):
@@ -52,9 +63,9 @@ def reply(conversation, agent, capture):
     return message
 
 
-@pytest.mark.parametrize("index", range(11))
+@pytest.mark.parametrize("index", range(len(internal_urls(0))))
 def test_an_internal_callback_url_is_refused_when_the_channel_is_saved(listener, settings, index):
-    settings.WEBHOOK_DNS_OVERRIDES = {"crm.internal.test": ["10.9.8.7"]}
+    settings.WEBHOOK_DNS_OVERRIDES = DNS
     url = internal_urls(listener.httpd.server_address[1])[index]
     channel = ChannelFactory.build(kind="api", slug="partner", config={"callback_url": url})
     with pytest.raises(ValidationError) as refused:
@@ -71,12 +82,12 @@ def test_a_callback_url_must_be_http_or_https(url):
         channel.full_clean(exclude=["default_team"])
 
 
-@pytest.mark.parametrize("index", range(11))
+@pytest.mark.parametrize("index", range(len(internal_urls(0))))
 def test_a_reply_on_a_channel_aimed_inward_is_never_sent_there(
     listener, team, agent, settings, django_capture_on_commit_callbacks, index
 ):
     # Stored before the guard existed (or written straight to the database): the sender checks.
-    settings.WEBHOOK_DNS_OVERRIDES = {"crm.internal.test": ["10.9.8.7"]}
+    settings.WEBHOOK_DNS_OVERRIDES = DNS
     conversation = api_conversation(team, internal_urls(listener.httpd.server_address[1])[index])
     message = reply(conversation, agent, django_capture_on_commit_callbacks)
     assert message.delivery_status == Message.DeliveryStatus.FAILED
@@ -84,8 +95,9 @@ def test_a_reply_on_a_channel_aimed_inward_is_never_sent_there(
     assert listener.requests == []
 
 
+@pytest.mark.parametrize("rebound", ["127.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::1"])
 def test_a_name_rebound_inward_after_saving_is_refused_at_send_time(
-    listener, team, agent, settings, django_capture_on_commit_callbacks
+    listener, team, agent, settings, django_capture_on_commit_callbacks, rebound
 ):
     port = listener.httpd.server_address[1]
     settings.WEBHOOK_DNS_OVERRIDES = {"crm.partner.test": ["93.184.216.34"]}
@@ -93,7 +105,7 @@ def test_a_name_rebound_inward_after_saving_is_refused_at_send_time(
         kind="api", slug="partner", config={"callback_url": f"http://crm.partner.test:{port}/cb"}
     )
     channel.full_clean(exclude=["default_team"])  # public when saved
-    settings.WEBHOOK_DNS_OVERRIDES = {"crm.partner.test": ["127.0.0.1"]}  # DNS rebinding
+    settings.WEBHOOK_DNS_OVERRIDES = {"crm.partner.test": [rebound]}  # DNS rebinding
     conversation = api_conversation(team, channel.config["callback_url"])
     message = reply(conversation, agent, django_capture_on_commit_callbacks)
     assert message.delivery_status == Message.DeliveryStatus.FAILED

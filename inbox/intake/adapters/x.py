@@ -11,6 +11,7 @@ the customer's messages.
 import base64
 import hashlib
 import hmac
+import re
 
 from django.http import JsonResponse
 
@@ -33,6 +34,14 @@ OTHER_EVENTS = (
 )
 
 
+# X's crc_token is a short random string of URL-safe (base64) characters. The handshake signs it
+# with the same secret and the same HMAC as a message body, with no login: were any string
+# signed, the answer to ?crc_token={"direct_message_events": ...} would be a valid signature for
+# that body. A body X sends is a JSON object, so it always has a brace and a quote; a token of
+# these characters never can be one.
+CRC_TOKEN = re.compile(r"[A-Za-z0-9_\-+/=.]{1,128}")
+
+
 def digest(secret: str, data: bytes) -> str:
     mac = hmac.new(secret.encode(), data, hashlib.sha256).digest()
     return "sha256=" + base64.b64encode(mac).decode()
@@ -50,6 +59,14 @@ def handshake(request, channel):
     token = request.GET.get("crc_token", "")
     if not token:
         return JsonResponse({"code": "malformed", "detail": "crc_token is required."}, status=400)
+    if not CRC_TOKEN.fullmatch(token):
+        return JsonResponse(
+            {
+                "code": "malformed",
+                "detail": "crc_token must be 1 to 128 letters, digits or '-_+/=.'.",
+            },
+            status=400,
+        )
     if not channel.secret:
         return JsonResponse(
             {"code": "not_configured", "detail": "This channel has no consumer secret."},

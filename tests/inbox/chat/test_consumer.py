@@ -6,6 +6,7 @@ from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
 from inbox.chat import service as chat
+from inbox.chat.consumer import CHAT_PROTOCOL, token_protocol
 from inbox.consumers import AgentFeedConsumer
 from inbox.models import ContactIdentity, Event, InboundEvent, Message
 from inbox.outbound.replies import send_reply
@@ -24,14 +25,19 @@ def channel(team):
     )
 
 
-async def open_widget(session, *, origin=SHOP, token=None, path_session=None):
+async def open_widget(session, *, origin=SHOP, token=None, path_session=None, query=""):
+    """The widget's socket, its token offered as a subprotocol as widget.js does."""
     token = session.token if token is None else token
-    path = f"/ws/chat/{session.channel.slug}/{path_session or session.id}/?token={quote(token)}"
+    path = f"/ws/chat/{session.channel.slug}/{path_session or session.id}/{query}"
     widget = WebsocketCommunicator(
-        application, path, headers=[(b"origin", origin.encode()), (b"host", b"support.example")]
+        application,
+        path,
+        headers=[(b"origin", origin.encode()), (b"host", b"support.example")],
+        subprotocols=[CHAT_PROTOCOL, token_protocol(token)] if token else [CHAT_PROTOCOL],
     )
     connected, code = await widget.connect()
     if connected:
+        assert code == CHAT_PROTOCOL  # the protocol the browser requires to be echoed
         assert (await widget.receive_json_from(timeout=2))["type"] == "hello"
     return widget, connected, code
 
@@ -237,6 +243,38 @@ def test_a_token_that_is_not_this_sessions_is_refused(channel, problem):
     async def scenario():
         _, connected, code = await open_widget(session, token=token, path_session=path_session)
         return connected, code
+
+    assert async_to_sync(scenario)() == (False, 4401)
+
+
+def test_a_token_in_the_url_opens_nothing(channel):
+    # URLs are logged (access logs, proxies): a socket authenticated by its URL would make a
+    # logged line a key to the visitor's session.
+    session = chat.start_session(channel=channel)
+
+    async def scenario():
+        _, connected, code = await open_widget(
+            session, token="", query=f"?token={quote(session.token)}"
+        )
+        return connected, code
+
+    assert async_to_sync(scenario)() == (False, 4401)
+
+
+@pytest.mark.parametrize(
+    "garbage", ["switchboard.token.", "switchboard.token.%%%", "switchboard.token.AA"]
+)
+def test_a_garbled_token_protocol_is_refused(channel, garbage):
+    session = chat.start_session(channel=channel)
+
+    async def scenario():
+        widget = WebsocketCommunicator(
+            application,
+            f"/ws/chat/{channel.slug}/{session.id}/",
+            headers=[(b"origin", SHOP.encode()), (b"host", b"support.example")],
+            subprotocols=[CHAT_PROTOCOL, garbage],
+        )
+        return await widget.connect()
 
     assert async_to_sync(scenario)() == (False, 4401)
 

@@ -51,8 +51,15 @@ def test_a_visitor_chats_with_an_agent_in_the_widget(team, agent):
     with LiveASGIServer() as server, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page()
-        dialogs = []
+        dialogs, sockets, sent = [], [], []
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.on(
+            "websocket",
+            lambda ws: (
+                sockets.append(ws.url),
+                ws.on("framesent", lambda frame: sent.append(frame)),
+            ),
+        )
         page.goto(f"{server.url}/demo/chat/")
         widget = page.locator("[data-switchboard-chat]")
         widget.get_by_role("button", name="Chat with us").click()
@@ -64,6 +71,9 @@ def test_a_visitor_chats_with_an_agent_in_the_widget(team, agent):
         box.fill("<img src=x onerror=alert(1)> hello")
         box.press("Enter")
         expect(widget.locator("li.visitor")).to_have_text("<img src=x onerror=alert(1)> hello")
+        # It went over the socket, whose URL carries no token (it is offered as a subprotocol).
+        assert any('"type":"message"' in str(frame) for frame in sent)
+        assert sockets and not any("token" in url for url in sockets)
 
         message = in_thread(lambda: Message.objects.select_related("conversation__contact").get())
         conversation = message.conversation

@@ -131,6 +131,33 @@ def test_both_doors_answer_alike_and_store_alike(channels, case):
         assert InboundEvent.objects.count() == before
 
 
+@postgres
+def test_neither_door_stores_the_telegram_secret(channels):
+    ChannelFactory(slug="tg", kind="telegram", secret="tg-secret-token")
+    body = json.dumps(
+        {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "from": {"id": 7},
+                "chat": {"id": 7},
+                "date": 0,
+                "text": "Hi",
+            },
+        }
+    ).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": "tg-secret-token",
+        "Authorization": "Bearer proxy-credential",
+    }
+    [(by_django, by_door)] = through_both(("POST", "/webhooks/telegram/tg/", body, headers))
+    for response in (by_django, by_door):
+        assert response.status_code == 200
+        kept = json.dumps(stored(response)["headers"])
+        assert "tg-secret-token" not in kept and "proxy-credential" not in kept
+
+
 def over_the_rate(settings, monkeypatch):
     settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "inbound": "0/d"}
 

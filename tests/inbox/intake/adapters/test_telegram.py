@@ -149,6 +149,28 @@ def channel(team):
     )
 
 
+def test_a_stored_update_keeps_no_secret_of_its_request(channel):
+    body = (FIXTURES / "SH-W-014.json").read_bytes()
+    response = provider_client().post(
+        "/webhooks/telegram/tg/",
+        data=body,
+        content_type="application/json",
+        HTTP_X_TELEGRAM_BOT_API_SECRET_TOKEN=SECRET,
+        HTTP_AUTHORIZATION="Bearer proxy-credential",
+        HTTP_COOKIE="sessionid=visitor-session",
+        HTTP_X_API_KEY="gateway-key",
+        HTTP_X_REQUEST_ID="req-42",
+    )
+    assert response.status_code == 200
+    stored = InboundEvent.objects.get(pk=response.json()["event"])
+    kept = json.dumps(stored.headers)
+    for secret in (SECRET, "proxy-credential", "visitor-session", "gateway-key"):
+        assert secret not in kept
+    # What a provider says about its delivery is still kept.
+    assert stored.headers["x-request-id"] == "req-42"
+    assert stored.headers["content-type"] == "application/json"
+
+
 def test_an_edit_updates_the_stored_text_and_keeps_the_original(
     channel, django_capture_on_commit_callbacks
 ):

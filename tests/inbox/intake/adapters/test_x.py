@@ -157,6 +157,54 @@ def test_a_crc_without_a_token_is_400_and_an_unknown_channel_404(channel):
     assert provider_client().get("/webhooks/x/nope/", {"crc_token": "t"}).status_code == 404
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps(DM),
+        json.dumps(DM, separators=(",", ":")),
+        '{"direct_message_events":[]}',
+        '{"a":1}',
+    ],
+)
+def test_a_signature_from_the_crc_handshake_never_validates_a_post(
+    channel, body, django_capture_on_commit_callbacks
+):
+    # An attacker asks the handshake (no login) to sign a body of their own...
+    answer = provider_client().get("/webhooks/x/x/", {"crc_token": body})
+    # ...and posts that body with the signature the handshake gave, if it gave one.
+    stolen = answer.json().get("response_token", x.digest("a guess", body.encode()))
+    with django_capture_on_commit_callbacks(execute=True):
+        forged = provider_client().post(
+            "/webhooks/x/x/",
+            data=body.encode(),
+            content_type="application/json",
+            HTTP_X_TWITTER_WEBHOOKS_SIGNATURE=stolen,
+        )
+    assert forged.status_code == 401
+    assert not InboundEvent.objects.exists() and not Message.objects.exists()
+    assert answer.status_code == 400 and "response_token" not in answer.json()
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "NDIzMTg3ODMtNzhmNi00NzA5LThhMjgtMjAxNGJlNGYxMWMx",  # base64 of a UUID
+        "bW9yZSByYW5kb20gYnl0ZXMgaGVyZQ==",
+        "aB3-_x.9+/",
+    ],
+)
+def test_a_token_shaped_like_x_s_is_still_answered(channel, token):
+    response = provider_client().get("/webhooks/x/x/", {"crc_token": token})
+    expected = hmac.new(CONSUMER_SECRET.encode(), token.encode(), hashlib.sha256).digest()
+    assert response.json() == {"response_token": "sha256=" + base64.b64encode(expected).decode()}
+
+
+@pytest.mark.parametrize("token", ["a b", "a" * 129, '"quoted"', "{}", "tab\t", "ünï"])
+def test_a_token_x_would_never_send_is_refused(channel, token):
+    response = provider_client().get("/webhooks/x/x/", {"crc_token": token})
+    assert response.status_code == 400 and response.json()["code"] == "malformed"
+
+
 def test_a_dm_is_stored_and_its_echo_is_not(channel, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         assert post_x(provider_client(), "x", DM, secret=CONSUMER_SECRET).status_code == 200
