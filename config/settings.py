@@ -15,33 +15,11 @@ from pathlib import Path
 
 import dj_database_url
 
+from config import redis_roles
+from config.env import env_bool, env_list, env_proxy_ssl_header
+from config.observability import init_sentry, logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str) -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
-    """ "HTTP_X_FORWARDED_PROTO,https" (Django's form) or "X-Forwarded-Proto,https" (the header as
-    the proxy sends it): the header that says the client spoke HTTPS, and the value that says so."""
-    parts = env_list(name, "")
-    if not parts:
-        return None
-    if len(parts) != 2:
-        from django.core.exceptions import ImproperlyConfigured
-
-        raise ImproperlyConfigured(f'{name} must be "HEADER,value", e.g. "X-Forwarded-Proto,https"')
-    header, value = parts
-    header = header.upper().replace("-", "_")
-    return (header if header.startswith("HTTP_") else f"HTTP_{header}"), value
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -170,61 +148,12 @@ REPORTS_SQL_REBUILD = env_bool("REPORTS_SQL_REBUILD", ON_POSTGRESQL)
 # its own or REDIS_URL's (an in-process layer or cache in a mode with separate processes would
 # lose live updates and rate counts without a word).
 REDIS_URL = os.environ.get("REDIS_URL", "")
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL
-CACHE_URL = os.environ.get("CACHE_URL") or REDIS_URL
-CHANNEL_LAYER_URL = os.environ.get("CHANNEL_LAYER_URL") or REDIS_URL
-_ROLES = {
-    "CELERY_BROKER_URL": CELERY_BROKER_URL,
-    "CACHE_URL": CACHE_URL,
-    "CHANNEL_LAYER_URL": CHANNEL_LAYER_URL,
-}
-EMBEDDED = not any(_ROLES.values())
-if not EMBEDDED and not all(_ROLES.values()):
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured(
-        "Set REDIS_URL, or all of CELERY_BROKER_URL, CACHE_URL and CHANNEL_LAYER_URL; missing: "
-        + ", ".join(name for name, url in _ROLES.items() if not url)
-    )
-
+CELERY_BROKER_URL, CACHE_URL, CHANNEL_LAYER_URL, EMBEDDED = redis_roles.urls(REDIS_URL)
+CACHES = redis_roles.caches(CACHE_URL)
+CHANNEL_LAYERS = redis_roles.channel_layers(CHANNEL_LAYER_URL)
+CELERY_RESULT_BACKEND = None if EMBEDDED else CELERY_BROKER_URL
 if EMBEDDED:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CELERY_BROKER_URL = "memory://"
-    CELERY_RESULT_BACKEND = None
-else:
-    CACHES = {
-        "default": {
-            # Django's Redis backend with one connection pool per process (config/cache.py).
-            "BACKEND": "core.cache.SharedPoolRedisCache",
-            "LOCATION": CACHE_URL,
-            "KEY_PREFIX": "switchboard",
-        }
-    }
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # capacity: frames queued per browser before the layer drops them (default 100); a
-            # burst past it is still recovered by the feed's ?since= replay on reconnect.
-            "CONFIG": {
-                "hosts": [
-                    {
-                        "address": CHANNEL_LAYER_URL,
-                        # Each socket's receive is a blocking BZPOPMIN of 5 s; redis-py 8 reads
-                        # with a 5 s socket timeout by default, so an idle socket's wait raced
-                        # the timeout and the socket closed. The read timeout exceeds the wait
-                        # (an idle socket stays open indefinitely) yet still ends a read from a
-                        # Redis gone silent. Query arguments in the URL override both.
-                        "socket_timeout": 15,
-                        "socket_connect_timeout": 5,
-                    }
-                ],
-                "prefix": "switchboard",
-                "capacity": 1000,
-            },
-        }
-    }
-    CELERY_RESULT_BACKEND = CELERY_BROKER_URL
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", EMBEDDED)
@@ -398,27 +327,7 @@ SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
 # --- Observability (logs, metrics, errors) -------------------------------------------------------
 # LOG_FORMAT=json: one JSON object per line; every line carries the request id (core.requestid).
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "core.requestid.LogFilter"}},
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {
-            "()": "pythonjsonlogger.json.JsonFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": "json" if LOG_FORMAT == "json" else "plain",
-            "filters": ["request_id"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-}
+LOGGING = logging_config(LOG_FORMAT, os.environ.get("LOG_LEVEL", "INFO"))
 # GET /metrics answers a bearer METRICS_TOKEN or a client in METRICS_ALLOWED_ADDRESSES (IPs or
 # networks, matched against REMOTE_ADDR); nobody when both are empty.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
@@ -427,16 +336,7 @@ METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", "")
 PROMETHEUS_MULTIPROC_DIR = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
 SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
 if SENTRY_DSN:
-    import sentry_sdk
-
-    # Nothing personal leaves by default: no user, IP, cookies, request bodies or local variables.
-    sentry_sdk.init(
-        dsn=SENTRY_DSN,
-        environment=os.environ.get("SENTRY_ENVIRONMENT") or None,
-        send_default_pii=False,
-        max_request_body_size="never",
-        include_local_variables=False,
-    )
+    init_sentry(SENTRY_DSN, os.environ.get("SENTRY_ENVIRONMENT") or None)
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
