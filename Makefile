@@ -45,7 +45,7 @@ lint: install
 	$(BIN)/mypy
 
 test-sqlite: install
-	env -u DATABASE_URL -u REDIS_URL SWITCHBOARD_DATA_DIR=$(CURDIR)/var/test \
+	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u CACHE_URL -u CHANNEL_LAYER_URL SWITCHBOARD_DATA_DIR=$(CURDIR)/var/test \
 		$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: install
