@@ -34,7 +34,11 @@ from inbox.serializers import (
 
 LIST_PARAMETERS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, description="Opaque cursor from `next`."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 100; default 25."),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": 100},
+        description="1 to 100; default 25.",
+    ),
 ]
 
 

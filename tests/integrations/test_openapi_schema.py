@@ -63,3 +63,10 @@ def test_the_served_schema_is_a_valid_openapi_document(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     validate(response.json())
+
+
+def test_the_conversation_list_documents_the_page_sizes_it_takes(schema):
+    """A page_size the schema allowed (0) was refused: the bounds are in the schema now."""
+    parameters = schema["paths"]["/api/v1/conversations/"]["get"]["parameters"]
+    [page_size] = [p for p in parameters if p["name"] == "page_size"]
+    assert (page_size["schema"]["minimum"], page_size["schema"]["maximum"]) == (1, 100)
