@@ -115,8 +115,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         "min_size": 1,
         "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "8")),
         # How long a request waits for a connection: past it, a dead database is a quick 503.
-        "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
+        # Providers give up after 3 s (Slack) or 10 s (GitHub) and must hear 503 before that.
+        "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "1.5")),
     }
+    # A server that accepts the connection and never answers holds a new connection this long
+    # (libpq's minimum; `?connect_timeout=` in DATABASE_URL wins), not libpq's 130 s.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", 2)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # WAL lets the scheduler thread and requests read while one writes; IMMEDIATE takes the
@@ -127,6 +131,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Seconds a webhook door gives PostgreSQL (waiting for a connection, then each statement) before
+# it answers 503: the pool's wait, so one setting bounds both. None with SQLite (no network).
+INBOUND_DB_TIMEOUT = (
+    DATABASES["default"]["OPTIONS"]["pool"]["timeout"]
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    else None
+)
 
 # --- Fast twins -------------------------------------------------------------------------------
 # Each fast path mirrors a plain one and is chosen here, never by the database engine in code

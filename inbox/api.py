@@ -34,7 +34,11 @@ from inbox.serializers import (
 
 LIST_PARAMETERS = [
     OpenApiParameter("cursor", OpenApiTypes.STR, description="Opaque cursor from `next`."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="1 to 100; default 25."),
+    OpenApiParameter(
+        "page_size",
+        {"type": "integer", "minimum": 1, "maximum": 100},
+        description="1 to 100; default 25.",
+    ),
 ]
 
 
@@ -182,7 +186,7 @@ class CanWrite(BasePermission):
 
 
 class ActivityOutputSerializer(serializers.ModelSerializer):
-    actor = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    actor = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Activity

@@ -22,8 +22,8 @@ class IdentityOutputSerializer(serializers.ModelSerializer):
 class ContactConversationOutputSerializer(serializers.ModelSerializer):
     channel = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     channel_kind = serializers.CharField(source="channel.kind", read_only=True)
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     status = serializers.CharField(read_only=True)
 
     class Meta:

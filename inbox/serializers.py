@@ -21,8 +21,8 @@ class ContactRefSerializer(serializers.Serializer):
 class ConversationOutputSerializer(serializers.ModelSerializer):
     severity = serializers.SerializerMethodField()
     tags = serializers.SerializerMethodField()
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     channel = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     channel_kind = serializers.CharField(source="channel.kind", read_only=True)
     contact = ContactRefSerializer(read_only=True)
@@ -278,7 +278,7 @@ class ChannelInputSerializer(serializers.Serializer):
 
 
 class InboundEventOutputSerializer(serializers.ModelSerializer):
-    channel = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    channel = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     size = serializers.SerializerMethodField()
 
     class Meta:

@@ -46,7 +46,9 @@ class EndpointUpdateSerializer(EndpointInputSerializer):
 
 
 class EndpointOutputSerializer(serializers.ModelSerializer):
-    created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = WebhookEndpoint

@@ -32,8 +32,8 @@ def connect() -> None:
 
 class TokenInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=120)
-    scopes = serializers.MultipleChoiceField(
-        choices=ApiToken.Scope.choices,
+    scopes = serializers.ListField(  # a list, as documented: not any iterable (an object)
+        child=serializers.ChoiceField(choices=ApiToken.Scope.choices),
         required=False,
         help_text="read: safe methods; write: triage writes; admin: admin endpoints. "
         "Default: all three. Your role still limits what the token can do.",

@@ -105,6 +105,17 @@ def test_bad_token_input_gets_field_errors(client_for, agent):
     assert response.status_code == 400 and {"name", "scopes"} <= set(response.json())
 
 
+def test_scopes_that_are_not_a_list_are_refused_not_a_token_without_scopes(client_for, agent):
+    """The schema says an array; an object used to make a token that could do nothing."""
+    response = client_for(agent).post(
+        "/api/v1/tokens/", {"name": "odd", "scopes": {}}, format="json"
+    )
+    assert response.status_code == 400 and "scopes" in response.json()
+    assert not ApiToken.objects.filter(name="odd").exists()
+    form = client_for(agent).post("/api/v1/tokens/", {"name": "form", "scopes": ["read", "write"]})
+    assert form.status_code == 201 and form.json()["scopes"] == ["read", "write"]
+
+
 def test_creating_and_revoking_tokens_is_audited_without_the_key(client_for, agent, caplog):
     caplog.set_level("INFO", logger="switchboard.audit")
     created = client_for(agent).post("/api/v1/tokens/", {"name": "CRM"}, format="json").json()

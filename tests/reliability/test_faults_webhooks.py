@@ -3,6 +3,7 @@ event delivered twice (one after the other and at the same instant), and the dat
 while a provider delivers."""
 
 import threading
+import time
 
 import httpx
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from inbox.intake.queue import requeue_unprocessed
 from inbox.models import InboundEvent, Message
 from tests.reliability.conftest import api_body, post_api
-from tests.support.faultstack import wait_for
+from tests.support.faultstack import FaultStack, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(60)]
 
@@ -125,3 +126,60 @@ def test_database_cut_mid_request_never_answers_2xx_without_storing(stack, api_c
     wait_for(drained, interval=1, message="not every stored delivery was processed")
     assert Message.objects.filter(channel=api_channel).count() == 12
     assert set(Message.objects.values_list("external_id", flat=True)) == set(answers)
+
+
+# The Django view serves webhooks with the accept door off (and always Twilio's).
+DOORS = {"accept door": {}, "django door": {"INBOUND_ASGI_DOOR": "false"}}
+
+
+@pytest.fixture(params=list(DOORS))
+def door_stack(request, transactional_db, tmp_path):
+    """The web server alone (no worker), with one door or the other serving the webhooks."""
+    running = FaultStack(data_dir=tmp_path / "stack", extra_env=DOORS[request.param])
+    yield running
+    running.stop()
+
+
+def timed_post(base_url: str, body: bytes) -> tuple[int, dict, float]:
+    started = time.monotonic()
+    try:
+        response = post_api(base_url, body, timeout=8)
+    except httpx.TimeoutException:
+        return 0, {}, time.monotonic() - started
+    return response.status_code, response.json(), time.monotonic() - started
+
+
+def test_a_database_that_does_not_answer_gets_503_within_2_s_and_the_retry_is_stored_once(
+    door_stack, api_channel
+):
+    """Slack waits 3 s for an answer, GitHub 10 s: a provider must hear 503 (and retry) before it
+    gives up, whether PostgreSQL hangs (connections accepted, never answered: the hard case, no
+    error ever comes back) or is gone (nothing listens)."""
+    door_stack.start_web()
+    base_url = door_stack.base_url
+    # A delivery first: the pool holds open connections and the door its copy of the channels.
+    assert post_api(base_url, api_body("evt-before")).status_code == 202
+    body = api_body("evt-hung-database")
+
+    door_stack.db_proxy.black_hole()
+    # The open connection falls silent, then new ones are swallowed by the hole.
+    for _ in range(3):
+        status, payload, took = timed_post(base_url, body)
+        assert (status, payload.get("code")) == (503, "unavailable"), (status, took)
+        assert took < 2, f"503 after {took:.2f} s"
+
+    door_stack.db_proxy.cut()
+    for _ in range(2):
+        status, payload, took = timed_post(base_url, body)
+        assert (status, payload.get("code")) == (503, "unavailable"), (status, took)
+        assert took < 2, f"503 after {took:.2f} s"
+
+    door_stack.db_proxy.restore()
+    wait_for(
+        lambda: post_api(base_url, body).status_code == 202,
+        timeout=15,
+        interval=0.5,
+        message="the door did not accept the delivery after the database came back",
+    )
+    stored = sorted(bytes(b) for b in InboundEvent.objects.values_list("body", flat=True))
+    assert stored == sorted([api_body("evt-before"), body])

@@ -69,8 +69,6 @@ class FaultStack(Stack):
                 "SWITCHBOARD_DATA_DIR": str(data_dir),
                 "SECRET_KEY": "fault-test-secret-key",
                 "LOG_LEVEL": "ERROR",
-                # Outages are short here: give up on a dead database after 3 s, not 10.
-                "DB_POOL_TIMEOUT": "3",
                 "DB_POOL_MAX_SIZE": "4",
                 "WEBHOOK_ALLOWED_HOSTS": "127.0.0.1",
                 "WEBHOOK_CONNECT_TIMEOUT": "2",

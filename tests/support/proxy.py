@@ -3,14 +3,17 @@ can take the service away from the application without stopping the machine's sh
 
     with TCPProxy("127.0.0.1", 5432) as proxy:
         url = f"postgres://postgres@127.0.0.1:{proxy.port}/name"
-        proxy.cut()      # close every open connection and refuse new ones (ECONNREFUSED)
-        proxy.restore()  # accept again, on the same port
+        proxy.cut()         # close every open connection and refuse new ones (ECONNREFUSED)
+        proxy.black_hole()  # a server that stops answering: open connections fall silent,
+                            # new ones are accepted and never answered
+        proxy.restore()     # accept again, on the same port
 """
 
 import contextlib
 import selectors
 import socket
 import threading
+import time
 
 
 class TCPProxy:
@@ -19,6 +22,8 @@ class TCPProxy:
         self.port = 0
         self._listener: socket.socket | None = None
         self._pairs: list[tuple[socket.socket, socket.socket]] = []
+        self._held: list[socket.socket] = []  # accepted while silent, never answered
+        self._silent = False
         self._lock = threading.Lock()
         self._stopped = threading.Event()
         self.connections_made = 0
@@ -46,18 +51,39 @@ class TCPProxy:
         """Close the listening socket (new connections are refused) and every open connection."""
         with self._lock:
             listener, self._listener = self._listener, None
-            pairs, self._pairs = self._pairs, []
+            self._silent = False
         if listener is not None:
             _close(listener)
+        self._drop_connections()
+
+    def black_hole(self) -> None:
+        """The server stops answering without closing anything, as a hung host or a dropped
+        route does: bytes on open connections are no longer forwarded either way, and new
+        connections are accepted (the handshake completes) but never answered."""
+        with self._lock:
+            self._silent = True
+        if not self.is_up:
+            self._listen()
+
+    def restore(self) -> None:
+        """Forward again. Connections that fell silent are closed first, as a restarted server's
+        are: what they held back is never delivered late."""
+        with self._lock:
+            silent, self._silent = self._silent, False
+        if silent:
+            self._drop_connections()
+        if not self.is_up:
+            self._listen()
+
+    def _drop_connections(self) -> None:
+        with self._lock:
+            pairs, self._pairs = self._pairs, []
+            held, self._held = self._held, []
         for client, upstream in pairs:
             _close(client)
             _close(upstream)
-
-    def restore(self) -> None:
-        with self._lock:
-            if self._listener is not None:
-                return
-        self._listen()
+        for client in held:
+            _close(client)
 
     @property
     def is_up(self) -> bool:
@@ -71,6 +97,10 @@ class TCPProxy:
                 client, _ = listener.accept()
             except OSError:
                 return  # cut
+            with self._lock:
+                if self._silent:
+                    self._held.append(client)
+                    continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
                 upstream.settimeout(None)
@@ -92,7 +122,14 @@ class TCPProxy:
             selector.register(client, selectors.EVENT_READ, upstream)
             selector.register(upstream, selectors.EVENT_READ, client)
             while True:
-                for key, _ in selector.select(timeout=1):
+                if self._silent:  # read nothing: the sender's bytes wait, unanswered
+                    if (client, upstream) not in self._pairs:
+                        return
+                    time.sleep(0.05)
+                    continue
+                for key, _ in selector.select(timeout=0.2):
+                    if self._silent:
+                        break
                     data = key.fileobj.recv(65536)
                     if not data:
                         return

@@ -29,6 +29,7 @@ from redis.exceptions import RedisError
 
 from core import ratelimit
 from core.cache import shared as shared_cache
+from core.dbdeadline import database_deadline
 from inbox.intake import admission, queue
 from inbox.models import Channel, InboundEvent
 
@@ -113,6 +114,12 @@ def stale_copy():
     raise StaleCopy
 
 
+def reload_channel(slug: str, kinds: tuple[str, ...]) -> Channel | None:
+    """admission.active_channel with the ORM, bounded like the Django door's (a thread)."""
+    with database_deadline(settings.INBOUND_DB_TIMEOUT):
+        return admission.active_channel(slug, kinds)
+
+
 def enqueue_each(ids: list[int]) -> None:
     for event_id in ids:
         queue.enqueue_processing(event_id)
@@ -143,19 +150,33 @@ LIBPQ_KEYWORDS = frozenset(option.keyword.decode() for option in psycopg.pq.Conn
 OWN_FIELDS = {"dbname", "user", "password", "host", "port"}  # from NAME, USER, ... as Django's
 
 
+def db_timeout() -> float:
+    """Seconds the door gives PostgreSQL before a request hears 503 (INBOUND_DB_TIMEOUT)."""
+    return settings.INBOUND_DB_TIMEOUT or 1.5
+
+
+async def bound_session(conn) -> None:
+    """A live but stuck server (a lock held, a full disk) ends the door's statements too."""
+    ms = int(db_timeout() * 1000)
+    await conn.execute(f"SET statement_timeout = {ms}")
+    await conn.execute(f"SET lock_timeout = {ms}")
+
+
 class Writer:
     """Group commit: requests queue their rows; each of WRITERS tasks takes whatever is waiting
     (up to BATCH_ROWS), writes it with one autocommitted INSERT and answers each request with its
-    id once that committed, or with the error when it did not."""
+    id once that committed, or with the error when it did not. A database that does not answer
+    fails the INSERT after db_timeout(): no writer stays stuck on a silent connection."""
 
     def __init__(self, on_commit):
-        pool_options = connections["default"].settings_dict.get("OPTIONS", {}).get("pool", {})
+        options = connections["default"].settings_dict.get("OPTIONS", {})
         self.pool = AsyncConnectionPool(
             conninfo(),
-            kwargs={"autocommit": True},
+            kwargs={"autocommit": True, "connect_timeout": options.get("connect_timeout", 2)},
             min_size=1,
             max_size=WRITERS,
-            timeout=float(pool_options.get("timeout", 10)),
+            timeout=db_timeout(),
+            configure=bound_session,
             open=False,
         )
         self.queue: asyncio.Queue = asyncio.Queue()
@@ -193,7 +214,8 @@ class Writer:
     async def insert(self, rows: list[tuple]) -> list[int]:
         # RETURNING gives the ids in the order of the rows (Django's bulk_create relies on it).
         columns = [list(column) for column in zip(*rows, strict=True)]
-        async with self.pool.connection() as conn:
+        # A connection cancelled mid-statement goes back in an unknown state: the pool drops it.
+        async with asyncio.timeout(db_timeout()), self.pool.connection() as conn:
             cursor = await conn.execute(self.sql, [*self.defaults, *columns])
             return [event_id for (event_id,) in await cursor.fetchall()]
 
@@ -328,8 +350,10 @@ class AcceptDoor:
                         received_at,
                     )
                     try:
-                        event_id = await self.writer.store(row)
-                    except (psycopg.Error, PoolTimeout, OSError) as exc:
+                        # Waiting behind a stuck INSERT counts too: 503 in time, whatever holds it.
+                        async with asyncio.timeout(db_timeout()):
+                            event_id = await self.writer.store(row)
+                    except (psycopg.Error, PoolTimeout, OSError) as exc:  # TimeoutError: OSError
                         raise admission.StorageDown from exc
                     return InboundEvent(
                         pk=event_id, channel=channel, provider=provider, received_at=received_at
@@ -351,7 +375,11 @@ class AcceptDoor:
         try:
             return admission.active_channel(slug, kinds, load=stale_copy)
         except StaleCopy:
-            return await in_thread(admission.active_channel, slug, kinds)
+            try:
+                async with asyncio.timeout(db_timeout() + 0.1):  # the thread's own bound first
+                    return await in_thread(reload_channel, slug, kinds)
+            except TimeoutError as exc:
+                raise DatabaseError("the database did not answer") from exc
 
     async def over_rate(self, key: str) -> int | None:
         """core.ratelimit.over_rate with Redis asyncio: the same counters, counted together with

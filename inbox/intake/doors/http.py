@@ -6,9 +6,11 @@ broker outage loses nothing (the re-queue sweep picks stored events up again).
 
 import logging
 
-from django.db import DatabaseError
+from django.conf import settings
+from django.db import DatabaseError, transaction
 from django.views.decorators.csrf import csrf_exempt
 
+from core.dbdeadline import database_deadline
 from core.ratelimit import over_rate
 from inbox.intake import admission
 from inbox.intake.adapters import get_adapter
@@ -18,7 +20,7 @@ from inbox.intake.admission import (
     inbound_rate,
     kept_headers,
 )
-from inbox.intake.queue import store_inbound
+from inbox.intake.queue import enqueue_processing, store_inbound
 from inbox.models import Channel
 
 logger = logging.getLogger(__name__)
@@ -39,7 +41,8 @@ def receive(request, *, provider: str, channel_slug: str, kinds: tuple[str, ...]
                 return over_rate(key, inbound_rate())
             case admission.FindChannel(slug=slug, kinds=kinds):
                 try:
-                    return active_channel(slug, kinds)
+                    with database_deadline(settings.INBOUND_DB_TIMEOUT):
+                        return active_channel(slug, kinds)
                 except DatabaseError as exc:
                     raise admission.StorageDown from exc
             case admission.ReadBody():
@@ -50,15 +53,21 @@ def receive(request, *, provider: str, channel_slug: str, kinds: tuple[str, ...]
                 return request
             case admission.Store(channel=channel, provider=provider):
                 try:
-                    return store_inbound(
-                        channel=channel,
-                        provider=provider,
-                        body=request.body,
-                        headers=kept_headers(request),
-                        query=request.META.get("QUERY_STRING", ""),
-                    )
+                    # A database that does not answer is a 503 in time for the provider's retry.
+                    with database_deadline(settings.INBOUND_DB_TIMEOUT):
+                        event = store_inbound(
+                            channel=channel,
+                            provider=provider,
+                            body=request.body,
+                            headers=kept_headers(request),
+                            query=request.META.get("QUERY_STRING", ""),
+                            enqueue=False,
+                        )
                 except DatabaseError as exc:
                     raise admission.StorageDown from exc
+                # Outside the deadline: with eager tasks the processing itself runs here.
+                transaction.on_commit(lambda: enqueue_processing(event.pk))
+                return event
 
     steps = admission.admit(
         provider=provider,
@@ -84,7 +93,10 @@ def handshake(request, *, provider: str, channel_slug: str, kinds: tuple[str, ..
     """A provider proving the URL is ours before it sends anything: 404 unknown channel,
     otherwise the adapter's answer. Nothing is stored."""
     try:
-        channel = Channel.objects.filter(slug=channel_slug, kind__in=kinds, is_active=True).first()
+        with database_deadline(settings.INBOUND_DB_TIMEOUT):
+            channel = Channel.objects.filter(
+                slug=channel_slug, kind__in=kinds, is_active=True
+            ).first()
     except DatabaseError:
         return error(503, "unavailable", "Storage is unavailable; retry later.")
     if channel is None:
