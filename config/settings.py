@@ -299,6 +299,9 @@ WHITENOISE_USE_FINDERS = True
 # --- Limits ---------------------------------------------------------------------------------------
 # Inbound events one drain task processes before handing over to a fresh task.
 INBOUND_DRAIN_BATCH = int(os.environ.get("INBOUND_DRAIN_BATCH", "200"))
+# Apply partitions (inbox.intake.partitions): drains of different partitions apply at the same
+# time; one sender's messages stay in one partition, in order. 1: drains take turns.
+INBOUND_PARTITIONS = int(os.environ.get("INBOUND_PARTITIONS", "4" if ON_POSTGRESQL else "1"))
 INBOUND_MAX_BYTES = int(os.environ.get("INBOUND_MAX_BYTES", str(25 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = INBOUND_MAX_BYTES + 1024
 
