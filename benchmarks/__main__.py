@@ -376,6 +376,13 @@ def main() -> int:
     parser.add_argument("--database", default="switchboard_bench")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
     parser.add_argument(
+        "--worker-concurrency",
+        type=int,
+        default=1,
+        help="Celery worker processes (prefork); with INBOUND_PARTITIONS > 1 their drains apply"
+        " side by side",
+    )
+    parser.add_argument(
         "--output", default="", help="results file (default benchmarks/results/<date>.json)"
     )
     args = parser.parse_args()
@@ -403,7 +410,13 @@ def main() -> int:
         took[name] = round(time.perf_counter() - began, 1)
         return value
 
-    with Stack(database=args.database, redis_url=args.redis_url) as stack:
+    results["worker_concurrency"] = args.worker_concurrency
+    results["inbound_partitions"] = os.environ.get("INBOUND_PARTITIONS", "default")
+    with Stack(
+        database=args.database,
+        redis_url=args.redis_url,
+        worker_concurrency=args.worker_concurrency,
+    ) as stack:
         step("setup", lambda: (stack.reset_database(), stack.start()))
         if "webhook" in only:
             results["webhook"] = step("webhook", lambda: bench_webhook(stack, args.quick))
