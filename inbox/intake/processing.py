@@ -304,8 +304,8 @@ def drain(*, limit: int | None = None, first: int = 0) -> int:
     Partitions (inbox.intake.partitions): with more than one, a claim holds one partition's lock
     and takes that partition's events only; the drain goes round the partitions from `first`,
     passing those another drain holds, and stops when a whole round found nothing to take. Drains
-    of different partitions apply side by side. A claim that PostgreSQL fails to break a deadlock
-    with another partition's is rolled back and taken again.
+    of different partitions apply side by side. A claim that PostgreSQL failed to break a deadlock
+    with another partition's claim is rolled back whole and taken again.
     Fan-out: while the drain keeps up an event's outbox events go out as soon as it commits;
     through a backlog they go out together, at most DISPATCH_WAIT late (one channel-layer round
     for many)."""
@@ -314,11 +314,18 @@ def drain(*, limit: int | None = None, first: int = 0) -> int:
     retry_later: list[int] = []  # hit a database error: not again in this run
     n = partitions.count()
     partition, idle, deadlocks = first % n, 0, 0
-    known: dict = {}  # what sorting parsed, by event id
+    known: dict = {}  # what the last sort parsed, by event id
+    unsorted = n > 1  # events may wait unsorted
     with events.dispatch_together(max_wait=DISPATCH_WAIT) as flush_if_due:
         while done < limit and idle < n:
             try:
-                known.update(partitions.sort_waiting(_parse))
+                if unsorted or (n > 1 and partition == first % n):
+                    # Once a round of the partitions, or while a backlog is being sorted; what
+                    # it sorted gets a whole round.
+                    fresh = partitions.sort_waiting(_parse)
+                    unsorted = len(fresh) >= partitions.SORT_BATCH
+                    if fresh:
+                        known, idle = fresh, 0
                 with transaction.atomic():
                     claimed = []
                     if n == 1 or partitions.take(partition, wait=False):

@@ -12,8 +12,8 @@ from django.utils import timezone
 from inbox import hooks
 from inbox.intake import partitions, processing
 from inbox.intake.adapters import get_adapter
-from inbox.models import InboundEvent, Message
-from tests.inbox.factories import ChannelFactory
+from inbox.models import ContactIdentity, InboundEvent, Message
+from tests.inbox.factories import ChannelFactory, ContactFactory
 from tests.support.faultstack import wait_for
 from tests.support.pglock import direct_connection
 
@@ -134,3 +134,114 @@ def test_one_partitions_messages_stay_in_arrival_order_under_eight_drains(settin
         )
         assert applied == [f"{sender}-{n}" for n in range(20)], sender
     assert len({partition_of(sender) for sender in senders}) > 1  # more than one partition ran
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_contacts_two_handles_in_two_partitions_apply_under_eight_drains(settings):
+    """A contact known by two handles that hash to different partitions (merged contacts, a
+    thread continued by another identity): drains of both partitions lock its contact and
+    conversation. Nothing fails, a deadlock PostgreSQL breaks is taken again, each handle's
+    messages stay in order and land in the contact's one conversation."""
+    settings.INBOUND_PARTITIONS = 4
+    channel = ChannelFactory(slug="partner", kind="api")
+    handles, contacts = [], {}
+    for k in range(3):
+        first = f"merged{k}-a"
+        second = next(
+            f"merged{k}-b{n}"
+            for n in range(50)
+            if partition_of(f"merged{k}-b{n}") != partition_of(first)
+        )
+        contact = ContactFactory()
+        for handle in (first, second):
+            ContactIdentity.objects.create(contact=contact, kind="api", external_id=handle)
+            contacts[handle] = contact.pk
+        handles += [first, second]
+    senders = handles + [f"customer-{n}" for n in range(6)]
+    for n in range(15):
+        for sender in senders:
+            stored(channel, sender, n)
+
+    errors = in_threads(*[lambda: processing.drain(limit=5) for _ in range(8)])
+    processing.drain()  # what a drain gave up on after retries is the next drain's
+
+    assert errors == []
+    assert set(InboundEvent.objects.values_list("status", flat=True)) == {"processed"}
+    for sender in senders:
+        applied = list(
+            Message.objects.filter(channel=channel, external_id__startswith=f"{sender}-")
+            .order_by("pk")
+            .values_list("external_id", flat=True)
+        )
+        assert applied == [f"{sender}-{n}" for n in range(15)], sender
+    for handle, contact in contacts.items():
+        conversations = set(
+            Message.objects.filter(external_id__startswith=f"{handle}-").values_list(
+                "conversation__contact_id", "conversation_id"
+            )
+        )
+        assert len(conversations) == 1 and next(iter(conversations))[0] == contact, handle
+    per_contact = {
+        contact: set(
+            Message.objects.filter(conversation__contact_id=contact).values_list(
+                "conversation_id", flat=True
+            )
+        )
+        for contact in contacts.values()
+    }
+    assert all(len(ids) == 1 for ids in per_contact.values())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_broken_out_of_a_deadlock_is_taken_again_whole(settings, caplog):
+    """Two contacts, each known by a handle in partition A and one in partition B. A's claim
+    reaches contact X then Y, B's reaches Y then X, both holding the first while the other takes
+    its own: PostgreSQL fails one of them. That claim is rolled back whole and taken again once
+    the other commits: every event processed on its first recorded attempt, in order."""
+    settings.INBOUND_PARTITIONS = 4
+    settings.INBOUND_SET_WISE = False  # one message at a time: the hook runs after each
+    channel = ChannelFactory(slug="partner", kind="api")
+    xa, ya = next(
+        (f"x{n}-a", f"y{n}-a")
+        for n in range(200)
+        if partition_of(f"x{n}-a") == partition_of(f"y{n}-a")
+    )
+    a = partition_of(xa)
+    xb, yb = next(
+        (f"x{n}-b", f"y{n}-b")
+        for n in range(200)
+        if partition_of(f"x{n}-b") == partition_of(f"y{n}-b") != a
+    )
+    b = partition_of(xb)
+    for handles in ((xa, xb), (ya, yb)):
+        contact = ContactFactory()
+        for handle in handles:
+            ContactIdentity.objects.create(contact=contact, kind="api", external_id=handle)
+    # A's claim reaches x then y; B's, y then x; then each handle's second message.
+    for sender, n in ((xa, 1), (yb, 1), (ya, 1), (xb, 1), (ya, 2), (xb, 2)):
+        stored(channel, sender, n)
+    both_hold_one = threading.Barrier(2, timeout=15)
+    local = threading.local()
+
+    def hold_first(arrivals):
+        if not getattr(local, "held", False):
+            local.held = True
+            both_hold_one.wait()
+
+    hooks.register("messages_received", hold_first, order=1)
+    try:
+        errors = in_threads(lambda: processing.drain(first=a), lambda: processing.drain(first=b))
+    finally:
+        hooks.unregister("messages_received", hold_first)
+
+    assert errors == []
+    # Every event applied on its first recorded attempt: the deadlock cost no attempt towards
+    # parking it as failed, and left no error on it.
+    assert set(InboundEvent.objects.values_list("status", "attempts", "error")) == {
+        ("processed", 1, "")
+    }
+    assert Message.objects.count() == 6
+    for handle in (ya, xb):  # whichever claim PostgreSQL failed, its later message came after
+        applied = Message.objects.filter(external_id__startswith=f"{handle}-").order_by("pk")
+        assert list(applied.values_list("external_id", flat=True)) == [f"{handle}-1", f"{handle}-2"]
+    assert "deadlocked with another partition's" in caplog.text  # it did happen, and was met
