@@ -389,6 +389,13 @@ def main() -> int:
         help="leave the PostgreSQL database in place after the run (dropped by default)",
     )
     parser.add_argument(
+        "--worker-concurrency",
+        type=int,
+        default=1,
+        help="Celery worker processes (prefork); with INBOUND_PARTITIONS > 1 their drains apply"
+        " side by side",
+    )
+    parser.add_argument(
         "--output", default="", help="results file (default benchmarks/results/<date>.json)"
     )
     args = parser.parse_args()
@@ -416,11 +423,14 @@ def main() -> int:
         took[name] = round(time.perf_counter() - began, 1)
         return value
 
+    results["worker_concurrency"] = args.worker_concurrency
+    results["inbound_partitions"] = os.environ.get("INBOUND_PARTITIONS", "default")
     stack = Stack(
         database=args.database,
         redis_url=args.redis_url,
         flush_redis=args.flush_redis,
         keep_database=args.keep_database,
+        worker_concurrency=args.worker_concurrency,
     )
     try:
         claim_redis(args.redis_url, force=args.flush_redis)

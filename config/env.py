@@ -27,3 +27,31 @@ def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
     header, value = parts
     header = header.upper().replace("-", "_")
     return (header if header.startswith("HTTP_") else f"HTTP_{header}"), value
+
+
+def storage_from_url(url: str) -> dict:
+    """The default storage (attachments) from STORAGE_URL. Unset or `file://`: the MEDIA_ROOT
+    folder. `s3://BUCKET[/PREFIX]?endpoint=URL&region=NAME&addressing_style=path`: an S3-compatible
+    store through django-storages; its credentials come from boto3's usual sources
+    (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or the host's role)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    parts = urlsplit(url)
+    if parts.scheme in ("", "file"):
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if parts.scheme != "s3" or not parts.netloc:
+        raise ImproperlyConfigured("STORAGE_URL must be file:// or s3://BUCKET[/PREFIX]?...")
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    options = {
+        "bucket_name": parts.netloc,
+        "location": parts.path.strip("/"),
+        "endpoint_url": query.get("endpoint") or None,
+        "region_name": query.get("region") or None,
+        "default_acl": None,  # private objects; downloads go through the permission check
+        "querystring_auth": True,
+    }
+    if query.get("addressing_style"):
+        options["addressing_style"] = query["addressing_style"]
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}

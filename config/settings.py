@@ -16,7 +16,7 @@ from pathlib import Path
 import dj_database_url
 
 from config import redis_roles
-from config.env import env_bool, env_list, env_proxy_ssl_header
+from config.env import env_bool, env_list, env_proxy_ssl_header, storage_from_url
 from config.observability import init_sentry, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -292,8 +292,9 @@ MEDIA_URL = "/media-not-served/"  # attachments are served by a permission-check
 STATIC_MANIFEST = env_bool(
     "STATIC_MANIFEST", not DEBUG and (STATIC_ROOT / "staticfiles.json").is_file()
 )
+STORAGE_URL = os.environ.get("STORAGE_URL", "")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": storage_from_url(STORAGE_URL),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if STATIC_MANIFEST
@@ -307,6 +308,9 @@ WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
 # --- Limits ---------------------------------------------------------------------------------------
 # Inbound events one drain task processes before handing over to a fresh task.
 INBOUND_DRAIN_BATCH = int(os.environ.get("INBOUND_DRAIN_BATCH", "200"))
+# Apply partitions (inbox.intake.partitions): drains of different partitions apply at the same
+# time; one sender's messages stay in one partition, in order. 1: drains take turns.
+INBOUND_PARTITIONS = int(os.environ.get("INBOUND_PARTITIONS", "4" if ON_POSTGRESQL else "1"))
 INBOUND_MAX_BYTES = int(os.environ.get("INBOUND_MAX_BYTES", str(25 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = INBOUND_MAX_BYTES + 1024
 

@@ -5,7 +5,7 @@ import unicodedata
 
 import filetype
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 
 from inbox.models import Attachment, Message
 from inbox.normalized import AttachmentRef
@@ -22,6 +22,25 @@ def safe_name(name: str, fallback: str = "attachment") -> str:
     name = name.replace("/", "_").replace("\\", "_").strip().strip(".")
     name = re.sub(r"\.{2,}", ".", name)
     return (name or fallback)[:200]
+
+
+class MissingFile(Exception):
+    """An attachment's row is there but its file is not in the storage (deleted from the
+    folder or the bucket, or the storage is not the one it was written to)."""
+
+
+def opened(attachment: Attachment) -> File:
+    """An attachment's file from the configured storage (STORAGES["default"]: the folder or an
+    S3-compatible bucket), opened for reading; MissingFile when the storage has no such file."""
+    name = attachment.file.name
+    if not name:
+        raise MissingFile("")
+    try:
+        # Both the folder and django-storages' S3 storage look the file up on open
+        # (FileNotFoundError): no separate exists() round trip.
+        return attachment.file.storage.open(name, "rb")
+    except OSError as exc:
+        raise MissingFile(name) from exc
 
 
 def max_attachment_bytes() -> int:

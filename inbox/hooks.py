@@ -33,6 +33,12 @@ def register(name: str, fn: Callable, *, order: int = 100) -> None:
     _registry[name].sort(key=lambda item: item[0])
 
 
+def unregister(name: str, fn: Callable) -> None:
+    _registry[name] = [
+        (order, existing) for order, existing in _registry[name] if existing is not fn
+    ]
+
+
 def run(name: str, **kwargs) -> None:
     for _, fn in _registry[name]:
         fn(**kwargs)

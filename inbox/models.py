@@ -443,10 +443,18 @@ class InboundEvent(models.Model):
     error = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # The apply partition (inbox.intake.partitions), given by the drain that sorts it; None
+    # until then.
+    partition = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["status", "received_at"], name="inbound_status"),
+            models.Index(
+                fields=["partition", "received_at"],
+                condition=Q(status="received"),
+                name="inbound_waiting_partition",
+            ),
             models.Index(
                 fields=["received_at"], condition=Q(status="received"), name="inbound_unprocessed"
             ),

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core import fastpaths
 from inbox import events
+from inbox.intake import partitions
 from inbox.intake.adapters import get_adapter
 from inbox.intake.queue import schedule_drain
 from inbox.intake.receive import receive_message
@@ -110,6 +111,8 @@ def _apply(event: InboundEvent, items: list | Exception, new: set | None = None)
         )
         fields["error"] = "; ".join(notes)[:ERROR_CHARS]
     except (OperationalError, InterfaceError) as exc:
+        if partitions.deadlocked(exc):
+            raise  # the whole claim is rolled back and taken again: its order stays
         # The database hiccuped (deadlock, failover, restart): not the message's fault. It stays
         # `received` and the re-queue sweep tries again; after enough tries it is parked as failed.
         logger.warning("inbound event %s hit a database error, will retry: %s", event.pk, exc)
@@ -149,17 +152,6 @@ def _claimed():
     return InboundEvent.objects.select_for_update(of=("self",)).select_related("channel")
 
 
-def _take_turn() -> None:
-    """Wait until no other drain is applying (PostgreSQL; SQLite has one writer anyway). A
-    drain's claim is one transaction that locks contacts, conversations and team policies
-    message after message; two of them side by side would take those in different orders and
-    deadlock. Claiming and parsing stay parallel (SKIP LOCKED); applying takes turns."""
-    connection = transaction.get_connection()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK])
-
-
 def process_inbound_event(*, event_id: int) -> InboundEvent:
     """Parse one stored event and apply what it carries. A failure marks the event `failed`
     with the error (listed for admins, retried by `reprocess_inbound`); nothing is dropped."""
@@ -168,7 +160,7 @@ def process_inbound_event(*, event_id: int) -> InboundEvent:
             event = _claimed().get(pk=event_id)
             if event.status not in (InboundEvent.Status.PROCESSED, InboundEvent.Status.DUPLICATE):
                 items = _parse(event)
-                _take_turn()
+                partitions.take(partitions.of(items), wait=True)
                 _apply(event, items)
                 _record_outcomes([event])
     except (OperationalError, InterfaceError) as exc:
@@ -179,11 +171,15 @@ def process_inbound_event(*, event_id: int) -> InboundEvent:
     return event
 
 
-def _apply_claim(claimed: list[InboundEvent]) -> None:
+def _apply_claim(claimed: list[InboundEvent], known: dict | None = None) -> None:
     """Apply claimed events in order in the caller's transaction, each in its own savepoint,
-    and record every outcome; the outbox rows of all of them are written in one INSERT."""
-    parsed = [_parse(event) for event in claimed]
-    _take_turn()
+    and record every outcome; the outbox rows of all of them are written in one INSERT. `known`:
+    what sorting parsed, by event id (taken out as used). With one partition, claims are parsed
+    side by side and applied in turns (the partition's lock, waited for here)."""
+    known = {} if known is None else known
+    parsed = [known.pop(event.pk) if event.pk in known else _parse(event) for event in claimed]
+    if partitions.count() == 1:
+        partitions.take(partitions.FIXED, wait=True)
     new = _not_stored(claimed, parsed)
     with events.held_back():
         if len(claimed) > 1 and fastpaths.chosen("INBOUND_SET_WISE"):
@@ -279,7 +275,8 @@ def _answered(claimed: list[InboundEvent], parsed: list) -> set[tuple[int, str]]
 
 def _not_stored(claimed: list[InboundEvent], parsed: list) -> set[tuple[int, str]]:
     """(channel id, external id) of the claim's messages not stored yet, in one look-up (each
-    message would look itself up). Drains take turns, so none of them stores one meanwhile."""
+    message would look itself up). Deliveries of one message share a sender, so a partition,
+    whose drains take turns: none of them stores one meanwhile."""
     keys = {
         (event.channel_id, item.external_id)
         for event, items in zip(claimed, parsed, strict=True)
@@ -296,38 +293,63 @@ def _not_stored(claimed: list[InboundEvent], parsed: list) -> set[tuple[int, str
     return keys - set(stored)
 
 
-def drain(*, limit: int | None = None) -> int:
+def drain(*, limit: int | None = None, first: int = 0) -> int:
     """Process waiting (`received`) events, oldest first, until none is left or `limit` are done;
     returns how many were taken. A claim is one transaction that locks what is waiting, up to
     CLAIM_BATCH events, with FOR UPDATE SKIP LOCKED and applies it: runs of new messages
-    set-wise (inbox.intake.receive_many), the rest each in a savepoint (a failure stays with its event);
-    one commit, one outbox INSERT and one outcome UPDATE for all of them. While the drain keeps
-    up a claim holds the few events that arrived during the last one; through a backlog, a
-    hundred. Several workers claim and parse side by side and take turns to apply
-    (_take_turn).
+    set-wise (inbox.intake.receive_many), the rest each in a savepoint (a failure stays with its
+    event); one commit, one outbox INSERT and one outcome UPDATE for all of them. While the drain
+    keeps up a claim holds the few events that arrived during the last one; through a backlog, a
+    hundred.
+    Partitions (inbox.intake.partitions): with more than one, a claim holds one partition's lock
+    and takes that partition's events only; the drain goes round the partitions from `first`,
+    passing those another drain holds, and stops when a whole round found nothing to take. Drains
+    of different partitions apply side by side. A claim that PostgreSQL failed to break a deadlock
+    with another partition's claim is rolled back whole and taken again.
     Fan-out: while the drain keeps up an event's outbox events go out as soon as it commits;
     through a backlog they go out together, at most DISPATCH_WAIT late (one channel-layer round
     for many)."""
     limit = limit or settings.INBOUND_DRAIN_BATCH
     done = 0
     retry_later: list[int] = []  # hit a database error: not again in this run
+    n = partitions.count()
+    partition, idle, deadlocks = first % n, 0, 0
+    known: dict = {}  # what the last sort parsed, by event id
+    unsorted = n > 1  # events may wait unsorted
     with events.dispatch_together(max_wait=DISPATCH_WAIT) as flush_if_due:
-        while done < limit:
+        while done < limit and idle < n:
             try:
+                if unsorted or (n > 1 and partition == first % n):
+                    # Once a round of the partitions, or while a backlog is being sorted; what
+                    # it sorted gets a whole round.
+                    fresh = partitions.sort_waiting(_parse)
+                    unsorted = len(fresh) >= partitions.SORT_BATCH
+                    if fresh:
+                        known, idle = fresh, 0
                 with transaction.atomic():
-                    claimed = list(
-                        _claimed()
-                        .select_for_update(of=("self",), skip_locked=True)
-                        .filter(status=InboundEvent.Status.RECEIVED)
-                        .exclude(pk__in=retry_later)
-                        .order_by("received_at", "pk")[: min(CLAIM_BATCH, limit - done)]
-                    )
-                    if not claimed:
-                        break
-                    _apply_claim(claimed)
+                    claimed = []
+                    if n == 1 or partitions.take(partition, wait=False):
+                        claimed = list(
+                            _claimed()
+                            .select_for_update(of=("self",), skip_locked=True)
+                            .filter(partitions.waiting_in(partition))
+                            .exclude(pk__in=retry_later)
+                            .order_by("received_at", "pk")[: min(CLAIM_BATCH, limit - done)]
+                        )
+                    if claimed:
+                        _apply_claim(claimed, known)
             except (OperationalError, InterfaceError) as exc:
+                if partitions.deadlocked(exc) and deadlocks < DEADLOCK_RETRIES:
+                    deadlocks += 1
+                    logger.warning("a claim deadlocked with another partition's, again: %s", exc)
+                    continue
                 logger.warning("draining inbound events stopped: %s", exc)
                 break
+            partition = (partition + 1) % n
+            if not claimed:
+                idle += 1
+                continue
+            idle = 0
             done += len(claimed)
             retry_later += [e.pk for e in claimed if e.status == InboundEvent.Status.RECEIVED]
             caught_up = timezone.now() - claimed[-1].received_at < CAUGHT_UP
@@ -340,4 +362,4 @@ def drain(*, limit: int | None = None) -> int:
 DISPATCH_WAIT = 0.1  # seconds an outbox event of a drain may wait to fan out with others
 CAUGHT_UP = timedelta(seconds=DISPATCH_WAIT)  # an event this fresh means no backlog
 CLAIM_BATCH = 100  # events one claim takes at most
-APPLY_LOCK = 0x5B0A_0001  # pg_advisory_xact_lock key: drains apply one at a time
+DEADLOCK_RETRIES = 3  # a claim broken out of a deadlock is taken again this many times

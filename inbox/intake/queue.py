@@ -5,6 +5,7 @@ import logging
 from datetime import timedelta
 from enum import Enum
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -105,9 +106,15 @@ def group_insert_defaults() -> list:
     return [value.value if isinstance(value, Enum) else value for value in defaults]
 
 
-# At most this many drain tasks queued at once (one per worker process is enough); each slot's
-# flag lives a few seconds, so a lost task is replaced soon and the re-queue sweep backs it up.
+# At least this many drain tasks queued at once, and one per apply partition (drain_slots());
+# each slot's flag lives a few seconds, so a lost task is replaced soon and the re-queue sweep
+# backs it up.
 DRAIN_SLOTS = 2
+
+
+def drain_slots() -> int:
+    """How many drain tasks may be queued at once: one per apply partition, at least DRAIN_SLOTS."""
+    return max(DRAIN_SLOTS, settings.INBOUND_PARTITIONS)
 
 
 DRAIN_FLAG_SECONDS = 5
@@ -120,7 +127,7 @@ def drain_flag(slot: int) -> str:
 
 def schedule_drain() -> bool:
     """Make sure a drain task will run soon, without queueing one task per stored event: a
-    task is sent only when one of DRAIN_SLOTS has no task queued. Never fails the caller."""
+    task is sent only when one of drain_slots() has no task queued. Never fails the caller."""
     from core.tasks import eager, enqueue
     from inbox.intake.tasks import drain_inbound_events
 
@@ -130,7 +137,7 @@ def schedule_drain() -> bool:
         slot = next(
             (
                 n
-                for n in range(DRAIN_SLOTS)
+                for n in range(drain_slots())
                 if shared_cache().add(drain_flag(n), 1, timeout=DRAIN_FLAG_SECONDS)
             ),
             None,

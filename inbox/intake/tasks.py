@@ -14,12 +14,13 @@ def process_inbound_event(event_id: int) -> str:
 @shared_task(name="inbox.tasks.drain_inbound_events", acks_late=True, reject_on_worker_lost=True)
 def drain_inbound_events(slot: int = 0) -> int:
     """Process every waiting inbound event (a batch at a time); sent by
-    inbox.intake.queue.schedule_drain, at most one queued per slot."""
+    inbox.intake.queue.schedule_drain, at most one queued per slot; each slot starts at its own
+    apply partition."""
     from inbox.intake.processing import drain
     from inbox.intake.queue import drain_started
 
     drain_started(slot)
-    return drain()
+    return drain(first=slot)
 
 
 @shared_task(name="inbox.tasks.poll_imap_channels", acks_late=True)

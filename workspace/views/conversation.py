@@ -1,19 +1,23 @@
 """One conversation: the page, its thread (re-fetched by the live feed), a message's sanitized HTML
 for the sandboxed iframe, and attachment downloads."""
 
+import logging
+
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import can_write
-from inbox import selectors
+from inbox import attachments, selectors
 from inbox.canned import canned_responses_for
 from inbox.models import Activity, Channel, Message
 from inbox.outbound.senders import get_sender
 from workspace.views.common import agents_with_load, write_context
+
+logger = logging.getLogger(__name__)
 
 
 def _reply_refusal(conversation) -> str | None:
@@ -102,8 +106,16 @@ def message_body(request, pk):
 def attachment_download(request, pk):
     """Downloads only, never rendered inline: a hostile .html or .svg cannot run on our origin."""
     attachment = selectors.attachment_get_for_user(user=request.user, pk=pk)
+    try:
+        stored = attachments.opened(attachment)
+    except attachments.MissingFile:
+        logger.warning("attachment %s has no file in the storage (%s)", pk, attachment.file.name)
+        return JsonResponse(
+            {"detail": "The file of this attachment is missing from the file storage."},
+            status=404,
+        )
     response = FileResponse(
-        attachment.file.open("rb"),
+        stored,
         as_attachment=True,
         filename=attachment.name or "attachment",
         content_type="application/octet-stream",

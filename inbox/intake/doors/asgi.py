@@ -407,13 +407,13 @@ class AcceptDoor:
         """inbox.intake.queue.schedule_drain for a committed batch, with the flag's SET NX on Redis
         asyncio (same keys); the rare Celery send runs in a thread. Never fails anything."""
         from core.tasks import eager, enqueue
-        from inbox.intake.queue import DRAIN_FLAG_SECONDS, DRAIN_SLOTS, drain_flag
+        from inbox.intake.queue import DRAIN_FLAG_SECONDS, drain_flag, drain_slots
         from inbox.intake.tasks import drain_inbound_events
 
         if eager() or self.redis is None:
             await in_thread(enqueue_each, ids)
             return
-        flags = [shared_cache().make_key(drain_flag(n)) for n in range(DRAIN_SLOTS)]
+        flags = [shared_cache().make_key(drain_flag(n)) for n in range(drain_slots())]
         try:
             # Under load every slot is usually taken: one round trip asks them all.
             slot = await self.take_slot(keys=flags, args=[DRAIN_FLAG_SECONDS])
