@@ -26,7 +26,15 @@ PRODUCTION = {
     "CSRF_COOKIE_SECURE": "true",
     "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https",
 }
-OURS = {*PRODUCTION, "DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}
+# Left out of the child's environment too: what earlier tests in this process set (the browser
+# tests allow async-unsafe calls for Playwright), which no deployment has.
+OURS = {
+    *PRODUCTION,
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DJANGO_SETTINGS_MODULE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+}
 
 
 def run(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess:

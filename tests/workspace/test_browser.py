@@ -41,9 +41,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def chromium():
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} is missing: .ci/run installs the Debian chromium package")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API keeps a loop
     from playwright.sync_api import sync_playwright
 
+    # Playwright's sync API keeps a loop running; allowed for these tests only.
+    before = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
@@ -58,6 +60,10 @@ def chromium():
         )
         yield browser
         browser.close()
+    if before is None:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = before
 
 
 @pytest.fixture(scope="module")
