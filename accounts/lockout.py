@@ -4,10 +4,10 @@ django.contrib.auth.authenticate(). Rates are settings.API_THROTTLE_RATES, count
 cache (core/ratelimit.py):
 
 - `login`: attempts per IP, whatever the username;
-- `login_failures`: failed attempts per account (the username typed, whether or not it exists),
-  from every address together. Over it, the account is refused until the window ends, even with
-  the right password, and before the password is checked: a locked attempt tells nothing. A
-  successful login clears the account's count;
+- `login_failures`: attempts per account (the username typed, whether or not it exists), from
+  every address together, counted before the password is checked so that attempts made side by
+  side cannot overtake the count. Over it, the account is refused until the window ends, even
+  with the right password: a locked attempt tells nothing. A successful login clears the count;
 - `password_reset`: reset requests per IP and per email address.
 
 A refused login makes authenticate() return None and marks the request; RateLimitMiddleware
@@ -20,7 +20,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
-from core.ratelimit import forget, hashed, over_rate, waiting
+from core.ratelimit import forget, hashed, over_rate
 
 # The request attribute holding the seconds a refused login must wait (read by the middleware).
 REFUSED_FOR = "login_refused_for"
@@ -44,11 +44,12 @@ def login_refused_for(request: HttpRequest | None, username: str) -> int | None:
         wait = over_rate(f"login:{ip}", rates.get("login"))
         if wait:
             return wait
-    return waiting(_account_key(username), rates.get("login_failures"))
+    # Counted before the password is checked, atomically (INCR): attempts made side by side
+    # each take a place in the window, so a burst from many addresses gets no more guesses
+    # than the limit. A successful login gives the owner's places back (unlock_login).
+    return over_rate(_account_key(username), rates.get("login_failures"))
 
 
-def record_login_failure(username: str) -> None:
-    over_rate(_account_key(username), settings.API_THROTTLE_RATES.get("login_failures"))
 
 
 def unlock_login(username: str) -> bool:
@@ -85,8 +86,6 @@ class LockoutModelBackend(ModelBackend):
                 setattr(request, REFUSED_FOR, wait)
             raise PermissionDenied  # authenticate() stops: no backend checks the password
         user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is None:
-            record_login_failure(str(username))
-        else:  # the owner got in: their earlier typos no longer bring a lockout closer
+        if user is not None:  # the owner got in: their earlier typos no longer bring a lockout closer
             unlock_login(str(username))
         return user

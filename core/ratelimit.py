@@ -56,16 +56,6 @@ def over_rate(key: str, rate: str | None) -> int | None:
     return retry_after(count, number, window, slot)
 
 
-def waiting(key: str, rate: str | None) -> int | None:
-    """Like over_rate() without counting: the seconds to wait when the window is already full."""
-    if not rate:
-        return None
-    number, window, slot = rate_window(rate)
-    try:
-        count = shared_cache().get(counter_key(key, slot)) or 0
-    except CACHE_DOWN:
-        return None
-    return retry_after(count + 1, number, window, slot)  # would the next request be over?
 
 
 def forget(key: str, rate: str) -> bool:

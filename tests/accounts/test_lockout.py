@@ -183,3 +183,16 @@ def test_with_the_cache_unreachable_logins_fail_open(boss, cache_unreachable):
     assert attempt("/admin/login/", "boss", "guess")[0].status_code == 200
     response, client = attempt("/admin/login/", "boss", PASSWORD)
     assert response.status_code == 302 and signed_in(client)
+
+
+def test_attempts_still_checking_their_password_already_count(boss):
+    """A burst: attempts that passed the gate and are still checking their passwords take their
+    places in the window, so one more attempt, even with the right password, is refused. (When
+    failures were counted only after the check, every attempt of a burst got through.)"""
+    from accounts.lockout import login_refused_for
+
+    in_flight = [login_refused_for(None, "boss") for _ in range(3)]
+    assert in_flight == [None, None, None]
+    response, client = attempt("/login/", "boss", PASSWORD, ip="198.51.100.7")
+    assert response.status_code == 429
+    assert not signed_in(client)
