@@ -49,6 +49,7 @@ PATH = re.compile(r"/webhooks/(api|meta|telegram|x)/([-\w]+)/|/webhooks/(email)/
 COUNT_TIMEOUT = 1.0  # seconds a rate-limit count may take before the limit fails open
 BATCH_ROWS = 200  # at most this many requests share one INSERT
 WRITERS = 2  # INSERTs in flight per process (and connections in its pool)
+MAX_WAITING = 2000  # rows that may wait for a writer; past it a delivery is refused at once
 
 
 class Delivery:
@@ -162,6 +163,10 @@ async def bound_session(conn) -> None:
     await conn.execute(f"SET lock_timeout = {ms}")
 
 
+class StorageBusy(OSError):
+    """Too many deliveries already wait for the database (an OSError, so the door answers 503)."""
+
+
 class Writer:
     """Group commit: requests queue their rows; each of WRITERS tasks takes whatever is waiting
     (up to BATCH_ROWS), writes it with one autocommitted INSERT and answers each request with its
@@ -187,18 +192,31 @@ class Writer:
         self.tasks: list[asyncio.Task] = []
 
     async def store(self, row: tuple) -> int:
+        """The new event's id once its row is committed. While the database is slow or down,
+        rows wait here at most MAX_WAITING deep: past that the request is refused at once
+        (StorageBusy, a 503) instead of holding its body in memory."""
         if not self.tasks:
             self.tasks = [asyncio.create_task(self.run()) for _ in range(WRITERS)]
+        if self.queue.qsize() >= MAX_WAITING:
+            raise StorageBusy(f"{MAX_WAITING} deliveries already wait for the database")
         done = asyncio.get_running_loop().create_future()
         self.queue.put_nowait((row, done))
         return await done
 
+    def take(self, first) -> list:
+        """A batch of waiting rows, leaving out those whose request gave up (it answered 503: the
+        provider sends it again, and storing it now would only add a duplicate)."""
+        batch = [first]
+        while len(batch) < BATCH_ROWS and not self.queue.empty():
+            batch.append(self.queue.get_nowait())
+        return [(row, done) for row, done in batch if not done.done()]
+
     async def run(self) -> None:
         await self.pool.open()  # connects in the background: a database down is a 503 later
         while True:
-            batch = [await self.queue.get()]
-            while len(batch) < BATCH_ROWS and not self.queue.empty():
-                batch.append(self.queue.get_nowait())
+            batch = self.take(await self.queue.get())
+            if not batch:
+                continue
             try:
                 ids = await self.insert([row for row, _ in batch])
             except Exception as exc:  # not known to be stored: each hears 503 (a retry is deduped)

@@ -306,3 +306,30 @@ def test_drain_slots_are_taken_in_order_one_each_until_all_are_queued(settings):
     assert asyncio.run(scenario()) == [0, 1, -1, 0]
     assert 0 < cache.ttl(flags[1]) <= 5
     cache.delete(*flags)
+
+
+def test_a_delivery_that_gave_up_is_not_written_later_and_the_wait_is_bounded(monkeypatch):
+    """While the database is slow, rows wait for a writer. A request that gave up (it answered
+    503: the provider sends it again) is left out of the next INSERT, and past MAX_WAITING rows
+    a delivery is refused at once instead of holding its body in memory."""
+    from inbox.intake.doors import asgi
+    from inbox.intake.doors.asgi import StorageBusy, Writer
+
+    monkeypatch.setattr(asgi, "MAX_WAITING", 3)
+
+    async def scenario():
+        writer = Writer(on_commit=lambda ids: None)
+        idle = asyncio.create_task(asyncio.sleep(60))
+        writer.tasks = [idle]  # the writers are busy elsewhere: rows wait in the queue
+        stores = [asyncio.create_task(writer.store((f"row-{n}",))) for n in range(3)]
+        await asyncio.sleep(0)
+        stores[0].cancel()  # its request timed out and answered 503
+        await asyncio.sleep(0)
+        with pytest.raises(StorageBusy):
+            await writer.store(("row-3",))
+        batch = writer.take(writer.queue.get_nowait())
+        for task in [idle, *stores]:
+            task.cancel()
+        return [row for row, _ in batch]
+
+    assert asyncio.run(scenario()) == [("row-1",), ("row-2",)]
