@@ -50,8 +50,6 @@ def login_refused_for(request: HttpRequest | None, username: str) -> int | None:
     return over_rate(_account_key(username), rates.get("login_failures"))
 
 
-
-
 def unlock_login(username: str) -> bool:
     """Lift an account's lockout (the failures counted in the current window); False when the
     cache is unreachable."""
@@ -86,6 +84,6 @@ class LockoutModelBackend(ModelBackend):
                 setattr(request, REFUSED_FOR, wait)
             raise PermissionDenied  # authenticate() stops: no backend checks the password
         user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is not None:  # the owner got in: their earlier typos no longer bring a lockout closer
+        if user is not None:  # the owner got in: earlier typos no longer bring a lockout closer
             unlock_login(str(username))
         return user

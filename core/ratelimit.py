@@ -56,8 +56,6 @@ def over_rate(key: str, rate: str | None) -> int | None:
     return retry_after(count, number, window, slot)
 
 
-
-
 def forget(key: str, rate: str) -> bool:
     """Drop `key`'s count in the current window of `rate` (a lockout lifted); False when the
     cache is unreachable."""
