@@ -17,12 +17,13 @@ import zlib
 
 from django.conf import settings
 from django.db import OperationalError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from inbox.models import InboundEvent
 from inbox.normalized import NormalizedMessage
 
-FIXED = 0  # the partition of an event whose sender is unknown
+FIXED = 0  # the partition whose drain also takes the sender-less events and the stranded ones
+SENDERLESS = 32767  # sorted mark of an event with no sender (an edit, a delivery status)
 APPLY_LOCK = 0x5B0A_0001  # pg_advisory_xact_lock(APPLY_LOCK, partition): one drain per partition
 SORT_LOCK = 0x5B0A_0002  # pg_advisory_xact_lock: one drain sorts waiting events at a time
 SORT_BATCH = 200  # waiting events sorted into partitions in one go
@@ -36,26 +37,36 @@ def count() -> int:
 def of(items: list | Exception) -> int:
     """The partition of an event parsed into `items`: a hash of its first message's sender
     identity (kind and handle, not the channel: one contact writing on two channels is one
-    contact row), else FIXED."""
+    contact row), else SENDERLESS (taken by FIXED's drain once everything older is applied)."""
     n = count()
-    if n == 1 or isinstance(items, Exception):
+    if n == 1:
         return FIXED
+    if isinstance(items, Exception):
+        return SENDERLESS
     for item in items:
         if isinstance(item, NormalizedMessage):
             identity = f"{item.sender.kind}:{item.sender.id.strip().lower()}"
             return zlib.crc32(identity.encode()) % n
-    return FIXED
+    return SENDERLESS
 
 
 def waiting_in(partition: int) -> Q:
     """Waiting events of `partition`. Partition FIXED also takes events sorted under a larger
-    INBOUND_PARTITIONS than the current one, so that lowering it strands nothing."""
+    INBOUND_PARTITIONS than the current one, so that lowering it strands nothing, and takes an
+    event only once no older one waits in another partition."""
     waiting = Q(status=InboundEvent.Status.RECEIVED)
     if count() == 1:
         return waiting
     mine = Q(partition=partition)
     if partition == FIXED:
-        mine |= Q(partition__gte=count())
+        mine |= Q(partition__gte=count(), partition__lt=SENDERLESS)
+        # An event without a sender (an edit, a delivery status) refers to a message that may
+        # still wait in any partition: it is taken only once every older event is applied, so
+        # it never overtakes the message it edits (as when all was one partition).
+        older = InboundEvent.objects.filter(
+            status=InboundEvent.Status.RECEIVED, partition__lt=SENDERLESS, pk__lt=OuterRef("pk")
+        )
+        mine |= Q(partition=SENDERLESS) & ~Exists(older)
     return waiting & mine
 
 
@@ -73,7 +84,7 @@ def _lock(*keys: int, wait: bool) -> bool:
 def take(partition: int, *, wait: bool) -> bool:
     """Hold `partition`'s apply lock until the transaction ends; without `wait`, False when
     another drain holds it."""
-    return _lock(APPLY_LOCK, partition, wait=wait)
+    return _lock(APPLY_LOCK, FIXED if partition == SENDERLESS else partition, wait=wait)
 
 
 def sort_waiting(parse) -> dict[int, list | Exception]:

@@ -245,3 +245,27 @@ def test_a_claim_broken_out_of_a_deadlock_is_taken_again_whole(settings, caplog)
         applied = Message.objects.filter(external_id__startswith=f"{handle}-").order_by("pk")
         assert list(applied.values_list("external_id", flat=True)) == [f"{handle}-1", f"{handle}-2"]
     assert "deadlocked with another partition's" in caplog.text  # it did happen, and was met
+
+
+@pytest.mark.django_db
+def test_an_event_without_a_sender_never_overtakes_an_older_event_of_another_partition(settings):
+    """An edit or a delivery status names no sender, so it cannot follow the message it refers
+    to into that message's partition: the fixed partition's drain takes it only once every older
+    event is applied."""
+    settings.INBOUND_PARTITIONS = 4
+    channel = ChannelFactory(slug="partner", kind="api")
+    sender = "customer-0"  # any partition, the fixed one too
+    message = stored(channel, sender, 1)
+    senderless = InboundEvent.objects.create(
+        channel=channel, provider="api", body=b"{not json", received_at=timezone.now()
+    )
+    partitions.sort_waiting(processing._parse)
+    message.refresh_from_db()
+    senderless.refresh_from_db()
+    assert message.partition == partition_of(sender)
+    assert senderless.partition == partitions.SENDERLESS
+
+    fixed = InboundEvent.objects.filter(partitions.waiting_in(partitions.FIXED))
+    assert not fixed.filter(pk=senderless.pk).exists()
+    InboundEvent.objects.filter(pk=message.pk).update(status=InboundEvent.Status.PROCESSED)
+    assert fixed.filter(pk=senderless.pk).exists()
