@@ -56,3 +56,27 @@ class DropPatternTwins(migrations.operations.base.Operation):
 
     def describe(self):
         return f"Drop the prefix-search twins {', '.join(self.twins)}"
+
+
+class AddIndexConcurrentlyOnPostgres(migrations.AddIndex):
+    """AddIndex that builds the index with CREATE INDEX CONCURRENTLY on PostgreSQL, so a large
+    table keeps taking writes while it is built (the migration must be `atomic = False`); a plain
+    CREATE INDEX elsewhere (SQLite has one writer anyway)."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.add_index(model, self.index, concurrently=True)
+        else:
+            schema_editor.add_index(model, self.index)
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        model = from_state.apps.get_model(app_label, self.model_name)
+        if not self.allow_migrate_model(schema_editor.connection.alias, model):
+            return
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.remove_index(model, self.index, concurrently=True)
+        else:
+            schema_editor.remove_index(model, self.index)

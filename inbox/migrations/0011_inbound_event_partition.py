@@ -2,8 +2,12 @@
 
 from django.db import migrations, models
 
+from core.migration_ops import AddIndexConcurrentlyOnPostgres
+
 
 class Migration(migrations.Migration):
+    # The index is built concurrently on PostgreSQL: webhooks keep being stored meanwhile.
+    atomic = False
 
     dependencies = [
         ('inbox', '0010_fk_indexes_led_by_composites'),
@@ -15,7 +19,7 @@ class Migration(migrations.Migration):
             name='partition',
             field=models.PositiveSmallIntegerField(blank=True, null=True),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrentlyOnPostgres(
             model_name='inboundevent',
             index=models.Index(condition=models.Q(('status', 'received')), fields=['partition', 'received_at'], name='inbound_waiting_partition'),
         ),
