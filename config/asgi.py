@@ -35,6 +35,17 @@ def http_app(django_app):
     return AcceptDoor(django_app)
 
 
+def forget_process_metrics() -> None:
+    """Multiprocess metrics: a web process that stops no longer counts in live gauges (its
+    websockets are gone with it)."""
+    from django.conf import settings
+
+    if settings.PROMETHEUS_MULTIPROC_DIR:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(os.getpid(), settings.PROMETHEUS_MULTIPROC_DIR)
+
+
 async def lifespan(scope, receive, send):
     """ASGI lifespan: start the embedded scheduler with the server, stop it on shutdown. In
     embedded mode a second web process is refused at startup (config/embedded.py): uvicorn then
@@ -51,6 +62,7 @@ async def lifespan(scope, receive, send):
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":
             scheduler.stop()
+            forget_process_metrics()
             await send({"type": "lifespan.shutdown.complete"})
             return
 

@@ -1,6 +1,9 @@
 """JSON errors under /api/ and /webhooks/; pages elsewhere."""
 
-from django.http import JsonResponse
+import sys
+
+from django.db import OperationalError
+from django.http import HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
 from django.views.defaults import server_error as html_server_error
 
@@ -16,6 +19,10 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    """A 500, or a 503 with Retry-After when what failed was reaching the database (down, or
+    every pooled connection busy past DB_POOL_TIMEOUT): the person or program can try again."""
+    if isinstance(sys.exc_info()[1], OperationalError):
+        return database_unavailable(request)
     if _wants_json(request):
         return JsonResponse({"detail": "Internal error; the request was logged."}, status=500)
     return html_server_error(request)
@@ -28,3 +35,19 @@ def bad_request(request, exception=None):
     from django.views.defaults import bad_request as html_bad_request
 
     return html_bad_request(request, exception)
+
+
+RETRY_SECONDS = 5
+
+
+def database_unavailable(request):
+    detail = "The database is busy or unreachable; try again in a few seconds."
+    if _wants_json(request):
+        response = JsonResponse({"code": "unavailable", "detail": detail}, status=503)
+    else:
+        response = HttpResponse(
+            f"<!doctype html><title>Try again</title><h1>Try again</h1><p>{detail}</p>",
+            status=503,
+        )
+    response["Retry-After"] = str(RETRY_SECONDS)
+    return response

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from config import embedded
+from config.redis_roles import ROLES
 
 ROOT = Path(__file__).resolve().parents[2]
 REASON = "Embedded mode (REDIS_URL unset) runs ONE web process"
@@ -23,7 +24,8 @@ def embedded_env(data_dir: Path, **extra: str) -> dict:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "WEB_CONCURRENCY", "CELERY_TASK_ALWAYS_EAGER"}
+        if k
+        not in {"DATABASE_URL", "REDIS_URL", "WEB_CONCURRENCY", "CELERY_TASK_ALWAYS_EAGER", *ROLES}
     }
     # The scheduler would only log errors on this unmigrated database.
     env.update(

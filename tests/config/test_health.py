@@ -48,3 +48,25 @@ def test_openapi_schema_and_docs_are_served_locally(client):
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
     assert b"cdn" not in docs.content.lower()
+
+
+@pytest.mark.parametrize("path", ["/inbox/", "/api/v1/conversations/"])
+def test_a_database_out_of_reach_is_a_503_to_retry_not_a_500(path):
+    """Every pooled connection busy past DB_POOL_TIMEOUT (or the database down) fails a request
+    with an OperationalError: the person or program hears 503 and when to try again."""
+    from django.db import OperationalError
+    from django.test import RequestFactory
+
+    from config.errors import server_error
+
+    try:
+        raise OperationalError("couldn't get a connection after 1.50 sec")
+    except OperationalError:
+        response = server_error(RequestFactory().get(path))
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "try again" in response.content.decode().lower()
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        assert server_error(RequestFactory().get(path)).status_code == 500

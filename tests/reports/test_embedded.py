@@ -12,6 +12,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from config.redis_roles import ROLES
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -19,7 +21,14 @@ def embedded_env(data_dir: Path) -> dict:
     env = {
         k: v
         for k, v in os.environ.items()
-        if k not in {"DATABASE_URL", "REDIS_URL", "EMBEDDED_SCHEDULER", "CELERY_TASK_ALWAYS_EAGER"}
+        if k
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "EMBEDDED_SCHEDULER",
+            "CELERY_TASK_ALWAYS_EAGER",
+            *ROLES,
+        }
     }
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings",
