@@ -1,4 +1,8 @@
+import os
 import shutil
+import sys
+import threading
+import time
 
 import pytest
 from django.db import connection
@@ -53,6 +57,49 @@ def _fresh_reference_copies():
     refcache.reset(pending=True)
     yield
     refcache.reset(pending=True)
+
+
+@pytest.fixture(autouse=True)
+def _channel_layer_free_of_dead_loops():
+    """A test whose event loop stopped while one of its sockets was receiving (a hung consumer,
+    a server thread that did not finish) leaves the Redis layer counting that receive, and every
+    later receive from another loop fails with "Two event loops are trying to receive()". Such a
+    layer is dropped so the next test starts with a fresh one; one failure stays one failure."""
+    from channels.layers import channel_layers
+
+    layer = channel_layers.backends.get("default")
+    if getattr(layer, "receive_count", 0):
+        channel_layers.backends.pop("default", None)
+    yield
+
+
+_finished_with = {"status": 0}
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _finished_with["status"] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config):
+    """The run is over and reported: a thread a failed test left blocked (an executor thread
+    waiting on a socket that never answers) must not keep the process, and CI, waiting forever
+    on the interpreter's join of non-daemon threads. Give them a moment, then leave."""
+    deadline = time.monotonic() + 10
+    for thread in threading.enumerate():
+        if thread is threading.main_thread() or thread.daemon:
+            continue
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    stuck = [
+        t.name
+        for t in threading.enumerate()
+        if t is not threading.main_thread() and not t.daemon and t.is_alive()
+    ]
+    if stuck:
+        print(f"\nthreads still blocked after the run, not waited for: {stuck}", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(_finished_with["status"])
 
 
 @pytest.fixture

@@ -39,6 +39,11 @@ async def open_widget(session, *, origin=SHOP, token=None, path_session=None, qu
     if connected:
         assert code == CHAT_PROTOCOL  # the protocol the browser requires to be echoed
         assert (await widget.receive_json_from(timeout=2))["type"] == "hello"
+    else:
+        # As a server does once it has sent the refusal: the socket is gone, the consumer ends
+        # here and not when the test's event loop is torn down around it.
+        await widget.send_input({"type": "websocket.disconnect", "code": code})
+        await widget.wait(timeout=5)
     return widget, connected, code
 
 
@@ -274,7 +279,10 @@ def test_a_garbled_token_protocol_is_refused(channel, garbage):
             headers=[(b"origin", SHOP.encode()), (b"host", b"support.example")],
             subprotocols=[CHAT_PROTOCOL, garbage],
         )
-        return await widget.connect()
+        refused = await widget.connect()
+        await widget.send_input({"type": "websocket.disconnect", "code": refused[1]})
+        await widget.wait(timeout=5)
+        return refused
 
     assert async_to_sync(scenario)() == (False, 4401)
 
