@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from accounts.models import Membership
-from inbox import filters, selectors
+from inbox import filters, search, selectors, titles
 from inbox.api import COUNT_CAP, SavedViewListApi
 from inbox.models import Channel, Status
 from inbox.pagination import KeysetPagination
@@ -159,11 +159,14 @@ def inbox_page(request):
     except ApiValidationError as exc:
         page, next_link, errors = [], None, errors_of(exc)
     now = timezone.now()
-    page = list(page)
+    page = titles.attach_titles(page)
     for conversation in page:
         conversation.row = row_view(conversation, now)
+    q = params.get("q", "").strip()
     context = {
         "conversations": page,
+        "q": q,
+        "found_contacts": search.contacts_matching(user=request.user, q=q) if q else [],
         "next": next_link,
         "params": params,
         "errors": errors,
@@ -205,6 +208,7 @@ def conversation_row(request, pk):
     if not qs.filter(pk=conversation.pk).exists():
         return HttpResponse(status=204)
     now = timezone.now()
+    titles.attach_titles([conversation])
     conversation.row = row_view(conversation, now)
     return render(
         request,
