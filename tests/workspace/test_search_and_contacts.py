@@ -173,7 +173,7 @@ def test_the_inbox_search_shows_contacts_as_their_own_group(agent, people):
     client = browser_for(agent)
     body = client.get("/inbox/", {"q": "eve"}).content.decode()
     group = body.split('id="found-contacts-title"')[1].split("</section>")[0]
-    assert f'href="/inbox/contacts/{people["eve"].pk}/"' in group
+    assert f'href="/inbox/contacts/{people["eve"].pk}/?q=eve"' in group
     assert "Eve Adams" in group and "1 conversation" in group
     assert "Neve" not in group and "Steve" not in group and "Eve Hidden" not in group
     nobody = client.get("/inbox/", {"q": "zebra"}).content.decode()
