@@ -277,3 +277,16 @@ def test_our_own_replies_are_searchable_too(agent, team):
     found = search.search(Conversation.objects.all(), "refund").values_list("pk", flat=True)
     assert list(found) == [conv.pk]
     assert Message.objects.filter(conversation=conv).count() == 2
+
+
+@pytest.mark.postgres
+def test_contact_search_can_read_its_trigram_index_on_postgres(people):
+    """The search's expression is the index's (migration 0012): were they to drift apart, every
+    search would read every contact."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    for lookup in ({"haystack__iregex": search.word_pattern("eve")}, {"haystack__contains": "555"}):
+        plan = search.contacts_with_haystack().filter(**lookup).explain()
+        assert "contact_search_trgm" in plan, plan
