@@ -134,6 +134,16 @@ def test_the_inbox_search_lists_word_matches(agent, words):
     assert f'id="row-{words["steve"].pk}"' not in body
 
 
+def test_a_search_looks_through_every_status_unless_one_is_picked(agent, words):
+    Conversation.objects.filter(pk=words["asked"].pk).update(status="resolved")
+    client = browser_for(agent)
+    row = f'id="row-{words["asked"].pk}"'
+    assert row in client.get("/inbox/", {"q": "eve"}).content.decode()
+    assert row not in client.get("/inbox/", {"q": "eve", "status": "open"}).content.decode()
+    assert row not in client.get("/inbox/").content.decode()  # the inbox itself: open ones
+    assert row in client.get("/inbox/", {"status": "any"}).content.decode()
+
+
 @pytest.fixture
 def people(team, other_team):
     eve = ContactFactory(name="Eve Adams", email="eve.adams@example.com", phone="+15550101")

@@ -132,9 +132,13 @@ def _view_entry(request, name, view_filters) -> dict:
 
 
 def _list_params(request) -> QueryDict:
+    """The list's filters: open conversations unless a status is asked for, except that a
+    search looks through every status (status=any says so, and is dropped here)."""
     params = request.GET.copy()
-    if "status" not in params and "overnight" not in params:
+    if "status" not in params and "overnight" not in params and not params.get("q", "").strip():
         params["status"] = "open"
+    if params.getlist("status") == ["any"]:
+        params.pop("status")
     for key in [k for k, v in params.lists() if v == [""]]:
         params.pop(key)
     return params
