@@ -1,7 +1,8 @@
 """Full-text search over a conversation's subject and messages.
 
 PostgreSQL keeps a tsvector per conversation (GIN index), appended to as messages arrive.
-SQLite, used embedded, falls back to a substring match.
+SQLite, used embedded, matches each word as a regular expression between word boundaries. Either
+way a search matches words, never parts of words: "Eve" finds "ask Eve", not "never".
 
 A search lists the newest matches first, a page at a time, and there are two ways to find them:
 read every match from the GIN index and sort them (one heap page per match), or walk the list's
@@ -15,6 +16,7 @@ either way (the same condition, spelled so that only one plan applies).
 """
 
 import math
+import re
 import time
 
 from django.contrib.postgres.search import SearchQuery
@@ -155,7 +157,98 @@ def search(queryset: QuerySet, q: str) -> QuerySet:
         if plan == WALK:
             return queryset.filter(_Matches(F("search_vector"), query))
         return queryset.filter(search_vector=query)
-    return queryset.filter(
-        Q(subject__icontains=q)
-        | Exists(Message.objects.filter(conversation=OuterRef("pk"), text__icontains=q))
+    condition = Q()
+    for word in query_words(q):
+        pattern = word_pattern(word)
+        condition &= Q(subject__iregex=pattern) | Exists(
+            Message.objects.filter(conversation=OuterRef("pk"), text__iregex=pattern)
+        )
+    return queryset.filter(condition)
+
+
+def query_words(q: str) -> list[str]:
+    """The terms of a query, each to be found as a whole word (quotes dropped)."""
+    return [word for word in q.replace('"', " ").split() if word.strip("-")]
+
+
+def word_pattern(word: str) -> str:
+    """A case-insensitive pattern (for `__iregex`) finding `word` as a whole word: a boundary on
+    each side that starts or ends with a word character. PostgreSQL spells the boundaries
+    \\m and \\M (its \\b is a backspace); SQLite runs Python's re, which spells them \\b."""
+    start, end = (r"\m", r"\M") if uses_postgres() else (r"\b", r"\b")
+    body = re.escape(word)
+    if re.match(r"\w", word):
+        body = start + body
+    if re.search(r"\w$", word):
+        body = body + end
+    return body
+
+
+# --- contacts -------------------------------------------------------------------------------------
+
+CONTACT_RESULTS = 8
+PHONE_LIKE = re.compile(r"\+?[\d\s().-]+")
+MIN_PHONE_DIGITS = 5
+# A contact's words in one text, the expression of the trigram index contact_search_trgm
+# (migration 0012 on PostgreSQL, which answers both the regular expression and LIKE from it).
+CONTACT_HAYSTACK = "(name || ' ' || email || ' ' || phone)"
+# The identities matching one word are read first (identity_search_trgm), at most this many:
+# a list of ids lets PostgreSQL OR two index scans, where an IN (subquery) reads every contact.
+IDENTITY_IDS = 500
+
+
+def contacts_matching(*, user, q: str, limit: int = CONTACT_RESULTS) -> list:
+    """Contacts the user may see (one of their conversations is visible, unless the user sees
+    everything) whose name, email, phone or a channel identity holds every word of q, as whole
+    words; a number of five digits or more also matches inside phone numbers ("555 0101" finds
+    +15550101). Merged-away contacts are left out. Each has `.conversation_count` (visible).
+    One query per word for the identities, one for the contacts, one for their identities and
+    one for the counts."""
+    from django.db.models import Count
+
+    from accounts.permissions import sees_everything
+    from inbox.models import ContactIdentity
+
+    words = query_words(q.strip())
+    if not words:
+        return []
+    if PHONE_LIKE.fullmatch(q.strip()):
+        digits = re.sub(r"\D", "", q)
+        if len(digits) >= MIN_PHONE_DIGITS:
+            words = [digits]
+    condition = Q()
+    for word in words:
+        pattern = word_pattern(word)
+        handles = Q(external_id__iregex=pattern)
+        matches = Q(haystack__iregex=pattern)
+        if word.isdigit() and len(word) >= MIN_PHONE_DIGITS:
+            handles |= Q(external_id__contains=word)
+            matches |= Q(haystack__contains=word)
+        owners = ContactIdentity.objects.filter(handles).values_list("contact_id", flat=True)
+        condition &= matches | Q(pk__in=list(owners[:IDENTITY_IDS]))
+    visible = Conversation.objects.visible_to(user)
+    contacts = contacts_with_haystack().filter(condition, merged_into__isnull=True)
+    if not sees_everything(user):
+        contacts = contacts.filter(Exists(visible.filter(contact=OuterRef("pk"))))
+    found = list(contacts.prefetch_related("identities").order_by("name", "pk")[:limit])
+    counts = dict(
+        visible.filter(contact_id__in=[c.pk for c in found])
+        .order_by()
+        .values_list("contact_id")
+        .annotate(n=Count("id"))
+        .values_list("contact_id", "n")
     )
+    for contact in found:
+        contact.conversation_count = counts.get(contact.pk, 0)
+    return found
+
+
+def contacts_with_haystack() -> QuerySet:
+    """Contacts with `haystack`, CONTACT_HAYSTACK, to filter on."""
+    from django.db.models import CharField
+
+    from inbox.models import Contact
+
+    # A constant expression over the model's own columns; the words are bound parameters.
+    haystack = RawSQL(CONTACT_HAYSTACK, (), output_field=CharField())  # noqa: S611
+    return Contact.objects.alias(haystack=haystack)

@@ -121,3 +121,27 @@ def message_original_get(*, pk: int) -> bytes:
     if body is None:
         raise Http404("No original mail for this message.")
     return bytes(body)
+
+
+def contact_duplicates_for(*, user, contact, limit: int = 5) -> list:
+    """Other contacts that look like the same person (the same email, phone or full name, case
+    aside), not merged away, that the user may see: the candidates a lead merges into this one."""
+    from django.db.models import Exists, OuterRef, Q
+
+    from accounts.permissions import sees_everything
+    from inbox.models import Contact
+
+    same = Q()
+    if contact.email:
+        same |= Q(email__iexact=contact.email)
+    if contact.phone:
+        same |= Q(phone=contact.phone)
+    if contact.name.strip():
+        same |= Q(name__iexact=contact.name.strip())
+    if not same:
+        return []
+    candidates = Contact.objects.filter(same, merged_into__isnull=True).exclude(pk=contact.pk)
+    if not sees_everything(user):
+        visible = conversation_base_for(user).filter(contact=OuterRef("pk"))
+        candidates = candidates.filter(Exists(visible))
+    return list(candidates.order_by("pk")[:limit])

@@ -10,6 +10,11 @@ urlpatterns = [
     path("contacts/<int:pk>/", contacts.contact_page, name="contact"),
     path("contacts/<int:pk>/merge/", contacts.contact_merge, name="contact-merge"),
     path(
+        "contacts/<int:pk>/merge-duplicate/",
+        contacts.contact_merge_duplicate,
+        name="contact-merge-duplicate",
+    ),
+    path(
         "attachments/<int:pk>/download/",
         conversation.attachment_download,
         name="attachment-download",

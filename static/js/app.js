@@ -279,6 +279,7 @@
         if (form) form.submit(); else handled = false;
         break;
       }
+      case "/": handled = focusField("#search-q"); break;
       case "?": {
         var dialog = $("#shortcuts");
         if (dialog && dialog.showModal) dialog.showModal();

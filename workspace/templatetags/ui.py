@@ -4,7 +4,7 @@ import datetime as dt
 
 from django import template
 
-from inbox import quoting
+from inbox import quoting, titles
 
 register = template.Library()
 
@@ -53,13 +53,12 @@ def sla_left(delta: dt.timedelta) -> str:
 
 def row_view(conversation, now) -> dict:
     """What a list row shows, worked out once in Python rather than by template filters per
-    cell: title, SLA state and countdown, icon, initials and link."""
+    cell: title (inbox.titles), SLA state and countdown, icon, initials and link."""
     from django.urls import reverse
 
     c = conversation
-    title = c.subject or c.snippet or "(no text)"
-    if len(title) > 80:
-        title = title[:79] + "…"
+    # inbox.titles.attach_titles sets it for a page at once; never the snippet (our own reply).
+    title = getattr(c, "title", None) or titles.title_for(c.subject, None)
     due = sla_due(c)
     state = sla_state(c, now)
     return {
@@ -83,6 +82,12 @@ def channel_icon(kind: str) -> str:
 def initials(user) -> str:
     name = user.display_name if user else ""
     return "".join(part[0] for part in name.split()[:2]).upper() or "?"
+
+
+@register.filter
+def contact_initials(contact) -> str:
+    name = str(contact).split("@")[0]
+    return "".join(part[0] for part in name.split()[:2] if part[0].isalnum()).upper() or "?"
 
 
 @register.filter

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Team
 from accounts.permissions import can_bulk
-from inbox import selectors
+from inbox import selectors, titles
 from inbox.models import Status
 from routing import auto_assignment, services
 from workspace.views.common import User
@@ -55,4 +55,5 @@ def lead_board(request):
                 ),
             }
         )
+    titles.attach_titles(c for b in board for c in b["queue"] + b["overnight"])
     return render(request, "ui/board.html", {"board": board, "now": timezone.now()})

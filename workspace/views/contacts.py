@@ -1,39 +1,91 @@
-"""A contact's page (identities and conversations on every channel) and merging two contacts."""
+"""A contact's page (identities and conversations on every channel) and merging two contacts:
+this one into another, or a duplicate into this one."""
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseForbidden
+from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from inbox import selectors
+from inbox import selectors, titles
+
+
+def _page_context(request, contact) -> dict:
+    from accounts.permissions import can_merge_contacts
+
+    can_merge = can_merge_contacts(request.user)
+    titles.attach_titles(contact.visible_conversations)
+    duplicates = []
+    if can_merge and not contact.merged_into_id:
+        duplicates = selectors.contact_duplicates_for(user=request.user, contact=contact)
+    identities = sorted(contact.identities.all(), key=lambda i: (i.kind, i.external_id))
+    return {
+        "contact": contact,
+        "identities": identities,
+        "conversations": contact.visible_conversations,
+        "open_count": sum(1 for c in contact.visible_conversations if c.status == "open"),
+        "can_merge": can_merge,
+        "duplicates": duplicates,
+    }
 
 
 @login_required
 def contact_page(request, pk):
-    from accounts.permissions import can_merge_contacts
-
     contact = selectors.contact_get_for_user(user=request.user, pk=pk)
-    return render(
-        request,
-        "inbox/contact.html",
-        {"contact": contact, "can_merge": can_merge_contacts(request.user)},
-    )
+    return render(request, "inbox/contact.html", _page_context(request, contact))
+
+
+def _merge(request, *, source_id, target_id, page_contact, field: str):
+    """One merge from the page: redirect to the contact kept, or the page again with the refusal
+    in words next to the form that asked (`field`)."""
+    from inbox.contacts import MergeRefused, merge_contacts
+
+    try:
+        merge_contacts(source_id=source_id, target_id=target_id, actor=request.user)
+    except PermissionDenied:
+        return HttpResponseForbidden("Only admins and leads may merge contacts.")
+    except MergeRefused as exc:
+        context = {**_page_context(request, page_contact), f"{field}_error": str(exc)}
+        return render(request, "inbox/contact.html", context, status=400)
+    return redirect("inbox:contact", pk=target_id)
 
 
 @login_required
 @require_POST
 def contact_merge(request, pk):
-    from accounts.permissions import can_merge_contacts
-    from inbox.contacts import MergeRefused, merge_contacts
-
+    """This contact into the one given as `into` (this one stays, empty, pointing there)."""
     source = selectors.contact_get_for_user(user=request.user, pk=pk)
     target = selectors.contact_get_for_user(user=request.user, pk=request.POST.get("into", ""))
-    try:
-        merge_contacts(source_id=source.pk, target_id=target.pk, actor=request.user)
-    except PermissionDenied:
+    return _merge(
+        request, source_id=source.pk, target_id=target.pk, page_contact=source, field="into"
+    )
+
+
+@login_required
+@require_POST
+def contact_merge_duplicate(request, pk):
+    """The contact given as `duplicate_id` (typed) or `duplicate` (picked) into this one: this
+    one keeps its name, email and phone (taking only those it lacks) and gains the duplicate's
+    identities and conversations."""
+    from accounts.permissions import can_merge_contacts
+
+    target = selectors.contact_get_for_user(user=request.user, pk=pk)
+    if not can_merge_contacts(request.user):
         return HttpResponseForbidden("Only admins and leads may merge contacts.")
-    except MergeRefused as exc:
-        context = {"contact": source, "can_merge": can_merge_contacts(request.user)}
-        return render(request, "inbox/contact.html", {**context, "error": str(exc)}, status=400)
-    return redirect("inbox:contact", pk=target.pk)
+    typed = request.POST.get("duplicate_id", "").strip()
+    raw = (typed or request.POST.get("duplicate", "")).strip().lstrip("#")
+    problem = None
+    source = None
+    if not raw.isdigit():
+        problem = "Pick the duplicate contact, or type its number (shown in its page's address)."
+    else:
+        try:
+            source = selectors.contact_get_for_user(user=request.user, pk=raw)
+        except Http404:
+            problem = f"There is no contact {raw} that you may see."
+    if source is None:
+        context = {**_page_context(request, target), "duplicate_error": problem}
+        return render(request, "inbox/contact.html", context, status=400)
+    return _merge(
+        request, source_id=source.pk, target_id=target.pk, page_contact=target, field="duplicate"
+    )

@@ -11,7 +11,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import can_write
-from inbox import attachments, selectors
+from inbox import attachments, selectors, titles
 from inbox.canned import canned_responses_for
 from inbox.models import Activity, Channel, Message
 from inbox.outbound.senders import get_sender
@@ -30,7 +30,7 @@ def _reply_refusal(conversation) -> str | None:
 
 def _conversation_context(request, conversation) -> dict:
     messages = list(selectors.message_list_for_conversation(conversation=conversation))
-    others = (
+    others = titles.attach_titles(
         selectors.conversation_base_for(request.user)
         .filter(contact_id=conversation.contact_id)
         .exclude(pk=conversation.pk)
@@ -45,6 +45,7 @@ def _conversation_context(request, conversation) -> dict:
     members = agents_with_load()
     return {
         "conversation": conversation,
+        "conversation_title": titles.title_from_thread(conversation, messages),
         "is_email": conversation.channel.kind == Channel.Kind.EMAIL,
         "reply_refusal": _reply_refusal(conversation),
         "canned": canned_responses_for(user=request.user, conversation=conversation)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from accounts.models import Membership
-from inbox import filters, selectors
+from inbox import filters, search, selectors, titles
 from inbox.api import COUNT_CAP, SavedViewListApi
 from inbox.models import Channel, Status
 from inbox.pagination import KeysetPagination
@@ -132,9 +132,13 @@ def _view_entry(request, name, view_filters) -> dict:
 
 
 def _list_params(request) -> QueryDict:
+    """The list's filters: open conversations unless a status is asked for, except that a
+    search looks through every status (status=any says so, and is dropped here)."""
     params = request.GET.copy()
-    if "status" not in params and "overnight" not in params:
+    if "status" not in params and "overnight" not in params and not params.get("q", "").strip():
         params["status"] = "open"
+    if params.getlist("status") == ["any"]:
+        params.pop("status")
     for key in [k for k, v in params.lists() if v == [""]]:
         params.pop(key)
     return params
@@ -159,11 +163,14 @@ def inbox_page(request):
     except ApiValidationError as exc:
         page, next_link, errors = [], None, errors_of(exc)
     now = timezone.now()
-    page = list(page)
+    page = titles.attach_titles(page)
     for conversation in page:
         conversation.row = row_view(conversation, now)
+    q = params.get("q", "").strip()
     context = {
         "conversations": page,
+        "q": q,
+        "found_contacts": search.contacts_matching(user=request.user, q=q) if q else [],
         "next": next_link,
         "params": params,
         "errors": errors,
@@ -205,6 +212,7 @@ def conversation_row(request, pk):
     if not qs.filter(pk=conversation.pk).exists():
         return HttpResponse(status=204)
     now = timezone.now()
+    titles.attach_titles([conversation])
     conversation.row = row_view(conversation, now)
     return render(
         request,

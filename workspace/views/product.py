@@ -12,7 +12,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
-from inbox import selectors
+from inbox import selectors, titles
 from inbox.models import Channel
 from inbox.pagination import KeysetPagination
 from tagging.models import Tag
@@ -65,7 +65,7 @@ def product_view(request):
             user=request.user, params=params, request=request
         )
         page = KeysetPagination()
-        rows = page.paginate(qs, PageParams(request, params), "-created_at")
+        rows = titles.attach_titles(page.paginate(qs, PageParams(request, params), "-created_at"))
         chart = _weekly_chart(qs)
         next_link = page.next_link()
     except ApiValidationError as exc:
