@@ -314,6 +314,7 @@
       area.setSelectionRange(before.length, before.length);
       list.hidden = true;
       area.focus();
+      area.dispatchEvent(new Event("input", { bubbles: true }));  // the draft keeps it
     }
     area.addEventListener("input", function () {
       var word = currentWord();
@@ -350,6 +351,7 @@
       area.setSelectionRange(start + text.length, start + text.length);
       select.selectedIndex = 0;
       area.focus();
+      area.dispatchEvent(new Event("input", { bubbles: true }));  // the draft keeps it
     });
   }
 

@@ -12,6 +12,11 @@ from tagging.models import Tag
 
 User = get_user_model()
 SEVERITIES = [s.label for s in Severity]
+# Session keys: text POSTed without a session, kept until the agent logs in again
+# ({"<conversation>:<kind>": text}); and the boxes just sent ("<conversation>:<kind>"), so the
+# page tells the draft script to forget its copy.
+PENDING_DRAFTS = "workspace.pending_drafts"
+SENT_DRAFTS = "workspace.sent_drafts"
 
 
 class PageParams:
