@@ -233,7 +233,7 @@ def bulk_action(request):
     fallback = reverse("ui:inbox")
     if not serializer.is_valid():
         for problem in errors_of(ApiValidationError(serializer.errors)):
-            flash.error(request, problem)
+            flash.error(request, problem, extra_tags="bulk")  # shown beside the bulk bar
         return back(request, fallback)
     v = serializer.validated_data
     wanted = list(dict.fromkeys(v["ids"]))
@@ -268,7 +268,7 @@ def bulk_action(request):
             changed = len(result.updated)
     except (ApiValidationError, DjangoValidationError, ActionRefused) as exc:
         for problem in errors_of(exc):
-            flash.error(request, problem)
+            flash.error(request, problem, extra_tags="bulk")
         return back(request, fallback)
     flash.success(request, f"{changed} of {len(wanted)} conversations changed.")
     return back(request, fallback)
