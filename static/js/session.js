@@ -70,7 +70,12 @@
   function wireSession() {
     document.addEventListener("visibilitychange", function () { if (!document.hidden) checkSession(); });
     window.addEventListener("focus", checkSession);
-    window.addEventListener("storage", function (e) { if (e.key === SIGNED_OUT_KEY) checkSession(); });
+    window.addEventListener("storage", function (e) {
+      // Written as the other tab's logout form is sent: ask once its request has had time.
+      if (e.key !== SIGNED_OUT_KEY) return;
+      setTimeout(checkSession, 500);
+      setTimeout(checkSession, 2000);
+    });
     setInterval(checkSession, 60000);
     document.addEventListener("submit", function (e) {
       var form = e.target;
