@@ -9,13 +9,14 @@ from config import health
 from config.api_docs import RedocDocsView, SwaggerDocsView
 from config.metrics import metrics_view
 from inbox.chat import views as chat_views
+from workspace.views import drafts as workspace_drafts
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", workspace_drafts.LogoutView.as_view(), name="logout"),
     path("password-reset/", accounts_views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",

@@ -77,6 +77,12 @@
       setTimeout(checkSession, 2000);
     });
     setInterval(checkSession, 60000);
+    // The live feed dropping (the server closes a signed-out user's socket) is worth a look too.
+    if (window.MutationObserver) {
+      new MutationObserver(function () {
+        if (body.getAttribute("data-live") === "disconnected") checkSession();
+      }).observe(body, { attributes: true, attributeFilter: ["data-live"] });
+    }
     document.addEventListener("submit", function (e) {
       var form = e.target;
       if (/\/logout\/$/.test(form.getAttribute("action") || "")) {

@@ -7,13 +7,16 @@ import json
 from functools import wraps
 from urllib.parse import urlencode
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.errors import ActionRefused
-from inbox import drafts, selectors
+from inbox import drafts, groups, selectors
 
 SIGNED_OUT = "You are signed out. Your text is kept on this device; log in again to send it."
 
@@ -101,3 +104,17 @@ def draft(request, pk):
 def session_state(request):
     """Whether this browser is still signed in (the page checks when it regains focus)."""
     return JsonResponse({"signed_in": True, "username": request.user.get_username()})
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's logout, then the live feed sockets of this browser session are closed (the
+    consumer closes with 4401), so every open tab learns at once that it is signed out."""
+
+    def post(self, request, *args, **kwargs):
+        user_id, key = request.user.pk, request.session.session_key
+        response = super().post(request, *args, **kwargs)
+        layer = get_channel_layer()
+        if user_id is not None and layer is not None:
+            message = {"type": "feed.session_ended", "session_key": key}
+            async_to_sync(layer.group_send)(groups.user(user_id), message)
+        return response
