@@ -130,12 +130,6 @@ def test_a_reply_posted_after_the_session_expired_survives_the_login(team):
     assert Draft.objects.get(user=agent, conversation=c, kind="message").text == "Typed for ages"
 
 
-def test_the_old_reply_url_as_login_next_lands_on_the_conversation_not_a_405(agent, team):
-    c = conversation_in(team)
-    response = browser_for(agent).get(f"/inbox/conversations/{c.pk}/reply/")
-    assert response.status_code == 302 and response["Location"] == f"/inbox/conversations/{c.pk}/"
-
-
 def test_over_long_text_is_refused_whole_with_the_limit_in_words(agent, team):
     c = conversation_in(team)
     client = browser_for(agent)
@@ -204,3 +198,17 @@ def test_the_login_lockout_is_a_page_in_words_for_a_browser(settings, team):
     script = Client().post("/login/", {"username": "alice", "password": "g9"})
     assert script.status_code == 429 and script.json()["code"] == "rate_limited"
     cache.clear()
+
+
+def test_a_refused_csrf_check_answers_in_words(agent, team):
+    c = conversation_in(team)
+    stale = Client(enforce_csrf_checks=True)
+    stale.force_login(agent)
+    save = put_draft(stale, c, "typed on an old page")
+    assert save.status_code == 403 and save.json()["code"] == "csrf_failed"
+    assert "text you were typing is kept" in save.json()["detail"]
+    form = stale.post(
+        f"/inbox/conversations/{c.pk}/reply/", {"text": "hi"}, HTTP_ACCEPT="text/html"
+    )
+    assert form.status_code == 403 and "This page is out of date" in form.content.decode()
+    assert "CSRF verification failed" not in form.content.decode()

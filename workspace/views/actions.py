@@ -66,12 +66,10 @@ def _compose(request, pk, kind: str, send) -> HttpResponse:
     """The reply and note forms. What was typed is never thrown away: a POST without a session
     (it expired, or the agent logged out in another tab) keeps the text in this browser's
     session and goes through the login page back to the conversation, where it becomes the
-    agent's draft; a refused send keeps it as the draft; a sent one deletes the draft. A GET
-    (the login page's `next` of an old form) lands on the conversation, not on a 405."""
+    agent's draft (the login's `next` is the conversation, never this URL, which answers a GET
+    with 405); a refused send keeps it as the draft; a sent one deletes the draft."""
     page = reverse("ui:conversation", args=[pk])
     text = request.POST.get("text", "")
-    if request.method != "POST":
-        return redirect(page)
     if not request.user.is_authenticated:
         if text.strip() and len(text) <= MAX_TEXT:
             pending = request.session.get(PENDING_DRAFTS, {})
@@ -94,6 +92,7 @@ def _compose(request, pk, kind: str, send) -> HttpResponse:
     return _act(request, pk, action, refused=refused, on_refusal=keep)
 
 
+@require_POST
 def reply(request, pk):
     def send(conversation, text):
         send_reply(
@@ -107,6 +106,7 @@ def reply(request, pk):
     return _compose(request, pk, "message", send)
 
 
+@require_POST
 def note(request, pk):
     def send(conversation, text):
         inbox_services.add_note(conversation_id=conversation.pk, actor=request.user, text=text)
