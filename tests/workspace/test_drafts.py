@@ -212,3 +212,19 @@ def test_a_refused_csrf_check_answers_in_words(agent, team):
     )
     assert form.status_code == 403 and "This page is out of date" in form.content.decode()
     assert "CSRF verification failed" not in form.content.decode()
+
+
+def test_the_api_refuses_over_long_replies_in_words(client_for, agent, team):
+    telegram = ChannelFactory(
+        kind=Channel.Kind.TELEGRAM, default_team=team, config={"bot_token": "t"}
+    )
+    c = ConversationFactory(team=team, channel=telegram)
+    api = client_for(agent)
+    url = f"/api/v1/conversations/{c.pk}/messages/"
+    over_channel = api.post(url, {"text": "a" * 4097, "kind": "message"}, format="json")
+    assert over_channel.status_code == 400
+    assert "4,097 characters long; the limit here is 4,096" in over_channel.json()["detail"]
+    over_all = api.post(url, {"text": "a" * 50_001, "kind": "note"}, format="json")
+    assert over_all.status_code == 400
+    assert "longer than 50000 characters" in over_all.json()["text"][0]
+    assert not Message.objects.filter(conversation=c, direction="out").exists()
