@@ -110,3 +110,21 @@ def test_over_long_text_is_refused_before_sending_with_the_limit_shown(page, ser
     assert not Message.objects.filter(conversation=c, direction="out").exists()
     assert reply.input_value() == "z" * 4100  # nothing cut
     shot(page, "reply-too-long")
+
+
+def test_the_login_lockout_is_a_page_in_words(page, server, settings):  # noqa: F811
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.API_THROTTLE_RATES = {**settings.API_THROTTLE_RATES, "login_failures": "2/h"}
+    page.goto(f"{server}/login/?next=/inbox/")
+    for n in range(3):
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill(f"wrong-{n}")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+    page.get_by_role("heading", name="Too many login attempts").wait_for()
+    assert "Try again in" in page.get_by_role("alert").inner_text()
+    page.get_by_role("link", name="Back to the login page").wait_for()
+    shot(page, "login-lockout")
+    cache.clear()
