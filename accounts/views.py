@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 
 from accounts.lockout import password_reset_refused_for
-from core.ratelimit import too_many
+from core.ratelimit import too_many_for
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -13,7 +13,13 @@ class PasswordResetView(auth_views.PasswordResetView):
     def form_valid(self, form):
         wait = password_reset_refused_for(self.request, form.cleaned_data["email"])
         if wait:
-            return too_many(wait)
+            return too_many_for(
+                self.request,
+                wait,
+                title="Too many reset requests",
+                text="No more password reset mails can be sent to this address or from here "
+                "for a while.",
+            )
         return super().form_valid(form)
 
 

@@ -51,3 +51,27 @@ def database_unavailable(request):
         )
     response["Retry-After"] = str(RETRY_SECONDS)
     return response
+
+
+def csrf_failure(request, reason=""):
+    """A refused CSRF check (the page was opened before a logout or a new login): words a person
+    can act on, as JSON for scripts (the draft saver) and as a page for forms."""
+    detail = (
+        "This page is out of date: you were signed out or signed in again since it was opened. "
+        "Reload it and try again; text you were typing is kept as a draft."
+    )
+    accept = request.META.get("HTTP_ACCEPT", "")
+    if (
+        _wants_json(request)
+        or "application/json" in accept
+        or request.content_type == ("application/json")
+    ):
+        return JsonResponse({"code": "csrf_failed", "detail": detail}, status=403)
+    from django.utils.html import escape
+
+    back = escape(request.path)
+    return HttpResponse(
+        "<!doctype html><meta charset=utf-8><title>Out of date</title><h1>This page is out of "
+        f'date</h1><p>{escape(detail)}</p><p><a href="{back}">Open it again</a></p>',
+        status=403,
+    )

@@ -225,6 +225,8 @@ AUTHENTICATION_BACKENDS = ["accounts.lockout.LockoutModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# A refused CSRF check answers in words (JSON for scripts), not Django's technical page.
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -2,19 +2,21 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from accounts import views as accounts_views
 from config import health
+from config.api_docs import RedocDocsView, SwaggerDocsView
 from config.metrics import metrics_view
 from inbox.chat import views as chat_views
+from workspace.views import drafts as workspace_drafts
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", workspace_drafts.LogoutView.as_view(), name="logout"),
     path("password-reset/", accounts_views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "password-reset/sent/",
@@ -34,8 +36,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(("config.api_urls", "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("api/docs/", SwaggerDocsView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", RedocDocsView.as_view(url_name="schema"), name="api-redoc"),
     path("webhooks/", include("inbox.intake.urls")),
     path("inbox/", include("workspace.urls")),
     path("inbox/", include("workspace.inbox_urls")),

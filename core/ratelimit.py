@@ -6,7 +6,7 @@ import logging
 import math
 import time
 
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from redis.exceptions import RedisError
 
 from core.cache import shared as shared_cache
@@ -78,6 +78,36 @@ def too_many(wait: int, code: str = "rate_limited") -> JsonResponse:
     """The 429 every limit answers, with Retry-After."""
     response = JsonResponse(
         {"code": code, "detail": f"Too many requests; retry in {wait} s."}, status=429
+    )
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def wants_page(request) -> bool:
+    """A person's browser asking for a page (not the API, not a script): it gets words."""
+    return not request.path.startswith(("/api/", "/webhooks/")) and "text/html" in request.META.get(
+        "HTTP_ACCEPT", ""
+    )
+
+
+def too_many_for(request, wait: int, *, title: str, text: str) -> HttpResponse:
+    """The 429 of a limit a person meets in the browser (the login lockout, the reset limit): a
+    page in words with the wait, a link back and Retry-After; JSON for everyone else."""
+    if not wants_page(request):
+        return too_many(wait)
+    from django.shortcuts import render
+
+    minutes = max(1, math.ceil(wait / 60))
+    response = render(
+        request,
+        "registration/too_many.html",
+        {
+            "title": title,
+            "text": text,
+            "wait": f"{minutes} minute{'s' if minutes > 1 else ''}",
+            "next": request.GET.get("next") or request.POST.get("next") or "",
+        },
+        status=429,
     )
     response["Retry-After"] = str(wait)
     return response

@@ -139,6 +139,14 @@ class AgentFeedConsumer(AsyncJsonWebsocketConsumer):
             if event["conversation"] is None or event["conversation"] in allowed:
                 await self._forward(event, checked=True)
 
+    async def feed_session_ended(self, message):
+        # The user logged out (inbox.groups.user): the sockets of that browser session close,
+        # so the page shows it is signed out; other devices' sockets stay.
+        session = self.scope.get("session")
+        key = getattr(session, "session_key", None)
+        if message.get("session_key") in (None, key):
+            await self.close(code=4401)
+
     async def feed_transient(self, message):
         # Short-lived signals (a visitor typing): no Event row, no id, never replayed on resync.
         await self.send_json(message["signal"])

@@ -549,3 +549,28 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class Draft(models.Model):
+    """What an agent has typed in a conversation's reply or note box and not sent yet, saved as
+    they type so it survives a reload, another device and an expired session. One per (agent,
+    conversation, kind); deleted when the text is sent."""
+
+    # No index of its own: the unique constraint below leads with it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="drafts", db_index=False
+    )
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=10, choices=Message.Kind.choices)
+    text = models.TextField()
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "conversation", "kind"], name="draft_one_per_agent_and_box"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}/{self.conversation_id}/{self.kind}"

@@ -65,6 +65,11 @@ def add_note(*, conversation_id: int, actor, text: str) -> Message:
     text = text.strip()
     if not text:
         raise ActionRefused("A note needs some text.")
+    from inbox.drafts import MAX_TEXT, too_long
+
+    refusal = too_long(text, MAX_TEXT, what="The note")
+    if refusal:
+        raise ActionRefused(refusal)
     now = timezone.now()
     note = Message.objects.create(
         conversation=conversation,

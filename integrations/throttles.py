@@ -15,7 +15,7 @@ from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.lockout import REFUSED_FOR
 from accounts.models import ApiToken
-from core.ratelimit import CACHE_DOWN, over_rate, too_many
+from core.ratelimit import CACHE_DOWN, over_rate, too_many, too_many_for
 
 
 class _SettingsRate(SimpleRateThrottle):
@@ -73,8 +73,14 @@ class RateLimitMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         wait = getattr(request, REFUSED_FOR, None)
-        if wait:
-            return too_many(wait)
+        if wait:  # a person at the login page reads a page in words, a script gets JSON
+            return too_many_for(
+                request,
+                wait,
+                title="Too many login attempts",
+                text="Logging in is paused for a while after several failed attempts, to keep "
+                "the account safe (even the right password is refused until then).",
+            )
         if response.status_code == 401 and request.path.startswith("/api/"):
             ip = request.META.get("REMOTE_ADDR", "")
             wait = over_rate(f"anon:{ip}", settings.API_THROTTLE_RATES.get("anon"))

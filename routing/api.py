@@ -126,11 +126,20 @@ class ConversationAssignApi(APIView):
         return Response(ConversationOutputSerializer(conversation).data)
 
 
+PICK_ONE = "Pick at least one conversation."
+
+
 class BulkInputSerializer(serializers.Serializer):
     ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         min_length=1,
         max_length=10_000,
+        error_messages={
+            "required": PICK_ONE,
+            "empty": PICK_ONE,
+            "min_length": PICK_ONE,
+            "max_length": "Pick at most {max_length} conversations at a time.",
+        },
     )
     action = serializers.ChoiceField(choices=["assign", "tag", "untag", "status", "severity"])
     team = serializers.SlugField(required=False, allow_null=True)
@@ -149,7 +158,8 @@ class BulkInputSerializer(serializers.Serializer):
             attrs["action"]
         )
         if needs and not attrs.get(needs):
-            raise ValidationError({needs: [f"The {attrs['action']} action needs {needs}."]})
+            what = {"tags": "a tag", "status": "a status", "severity": "a severity"}[needs]
+            raise ValidationError({needs: [f"Pick {what} to {attrs['action']} the conversations."]})
         return attrs
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workspace.views import actions, base, board, conversation, inbox, product
+from workspace.views import actions, base, board, conversation, drafts, inbox, product
 
 app_name = "ui"
 
@@ -17,6 +17,8 @@ urlpatterns = [
     path("conversations/<int:pk>/thread/", conversation.conversation_thread, name="thread"),
     path("conversations/<int:pk>/reply/", actions.reply, name="reply"),
     path("conversations/<int:pk>/note/", actions.note, name="note"),
+    path("conversations/<int:pk>/draft/", drafts.draft, name="draft"),
+    path("session/", drafts.session_state, name="session"),
     path("conversations/<int:pk>/tags/", actions.add_tags, name="tags"),
     path("conversations/<int:pk>/tags/<slug:slug>/remove/", actions.remove_tag, name="untag"),
     path("conversations/<int:pk>/severity/", actions.set_severity, name="severity"),

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from inbox import selectors, services
 from inbox.api import CanWrite, ConversationMessagesApi
+from inbox.drafts import MAX_TEXT
 from inbox.models import Message
 from inbox.outbound.replies import send_reply
 from inbox.serializers import (
@@ -15,7 +16,15 @@ from inbox.serializers import (
 
 
 class MessageInputSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=50_000, allow_blank=False, trim_whitespace=True)
+    text = serializers.CharField(
+        max_length=MAX_TEXT,
+        allow_blank=False,
+        trim_whitespace=True,
+        error_messages={
+            "max_length": "The text is longer than {max_length} characters; shorten it and "
+            "send again: nothing was cut."
+        },
+    )
     kind = serializers.ChoiceField(choices=Message.Kind.choices, default=Message.Kind.MESSAGE)
     cc = serializers.ListField(
         child=serializers.CharField(max_length=320),

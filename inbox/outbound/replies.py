@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.errors import ActionRefused
 from inbox import events, hooks, search
+from inbox.drafts import MAX_TEXT, too_long
 from inbox.models import (
     Channel,
     Conversation,
@@ -30,6 +31,15 @@ def _touch_for_outbound(conversation: Conversation, message: Message) -> list[st
 
 
 MAX_CC = 20
+
+
+def reply_limit(conversation: Conversation) -> int:
+    """The most characters a reply on this conversation's channel may have: a sender module
+    may declare a smaller MAX_TEXT (an SMS, a Telegram message)."""
+    from inbox.outbound.senders import get_sender
+
+    sender = get_sender(conversation.channel.kind)
+    return min(MAX_TEXT, getattr(sender, "MAX_TEXT", MAX_TEXT))
 
 
 def _reply_options(channel: Channel, cc: Sequence[str], subject: str) -> dict:
@@ -84,6 +94,9 @@ def send_reply(
     text = text.strip()
     if not text:
         raise ActionRefused("A reply needs some text.")
+    refusal = too_long(text, reply_limit(conversation), what="The reply")
+    if refusal:  # refused whole, never cut: the agent shortens it and sends again
+        raise ActionRefused(refusal)
     options = _reply_options(conversation.channel, cc, subject)
     sender = get_sender(conversation.channel.kind)
     refusal = getattr(sender, "can_send", lambda c: None)(conversation) if sender else None

@@ -15,6 +15,16 @@
       select.addEventListener("change", function () { select.form.submit(); });
     });
     $all(".js-hide").forEach(function (el) { el.hidden = true; });
+    var bulk = $("#bulk");
+    if (bulk) {
+      // Said beside the button before a round trip; the server says the same if JS is off.
+      bulk.addEventListener("submit", function (e) {
+        var box = $("#bulk-errors");
+        if ($all("input[name=ids][form=bulk]:checked").length) return;
+        e.preventDefault();
+        if (box) { box.textContent = ""; var p = document.createElement("p"); p.textContent = "Pick at least one conversation."; box.appendChild(p); }
+      });
+    }
     document.addEventListener("click", function (e) {
       var button = e.target.closest("[data-show-images]");
       if (!button) return;
@@ -315,6 +325,7 @@
       area.setSelectionRange(before.length, before.length);
       list.hidden = true;
       area.focus();
+      area.dispatchEvent(new Event("input", { bubbles: true }));  // the draft keeps it
     }
     area.addEventListener("input", function () {
       var word = currentWord();
@@ -351,6 +362,7 @@
       area.setSelectionRange(start + text.length, start + text.length);
       select.selectedIndex = 0;
       area.focus();
+      area.dispatchEvent(new Event("input", { bubbles: true }));  // the draft keeps it
     });
   }
 

@@ -9,6 +9,7 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -18,17 +19,19 @@ from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from accounts.permissions import can_bulk, can_write
 from core.errors import ActionRefused
-from inbox import selectors
+from inbox import drafts, selectors
 from inbox import services as inbox_services
+from inbox.drafts import MAX_TEXT
 from inbox.models import Severity, Status
 from inbox.outbound.replies import send_reply
 from routing import services
 from routing.api import resolve_assignment
 from tagging import services as tagging_services
-from workspace.views.common import SEVERITIES, back, errors_of
+from workspace.views.common import PENDING_DRAFTS, SENT_DRAFTS, SEVERITIES, back, errors_of
+from workspace.views.drafts import login_url
 
 
-def _act(request, pk, action, *, refused: str = "{}"):
+def _act(request, pk, action, *, refused: str = "{}", on_refusal=None):
     """Run one write on a visible conversation and come back to it with the outcome shown; a
     refusal (ActionRefused) is shown in the words of `refused` ("Not sent: {}" for a reply)."""
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
@@ -47,37 +50,68 @@ def _act(request, pk, action, *, refused: str = "{}"):
     else:
         if done:
             flash.success(request, done)
+        return _back_to(request, conversation, url)
+    if on_refusal:
+        on_refusal(conversation)
+    return _back_to(request, conversation, url)
+
+
+def _back_to(request, conversation, url):
     if selectors.conversation_base_for(request.user).filter(pk=conversation.pk).exists():
         return redirect(url)
     return redirect("ui:inbox")
 
 
-@login_required
+def _compose(request, pk, kind: str, send) -> HttpResponse:
+    """The reply and note forms. What was typed is never thrown away: a POST without a session
+    (it expired, or the agent logged out in another tab) keeps the text in this browser's
+    session and goes through the login page back to the conversation, where it becomes the
+    agent's draft (the login's `next` is the conversation, never this URL, which answers a GET
+    with 405); a refused send keeps it as the draft; a sent one deletes the draft."""
+    page = reverse("ui:conversation", args=[pk])
+    text = request.POST.get("text", "")
+    if not request.user.is_authenticated:
+        if text.strip() and len(text) <= MAX_TEXT:
+            pending = request.session.get(PENDING_DRAFTS, {})
+            pending[f"{pk}:{kind}"] = text
+            request.session[PENDING_DRAFTS] = pending
+        return redirect(login_url(page))
+
+    def action(conversation):
+        send(conversation, text)
+        drafts.delete_draft(user=request.user, conversation=conversation, kind=kind)
+        sent = request.session.get(SENT_DRAFTS, [])
+        request.session[SENT_DRAFTS] = [*sent, f"{conversation.pk}:{kind}"][-20:]
+        return "Reply queued for sending." if kind == "message" else "Note added."
+
+    def keep(conversation):
+        if text.strip() and len(text) <= MAX_TEXT and can_write(request.user):
+            drafts.save_draft(user=request.user, conversation=conversation, kind=kind, text=text)
+
+    refused = "Not sent: {}" if kind == "message" else "Not saved: {}"
+    return _act(request, pk, action, refused=refused, on_refusal=keep)
+
+
 @require_POST
 def reply(request, pk):
-    def action(conversation):
+    def send(conversation, text):
         send_reply(
             conversation_id=conversation.pk,
             actor=request.user,
-            text=request.POST.get("text", ""),
+            text=text,
             cc=[a for a in re.split(r"[,;\s]+", request.POST.get("cc", "")) if a],
             subject=request.POST.get("subject", ""),
         )
-        return "Reply queued for sending."
 
-    return _act(request, pk, action, refused="Not sent: {}")
+    return _compose(request, pk, "message", send)
 
 
-@login_required
 @require_POST
 def note(request, pk):
-    def action(conversation):
-        inbox_services.add_note(
-            conversation_id=conversation.pk, actor=request.user, text=request.POST.get("text", "")
-        )
-        return "Note added."
+    def send(conversation, text):
+        inbox_services.add_note(conversation_id=conversation.pk, actor=request.user, text=text)
 
-    return _act(request, pk, action, refused="Not saved: {}")
+    return _compose(request, pk, "note", send)
 
 
 @login_required
@@ -199,7 +233,7 @@ def bulk_action(request):
     fallback = reverse("ui:inbox")
     if not serializer.is_valid():
         for problem in errors_of(ApiValidationError(serializer.errors)):
-            flash.error(request, problem)
+            flash.error(request, problem, extra_tags="bulk")  # shown beside the bulk bar
         return back(request, fallback)
     v = serializer.validated_data
     wanted = list(dict.fromkeys(v["ids"]))
@@ -234,7 +268,7 @@ def bulk_action(request):
             changed = len(result.updated)
     except (ApiValidationError, DjangoValidationError, ActionRefused) as exc:
         for problem in errors_of(exc):
-            flash.error(request, problem)
+            flash.error(request, problem, extra_tags="bulk")
         return back(request, fallback)
     flash.success(request, f"{changed} of {len(wanted)} conversations changed.")
     return back(request, fallback)

@@ -12,6 +12,11 @@ from tagging.models import Tag
 
 User = get_user_model()
 SEVERITIES = [s.label for s in Severity]
+# Session keys: text POSTed without a session, kept until the agent logs in again
+# ({"<conversation>:<kind>": text}); and the boxes just sent ("<conversation>:<kind>"), so the
+# page tells the draft script to forget its copy.
+PENDING_DRAFTS = "workspace.pending_drafts"
+SENT_DRAFTS = "workspace.sent_drafts"
 
 
 class PageParams:
@@ -25,13 +30,20 @@ class PageParams:
         return self._request.get_full_path()
 
 
+# Errors whose words stand alone: shown without the field's name in front.
+STANDALONE = {"detail", "non_field_errors", "ids", "tags", "status", "severity"}
+
+
 def errors_of(exc) -> list[str]:
+    """An exception's problems as sentences a person reads next to the control: "Pick at least
+    one conversation.", "Snoozed until: Enter a valid date and time.", never "ids: ..."."""
     detail = getattr(exc, "detail", None) or getattr(exc, "message_dict", None)
     if isinstance(detail, dict):
         out = []
         for field, problems in detail.items():
             problems = problems if isinstance(problems, list) else [problems]
-            out += [f"{field}: {p}" for p in problems]
+            label = field.replace("_", " ").capitalize()
+            out += [str(p) if field in STANDALONE else f"{label}: {p}" for p in problems]
         return out
     if isinstance(detail, list):
         return [str(p) for p in detail]

@@ -11,11 +11,12 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import can_write
-from inbox import attachments, selectors, titles
+from inbox import attachments, drafts, selectors, titles
 from inbox.canned import canned_responses_for
 from inbox.models import Activity, Channel, Message
+from inbox.outbound.replies import reply_limit
 from inbox.outbound.senders import get_sender
-from workspace.views.common import agents_with_load, write_context
+from workspace.views.common import PENDING_DRAFTS, SENT_DRAFTS, agents_with_load, write_context
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +62,41 @@ def _conversation_context(request, conversation) -> dict:
     }
 
 
+def _composer_context(request, conversation) -> dict:
+    """The reply and note boxes' drafts and limits. Text POSTed while signed out (kept in the
+    session until now) becomes the agent's draft; a box just sent is flagged so the draft
+    script forgets its local copy."""
+    if not can_write(request.user):
+        return {}
+    pending = request.session.get(PENDING_DRAFTS) or {}
+    for kind in drafts.KINDS:
+        text = pending.pop(f"{conversation.pk}:{kind}", None)
+        if text:
+            drafts.save_draft(user=request.user, conversation=conversation, kind=kind, text=text)
+            request.session[PENDING_DRAFTS] = pending
+    sent = request.session.get(SENT_DRAFTS) or []
+    just_sent = {key.split(":")[1] for key in sent if key.startswith(f"{conversation.pk}:")}
+    if just_sent:
+        request.session[SENT_DRAFTS] = [k for k in sent if not k.startswith(f"{conversation.pk}:")]
+    return {
+        "drafts": drafts.drafts_for(user=request.user, conversation=conversation),
+        "just_sent": just_sent,
+        "reply_limit": reply_limit(conversation),
+        "note_limit": drafts.MAX_TEXT,
+    }
+
+
 @login_required
 @require_GET
 def conversation_page(request, pk):
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
-    return render(request, "ui/conversation.html", _conversation_context(request, conversation))
+    context = _conversation_context(request, conversation)
+    context.update(_composer_context(request, conversation))
+    response = render(request, "ui/conversation.html", context)
+    # Never from the back/forward cache or a stale copy: Back after sending must not offer the
+    # sent text again, and the boxes always start from the saved draft.
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @login_required

@@ -6,6 +6,9 @@ from django.conf import settings
 from inbox.outbound.senders import PermanentSendError
 from inbox.outbound.senders.http import call, json_body, latest_inbound, path_segment
 
+# sendMessage takes at most 4096 characters of text.
+MAX_TEXT = 4096
+
 
 def _chat(conversation) -> tuple[str, str]:
     last = latest_inbound(conversation)

@@ -11,6 +11,9 @@ from inbox.outbound.senders import PermanentSendError
 from inbox.outbound.senders.http import call, json_body, latest_inbound, path_segment
 from inbox.outbound.senders.social import window_refusal
 
+# Twilio refuses a message body over 1600 characters (error 21617).
+MAX_TEXT = 1600
+
 
 def can_send(conversation) -> str | None:
     if not conversation.channel.config.get("account_sid") or not conversation.channel.secret:

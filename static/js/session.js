@@ -1,0 +1,230 @@
+/* Switchboard: nothing typed is lost. The reply and note boxes (textarea[data-draft]) save what
+   the agent types to the server (debounced) and keep an unsynced copy in localStorage; a box
+   over its limit is refused before sending, with the limit shown. When the session ends (it
+   expired, or the agent logged out in another tab) the page says so, with a login link that
+   comes back here. Plain JavaScript from a static file (the CSP forbids inline script). */
+(function () {
+  "use strict";
+
+  var SAVE_AFTER_MS = 600;
+  var SIGNED_OUT_KEY = "switchboard.signedOut";
+  var body = document.body;
+  var user = body.getAttribute("data-user") || "";
+  var signedOut = false;
+
+  function fmt(n) { return Number(n).toLocaleString("en"); }
+  function here() { return location.pathname + location.search; }
+  function loginUrl() { return "/login/?next=" + encodeURIComponent(here()); }
+
+  function csrfToken() {
+    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (m) return decodeURIComponent(m[1]);
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  /* --- the session ------------------------------------------------------------------------ */
+
+  function showSignedOut(detail) {
+    var box = document.getElementById("signed-out");
+    signedOut = true;
+    body.setAttribute("data-session", "signed-out");
+    if (!box) return;
+    box.textContent = "";
+    var p = document.createElement("p");
+    p.textContent = (detail || "You are signed out. Nothing you typed is lost: it is kept on this device.") + " ";
+    var link = document.createElement("a");
+    link.href = loginUrl();
+    link.textContent = "Log in again";
+    p.appendChild(link);
+    box.appendChild(p);
+    box.hidden = false;
+  }
+
+  function showSignedIn() {
+    if (!signedOut) return;
+    signedOut = false;
+    body.removeAttribute("data-session");
+    var box = document.getElementById("signed-out");
+    if (box) box.hidden = true;
+  }
+
+  function checkSession() {
+    var url = body.getAttribute("data-session-url");
+    if (!url) return;
+    fetch(url + "?next=" + encodeURIComponent(here()), {
+      credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" }
+    }).then(function (r) {
+      if (r.status === 401 || r.status === 403) { showSignedOut(); return; }
+      if (!r.ok) return;
+      return r.json().then(function (data) {
+        if (data.username && data.username !== user) {
+          showSignedOut("You are signed in as " + data.username + " in another tab, not as " + user + ".");
+        } else {
+          showSignedIn();
+        }
+      });
+    }).catch(function () { /* offline: the next check tells */ });
+  }
+
+  function wireSession() {
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) checkSession(); });
+    window.addEventListener("focus", checkSession);
+    window.addEventListener("storage", function (e) {
+      // Written as the other tab's logout form is sent: ask once its request has had time.
+      if (e.key !== SIGNED_OUT_KEY) return;
+      setTimeout(checkSession, 500);
+      setTimeout(checkSession, 2000);
+    });
+    setInterval(checkSession, 60000);
+    // The live feed dropping (the server closes a signed-out user's socket) is worth a look too.
+    if (window.MutationObserver) {
+      new MutationObserver(function () {
+        if (body.getAttribute("data-live") === "disconnected") checkSession();
+      }).observe(body, { attributes: true, attributeFilter: ["data-live"] });
+    }
+    document.addEventListener("submit", function (e) {
+      var form = e.target;
+      if (/\/logout\/$/.test(form.getAttribute("action") || "")) {
+        try { localStorage.setItem(SIGNED_OUT_KEY, String(Date.now())); } catch (err) { /* private mode */ }
+      }
+      // The token rotates when the agent logs in again (perhaps in another tab): send the
+      // current one, so a form kept open through that is not refused with a 403.
+      var token = csrfToken();
+      if (!token) return;
+      Array.prototype.forEach.call(form.querySelectorAll("input[name=csrfmiddlewaretoken]"), function (input) {
+        input.value = token;
+      });
+    }, true);
+  }
+
+  /* --- drafts ------------------------------------------------------------------------------- */
+
+  function draftKey(area) {
+    return "switchboard.draft." + user + "." + area.getAttribute("data-draft-url") + "." + area.getAttribute("data-draft");
+  }
+
+  function readLocal(area) {
+    try { return JSON.parse(localStorage.getItem(draftKey(area)) || "null"); } catch (e) { return null; }
+  }
+
+  function writeLocal(area, entry) {
+    try {
+      if (entry) localStorage.setItem(draftKey(area), JSON.stringify(entry));
+      else localStorage.removeItem(draftKey(area));
+    } catch (e) { /* storage full or private mode: the server copy remains */ }
+  }
+
+  function wireDraft(area) {
+    var url = area.getAttribute("data-draft-url");
+    var kind = area.getAttribute("data-draft");
+    var limit = parseInt(area.getAttribute("data-limit") || "0", 10);
+    var counter = document.querySelector('[data-counter-for="' + area.id + '"]');
+    var form = area.form;
+    var timer = null;
+    var inFlight = null;
+    var state = "";
+
+    function show() {
+      var n = area.value.length;
+      var over = limit > 0 && n > limit;
+      var message = over
+        ? "Too long to send: " + fmt(n) + " characters, the limit is " + fmt(limit) + ". Shorten it by " + fmt(n - limit) + "; nothing will be cut."
+        : "";
+      area.setCustomValidity(message);
+      area.setAttribute("aria-invalid", over ? "true" : "false");
+      if (!counter) return;
+      counter.classList.toggle("over", over);
+      counter.setAttribute("role", over ? "alert" : "status");
+      counter.textContent = (over ? message : fmt(n) + " of " + fmt(limit) + " characters at most") + (state ? " · " + state : "");
+    }
+
+    function setState(text) { state = text; show(); }
+
+    function save() {
+      timer = null;
+      var text = area.value;
+      var request = fetch(url, {
+        method: "PUT",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({ kind: kind, text: text })
+      }).then(function (r) {
+        if (r.status === 401 || r.status === 403) {
+          setState("signed out: kept on this device");
+          return r.json().then(function (d) { showSignedOut(d.detail); }, function () { showSignedOut(); });
+        }
+        if (!r.ok) return r.json().then(function (d) { setState(d.detail || "not saved"); });
+        var local = readLocal(area);
+        if (local && local.text === text && !local.sending) writeLocal(area, null);
+        showSignedIn();
+        setState(text.trim() ? "draft saved" : "");
+      }).catch(function () {
+        setState("offline: kept on this device");
+      });
+      inFlight = request;
+      request.then(function () { if (inFlight === request) inFlight = null; });
+      return request;
+    }
+
+    function schedule(delay) {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(save, delay);
+    }
+
+    // Start: the server rendered the saved draft. A local copy newer than it (typed while
+    // signed out or offline, or a send that never reached the server) wins and is saved.
+    var local = readLocal(area);
+    if (area.hasAttribute("data-draft-sent")) {
+      writeLocal(area, null);
+    } else if (local && local.text !== area.value) {
+      var savedAt = Date.parse(area.getAttribute("data-draft-saved") || "") || 0;
+      if (local.at > savedAt) {
+        area.value = local.text;
+        schedule(0);
+      }
+    }
+    show();
+
+    area.addEventListener("input", function () {
+      writeLocal(area, { text: area.value, at: Date.now() });
+      state = "";
+      show();
+      schedule(SAVE_AFTER_MS);
+    });
+
+    if (!form) return;
+    form.addEventListener("submit", function (e) {
+      if (limit > 0 && area.value.length > limit) {
+        e.preventDefault();
+        show();
+        area.reportValidity();
+        return;
+      }
+      if (timer) { clearTimeout(timer); timer = null; }
+      if (inFlight) {
+        // Let a save under way land first, so it cannot bring the draft back after the send.
+        e.preventDefault();
+        var submitter = e.submitter;
+        inFlight.then(function () { form.requestSubmit(submitter || undefined); });
+        inFlight = null;
+        return;
+      }
+      writeLocal(area, { text: area.value, at: Date.now(), sending: true });
+    });
+
+    // Back/Forward from the cache: the box shows the saved draft, never text already sent.
+    window.addEventListener("pageshow", function (e) {
+      if (!e.persisted) return;
+      fetch(url + "?kind=" + encodeURIComponent(kind), { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (d) { if (d) { area.value = d.text; show(); } })
+        .catch(function () {});
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    wireSession();
+    Array.prototype.forEach.call(document.querySelectorAll("textarea[data-draft]"), wireDraft);
+  });
+})();
