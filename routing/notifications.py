@@ -147,8 +147,7 @@ def recent_for(user, *, limit: int = LIST_LIMIT, only=None) -> list[Item]:
     if only is not None:
         rows = rows.filter(pk__in=only)
     found = list(
-        rows.select_related("actor", "conversation")
-        .order_by("-created_at", "-pk")[:limit]
+        rows.select_related("actor", "conversation").order_by("-created_at", "-pk")[:limit]
     )
     subjects = {n.conversation_id: n.conversation.subject for n in found}
     untitled = [pk for pk, subject in subjects.items() if not one_line(subject)]

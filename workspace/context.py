@@ -9,6 +9,7 @@ def notifications(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+
     def bell() -> dict:
         count = unread_count(user)
         return {"count": count, "label": unread_label(count)}

@@ -24,9 +24,7 @@ urlpatterns = [
     path("conversations/<int:pk>/status/", actions.set_status, name="status"),
     path("messages/<int:pk>/body/", conversation.message_body, name="message-body"),
     path("notifications/", notifications.notification_list, name="notifications"),
-    path(
-        "notifications/<int:pk>/read/", notifications.notification_read, name="notification-read"
-    ),
+    path("notifications/<int:pk>/read/", notifications.notification_read, name="notification-read"),
     path(
         "notifications/read-all/",
         notifications.notification_read_all,
