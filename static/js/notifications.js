@@ -34,15 +34,18 @@
 
   function markReadOnOpen(e) {
     var link = e.target.closest("a[data-notification][data-unread]");
-    if (!link) return;
+    if (!link || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
     var token = $("input[name=csrfmiddlewaretoken]", panel);
     if (!token) return;
+    // Read first, then go: the conversation's page then shows the count without this one.
+    e.preventDefault();
     var body = new FormData();
     body.append("csrfmiddlewaretoken", token.value);
-    // keepalive: the request outlives the page the link leaves.
+    var go = function () { location.assign(link.href); };
     fetch(bell.getAttribute("data-url") + link.getAttribute("data-notification") + "/read/", {
       method: "POST", body: body, credentials: "same-origin", keepalive: true,
-    }).catch(function () {});
+      headers: { "HX-Request": "true" },
+    }).then(go, go);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
