@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import Count
+from django.db.models.functions import Substr
 from django.utils import timezone
 
 from inbox import events as outbox
@@ -29,6 +30,9 @@ Kind = Notification.Kind
 UNREAD_CAP = 99  # the bell says "99+" past it; counting further costs and tells nobody more
 LIST_LIMIT = 30
 SLA_WORDS = {"sla.warning": "is due soon", "sla.breached": "is breached"}
+REPLY_EVENT = "message.created"
+QUOTED = (Kind.MENTION, Kind.REPLY)
+QUOTE_CHARS = 400  # enough for one line of the text; a 5 MB mail body stays in the database
 
 
 def _wanted(event) -> bool:
@@ -39,7 +43,7 @@ def _wanted(event) -> bool:
         return True
     if event.type == "conversation.assigned":
         return bool(event.actor_id and (payload.get("after") or {}).get("assignee"))
-    if event.type == "message.created":
+    if event.type == REPLY_EVENT:
         return payload.get("direction") == Message.Direction.IN and payload.get("kind") in (
             None,
             Message.Kind.MESSAGE,
@@ -62,46 +66,63 @@ def notify_dispatched(*, events) -> None:
 
 
 def _rows_for(events) -> list[Notification]:
+    """At most three queries, each only when some event needs it: the conversations' assignees,
+    the new assignees' ids, the start of the messages quoted."""
     from accounts.models import User
 
-    assignees = dict(
-        Conversation.objects.filter(pk__in={e.conversation_id for e in events}).values_list(
-            "pk", "assignee_id"
-        )
+    needs_assignee = {e.conversation_id for e in events if e.type in (*SLA_WORDS, REPLY_EVENT)}
+    assignees = (
+        dict(Conversation.objects.filter(pk__in=needs_assignee).values_list("pk", "assignee_id"))
+        if needs_assignee
+        else {}
     )
-    message_ids = {
-        e.payload.get("message")
-        for e in events
-        if e.type in ("note.mentioned", "message.created") and e.payload.get("message")
-    }
-    texts = dict(Message.objects.filter(pk__in=message_ids).values_list("pk", "text"))
     usernames = {
         e.payload["after"]["assignee"] for e in events if e.type == "conversation.assigned"
     }
-    users = dict(
-        User.objects.filter(username__in=usernames, is_active=True).values_list("username", "pk")
+    users = (
+        dict(
+            User.objects.filter(username__in=usernames, is_active=True).values_list(
+                "username", "pk"
+            )
+        )
+        if usernames
+        else {}
     )
-    rows = []
+    chosen = []
     for event in events:
         payload = event.payload
-        recipient = None
-        text = ""
         if event.type == "note.mentioned":
             kind, recipient = Kind.MENTION, payload.get("user")
-            text = texts.get(payload.get("message"), "")
         elif event.type == "conversation.assigned":
             kind, recipient = Kind.ASSIGNED, users.get(payload["after"]["assignee"])
-            text = payload.get("reason") or ""
         elif event.type in SLA_WORDS:
             kind = Kind.SLA_WARNING if event.type == "sla.warning" else Kind.SLA_BREACHED
             recipient = assignees.get(event.conversation_id)
-            target = (payload.get("target") or "response").replace("_", " ")
-            text = f"The {target} target {SLA_WORDS[event.type]}."
         else:
             kind, recipient = Kind.REPLY, assignees.get(event.conversation_id)
+        if recipient is not None and recipient != event.actor_id:
+            chosen.append((event, kind, recipient))
+    quoted = {e.payload.get("message") for e, kind, _ in chosen if kind in QUOTED}
+    quoted.discard(None)
+    texts = (
+        dict(
+            Message.objects.filter(pk__in=quoted)
+            .annotate(start=Substr("text", 1, QUOTE_CHARS))
+            .values_list("pk", "start")
+        )
+        if quoted
+        else {}
+    )
+    rows = []
+    for event, kind, recipient in chosen:
+        payload = event.payload
+        if kind in QUOTED:
             text = texts.get(payload.get("message"), "")
-        if recipient is None or recipient == event.actor_id:
-            continue
+        elif kind == Kind.ASSIGNED:
+            text = payload.get("reason") or ""
+        else:
+            target = (payload.get("target") or "response").replace("_", " ")
+            text = f"The {target} target {SLA_WORDS[event.type]}."
         rows.append(
             Notification(
                 recipient_id=recipient,
