@@ -70,4 +70,19 @@ def test_a_mention_reaches_the_other_agents_bell_live(page, second_page, server,
     expect(bobs.get_by_role("button", name="Notifications")).to_have_accessible_name(
         "Notifications 0 unread"
     )
+
+    # Two more while the panel is open: it refreshes itself; "Mark all read" clears the bell.
+    bobs.evaluate("window.__sameDocument = true")
+    bell.click()
+    for text in ("@bob one more thing", "@bob and the refund"):
+        page.get_by_label("Private note").fill(text)
+        page.get_by_role("button", name="Add note").click()
+        page.wait_for_selector(f"text={text[5:]}")
+    expect(bell).to_have_accessible_name("Notifications 2 unread", timeout=3000)
+    expect(panel.get_by_role("button", name=re.compile("^Mark read"))).to_have_count(2)
+    panel.get_by_role("button", name="Mark all read").click()
+    expect(bell).to_have_accessible_name("Notifications 0 unread")
+    expect(panel.get_by_role("button", name=re.compile("^Mark read"))).to_have_count(0)
+    expect(panel.get_by_role("link")).to_have_count(3)
+    assert bobs.evaluate("window.__sameDocument") is True
     assert page.problems == [] and bobs.problems == []
