@@ -117,3 +117,23 @@ def test_reading_the_panel_needs_a_login_and_marking_needs_a_post(people):
     client = as_user(people["bob"])
     assert client.get(f"/inbox/notifications/{one.pk}/read/").status_code == 405
     assert client.get("/inbox/notifications/read-all/").status_code == 405
+
+
+def test_the_panel_costs_the_same_queries_for_five_or_thirty(people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    other = ConversationFactory(
+        team=people["conversation"].team, channel=people["conversation"].channel, subject=""
+    )
+    client = as_user(people["bob"])
+    notify(people, 5)
+    client.get("/inbox/notifications/", HTTP_HX_REQUEST="true")  # warm the session
+    with CaptureQueriesContext(connection) as five:
+        client.get("/inbox/notifications/", HTTP_HX_REQUEST="true")
+    notify(people, 20)
+    notify({**people, "conversation": other}, 5)  # untitled: the title from its first message
+    with CaptureQueriesContext(connection) as thirty:
+        body = client.get("/inbox/notifications/", HTTP_HX_REQUEST="true").content.decode()
+    assert body.count("<li class=") == 30
+    assert len(thirty) <= len(five) + 1  # + the untitled conversations' first messages
