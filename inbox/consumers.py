@@ -79,6 +79,10 @@ class AgentFeedConsumer(AsyncJsonWebsocketConsumer):
     conversation's group and the others there get {"type": "presence", "conversation", "state",
     "user": {"username", "name"}}; those already there answer the newcomer with their own state.
     Transient: no Event row, never replayed. Closing the socket counts as "left".
+
+    Bell: every socket also joins its user's notifications group and hears {"type":
+    "notifications", "unread": N, "label"} when that count changes (routing.notifications);
+    sockets are counted per user (core.online) so that mentions are mailed only to the away.
     """
 
     async def connect(self):
