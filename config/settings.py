@@ -99,6 +99,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "workspace.context.notifications",
             ],
         },
     },
@@ -208,6 +209,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=60),
     },
     "requeue-outbox": {"task": "inbox.tasks.requeue_outbox", "schedule": timedelta(seconds=60)},
+    # Mentions and assignments mailed to people who are away (at most one mail per 10 minutes).
+    "notification-mail": {
+        "task": "routing.tasks.mail_notifications",
+        "schedule": timedelta(seconds=60),
+    },
     "requeue-outbound": {
         "task": "inbox.outbound.tasks.requeue_outbound",
         "schedule": timedelta(seconds=60),

@@ -3,7 +3,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from core import metrics
+from core import metrics, online
 from inbox import groups
 
 RESYNC_LIMIT = 500
@@ -79,6 +79,10 @@ class AgentFeedConsumer(AsyncJsonWebsocketConsumer):
     conversation's group and the others there get {"type": "presence", "conversation", "state",
     "user": {"username", "name"}}; those already there answer the newcomer with their own state.
     Transient: no Event row, never replayed. Closing the socket counts as "left".
+
+    Bell: every socket also joins its user's notifications group and hears {"type":
+    "notifications", "unread": N, "label"} when that count changes (routing.notifications);
+    sockets are counted per user (core.online) so that mentions are mailed only to the away.
     """
 
     async def connect(self):
@@ -89,11 +93,12 @@ class AgentFeedConsumer(AsyncJsonWebsocketConsumer):
         self.user = user
         self.seen: list[int] = []
         self.presence: dict[int, str] = {}  # conversation id -> this socket's state there
-        self.joined = await feed_groups_for(user)
+        self.joined = [*await feed_groups_for(user), groups.notifications(user.pk)]
         for group in self.joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
         self.counted = metrics.websocket_opened("agent_feed")
+        await online.socket_opened(user.pk)
         since = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("since")
         if since:
             # Joined first, then replayed: an event committed in between is in the replay or
@@ -101,6 +106,8 @@ class AgentFeedConsumer(AsyncJsonWebsocketConsumer):
             await self._replay(since[0])
 
     async def disconnect(self, code):
+        if getattr(self, "counted", False):
+            await online.socket_closed(self.user.pk)
         metrics.websocket_closed("agent_feed", getattr(self, "counted", False))
         self.counted = False
         for conversation_id in list(getattr(self, "presence", {})):

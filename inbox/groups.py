@@ -14,3 +14,8 @@ def user(user_id: int) -> str:
 
 def conversation(conversation_id: int) -> str:
     return f"feed.conversation.{conversation_id}"
+
+
+def notifications(user_id: int) -> str:
+    """One person's bell: every socket of theirs joins it, whatever else it sees."""
+    return f"feed.notify.{user_id}"

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from routing.models import BusinessHours, RoutingRule, SLAAlert, SLAPolicy, TeamPolicy
+from routing.models import (
+    BusinessHours,
+    Notification,
+    RoutingRule,
+    SLAAlert,
+    SLAPolicy,
+    TeamPolicy,
+)
 
 
 @admin.register(SLAPolicy)
@@ -47,3 +54,12 @@ class SLAAlertAdmin(admin.ModelAdmin):
     list_display = ["conversation", "target", "kind", "due_at", "raised_at", "late"]
     list_filter = ["kind", "target", "late"]
     raw_id_fields = ["conversation"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["recipient", "kind", "conversation", "actor", "created_at", "read_at"]
+    list_filter = ["kind"]
+    list_select_related = ["recipient", "actor"]
+    raw_id_fields = ["recipient", "conversation", "actor"]
+    readonly_fields = ["event_id", "created_at", "mailed_at"]

@@ -7,7 +7,14 @@ class RoutingConfig(AppConfig):
 
     def ready(self):
         from inbox import hooks
-        from routing import auto_assignment, rules, services, sla_notify, sla_reactions
+        from routing import (
+            auto_assignment,
+            notifications,
+            rules,
+            services,
+            sla_notify,
+            sla_reactions,
+        )
 
         hooks.register("conversation_opening", services.mark_outside_hours, order=30)
         hooks.register("messages_received", rules.route_arrivals, order=30)
@@ -20,6 +27,7 @@ class RoutingConfig(AppConfig):
         hooks.register("tags_changed", sla_reactions.on_tags_changed, order=40)
         hooks.register("conversations_changed", sla_reactions.on_conversations_changed, order=40)
         hooks.register("events_dispatched", sla_notify.notify_dispatched, order=50)
+        hooks.register("events_dispatched", notifications.notify_dispatched, order=60)
 
         from core import refcache
         from routing.models import BusinessHours, RoutingRule, SLAPolicy, TeamPolicy

@@ -205,3 +205,57 @@ class SLAMeasurement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target} on {self.conversation_id}: {'met' if self.met else 'missed'}"
+
+
+class Notification(models.Model):
+    """Something one agent should see in their bell: a mention, a conversation someone else gave
+    them, an SLA alert or a customer's reply on a conversation of theirs (routing.notifications).
+    Made from outbox events after commit; unique per (recipient, event), so a re-dispatched
+    event makes no second one."""
+
+    class Kind(models.TextChoices):
+        MENTION = "mention", "Mentioned you"
+        ASSIGNED = "assigned", "Assigned to you"
+        SLA_WARNING = "sla_warning", "SLA due soon"
+        SLA_BREACHED = "sla_breached", "SLA breached"
+        REPLY = "reply", "Customer replied"
+
+    recipient = models.ForeignKey(
+        "accounts.User",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,  # notification_recent leads with it
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    conversation = models.ForeignKey(
+        "inbox.Conversation", on_delete=models.CASCADE, related_name="notifications"
+    )
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.CharField(max_length=300, blank=True)
+    event_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    # Mentions and assignments are mailed when the person is away (routing.notification_mail).
+    mailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "event_id"],
+                condition=models.Q(event_id__isnull=False),
+                name="notification_once_per_event",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_recent"),
+            models.Index(
+                fields=["recipient", "created_at"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.recipient_id} on {self.conversation_id}"

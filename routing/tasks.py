@@ -31,3 +31,12 @@ def send_sla_mail(event_ids: list[int]) -> int:
     from routing.sla_notify import mail_sla_events
 
     return mail_sla_events(list(Event.objects.filter(pk__in=event_ids).order_by("pk")))
+
+
+@shared_task(acks_late=True)
+def mail_notifications() -> int:
+    """Periodic (CELERY_BEAT_SCHEDULE["notification-mail"]): mentions and assignments mailed to
+    people who are away, at most one mail per person per ten minutes."""
+    from routing.notification_mail import mail_waiting
+
+    return mail_waiting()

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from workspace.views import actions, base, board, conversation, drafts, inbox, product
+from workspace.views import (
+    actions,
+    base,
+    board,
+    conversation,
+    drafts,
+    inbox,
+    notifications,
+    product,
+)
 
 app_name = "ui"
 
@@ -25,4 +34,11 @@ urlpatterns = [
     path("conversations/<int:pk>/assign/", actions.assign, name="assign"),
     path("conversations/<int:pk>/status/", actions.set_status, name="status"),
     path("messages/<int:pk>/body/", conversation.message_body, name="message-body"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/<int:pk>/read/", notifications.notification_read, name="notification-read"),
+    path(
+        "notifications/read-all/",
+        notifications.notification_read_all,
+        name="notifications-read-all",
+    ),
 ]

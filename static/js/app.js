@@ -179,6 +179,8 @@
         sessionStorage.removeItem(LAST_EVENT_KEY);
         toast("Many changes while you were away: reload the page.", "warning");
       }
+      // Other frames (the bell's "notifications") go to whichever module listens for them.
+      else if (data.type) document.dispatchEvent(new CustomEvent("feed:" + data.type, { detail: data }));
     });
     socket.addEventListener("close", function () {
       document.body.setAttribute("data-live", "disconnected");
