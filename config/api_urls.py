@@ -35,6 +35,16 @@ urlpatterns = [
         name="conversation-tag",
     ),
     path(
+        "conversations/<int:pk>/suggested-tags/<slug:slug>/accept/",
+        tagging_api.SuggestedTagAcceptApi.as_view(),
+        name="conversation-suggested-tag-accept",
+    ),
+    path(
+        "conversations/<int:pk>/suggested-tags/<slug:slug>/dismiss/",
+        tagging_api.SuggestedTagDismissApi.as_view(),
+        name="conversation-suggested-tag-dismiss",
+    ),
+    path(
         "conversations/<int:pk>/assign/",
         routing_api.ConversationAssignApi.as_view(),
         name="conversation-assign",

@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -6,9 +6,10 @@ from rest_framework.views import APIView
 
 from inbox import selectors
 from inbox.api import CanWrite
-from inbox.serializers import ConversationOutputSerializer
+from inbox.serializers import ConversationDetailSerializer, ConversationOutputSerializer
+from tagging import selectors as tagging_selectors
 from tagging import services
-from tagging.models import Tag
+from tagging.models import SuggestionDecision, Tag
 
 
 class TagOutputSerializer(serializers.ModelSerializer):
@@ -73,3 +74,64 @@ class ConversationTagDeleteApi(APIView):
         services.remove_tag(conversation_id=conversation.pk, tag=tag, actor=request.user)
         conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
         return Response(ConversationOutputSerializer(conversation).data)
+
+
+class SuggestedTagSerializer(serializers.Serializer):
+    tag = serializers.SlugField(help_text="The tag's slug.")
+    score = serializers.FloatField(
+        min_value=0, max_value=1, help_text="How sure: a probability; 1 for a rule's."
+    )
+    source = serializers.ChoiceField(choices=SuggestionDecision.Source.choices)
+
+
+class ConversationWithSuggestionsSerializer(ConversationDetailSerializer):
+    """One conversation with the tags suggested for it (passed in context["suggested_tags"]:
+    computed once per request by tagging.selectors.suggested_tags_for, never per list row)."""
+
+    suggested_tags = serializers.SerializerMethodField()
+
+    class Meta(ConversationDetailSerializer.Meta):
+        fields = [*ConversationDetailSerializer.Meta.fields, "suggested_tags"]
+        read_only_fields = fields
+
+    @extend_schema_field(SuggestedTagSerializer(many=True))
+    def get_suggested_tags(self, obj) -> list[dict]:
+        return [s.as_dict() for s in self.context["suggested_tags"]]
+
+
+def conversation_with_suggestions(conversation, request) -> dict:
+    return ConversationWithSuggestionsSerializer(
+        conversation,
+        context={
+            "request": request,
+            "suggested_tags": tagging_selectors.suggested_tags_for(conversation),
+        },
+    ).data
+
+
+class SuggestedTagDecisionApi(APIView):
+    """Accept (adds the tag) or dismiss (hides it) a tag suggested for the conversation; the
+    same answer again changes nothing. 400 when the tag is not suggested there."""
+
+    permission_classes = [IsAuthenticated, CanWrite]
+
+    def decide(self, **kwargs):
+        raise NotImplementedError
+
+    @extend_schema(request=None, responses=ConversationWithSuggestionsSerializer)
+    def post(self, request, pk, slug):
+        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+        [tag] = services.tags_for_slugs([slug])
+        self.decide(conversation_id=conversation.pk, tag=tag, actor=request.user)
+        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+        return Response(conversation_with_suggestions(conversation, request))
+
+
+class SuggestedTagAcceptApi(SuggestedTagDecisionApi):
+    def decide(self, **kwargs):
+        return services.accept_suggested_tag(**kwargs)
+
+
+class SuggestedTagDismissApi(SuggestedTagDecisionApi):
+    def decide(self, **kwargs):
+        return services.dismiss_suggested_tag(**kwargs)

@@ -19,6 +19,16 @@ urlpatterns = [
     path("conversations/<int:pk>/note/", actions.note, name="note"),
     path("conversations/<int:pk>/tags/", actions.add_tags, name="tags"),
     path("conversations/<int:pk>/tags/<slug:slug>/remove/", actions.remove_tag, name="untag"),
+    path(
+        "conversations/<int:pk>/suggested-tags/<slug:slug>/accept/",
+        actions.accept_suggested_tag,
+        name="suggestion-accept",
+    ),
+    path(
+        "conversations/<int:pk>/suggested-tags/<slug:slug>/dismiss/",
+        actions.dismiss_suggested_tag,
+        name="suggestion-dismiss",
+    ),
     path("conversations/<int:pk>/severity/", actions.set_severity, name="severity"),
     path("conversations/<int:pk>/assign/", actions.assign, name="assign"),
     path("conversations/<int:pk>/status/", actions.set_status, name="status"),

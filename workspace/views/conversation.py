@@ -1,6 +1,7 @@
 """One conversation: the page, its thread (re-fetched by the live feed), a message's sanitized HTML
 for the sandboxed iframe, and attachment downloads."""
 
+import functools
 import logging
 
 from django.contrib.auth.decorators import login_required
@@ -15,6 +16,7 @@ from inbox import attachments, selectors
 from inbox.canned import canned_responses_for
 from inbox.models import Activity, Channel, Message
 from inbox.outbound.senders import get_sender
+from tagging.selectors import suggested_tags_for
 from workspace.views.common import agents_with_load, write_context
 
 logger = logging.getLogger(__name__)
@@ -56,6 +58,8 @@ def _conversation_context(request, conversation) -> dict:
         "agents": members,
         "now": timezone.now(),
         "conversation_tags": list(conversation.tags.all()),
+        # Called by the template where the page shows them (not the thread partial's refresh).
+        "suggested_tags": functools.partial(suggested_tags_for, conversation),
         **write_context(request),
     }
 
