@@ -24,6 +24,7 @@ from tests.workspace.test_browser import (  # noqa: F401
     shot,
     support,
     user,
+    wait_for,
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -69,7 +70,14 @@ def test_a_suggested_tag_is_accepted_and_another_dismissed_with_one_click(
         },
     )
     assert response.status_code == 202
-    conversation = Conversation.objects.get(contact__name="Vera")
+    # Stored, then processed by the drain (at once in embedded mode; a moment later on Redis).
+    conversation = wait_for(
+        lambda: Conversation.objects.filter(
+            contact__name="Vera", tag_suggestions__tag__slug="billing"
+        ).first(),
+        timeout=10,
+    )
+    assert conversation is not None
 
     login(page, server, "alice", f"/inbox/conversations/{conversation.pk}/")
     suggested = page.get_by_role("list", name="Suggested")
