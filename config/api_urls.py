@@ -71,6 +71,11 @@ urlpatterns = [
     ),
     path("inbound-events/", inbox_api.InboundEventListApi.as_view(), name="inbound-event-list"),
     path("tags/", tagging_api.TagListApi.as_view(), name="tag-list"),
+    path(
+        "feature-requests/",
+        tagging_api.FeatureRequestListApi.as_view(),
+        name="feature-request-list",
+    ),
     path("teams/", TeamListApi.as_view(), name="team-list"),
     path("users/", UserListApi.as_view(), name="user-list"),
     path("users/me/", routing_api.MeApi.as_view(), name="user-me"),

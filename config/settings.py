@@ -481,3 +481,5 @@ CELERY_BEAT_SCHEDULE["tag-suggester-retrain"] = {
     "task": "tagging.tasks.retrain_tag_suggester",
     "schedule": timedelta(seconds=int(os.environ.get("TAG_SUGGESTER_CHECK_SECONDS", "3600"))),
 }
+# The feature-request board groups requests at least this alike (0..1; ?threshold= per request).
+FEATURE_REQUEST_SIMILARITY = float(os.environ.get("FEATURE_REQUEST_SIMILARITY", "0.4"))

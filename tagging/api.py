@@ -9,6 +9,7 @@ from inbox.api import CanWrite
 from inbox.serializers import ConversationDetailSerializer, ConversationOutputSerializer
 from tagging import selectors as tagging_selectors
 from tagging import services
+from tagging.feature_requests import feature_requests_for
 from tagging.models import SuggestionDecision, Tag
 
 
@@ -135,3 +136,55 @@ class SuggestedTagAcceptApi(SuggestedTagDecisionApi):
 class SuggestedTagDismissApi(SuggestedTagDecisionApi):
     def decide(self, **kwargs):
         return services.dismiss_suggested_tag(**kwargs)
+
+
+class FeatureRequestInputSerializer(serializers.Serializer):
+    threshold = serializers.FloatField(
+        required=False,
+        min_value=0.05,
+        max_value=0.95,
+        help_text="How alike two requests must be to be one (default FEATURE_REQUEST_SIMILARITY).",
+    )
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)
+    channel = serializers.SlugField(required=False)
+
+    def validate(self, attrs):
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {"detail": f"Unknown parameters: {', '.join(unknown)}."}
+            )
+        return attrs
+
+
+class WeekCountSerializer(serializers.Serializer):
+    week = serializers.DateField(help_text="The Monday the week starts on (UTC).")
+    conversations = serializers.IntegerField()
+
+
+class FeatureRequestOutputSerializer(serializers.Serializer):
+    key = serializers.IntegerField(help_text="The id of the request's oldest conversation.")
+    title = serializers.CharField()
+    customers = serializers.IntegerField(help_text="Distinct customers who asked.")
+    conversations = serializers.IntegerField()
+    first_seen = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField()
+    channels = serializers.ListField(child=serializers.SlugField())
+    weekly = WeekCountSerializer(many=True)
+    conversation_ids = serializers.ListField(child=serializers.IntegerField())
+
+
+class FeatureRequestListApi(APIView):
+    """Feature-request conversations grouped into requests (near-duplicates together), most
+    customers first: tagging.feature_requests."""
+
+    @extend_schema(
+        parameters=[FeatureRequestInputSerializer],
+        responses=FeatureRequestOutputSerializer(many=True),
+    )
+    def get(self, request):
+        params = FeatureRequestInputSerializer(data=request.query_params.dict())
+        params.is_valid(raise_exception=True)
+        found = feature_requests_for(user=request.user, **params.validated_data)
+        return Response(FeatureRequestOutputSerializer(found, many=True).data)

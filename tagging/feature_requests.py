@@ -1,0 +1,167 @@
+"""The feature-request board: the conversations tagged as feature requests, grouped into requests.
+
+Near-duplicates go together ("Export to PDF would be great" and "please add PDF export" are one
+request): each conversation's subject and first inbound message become the words that carry its
+meaning (stop words and request phrasing such as "please add", "would be great" left out, plural
+and -ing/-ed endings cut), weighted by TF-IDF; conversations are joined by average-linkage
+clustering on cosine similarity, and two groups merge only while their members are on average at
+least `threshold` alike (FEATURE_REQUEST_SIMILARITY, or `?threshold=` per request: higher keeps
+groups tighter). Computed on read from the newest SAMPLE conversations; nothing is stored.
+
+A request counts distinct customers (contacts: one asking three times counts once), its
+conversations, when it was first and last asked, per week, and on which channels.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from django.db.models import OuterRef, Subquery
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from inbox import selectors
+from inbox.models import Message
+from tagging.models import Tag
+
+SAMPLE = 2000  # newest conversations grouped per request: about 0.2 s of clustering
+TEXT_CHARS = 2000
+TITLE_CHARS = 120
+
+_STOPWORDS = """a about above after again all am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for from further
+had has have having he her here hers him his how i if in into is it its itself just me more most my
+no nor not now of off on once only or other our ours out over own re same she should so some such
+than that the their them then there these they this those through to too under until up us very
+was we were what when where which while who whom why will with would you your yours hi hello hey
+also get got like can't don't i'm it's we're you're i'd we'd it'd thank thanks team guys"""
+# How people phrase a request, not what they request.
+_REQUEST_WORDS = """add adding added allow allowing able option options feature features request
+requests requested requesting suggestion suggest idea please great nice love awesome cool wish
+want wanted wanting need needed would could possible possibility support supported supporting
+really much lot think be it make making new way ability"""
+IGNORED = frozenset(_STOPWORDS.split()) | frozenset(_REQUEST_WORDS.split())
+WORD = re.compile(r"[a-z0-9][a-z0-9'+]*")
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ied", "ed", "s"):
+        if word.endswith(suffix) and not word.endswith("ss") and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def meaning_words(text: str) -> list[str]:
+    """The words of a request that say what is requested."""
+    return [_stem(w) for w in WORD.findall(text.lower()) if w not in IGNORED and len(w) > 1]
+
+
+def group_texts(texts: list[str], *, threshold: float) -> list[list[int]]:
+    """Indexes of `texts` in groups of near-duplicates, each group in the order given."""
+    if not texts:
+        return []
+    docs = [meaning_words(t) for t in texts]
+    if len(texts) == 1 or not any(docs):
+        return [[i] for i in range(len(texts))]
+    # Whole words, and their letters (3-5 within each word) so that "integrate" meets
+    # "integration": the cosine of the two halves is the mean of the two similarities.
+    words = TfidfVectorizer(analyzer=lambda w: w, sublinear_tf=True).fit_transform(docs)
+    letters = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True
+    ).fit_transform([" ".join(d) for d in docs])
+    similarity = ((words @ words.T) + (letters @ letters.T)).toarray() / 2
+    distance = np.clip(1.0 - similarity, 0.0, 1.0)
+    np.fill_diagonal(distance, 0.0)
+    tree = linkage(squareform(distance, checks=False), method="average")
+    # Merged while the average distance is at most 1 - threshold (similarity at least threshold).
+    labels = fcluster(tree, t=1.0 - threshold + 1e-9, criterion="distance")
+    groups: dict[int, list[int]] = {}
+    for i, label in enumerate(labels):
+        groups.setdefault(int(label), []).append(i)
+    return list(groups.values())
+
+
+@dataclass
+class FeatureRequest:
+    key: int  # the id of its oldest conversation: the same group keeps it while it grows
+    title: str
+    customers: int
+    conversations: int
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    channels: list[str]
+    weekly: list[dict] = field(default_factory=list)
+    conversation_ids: list[int] = field(default_factory=list)
+
+
+def _title(subject: str, text: str) -> str:
+    words = " ".join((subject or text or "").split())
+    return words if len(words) <= TITLE_CHARS else words[: TITLE_CHARS - 1].rstrip() + "…"
+
+
+def feature_requests_for(
+    *,
+    user,
+    threshold: float | None = None,
+    created_after: dt.datetime | None = None,
+    created_before: dt.datetime | None = None,
+    channel: str | None = None,
+) -> list[FeatureRequest]:
+    """The feature requests in the conversations `user` may see, most customers first."""
+    if threshold is None:
+        threshold = settings.FEATURE_REQUEST_SIMILARITY
+    tag = Tag.objects.filter(slug=settings.REPORTS_FEATURE_REQUEST_TAG).first()
+    if tag is None:
+        return []
+    first_text = (
+        Message.objects.filter(
+            conversation_id=OuterRef("pk"),
+            direction=Message.Direction.IN,
+            kind=Message.Kind.MESSAGE,
+            auto_kind="",
+        )
+        .order_by("created_at", "id")
+        .values("text")[:1]
+    )
+    qs = selectors.conversation_base_for(user).filter(tag_links__tag=tag)
+    if created_after:
+        qs = qs.filter(created_at__gte=created_after)
+    if created_before:
+        qs = qs.filter(created_at__lt=created_before)
+    if channel:
+        qs = qs.filter(channel__slug=channel)
+    rows = list(
+        qs.annotate(first_text=Subquery(first_text))
+        .order_by("-created_at", "-id")
+        .values_list("pk", "subject", "first_text", "contact_id", "channel__slug", "created_at")[
+            :SAMPLE
+        ]
+    )
+    rows.reverse()  # oldest first
+    texts = [f"{subject or ''}\n{(text or '')[:TEXT_CHARS]}" for _, subject, text, *_ in rows]
+    requests = []
+    for members in group_texts(texts, threshold=threshold):
+        picked = [rows[i] for i in members]
+        created = [r[5] for r in picked]
+        weeks = Counter((c.date() - dt.timedelta(days=c.weekday())).isoformat() for c in created)
+        requests.append(
+            FeatureRequest(
+                key=picked[0][0],
+                title=_title(picked[0][1], picked[0][2]),
+                customers=len({r[3] for r in picked}),
+                conversations=len(picked),
+                first_seen=min(created),
+                last_seen=max(created),
+                channels=sorted({r[4] for r in picked}),
+                weekly=[{"week": w, "conversations": n} for w, n in sorted(weeks.items())],
+                conversation_ids=[r[0] for r in picked],
+            )
+        )
+    requests.sort(key=lambda r: (-r.customers, -r.conversations, -r.last_seen.timestamp()))
+    return requests

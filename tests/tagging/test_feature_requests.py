@@ -1,0 +1,168 @@
+"""The feature-request board (issue 24, part 2): paraphrases and repeats of one request are one
+group, counted by distinct customers, with first and last seen, weekly counts and channels."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from inbox.intake.adapters.api import sign
+from inbox.models import Conversation
+from tagging.feature_requests import group_texts
+from tests.inbox.factories import ChannelFactory
+from tests.tagging.factories import TagFactory
+
+SECRET = "board-secret"
+BOARD = "/api/v1/feature-requests/"
+
+
+@pytest.fixture
+def board(agent, client, django_capture_on_commit_callbacks):
+    """Customers write to two API channels; an agent tags what they ask as a feature request."""
+    team = agent.teams.first()
+    channels = {
+        slug: ChannelFactory(slug=slug, kind="api", secret=SECRET, default_team=team)
+        for slug in ("partner", "webchat-api")
+    }
+    tagger = APIClient()
+    tagger.force_authenticate(agent)
+    TagFactory(slug="feature-request", name="Feature request")
+    sent = []
+
+    def ask(customer: str, text: str, *, channel="partner", tag=True, at=None) -> Conversation:
+        n = len(sent) + 1
+        sent.append(text)
+        body = json.dumps(
+            {
+                "id": f"fr-{n}",
+                "sender": {"id": customer, "name": customer.title()},
+                "text": text,
+                "thread": f"thread-{n}",
+            }
+        ).encode()
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(
+                f"/webhooks/api/{channel}/",
+                data=body,
+                content_type="application/json",
+                HTTP_X_SIGNATURE=sign(SECRET, body),
+            )
+        assert response.status_code == 202
+        conversation = Conversation.objects.get(messages__external_id=f"fr-{n}")
+        if at is not None:
+            Conversation.objects.filter(pk=conversation.pk).update(created_at=at)
+        if tag:
+            tagged = tagger.post(
+                f"/api/v1/conversations/{conversation.pk}/tags/",
+                {"tags": ["feature-request"]},
+                format="json",
+            )
+            assert tagged.status_code == 200
+        return conversation
+
+    ask.channels = channels
+    return ask
+
+
+@pytest.fixture
+def api(agent):
+    client = APIClient()
+    client.force_authenticate(agent)
+    return client
+
+
+def by_title(groups: list[dict]) -> dict[str, dict]:
+    return {g["title"]: g for g in groups}
+
+
+@pytest.mark.django_db
+def test_paraphrases_and_repeats_are_one_request_counted_by_distinct_customers(board, api):
+    monday = dt.datetime(2026, 11, 30, 9, tzinfo=dt.UTC)
+    first = board("ann", "Export to PDF would be great", at=monday)
+    board("ann", "please add PDF export", at=monday + dt.timedelta(days=1))
+    board("ann", "Still waiting for PDF export!", at=monday + dt.timedelta(days=8))
+    board("bob", "Could you add exporting reports to PDF?", channel="webchat-api",
+          at=monday + dt.timedelta(days=9))  # fmt: skip
+    board("cid", "Dark mode please", at=monday + dt.timedelta(days=2))
+    board("dee", "I would love a dark mode for the app", at=monday + dt.timedelta(days=3))
+    board("eve", "Export to CSV please", at=monday + dt.timedelta(days=4))
+    board("fay", "Export to PDF please", tag=False)  # not tagged: not on the board
+
+    response = api.get(BOARD)
+    assert response.status_code == 200
+    groups = response.json()
+    assert [(g["title"], g["customers"], g["conversations"]) for g in groups] == [
+        ("Export to PDF would be great", 2, 4),
+        ("Dark mode please", 2, 2),
+        ("Export to CSV please", 1, 1),
+    ]
+    pdf = groups[0]
+    assert pdf["key"] == first.pk
+    assert pdf["first_seen"] == "2026-11-30T09:00:00Z"
+    assert pdf["last_seen"] == "2026-12-09T09:00:00Z"
+    assert pdf["channels"] == ["partner", "webchat-api"]
+    assert pdf["weekly"] == [
+        {"week": "2026-11-30", "conversations": 2},
+        {"week": "2026-12-07", "conversations": 2},
+    ]
+    assert len(pdf["conversation_ids"]) == 4
+
+
+@pytest.mark.django_db
+def test_the_threshold_is_adjustable(board, api):
+    board("ann", "Export to PDF would be great")
+    board("bob", "I need to export my invoices as PDF files")
+    assert [g["conversations"] for g in api.get(BOARD).json()] == [2]
+    tighter = api.get(BOARD, {"threshold": "0.6"}).json()
+    assert sorted(g["conversations"] for g in tighter) == [1, 1]
+
+
+@pytest.mark.django_db
+def test_filters_and_bad_parameters(board, api):
+    board("ann", "Dark mode please", channel="partner")
+    board("bob", "Dark mode for the app", channel="webchat-api")
+    [only] = api.get(BOARD, {"channel": "webchat-api"}).json()
+    assert (only["customers"], only["channels"]) == (1, ["webchat-api"])
+    later = (timezone.now() + dt.timedelta(hours=1)).isoformat()
+    assert api.get(BOARD, {"created_after": later}).json() == []
+
+    bad = api.get(BOARD, {"threshold": "2"})
+    assert bad.status_code == 400
+    assert "threshold" in bad.json()
+    unknown = api.get(BOARD, {"tag": "x"})
+    assert unknown.status_code == 400
+    assert unknown.json() == {"detail": ["Unknown parameters: tag."]}
+    assert APIClient().get(BOARD).status_code in (401, 403)
+
+
+@pytest.mark.django_db
+def test_a_viewer_sees_the_board_and_an_agent_only_their_teams(board, viewer, other_team):
+    board("ann", "Dark mode please")
+    reader = APIClient()
+    reader.force_authenticate(viewer)
+    assert [g["customers"] for g in reader.get(BOARD).json()] == [1]
+    from tests.accounts.factories import AgentFactory
+
+    outsider = APIClient()
+    outsider.force_authenticate(AgentFactory(teams=[other_team]))
+    assert outsider.get(BOARD).json() == []
+
+
+def test_grouping_keeps_unrelated_requests_apart():
+    texts = [
+        "Export to PDF would be great",
+        "please add PDF export",
+        "Integration with Slack",
+        "please integrate with slack so we get notified",
+        "Two-factor authentication",
+        "please support 2FA / two factor auth",
+        "Android app please",
+        "a mobile app for android",
+        "Thanks!",
+    ]
+    groups = group_texts(texts, threshold=0.4)
+    assert sorted(groups) == [[0, 1], [2, 3], [4, 5], [6, 7], [8]]
+    assert group_texts([], threshold=0.4) == []
+    assert group_texts(["please"], threshold=0.4) == [[0]]
