@@ -76,6 +76,11 @@ urlpatterns = [
         tagging_api.FeatureRequestListApi.as_view(),
         name="feature-request-list",
     ),
+    path(
+        "feature-requests/export.csv",
+        tagging_api.FeatureRequestExportApi.as_view(),
+        name="feature-request-export",
+    ),
     path("teams/", TeamListApi.as_view(), name="team-list"),
     path("users/", UserListApi.as_view(), name="user-list"),
     path("users/me/", routing_api.MeApi.as_view(), name="user-me"),

@@ -1,3 +1,9 @@
+import csv
+import io
+
+from django.http import HttpResponse
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -6,6 +12,7 @@ from rest_framework.views import APIView
 
 from inbox import selectors
 from inbox.api import CanWrite
+from inbox.api import _csv_cell as csv_cell
 from inbox.serializers import ConversationDetailSerializer, ConversationOutputSerializer
 from tagging import selectors as tagging_selectors
 from tagging import services
@@ -188,3 +195,47 @@ class FeatureRequestListApi(APIView):
         params.is_valid(raise_exception=True)
         found = feature_requests_for(user=request.user, **params.validated_data)
         return Response(FeatureRequestOutputSerializer(found, many=True).data)
+
+
+FEATURE_REQUEST_COLUMNS = [
+    "key",
+    "title",
+    "customers",
+    "conversations",
+    "first_seen",
+    "last_seen",
+    "channels",
+    "conversation_ids",
+]
+
+
+class FeatureRequestExportApi(APIView):
+    """The feature-request board as CSV: the same parameters, groups and order as the list."""
+
+    @extend_schema(
+        parameters=[FeatureRequestInputSerializer],
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+    )
+    def get(self, request):
+        params = FeatureRequestInputSerializer(data=request.query_params.dict())
+        params.is_valid(raise_exception=True)
+        found = feature_requests_for(user=request.user, **params.validated_data)
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(FEATURE_REQUEST_COLUMNS)
+        for r in found:
+            row = [
+                r.key,
+                r.title,
+                r.customers,
+                r.conversations,
+                r.first_seen.isoformat(),
+                r.last_seen.isoformat(),
+                " ".join(r.channels),
+                " ".join(str(pk) for pk in r.conversation_ids),
+            ]
+            writer.writerow([csv_cell(v) for v in row])
+        response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="feature-requests-{stamp}.csv"'
+        return response

@@ -1,10 +1,14 @@
 """The feature-request board (issue 24, part 2): paraphrases and repeats of one request are one
 group, counted by distinct customers, with first and last seen, weekly counts and channels."""
 
+import csv
 import datetime as dt
+import io
 import json
+import re
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -166,3 +170,46 @@ def test_grouping_keeps_unrelated_requests_apart():
     assert sorted(groups) == [[0, 1], [2, 3], [4, 5], [6, 7], [8]]
     assert group_texts([], threshold=0.4) == []
     assert group_texts(["please"], threshold=0.4) == [[0]]
+
+
+@pytest.mark.django_db
+def test_the_board_exports_as_csv(board, api):
+    board("ann", "=HYPERLINK(1) dark mode please")
+    board("bob", "Dark mode for the app", channel="webchat-api")
+    response = api.get(f"{BOARD}export.csv", {"threshold": "0.3"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert "feature-requests-" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == [
+        "key", "title", "customers", "conversations", "first_seen", "last_seen", "channels",
+        "conversation_ids",
+    ]  # fmt: skip
+    [row] = rows[1:]
+    assert row[1] == "'=HYPERLINK(1) dark mode please"  # never a formula in a spreadsheet
+    assert row[2:4] == ["2", "2"]
+    assert row[6] == "partner webchat-api"
+    assert api.get(f"{BOARD}export.csv", {"threshold": "x"}).status_code == 400
+
+
+@pytest.mark.django_db
+def test_the_product_page_lists_the_requests(board, viewer):
+    board("ann", "Export to PDF would be great")
+    board("ann", "please add PDF export")
+    board("bob", "Could you add exporting reports to PDF?")
+    page = Client()
+    page.force_login(viewer)
+    response = page.get("/inbox/product/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    table = html[html.index('id="requests-title"') :]
+    cells = re.findall(r"<td>(\d+)</td><td>(\d+)</td>", table)
+    assert cells == [("2", "3")]  # two customers, three conversations
+    assert "Export to PDF would be great" in table
+    assert "/api/v1/feature-requests/export.csv" in table
+    tight = page.get("/inbox/product/", {"threshold": "0.9"}).content.decode()
+    # Tighter: only the two that say the same words stay one request.
+    assert re.findall(r"<td>(\d+)</td><td>(\d+)</td>", tight) == [("1", "2"), ("1", "1")]
+    bad = page.get("/inbox/product/", {"threshold": "7"})
+    assert bad.status_code == 400
+    assert "threshold" in bad.content.decode()
