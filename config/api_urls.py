@@ -81,6 +81,21 @@ urlpatterns = [
         tagging_api.FeatureRequestExportApi.as_view(),
         name="feature-request-export",
     ),
+    path(
+        "feature-requests/<int:key>/",
+        tagging_api.FeatureRequestDetailApi.as_view(),
+        name="feature-request-detail",
+    ),
+    path(
+        "feature-requests/<int:key>/merge/",
+        tagging_api.FeatureRequestMergeApi.as_view(),
+        name="feature-request-merge",
+    ),
+    path(
+        "feature-requests/<int:key>/split/",
+        tagging_api.FeatureRequestSplitApi.as_view(),
+        name="feature-request-split",
+    ),
     path("teams/", TeamListApi.as_view(), name="team-list"),
     path("users/", UserListApi.as_view(), name="user-list"),
     path("users/me/", routing_api.MeApi.as_view(), name="user-me"),

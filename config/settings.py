@@ -483,3 +483,6 @@ CELERY_BEAT_SCHEDULE["tag-suggester-retrain"] = {
 }
 # The feature-request board groups requests at least this alike (0..1; ?threshold= per request).
 FEATURE_REQUEST_SIMILARITY = float(os.environ.get("FEATURE_REQUEST_SIMILARITY", "0.4"))
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["FeatureRequestStatusEnum"] = (
+    "tagging.models.FeatureRequest.Status"
+)

@@ -14,10 +14,11 @@ from inbox import selectors
 from inbox.api import CanWrite
 from inbox.api import _csv_cell as csv_cell
 from inbox.serializers import ConversationDetailSerializer, ConversationOutputSerializer
+from tagging import feature_requests as board
 from tagging import selectors as tagging_selectors
 from tagging import services
 from tagging.feature_requests import feature_requests_for
-from tagging.models import SuggestionDecision, Tag
+from tagging.models import FeatureRequest, SuggestionDecision, Tag
 
 
 class TagOutputSerializer(serializers.ModelSerializer):
@@ -172,6 +173,10 @@ class WeekCountSerializer(serializers.Serializer):
 
 class FeatureRequestOutputSerializer(serializers.Serializer):
     key = serializers.IntegerField(help_text="The id of the request's oldest conversation.")
+    id = serializers.IntegerField(
+        allow_null=True, help_text="Set once someone acted on the request (it is stored)."
+    )
+    status = serializers.ChoiceField(choices=FeatureRequest.Status.choices)
     title = serializers.CharField()
     customers = serializers.IntegerField(help_text="Distinct customers who asked.")
     conversations = serializers.IntegerField()
@@ -239,3 +244,79 @@ class FeatureRequestExportApi(APIView):
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="feature-requests-{stamp}.csv"'
         return response
+
+
+class FeatureRequestUpdateSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=FeatureRequest.Status.choices, required=False)
+    title = serializers.CharField(max_length=200, required=False)
+    threshold = serializers.FloatField(required=False, min_value=0.05, max_value=0.95)
+
+    def validate(self, attrs):
+        if not attrs.get("status") and not attrs.get("title", "").strip():
+            raise serializers.ValidationError({"detail": "Give a status or a title."})
+        return attrs
+
+
+class FeatureRequestDetailApi(APIView):
+    """One request, named by any of its conversations' ids; PATCH its status or title (stores
+    it: its conversations stay together from then on)."""
+
+    @extend_schema(
+        parameters=[FeatureRequestInputSerializer], responses=FeatureRequestOutputSerializer
+    )
+    def get(self, request, key):
+        params = FeatureRequestInputSerializer(data=request.query_params.dict())
+        params.is_valid(raise_exception=True)
+        found = board.feature_request_get(
+            user=request.user, key=key, threshold=params.validated_data.get("threshold")
+        )
+        return Response(FeatureRequestOutputSerializer(found).data)
+
+    @extend_schema(request=FeatureRequestUpdateSerializer, responses=FeatureRequestOutputSerializer)
+    def patch(self, request, key):
+        data = FeatureRequestUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        found = board.update_feature_request(user=request.user, key=key, **data.validated_data)
+        return Response(FeatureRequestOutputSerializer(found).data)
+
+
+class FeatureRequestMergeSerializer(serializers.Serializer):
+    requests = serializers.ListField(
+        child=serializers.IntegerField(),
+        min_length=1,
+        max_length=100,
+        source="others",
+        help_text="The requests to merge into this one: any conversation id of each.",
+    )
+    threshold = serializers.FloatField(required=False, min_value=0.05, max_value=0.95)
+
+
+class FeatureRequestMergeApi(APIView):
+    """Merge other requests (`requests`: any conversation id of each) into this one."""
+
+    @extend_schema(request=FeatureRequestMergeSerializer, responses=FeatureRequestOutputSerializer)
+    def post(self, request, key):
+        data = FeatureRequestMergeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        found = board.merge_feature_requests(user=request.user, key=key, **data.validated_data)
+        return Response(FeatureRequestOutputSerializer(found).data)
+
+
+class FeatureRequestSplitSerializer(serializers.Serializer):
+    conversations = serializers.ListField(
+        child=serializers.IntegerField(), min_length=1, max_length=1000
+    )
+    threshold = serializers.FloatField(required=False, min_value=0.05, max_value=0.95)
+
+
+class FeatureRequestSplitApi(APIView):
+    """Move some of this request's conversations into a new request (returned, 201)."""
+
+    @extend_schema(
+        request=FeatureRequestSplitSerializer, responses={201: FeatureRequestOutputSerializer}
+    )
+    def post(self, request, key):
+        data = FeatureRequestSplitSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        found = board.split_feature_request(user=request.user, key=key, **data.validated_data)
+        return Response(FeatureRequestOutputSerializer(found).data, status=201)

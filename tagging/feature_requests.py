@@ -10,6 +10,11 @@ groups tighter). Computed on read from the newest SAMPLE conversations; nothing 
 
 A request counts distinct customers (contacts: one asking three times counts once), its
 conversations, when it was first and last asked, per week, and on which channels.
+
+People act on a request (a status, a title, a merge, a split): it is then stored (FeatureRequest,
+its conversations as FeatureRequestMember) and its conversations stay together whatever the
+threshold. A new conversation joins a stored request when it falls in the same similarity group
+as that request's conversations (the request with most of them there).
 """
 
 from __future__ import annotations
@@ -21,14 +26,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.http import Http404
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from inbox import selectors
-from inbox.models import Message
-from tagging.models import Tag
+from inbox.models import Conversation, Message
+from tagging.models import FeatureRequest, FeatureRequestMember, Tag
 
 SAMPLE = 2000  # newest conversations grouped per request: 0.5-0.8 s on the 2-core dev box
 TEXT_CHARS = 2000
@@ -88,8 +96,10 @@ def group_texts(texts: list[str], *, threshold: float) -> list[list[int]]:
 
 
 @dataclass
-class FeatureRequest:
-    key: int  # the id of its oldest conversation: the same group keeps it while it grows
+class BoardRequest:
+    key: int  # the id of its oldest conversation: any member's id finds the request
+    id: int | None  # the stored FeatureRequest, None while nobody acted on it
+    status: str
     title: str
     customers: int
     conversations: int
@@ -98,6 +108,7 @@ class FeatureRequest:
     channels: list[str]
     weekly: list[dict] = field(default_factory=list)
     conversation_ids: list[int] = field(default_factory=list)
+    contact_ids: list[int] = field(default_factory=list)
 
 
 def _title(subject: str, text: str) -> str:
@@ -105,17 +116,20 @@ def _title(subject: str, text: str) -> str:
     return words if len(words) <= TITLE_CHARS else words[: TITLE_CHARS - 1].rstrip() + "…"
 
 
-def feature_requests_for(
-    *,
-    user,
-    threshold: float | None = None,
-    created_after: dt.datetime | None = None,
-    created_before: dt.datetime | None = None,
-    channel: str | None = None,
-) -> list[FeatureRequest]:
-    """The feature requests in the conversations `user` may see, most customers first."""
-    if threshold is None:
-        threshold = settings.FEATURE_REQUEST_SIMILARITY
+_COLUMNS = (
+    "pk",
+    "subject",
+    "first_text",
+    "contact_id",
+    "channel__slug",
+    "created_at",
+    "feature_request_member__request_id",
+)
+
+
+def _rows(user, *, created_after=None, created_before=None, channel=None) -> list[tuple]:
+    """The conversations on the board, oldest first: every stored request's, and the newest
+    SAMPLE of the others."""
     tag = Tag.objects.filter(slug=settings.REPORTS_FEATURE_REQUEST_TAG).first()
     if tag is None:
         return []
@@ -136,24 +150,62 @@ def feature_requests_for(
         qs = qs.filter(created_at__lt=created_before)
     if channel:
         qs = qs.filter(channel__slug=channel)
-    rows = list(
-        qs.annotate(first_text=Subquery(first_text))
+    qs = qs.annotate(first_text=Subquery(first_text))
+    stored = list(qs.filter(feature_request_member__isnull=False).values_list(*_COLUMNS))
+    loose = list(
+        qs.filter(feature_request_member__isnull=True)
         .order_by("-created_at", "-id")
-        .values_list("pk", "subject", "first_text", "contact_id", "channel__slug", "created_at")[
-            :SAMPLE
-        ]
+        .values_list(*_COLUMNS)[:SAMPLE]
     )
-    rows.reverse()  # oldest first
+    return sorted(stored + loose, key=lambda r: (r[5], r[0]))
+
+
+def _grouped(rows: list[tuple], threshold: float) -> list[tuple[int | None, list[int]]]:
+    """(stored request id or None, indexes of rows) per request."""
     texts = [f"{subject or ''}\n{(text or '')[:TEXT_CHARS]}" for _, subject, text, *_ in rows]
-    requests = []
+    stored: dict[int, list[int]] = {}
+    computed: list[list[int]] = []
     for members in group_texts(texts, threshold=threshold):
+        votes = Counter(rows[i][6] for i in members if rows[i][6])
+        target = min(votes, key=lambda r: (-votes[r], r)) if votes else None
+        loose = []
+        for i in members:
+            home = rows[i][6] or target
+            if home:
+                stored.setdefault(home, []).append(i)
+            else:
+                loose.append(i)
+        if loose:
+            computed.append(loose)
+    return [(rid, sorted(m)) for rid, m in stored.items()] + [(None, m) for m in computed]
+
+
+def feature_requests_for(
+    *,
+    user,
+    threshold: float | None = None,
+    created_after: dt.datetime | None = None,
+    created_before: dt.datetime | None = None,
+    channel: str | None = None,
+) -> list[BoardRequest]:
+    """The feature requests in the conversations `user` may see, most customers first."""
+    if threshold is None:
+        threshold = settings.FEATURE_REQUEST_SIMILARITY
+    rows = _rows(user, created_after=created_after, created_before=created_before, channel=channel)
+    groups = _grouped(rows, threshold)
+    saved = FeatureRequest.objects.in_bulk([rid for rid, _ in groups if rid])
+    requests = []
+    for rid, members in groups:
         picked = [rows[i] for i in members]
         created = [r[5] for r in picked]
         weeks = Counter((c.date() - dt.timedelta(days=c.weekday())).isoformat() for c in created)
+        stored = saved.get(rid) if rid else None
         requests.append(
-            FeatureRequest(
+            BoardRequest(
                 key=picked[0][0],
-                title=_title(picked[0][1], picked[0][2]),
+                id=stored.pk if stored else None,
+                status=stored.status if stored else FeatureRequest.Status.NEW,
+                title=stored.title if stored else _title(picked[0][1], picked[0][2]),
                 customers=len({r[3] for r in picked}),
                 conversations=len(picked),
                 first_seen=min(created),
@@ -161,7 +213,105 @@ def feature_requests_for(
                 channels=sorted({r[4] for r in picked}),
                 weekly=[{"week": w, "conversations": n} for w, n in sorted(weeks.items())],
                 conversation_ids=[r[0] for r in picked],
+                contact_ids=sorted({r[3] for r in picked}),
             )
         )
     requests.sort(key=lambda r: (-r.customers, -r.conversations, -r.last_seen.timestamp()))
     return requests
+
+
+# --- people act on requests: writes ------------------------------------------------------------
+
+
+def feature_request_get(*, user, key: int, threshold: float | None = None) -> BoardRequest:
+    """The request holding conversation `key` as the board shows it to `user` (404 if none)."""
+    for found in feature_requests_for(user=user, threshold=threshold):
+        if key in found.conversation_ids:
+            return found
+    raise Http404("No feature request holds that conversation.")
+
+
+def _store(found: BoardRequest) -> FeatureRequest:
+    """The stored request for `found`, created if needed, holding all its conversations."""
+    request = (
+        FeatureRequest.objects.select_for_update().get(pk=found.id)
+        if found.id
+        else FeatureRequest.objects.create(title=found.title)
+    )
+    _place(request, found.conversation_ids)
+    return request
+
+
+def _place(request: FeatureRequest, conversation_ids: list[int]) -> None:
+    placed = FeatureRequestMember.objects.filter(conversation_id__in=conversation_ids)
+    have = set(placed.values_list("conversation_id", flat=True))
+    placed.exclude(request=request).update(request=request)
+    FeatureRequestMember.objects.bulk_create(
+        [
+            FeatureRequestMember(request=request, conversation_id=pk)
+            for pk in conversation_ids
+            if pk not in have
+        ]
+    )
+
+
+@transaction.atomic
+def update_feature_request(
+    *, user, key: int, threshold: float | None = None, status: str = "", title: str = ""
+) -> BoardRequest:
+    """Set a request's status and/or title; the request is stored with its conversations."""
+    request = _store(feature_request_get(user=user, key=key, threshold=threshold))
+    if status:
+        request.status = FeatureRequest.Status(status)
+    if title.strip():
+        request.title = title.strip()[:200]
+    request.save()
+    return feature_request_get(user=user, key=key, threshold=threshold)
+
+
+@transaction.atomic
+def merge_feature_requests(
+    *, user, key: int, others: list[int], threshold: float | None = None
+) -> BoardRequest:
+    """One request from several (each named by any of its conversations): the first keeps its
+    status and title; the others' stored requests go."""
+    target = feature_request_get(user=user, key=key, threshold=threshold)
+    merged = [feature_request_get(user=user, key=k, threshold=threshold) for k in others]
+    merged = [m for m in merged if m.key != target.key]
+    if not merged:
+        raise ValidationError({"requests": ["Name at least one other request to merge."]})
+    request = _store(target)
+    for other in merged:
+        _place(request, other.conversation_ids)
+        if other.id and other.id != request.pk:
+            FeatureRequest.objects.filter(pk=other.id, members__isnull=True).delete()
+    return feature_request_get(user=user, key=key, threshold=threshold)
+
+
+@transaction.atomic
+def split_feature_request(
+    *, user, key: int, conversations: list[int], threshold: float | None = None
+) -> BoardRequest:
+    """Move some conversations of a request into a new request of their own (returned); both
+    are stored so that they stay apart."""
+    found = feature_request_get(user=user, key=key, threshold=threshold)
+    moving = sorted(set(conversations))
+    strangers = [pk for pk in moving if pk not in found.conversation_ids]
+    if strangers:
+        raise ValidationError(
+            {"conversations": [f"Not in this request: {', '.join(map(str, strangers))}."]}
+        )
+    if not moving or len(moving) == len(found.conversation_ids):
+        raise ValidationError(
+            {"conversations": ["Name some, but not all, of the request's conversations."]}
+        )
+    _store(found)
+    first = Conversation.objects.filter(pk=moving[0]).values_list("subject", flat=True).first()
+    text = (
+        Message.objects.filter(conversation_id=moving[0], direction=Message.Direction.IN)
+        .order_by("created_at", "id")
+        .values_list("text", flat=True)
+        .first()
+    )
+    _place(FeatureRequest.objects.create(title=_title(first or "", text or "")), moving)
+    return feature_request_get(user=user, key=moving[0], threshold=threshold)

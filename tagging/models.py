@@ -150,3 +150,35 @@ class SuggestionDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision} {self.tag_id} on {self.conversation_id}"
+
+
+class FeatureRequest(models.Model):
+    """A request on the feature-request board that a person acted on (a status, a title, a merge
+    or a split): its conversations stay together from then on. Requests nobody touched are
+    computed on read (tagging.feature_requests) and not stored."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        PLANNED = "planned", "Planned"
+        SHIPPED = "shipped", "Shipped"
+        DECLINED = "declined", "Declined"
+
+    title = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class FeatureRequestMember(models.Model):
+    """A conversation placed in a stored feature request (at most one)."""
+
+    request = models.ForeignKey(FeatureRequest, on_delete=models.CASCADE, related_name="members")
+    conversation = models.OneToOneField(
+        "inbox.Conversation", on_delete=models.CASCADE, related_name="feature_request_member"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id} in {self.request_id}"

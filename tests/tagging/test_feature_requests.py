@@ -213,3 +213,70 @@ def test_the_product_page_lists_the_requests(board, viewer):
     bad = page.get("/inbox/product/", {"threshold": "7"})
     assert bad.status_code == 400
     assert "threshold" in bad.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_product_team_sets_a_status_and_new_asks_join_the_request(board, viewer):
+    product = APIClient()
+    product.force_authenticate(viewer)  # pat, the product team, may curate the board
+    first = board("ann", "Export to PDF would be great")
+    board("bob", "please add PDF export")
+    [computed] = product.get(BOARD).json()
+    assert (computed["id"], computed["status"]) == (None, "new")
+
+    response = product.patch(
+        f"{BOARD}{first.pk}/", {"status": "planned", "title": "PDF export"}, format="json"
+    )
+    assert response.status_code == 200
+    stored = response.json()
+    assert stored["id"] is not None
+    assert (stored["status"], stored["title"], stored["conversations"]) == (
+        "planned",
+        "PDF export",
+        2,
+    )
+
+    board("cid", "Could you add exporting reports to PDF?")
+    [grown] = product.get(BOARD).json()
+    assert (grown["id"], grown["status"], grown["title"]) == (stored["id"], "planned", "PDF export")
+    assert (grown["customers"], grown["conversations"]) == (3, 3)
+
+    bad = product.patch(f"{BOARD}{first.pk}/", {"status": "maybe"}, format="json")
+    assert bad.status_code == 400 and "status" in bad.json()
+    assert product.patch(f"{BOARD}{first.pk}/", {}, format="json").json() == {
+        "detail": ["Give a status or a title."]
+    }
+    missing = product.patch(f"{BOARD}999999/", {"status": "shipped"}, format="json")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "No feature request holds that conversation."}
+
+
+@pytest.mark.django_db
+def test_requests_are_merged_and_split_by_hand(board, api):
+    dark = board("ann", "Dark mode please")
+    theme = board("bob", "Any plans for a dark theme?")
+    assert sorted(g["conversations"] for g in api.get(BOARD).json()) == [1, 1]
+
+    merged = api.post(f"{BOARD}{dark.pk}/merge/", {"requests": [theme.pk]}, format="json")
+    assert merged.status_code == 200
+    assert (merged.json()["customers"], merged.json()["conversations"]) == (2, 2)
+    # Merged by hand: together whatever the threshold.
+    assert [g["conversations"] for g in api.get(BOARD, {"threshold": "0.95"}).json()] == [2]
+    itself = api.post(f"{BOARD}{dark.pk}/merge/", {"requests": [theme.pk]}, format="json")
+    assert itself.json() == {"requests": ["Name at least one other request to merge."]}
+
+    split = api.post(f"{BOARD}{dark.pk}/split/", {"conversations": [theme.pk]}, format="json")
+    assert split.status_code == 201
+    assert (split.json()["key"], split.json()["conversations"]) == (theme.pk, 1)
+    groups = api.get(BOARD, {"threshold": "0.05"}).json()  # split by hand: apart at any threshold
+    assert sorted(g["conversations"] for g in groups) == [1, 1]
+    assert all(g["id"] is not None for g in groups)
+
+    stranger = board("cid", "Integration with Slack")
+    refused = api.post(f"{BOARD}{dark.pk}/split/", {"conversations": [stranger.pk]}, format="json")
+    assert refused.status_code == 400
+    assert refused.json() == {"conversations": [f"Not in this request: {stranger.pk}."]}
+    everything = api.post(f"{BOARD}{dark.pk}/split/", {"conversations": [dark.pk]}, format="json")
+    assert everything.json() == {
+        "conversations": ["Name some, but not all, of the request's conversations."]
+    }
