@@ -96,6 +96,11 @@ urlpatterns = [
         tagging_api.FeatureRequestSplitApi.as_view(),
         name="feature-request-split",
     ),
+    path(
+        "feature-requests/<int:key>/message/",
+        tagging_api.FeatureRequestMessageApi.as_view(),
+        name="feature-request-message",
+    ),
     path("teams/", TeamListApi.as_view(), name="team-list"),
     path("users/", UserListApi.as_view(), name="user-list"),
     path("users/me/", routing_api.MeApi.as_view(), name="user-me"),

@@ -4,7 +4,7 @@ import io
 from django.http import HttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -320,3 +320,35 @@ class FeatureRequestSplitApi(APIView):
         data.is_valid(raise_exception=True)
         found = board.split_feature_request(user=request.user, key=key, **data.validated_data)
         return Response(FeatureRequestOutputSerializer(found).data, status=201)
+
+
+class FeatureRequestMessageSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=5000, allow_blank=True)
+    threshold = serializers.FloatField(required=False, min_value=0.05, max_value=0.95)
+
+
+class FeatureRequestMessageOutputSerializer(serializers.Serializer):
+    customers = serializers.IntegerField()
+    sent = serializers.ListField(child=serializers.IntegerField(), help_text="Conversation ids.")
+    refused = serializers.ListField(
+        child=inline_serializer(
+            "FeatureRequestMessageRefusal",
+            {"conversation": serializers.IntegerField(), "reason": serializers.CharField()},
+        )
+    )
+
+
+class FeatureRequestMessageApi(APIView):
+    """Once a request is shipped: reply to every customer who asked, once each (on their latest
+    conversation of the request). Agents, leads and admins; a second time is refused."""
+
+    @extend_schema(
+        request=FeatureRequestMessageSerializer, responses=FeatureRequestMessageOutputSerializer
+    )
+    def post(self, request, key):
+        data = FeatureRequestMessageSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        outcome = board.message_feature_request_customers(
+            user=request.user, key=key, **data.validated_data
+        )
+        return Response(FeatureRequestMessageOutputSerializer(outcome).data)

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import Http404
+from django.utils import timezone
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -315,3 +316,52 @@ def split_feature_request(
     )
     _place(FeatureRequest.objects.create(title=_title(first or "", text or "")), moving)
     return feature_request_get(user=user, key=moving[0], threshold=threshold)
+
+
+def message_feature_request_customers(
+    *, user, key: int, text: str, threshold: float | None = None
+) -> dict:
+    """Tell every customer of a shipped request, once: one reply per distinct customer, on their
+    latest conversation of the request (inbox.outbound.replies.send_reply, each in its own
+    transaction, so a channel that cannot send now refuses only its own). Returns the
+    conversations replied to and those refused with the reason."""
+    from accounts.permissions import can_write
+    from core.errors import ActionRefused
+    from inbox.outbound.replies import send_reply
+
+    if not can_write(user):
+        raise PermissionDenied("Your role is read-only.")
+    if not text.strip():
+        raise ValidationError({"text": ["Write the message to send."]})
+    found = feature_request_get(user=user, key=key, threshold=threshold)
+    with transaction.atomic():
+        request = FeatureRequest.objects.select_for_update().filter(pk=found.id).first()
+        if request is None or request.status != FeatureRequest.Status.SHIPPED:
+            raise ValidationError({"detail": ["Mark the request shipped first."]})
+        if request.customers_messaged_at:
+            raise ValidationError(
+                {
+                    "detail": [
+                        f"Its customers were messaged at {request.customers_messaged_at:%Y-%m-%d %H:%M} UTC."
+                    ]
+                }
+            )
+        request.customers_messaged_at = timezone.now()
+        request.save(update_fields=["customers_messaged_at", "updated_at"])
+    latest: dict[int, int] = {}
+    for pk, contact_id in (
+        Conversation.objects.filter(pk__in=found.conversation_ids)
+        .order_by("created_at", "id")
+        .values_list("pk", "contact_id")
+    ):
+        latest[contact_id] = pk
+    sent, refused = [], []
+    for pk in sorted(latest.values()):
+        try:
+            with transaction.atomic():
+                send_reply(conversation_id=pk, actor=user, text=text)
+        except (ActionRefused, PermissionDenied) as exc:
+            refused.append({"conversation": pk, "reason": str(exc)})
+        else:
+            sent.append(pk)
+    return {"customers": len(latest), "sent": sent, "refused": refused}

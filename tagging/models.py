@@ -165,6 +165,9 @@ class FeatureRequest(models.Model):
 
     title = models.CharField(max_length=200)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    customers_messaged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its customers were told it shipped."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -34,6 +34,12 @@ class Migration(migrations.Migration):
                         max_length=10,
                     ),
                 ),
+                (
+                    "customers_messaged_at",
+                    models.DateTimeField(
+                        blank=True, help_text="When its customers were told it shipped.", null=True
+                    ),
+                ),
                 ("created_at", models.DateTimeField(auto_now_add=True)),
                 ("updated_at", models.DateTimeField(auto_now=True)),
             ],

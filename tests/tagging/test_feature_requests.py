@@ -13,7 +13,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from inbox.intake.adapters.api import sign
-from inbox.models import Conversation
+from inbox.models import Conversation, Message
 from tagging.feature_requests import group_texts
 from tests.inbox.factories import ChannelFactory
 from tests.tagging.factories import TagFactory
@@ -280,3 +280,45 @@ def test_requests_are_merged_and_split_by_hand(board, api):
     assert everything.json() == {
         "conversations": ["Name some, but not all, of the request's conversations."]
     }
+
+
+@pytest.mark.django_db
+def test_a_shipped_request_messages_each_customer_once(board, api, viewer):
+    board.channels["webchat-api"].config = {"callback_url": "http://127.0.0.1:9/replies"}
+    board.channels["webchat-api"].save()
+    first = board("ann", "Export to PDF would be great", channel="webchat-api")
+    again = board("ann", "please add PDF export", channel="webchat-api")
+    bob = board("bob", "PDF export please", channel="partner")  # no callback: cannot reply
+    url = f"{BOARD}{first.pk}/message/"
+    text = {"text": "PDF export has shipped: Settings > Export."}
+
+    early = api.post(url, text, format="json")
+    assert early.status_code == 400
+    assert early.json() == {"detail": ["Mark the request shipped first."]}
+    shipped = api.patch(f"{BOARD}{first.pk}/", {"status": "shipped"}, format="json")
+    assert shipped.status_code == 200
+
+    reader = APIClient()
+    reader.force_authenticate(viewer)
+    assert reader.post(url, text, format="json").status_code == 403
+    assert api.post(url, {"text": " "}, format="json").json() == {
+        "text": ["Write the message to send."]
+    }
+
+    response = api.post(url, text, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["customers"], body["sent"]) == (2, [again.pk])  # ann once, on her latest
+    assert body["refused"] == [
+        {
+            "conversation": bob.pk,
+            "reason": "This API channel has no callback URL, so replies cannot be delivered.",
+        }
+    ]
+    replies = Message.objects.filter(direction=Message.Direction.OUT)
+    assert [(m.conversation_id, m.text) for m in replies] == [(again.pk, text["text"])]
+
+    twice = api.post(url, text, format="json")
+    assert twice.status_code == 400
+    assert "were messaged at" in twice.json()["detail"][0]
+    assert replies.count() == 1
