@@ -12,6 +12,11 @@ urlpatterns = [
     path("availability/", base.set_my_availability, name="availability"),
     path("board/", board.lead_board, name="board"),
     path("product/", product.product_view, name="product"),
+    path(
+        "product/requests/<int:key>/status/",
+        product.set_feature_request_status,
+        name="feature-request-status",
+    ),
     path("rows/<int:pk>/", inbox.conversation_row, name="row"),
     path("conversations/<int:pk>/", conversation.conversation_page, name="conversation"),
     path("conversations/<int:pk>/thread/", conversation.conversation_thread, name="thread"),

@@ -322,3 +322,24 @@ def test_a_shipped_request_messages_each_customer_once(board, api, viewer):
     assert twice.status_code == 400
     assert "were messaged at" in twice.json()["detail"][0]
     assert replies.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_product_page_sets_a_requests_status(board, viewer, api):
+    first = board("ann", "Dark mode please")
+    page = Client()
+    page.force_login(viewer)
+    html = page.get("/inbox/product/").content.decode()
+    assert f'action="/inbox/product/requests/{first.pk}/status/"' in html
+    assert "Status of Dark mode please" in html
+
+    response = page.post(f"/inbox/product/requests/{first.pk}/status/", {"status": "planned"})
+    assert response.status_code == 302
+    shown = page.get(response["Location"]).content.decode()
+    assert "Dark mode please: planned." in shown
+    assert '<option value="planned" selected>' in shown
+    assert [g["status"] for g in api.get(BOARD).json()] == ["planned"]
+
+    bad = page.post(f"/inbox/product/requests/{first.pk}/status/", {"status": "later"}, follow=True)
+    assert "Status is one of new, planned, shipped, declined." in bad.content.decode()
+    assert page.post("/inbox/product/requests/999999/status/", {"status": "new"}).status_code == 404

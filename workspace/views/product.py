@@ -2,23 +2,25 @@
 per week, with a CSV export."""
 
 from django.conf import settings
+from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.http import QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from inbox import selectors
 from inbox.models import Channel
 from inbox.pagination import KeysetPagination
 from tagging.api import FeatureRequestInputSerializer
-from tagging.feature_requests import feature_requests_for
-from tagging.models import Tag
+from tagging.feature_requests import feature_requests_for, update_feature_request
+from tagging.models import FeatureRequest, Tag
 from workspace.views.common import PageParams, errors_of
 
 
@@ -99,6 +101,7 @@ def product_view(request):
         {
             "conversations": rows,
             "requests": requests,
+            "statuses": FeatureRequest.Status.choices,
             "threshold": request.GET.get("threshold", ""),
             "default_threshold": settings.FEATURE_REQUEST_SIMILARITY,
             "board_export_url": reverse("api:feature-request-export")
@@ -117,3 +120,22 @@ def product_view(request):
         },
         status=400 if errors else 200,
     )
+
+
+@login_required
+@require_POST
+def set_feature_request_status(request, key):
+    """The product page's status field of one request (tagging.feature_requests)."""
+    status = request.POST.get("status", "")
+    back = reverse("ui:product") + "?" + urlencode({"tag": settings.REPORTS_FEATURE_REQUEST_TAG})
+    if status not in FeatureRequest.Status.values:
+        flash.error(request, f"Status is one of {', '.join(FeatureRequest.Status.values)}.")
+        return redirect(back)
+    try:
+        found = update_feature_request(user=request.user, key=key, status=status)
+    except DjangoValidationError as exc:
+        for problem in errors_of(exc):
+            flash.error(request, problem)
+    else:
+        flash.success(request, f"{found.title}: {found.status}.")
+    return redirect(back)
