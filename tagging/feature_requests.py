@@ -109,7 +109,6 @@ class BoardRequest:
     channels: list[str]
     weekly: list[dict] = field(default_factory=list)
     conversation_ids: list[int] = field(default_factory=list)
-    contact_ids: list[int] = field(default_factory=list)
 
 
 def _title(subject: str, text: str) -> str:
@@ -214,7 +213,6 @@ def feature_requests_for(
                 channels=sorted({r[4] for r in picked}),
                 weekly=[{"week": w, "conversations": n} for w, n in sorted(weeks.items())],
                 conversation_ids=[r[0] for r in picked],
-                contact_ids=sorted({r[3] for r in picked}),
             )
         )
     requests.sort(key=lambda r: (-r.customers, -r.conversations, -r.last_seen.timestamp()))
