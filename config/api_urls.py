@@ -35,6 +35,16 @@ urlpatterns = [
         name="conversation-tag",
     ),
     path(
+        "conversations/<int:pk>/suggested-tags/<slug:slug>/accept/",
+        tagging_api.SuggestedTagAcceptApi.as_view(),
+        name="conversation-suggested-tag-accept",
+    ),
+    path(
+        "conversations/<int:pk>/suggested-tags/<slug:slug>/dismiss/",
+        tagging_api.SuggestedTagDismissApi.as_view(),
+        name="conversation-suggested-tag-dismiss",
+    ),
+    path(
         "conversations/<int:pk>/assign/",
         routing_api.ConversationAssignApi.as_view(),
         name="conversation-assign",
@@ -61,6 +71,36 @@ urlpatterns = [
     ),
     path("inbound-events/", inbox_api.InboundEventListApi.as_view(), name="inbound-event-list"),
     path("tags/", tagging_api.TagListApi.as_view(), name="tag-list"),
+    path(
+        "feature-requests/",
+        tagging_api.FeatureRequestListApi.as_view(),
+        name="feature-request-list",
+    ),
+    path(
+        "feature-requests/export.csv",
+        tagging_api.FeatureRequestExportApi.as_view(),
+        name="feature-request-export",
+    ),
+    path(
+        "feature-requests/<int:key>/",
+        tagging_api.FeatureRequestDetailApi.as_view(),
+        name="feature-request-detail",
+    ),
+    path(
+        "feature-requests/<int:key>/merge/",
+        tagging_api.FeatureRequestMergeApi.as_view(),
+        name="feature-request-merge",
+    ),
+    path(
+        "feature-requests/<int:key>/split/",
+        tagging_api.FeatureRequestSplitApi.as_view(),
+        name="feature-request-split",
+    ),
+    path(
+        "feature-requests/<int:key>/message/",
+        tagging_api.FeatureRequestMessageApi.as_view(),
+        name="feature-request-message",
+    ),
     path("teams/", TeamListApi.as_view(), name="team-list"),
     path("users/", UserListApi.as_view(), name="user-list"),
     path("users/me/", routing_api.MeApi.as_view(), name="user-me"),

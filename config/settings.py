@@ -480,3 +480,17 @@ REPORTS_EXACT_PERCENTILE_LIMIT = int(os.environ.get("REPORTS_EXACT_PERCENTILE_LI
 REPORTS_FEATURE_REQUEST_TAG = os.environ.get("REPORTS_FEATURE_REQUEST_TAG", "feature-request")
 # Where a customer's browser reaches this site: survey links in mail and chat are built on it.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# --- The learned tag suggester (issue 24) --------------------------------------------------------
+# Off: no learned suggestions shown, no periodic retraining (rules' suggestions still show).
+TAG_SUGGESTER_ENABLED = env_bool("TAG_SUGGESTER_ENABLED", True)
+# The periodic task retrains once this many agents' tags and dismissals arrived since the model.
+TAG_SUGGESTER_RETRAIN_AFTER = int(os.environ.get("TAG_SUGGESTER_RETRAIN_AFTER", "50"))
+CELERY_BEAT_SCHEDULE["tag-suggester-retrain"] = {
+    "task": "tagging.tasks.retrain_tag_suggester",
+    "schedule": timedelta(seconds=int(os.environ.get("TAG_SUGGESTER_CHECK_SECONDS", "3600"))),
+}
+# The feature-request board groups requests at least this alike (0..1; ?threshold= per request).
+FEATURE_REQUEST_SIMILARITY = float(os.environ.get("FEATURE_REQUEST_SIMILARITY", "0.4"))
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["FeatureRequestStatusEnum"] = (
+    "tagging.models.FeatureRequest.Status"
+)

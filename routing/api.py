@@ -21,6 +21,7 @@ from inbox.models import Severity, Status
 from inbox.serializers import ConversationDetailSerializer, ConversationOutputSerializer
 from routing import auto_assignment, rules, services
 from routing.models import RoutingRule, SLAAlert
+from tagging import api as tagging_api
 from tagging import services as tagging_services
 
 User = get_user_model()
@@ -48,6 +49,15 @@ class ConversationApi(ConversationDetailApi):
     """GET one conversation; PATCH its status (with snoozed_until for snoozed) and severity."""
 
     permission_classes = [IsAuthenticated, CanWrite]
+
+    @extend_schema(
+        responses=tagging_api.ConversationWithSuggestionsSerializer,
+        operation_id="conversations_retrieve",
+    )
+    def get(self, request, pk):
+        """One conversation, with the tags suggested for it (learned and rules')."""
+        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+        return Response(tagging_api.conversation_with_suggestions(conversation, request))
 
     @extend_schema(
         request=ConversationUpdateInputSerializer,

@@ -1,6 +1,12 @@
 from django.contrib import admin
 
-from tagging.models import ClassificationRule, ConversationTag, Tag, TagSuggestion
+from tagging.models import (
+    ClassificationRule,
+    ConversationTag,
+    SuggestionDecision,
+    Tag,
+    TagSuggestion,
+)
 
 
 @admin.register(Tag)
@@ -29,3 +35,10 @@ class ClassificationRuleAdmin(admin.ModelAdmin):
 class TagSuggestionAdmin(admin.ModelAdmin):
     list_display = ["conversation", "tag", "rule", "created_at"]
     raw_id_fields = ["conversation"]
+
+
+@admin.register(SuggestionDecision)
+class SuggestionDecisionAdmin(admin.ModelAdmin):
+    list_display = ["conversation", "tag", "source", "decision", "score", "actor", "created_at"]
+    list_filter = ["source", "decision"]
+    raw_id_fields = ["conversation", "actor"]

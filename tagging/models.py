@@ -111,3 +111,77 @@ class ClassificationRule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SuggestionDecision(models.Model):
+    """An agent's answer to a suggested tag (learned or from a rule): accepted (the tag was
+    added) or dismissed (hidden on that conversation from then on). One per conversation and tag.
+    Both are training signal for the learned suggester (tagging.learning)."""
+
+    class Source(models.TextChoices):
+        LEARNED = "learned", "Learned"
+        RULE = "rule", "Rule"
+
+    class Decision(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        DISMISSED = "dismissed", "Dismissed"
+
+    conversation = models.ForeignKey(  # looked up through suggestion_decision_unique
+        "inbox.Conversation",
+        on_delete=models.CASCADE,
+        related_name="tag_suggestion_decisions",
+        db_index=False,
+    )
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=8, choices=Source.choices)
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    score = models.FloatField(help_text="The suggestion's score when it was shown (0..1).")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["conversation", "tag"], name="suggestion_decision_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision} {self.tag_id} on {self.conversation_id}"
+
+
+class FeatureRequest(models.Model):
+    """A request on the feature-request board that a person acted on (a status, a title, a merge
+    or a split): its conversations stay together from then on. Requests nobody touched are
+    computed on read (tagging.feature_requests) and not stored."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        PLANNED = "planned", "Planned"
+        SHIPPED = "shipped", "Shipped"
+        DECLINED = "declined", "Declined"
+
+    title = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    customers_messaged_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its customers were told it shipped."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class FeatureRequestMember(models.Model):
+    """A conversation placed in a stored feature request (at most one)."""
+
+    request = models.ForeignKey(FeatureRequest, on_delete=models.CASCADE, related_name="members")
+    conversation = models.OneToOneField(
+        "inbox.Conversation", on_delete=models.CASCADE, related_name="feature_request_member"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id} in {self.request_id}"

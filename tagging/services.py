@@ -14,7 +14,13 @@ from django.utils.text import slugify
 from inbox import activity, events, hooks
 from inbox.models import Conversation, Severity
 from inbox.services import lock_for_change
-from tagging.models import ClassificationRule, ConversationTag, Tag, TagSuggestion
+from tagging.models import (
+    ClassificationRule,
+    ConversationTag,
+    SuggestionDecision,
+    Tag,
+    TagSuggestion,
+)
 
 SCAN_CHARS = 10_000  # rules look at the start of a message; a 5 MB body must not stall arrival
 
@@ -132,6 +138,73 @@ def create_tag(
             return Tag.objects.create(name=name, slug=slug, color=color, description=description)
     except IntegrityError as exc:  # a concurrent create of the same name
         raise ValidationError({"name": [f"A tag named {name!r} exists already."]}) from exc
+
+
+# --- suggested tags: accepted or dismissed -----------------------------------------------------
+
+
+def _decide(*, conversation_id: int, tag: Tag, actor, decision: str) -> SuggestionDecision | None:
+    """Record an agent's answer to a tag suggested on a conversation they may change. Locks the
+    conversation; the same answer again changes nothing (None); a tag that is not suggested
+    there now, or was answered otherwise, is refused (ValidationError)."""
+    from tagging.selectors import suggested_tags_for
+
+    conversation = lock_for_change(conversation_id=conversation_id, actor=actor)
+    earlier = SuggestionDecision.objects.filter(conversation=conversation, tag=tag).first()
+    if earlier is not None:
+        if earlier.decision == decision:
+            return None
+        raise ValidationError(
+            {"tag": [f"The suggestion {tag.slug} was {earlier.decision} already."]}
+        )
+    suggested = {s.tag.pk: s for s in suggested_tags_for(conversation)}.get(tag.pk)
+    if suggested is None:
+        raise ValidationError({"tag": [f"{tag.slug} is not suggested for this conversation."]})
+    made = SuggestionDecision.objects.create(
+        conversation=conversation,
+        tag=tag,
+        source=suggested.source,
+        decision=decision,
+        score=suggested.score,
+        actor=actor,
+    )
+    reason = f"{suggested.source} suggestion, score {suggested.score:.2f}"
+    if decision == SuggestionDecision.Decision.ACCEPTED:
+        _add_tags(conversation, [tag], actor=actor, reason=f"accepted {reason}")
+    else:
+        TagSuggestion.objects.filter(conversation=conversation, tag=tag).delete()
+        activity.record(
+            conversation=conversation,
+            actor=actor,
+            verb="dismissed suggestion",
+            to_value=tag.slug,
+            reason=reason,
+        )
+    return made
+
+
+@transaction.atomic
+def accept_suggested_tag(*, conversation_id: int, tag: Tag, actor) -> SuggestionDecision | None:
+    """Add a suggested tag on an agent's click: an agent's tag like any other (the learned
+    suggester trains on it), recorded as accepted. Emits conversation.tagged (apply_tags)."""
+    return _decide(
+        conversation_id=conversation_id,
+        tag=tag,
+        actor=actor,
+        decision=SuggestionDecision.Decision.ACCEPTED,
+    )
+
+
+@transaction.atomic
+def dismiss_suggested_tag(*, conversation_id: int, tag: Tag, actor) -> SuggestionDecision | None:
+    """Hide a suggested tag on this conversation for good, recorded as dismissed (the learned
+    suggester takes the conversation as an example of no tag unless an agent tags it)."""
+    return _decide(
+        conversation_id=conversation_id,
+        tag=tag,
+        actor=actor,
+        decision=SuggestionDecision.Decision.DISMISSED,
+    )
 
 
 # --- classification on arrival --------------------------------------------------------------

@@ -38,10 +38,14 @@ RANDOM_STATE = 0
 # must not make a suggestion slow.
 MAX_CHARS = 2_000
 FORMAT_VERSION = 1
+# The label of examples that should get no tag (the deployment's dismissed suggestions): learned
+# like a tag, so similar messages get a lower score for every real tag, and never shown.
+NO_TAG = "__none__"
 
 
 class NotEnoughTagging(ValueError):
-    """Too few tagged examples to learn from (fewer than two tags with enough examples)."""
+    """Too few tagged examples to learn from (fewer than two tags with enough examples; NO_TAG
+    is not a tag)."""
 
 
 @dataclass(frozen=True)
@@ -84,12 +88,12 @@ class TagSuggester:
         started = time.perf_counter()
         counts = Counter(t for t in tags if t)
         learnable = {t for t, n in counts.items() if n >= MIN_EXAMPLES_PER_TAG}
-        self.skipped_tags = sorted(set(counts) - learnable)
+        self.skipped_tags = sorted(set(counts) - learnable - {NO_TAG})
         pairs = [(_normalize(x), t) for x, t in zip(texts, tags, strict=True) if t in learnable]
-        if len(learnable) < 2:
+        if len(learnable - {NO_TAG}) < 2:
             raise NotEnoughTagging(
                 f"need at least two tags with {MIN_EXAMPLES_PER_TAG} or more examples each; "
-                f"found {len(learnable)}"
+                f"found {len(learnable - {NO_TAG})}"
             )
         x = [p[0] for p in pairs]
         y = [p[1] for p in pairs]
@@ -172,12 +176,13 @@ class TagSuggester:
         return np.clip(total / len(self._folds), 0.0, 1.0)
 
     def shown(self, row: np.ndarray) -> list[Suggestion]:
-        """The silence rule applied to one row of probabilities, best first."""
+        """The silence rule applied to one row of probabilities, best first (NO_TAG winning
+        means silence)."""
         order = np.argsort(-row, kind="stable")
         return [
             Suggestion(tag=self.tags[i], score=round(float(row[i]), 4))
             for i in order
-            if row[i] >= self.threshold
+            if row[i] >= self.threshold and self.tags[i] != NO_TAG
         ]
 
     def suggest_many(self, texts: list[str]) -> list[list[Suggestion]]:

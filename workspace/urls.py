@@ -21,6 +21,11 @@ urlpatterns = [
     path("availability/", base.set_my_availability, name="availability"),
     path("board/", board.lead_board, name="board"),
     path("product/", product.product_view, name="product"),
+    path(
+        "product/requests/<int:key>/status/",
+        product.set_feature_request_status,
+        name="feature-request-status",
+    ),
     path("rows/<int:pk>/", inbox.conversation_row, name="row"),
     path("conversations/<int:pk>/", conversation.conversation_page, name="conversation"),
     path("conversations/<int:pk>/thread/", conversation.conversation_thread, name="thread"),
@@ -30,6 +35,16 @@ urlpatterns = [
     path("session/", drafts.session_state, name="session"),
     path("conversations/<int:pk>/tags/", actions.add_tags, name="tags"),
     path("conversations/<int:pk>/tags/<slug:slug>/remove/", actions.remove_tag, name="untag"),
+    path(
+        "conversations/<int:pk>/suggested-tags/<slug:slug>/accept/",
+        actions.accept_suggested_tag,
+        name="suggestion-accept",
+    ),
+    path(
+        "conversations/<int:pk>/suggested-tags/<slug:slug>/dismiss/",
+        actions.dismiss_suggested_tag,
+        name="suggestion-dismiss",
+    ),
     path("conversations/<int:pk>/severity/", actions.set_severity, name="severity"),
     path("conversations/<int:pk>/assign/", actions.assign, name="assign"),
     path("conversations/<int:pk>/status/", actions.set_status, name="status"),

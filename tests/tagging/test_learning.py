@@ -4,7 +4,6 @@ import io
 from datetime import timedelta
 
 import pytest
-from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -14,20 +13,6 @@ from tagging.services import apply_tags
 from tests.inbox.factories import ChannelFactory, ConversationFactory, MessageFactory
 from tests.tagging.factories import TagFactory
 from tests.tagging.test_suggester import TRAINING
-
-
-@pytest.fixture
-def storage(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "media")},
-        },
-    }
-    learning.forget_loaded_suggester()
-    yield default_storage
-    learning.forget_loaded_suggester()
 
 
 def tagged_conversation(*, text: str, slug: str, actor, channel):

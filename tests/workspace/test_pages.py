@@ -519,7 +519,12 @@ def test_product_view_filters_feature_requests_charts_weeks_and_links_the_export
     assert "Dark mode please" in body and "Unrelated" not in body
     assert response.context["chart"]["total"] == 1 and "<svg" in body
     assert "/api/v1/conversations/export.csv?tag=feature-request&amp;q=dark" in body
-    assert '<form method="post"' not in body.split("<main")[1]
+    # Read-only for conversations; the only form a viewer (the product team) gets here is a
+    # feature request's status (issue 24: the product team curates the board).
+    main = body.split("<main")[1]
+    assert re.findall(r'<form method="post" action="([^"]+)"', main) == [
+        f"/inbox/product/requests/{wanted.pk}/status/"
+    ]
 
 
 # --- login -------------------------------------------------------------------------------------

@@ -144,6 +144,32 @@ def remove_tag(request, pk, slug):
 
 @login_required
 @require_POST
+def accept_suggested_tag(request, pk, slug):
+    def action(conversation):
+        (tag,) = tagging_services.tags_for_slugs([slug])
+        tagging_services.accept_suggested_tag(
+            conversation_id=conversation.pk, tag=tag, actor=request.user
+        )
+        return f"Tagged {tag.name}."
+
+    return _act(request, pk, action)
+
+
+@login_required
+@require_POST
+def dismiss_suggested_tag(request, pk, slug):
+    def action(conversation):
+        (tag,) = tagging_services.tags_for_slugs([slug])
+        tagging_services.dismiss_suggested_tag(
+            conversation_id=conversation.pk, tag=tag, actor=request.user
+        )
+        return f"Suggestion {tag.name} dismissed."
+
+    return _act(request, pk, action)
+
+
+@login_required
+@require_POST
 def set_severity(request, pk):
     def action(conversation):
         name = request.POST.get("severity", "")

@@ -1,6 +1,7 @@
 """One conversation: the page, its thread (re-fetched by the live feed), a message's sanitized HTML
 for the sandboxed iframe, and attachment downloads."""
 
+import functools
 import logging
 
 from django.contrib.auth.decorators import login_required
@@ -16,6 +17,7 @@ from inbox.canned import canned_responses_for
 from inbox.models import Activity, Channel, Message
 from inbox.outbound.replies import reply_limit
 from inbox.outbound.senders import get_sender
+from tagging.selectors import suggested_tags_for
 from workspace.views.common import PENDING_DRAFTS, SENT_DRAFTS, agents_with_load, write_context
 
 logger = logging.getLogger(__name__)
@@ -58,6 +60,8 @@ def _conversation_context(request, conversation) -> dict:
         "agents": members,
         "now": timezone.now(),
         "conversation_tags": list(conversation.tags.all()),
+        # Called by the template where the page shows them (not the thread partial's refresh).
+        "suggested_tags": functools.partial(suggested_tags_for, conversation),
         **write_context(request),
     }
 

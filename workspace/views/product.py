@@ -1,21 +1,26 @@
 """The product team's view: feature requests (or any tag) by date range, channel and text, counted
 per week, with a CSV export."""
 
+from django.conf import settings
+from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Count
 from django.db.models.functions import TruncWeek
 from django.http import QueryDict
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from inbox import selectors, titles
 from inbox.models import Channel
 from inbox.pagination import KeysetPagination
-from tagging.models import Tag
+from tagging.api import FeatureRequestInputSerializer
+from tagging.feature_requests import feature_requests_for, update_feature_request
+from tagging.models import FeatureRequest, Tag
 from workspace.views.common import PageParams, errors_of
 
 
@@ -50,6 +55,25 @@ def _weekly_chart(qs) -> dict:
     }
 
 
+REQUESTS_SHOWN = 20
+
+
+def _requests(request, params) -> list:
+    """The grouped requests (tagging.feature_requests) for the page's channel and dates, when
+    the page shows the feature-request tag; a bad value raises ApiValidationError."""
+    if params.get("tag") != settings.REPORTS_FEATURE_REQUEST_TAG:
+        return []
+    given = {key: params[key] for key in ("channel",) if params.get(key)}
+    for key in ("created_after", "created_before"):
+        if params.get(key):  # the page's date fields: days, from midnight UTC
+            given[key] = f"{params[key]}T00:00:00Z"
+    if request.GET.get("threshold"):
+        given["threshold"] = request.GET["threshold"]
+    data = FeatureRequestInputSerializer(data=given)
+    data.is_valid(raise_exception=True)
+    return feature_requests_for(user=request.user, **data.validated_data)[:REQUESTS_SHOWN]
+
+
 @login_required
 @require_GET
 def product_view(request):
@@ -68,13 +92,23 @@ def product_view(request):
         rows = titles.attach_titles(page.paginate(qs, PageParams(request, params), "-created_at"))
         chart = _weekly_chart(qs)
         next_link = page.next_link()
+        requests = _requests(request, params)
     except ApiValidationError as exc:
-        rows, chart, next_link, errors = [], None, None, errors_of(exc)
+        rows, chart, next_link, errors, requests = [], None, None, errors_of(exc), []
     return render(
         request,
         "ui/product.html",
         {
             "conversations": rows,
+            "requests": requests,
+            "statuses": FeatureRequest.Status.choices,
+            "threshold": request.GET.get("threshold", ""),
+            "default_threshold": settings.FEATURE_REQUEST_SIMILARITY,
+            "board_export_url": reverse("api:feature-request-export")
+            + "?"
+            + urlencode(
+                {k: v for k, v in request.GET.items() if k in ("channel", "threshold") and v}
+            ),
             "chart": chart,
             "next": next_link,
             "errors": errors,
@@ -86,3 +120,22 @@ def product_view(request):
         },
         status=400 if errors else 200,
     )
+
+
+@login_required
+@require_POST
+def set_feature_request_status(request, key):
+    """The product page's status field of one request (tagging.feature_requests)."""
+    status = request.POST.get("status", "")
+    back = reverse("ui:product") + "?" + urlencode({"tag": settings.REPORTS_FEATURE_REQUEST_TAG})
+    if status not in FeatureRequest.Status.values:
+        flash.error(request, f"Status is one of {', '.join(FeatureRequest.Status.values)}.")
+        return redirect(back)
+    try:
+        found = update_feature_request(user=request.user, key=key, status=status)
+    except DjangoValidationError as exc:
+        for problem in errors_of(exc):
+            flash.error(request, problem)
+    else:
+        flash.success(request, f"{found.title}: {found.status}.")
+    return redirect(back)
