@@ -131,6 +131,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Tests get a file too, not Django's shared-cache memory database: there a reader meets
+    # "table is locked" at once instead of waiting, which the embedded product never does.
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Seconds a webhook door gives PostgreSQL (waiting for a connection, then each statement) before
 # it answers 503: the pool's wait, so one setting bounds both. None with SQLite (no network).
