@@ -208,6 +208,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=60),
     },
     "requeue-outbox": {"task": "inbox.tasks.requeue_outbox", "schedule": timedelta(seconds=60)},
+    # Satisfaction surveys whose undo window has passed (the only way they go in embedded mode).
+    "surveys-due": {"task": "reports.tasks.send_due_surveys", "schedule": timedelta(seconds=15)},
     "requeue-outbound": {
         "task": "inbox.outbound.tasks.requeue_outbound",
         "schedule": timedelta(seconds=60),
@@ -472,3 +474,9 @@ REPORTS_EXACT_PERCENTILE_LIMIT = int(os.environ.get("REPORTS_EXACT_PERCENTILE_LI
 REPORTS_FEATURE_REQUEST_TAG = os.environ.get("REPORTS_FEATURE_REQUEST_TAG", "feature-request")
 # Where a customer's browser reaches this site: survey links in mail and chat are built on it.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The "Undo" after Resolve is offered this long; the satisfaction survey waits SURVEY_DELAY_SECONDS
+# (at least the undo window, plus a margin for a late click) and goes only if still resolved.
+RESOLVE_UNDO_SECONDS = int(os.environ.get("RESOLVE_UNDO_SECONDS", "5"))
+SURVEY_DELAY_SECONDS = max(
+    RESOLVE_UNDO_SECONDS, int(os.environ.get("SURVEY_DELAY_SECONDS", str(RESOLVE_UNDO_SECONDS + 5)))
+)

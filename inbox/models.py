@@ -549,3 +549,18 @@ class CannedResponse(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ConversationRead(models.Model):
+    """When an agent last opened a conversation: a list row is unread for them while a customer
+    message arrived after it (Conversation.last_inbound_at > read_at). One row per agent and
+    conversation, written when the agent opens it (inbox.services.mark_read)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reads")
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "conversation"], name="conversation_read_once")
+        ]

@@ -11,11 +11,11 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import can_write
-from inbox import attachments, selectors, titles
+from inbox import attachments, reads, selectors, titles
 from inbox.canned import canned_responses_for
-from inbox.models import Activity, Channel, Message
+from inbox.models import Channel, Message
 from inbox.outbound.senders import get_sender
-from workspace.views.common import agents_with_load, write_context
+from workspace.views.triage import triage_context
 
 logger = logging.getLogger(__name__)
 
@@ -37,12 +37,6 @@ def _conversation_context(request, conversation) -> dict:
         .select_related("channel")
         .order_by("-last_message_at")[:20]
     )
-    activity = (
-        Activity.objects.filter(conversation=conversation)
-        .select_related("actor")
-        .order_by("created_at", "id")
-    )
-    members = agents_with_load()
     return {
         "conversation": conversation,
         "conversation_title": titles.title_from_thread(conversation, messages),
@@ -53,11 +47,8 @@ def _conversation_context(request, conversation) -> dict:
         else [],
         "thread_messages": messages,
         "others": others,
-        "activity": activity,
-        "agents": members,
         "now": timezone.now(),
-        "conversation_tags": list(conversation.tags.all()),
-        **write_context(request),
+        **triage_context(request, conversation),
     }
 
 
@@ -65,14 +56,17 @@ def _conversation_context(request, conversation) -> dict:
 @require_GET
 def conversation_page(request, pk):
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    reads.mark_read(user=request.user, conversation_id=conversation.pk)  # clears its unread marker
     return render(request, "ui/conversation.html", _conversation_context(request, conversation))
 
 
 @login_required
 @require_GET
 def conversation_thread(request, pk):
-    """The thread alone, re-fetched by the live feed when a message arrives."""
+    """The thread alone, re-fetched by the live feed when a message arrives: the agent sees the
+    new message, so it is read."""
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    reads.mark_read(user=request.user, conversation_id=conversation.pk)
     return render(request, "ui/_thread.html", _conversation_context(request, conversation))
 
 
