@@ -82,6 +82,7 @@ def triage_context(request, conversation, *, undo_status: str | None = None) -> 
         "my_team_for_conversation": _team_for_me(request.user, conversation),
         "undo_status": undo_status,
         "undo_ms": undo_ms,
+        "undo_seconds": window,
         **write_context(request),
     }
 
