@@ -564,3 +564,6 @@ class ConversationRead(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "conversation"], name="conversation_read_once")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.conversation_id} at {self.read_at:%Y-%m-%d %H:%M}"

@@ -10,7 +10,11 @@ def mark_read(*, user, conversation_id: int, at=None) -> None:
     """Record that `user` opened the conversation now: one upsert, no audit row, no event (only
     this agent's own list changes). Called by the conversation page and its live thread."""
     ConversationRead.objects.bulk_create(
-        [ConversationRead(user=user, conversation_id=conversation_id, read_at=at or timezone.now())],
+        [
+            ConversationRead(
+                user=user, conversation_id=conversation_id, read_at=at or timezone.now()
+            )
+        ],
         update_conflicts=True,
         unique_fields=["user", "conversation"],
         update_fields=["read_at"],

@@ -25,6 +25,7 @@ def shot(page, name):
     browser.ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(browser.ARTIFACTS / f"{name}.png"), full_page=True, caret="initial")
 
+
 MARKER = "window.__marker"
 
 
@@ -47,7 +48,9 @@ def test_triage_changes_show_in_place_without_a_page_load_and_undo_takes_back_a_
     for key, name, text in [("p1", "Ann", "Printer on fire"), ("p2", "Bea", "Invoice copy")]:
         event = {"id": key, "sender": {"id": key, "name": name}, "text": text, "thread": key}
         assert browser.post_to_partner(server, event).status_code == 202
-    conversation = browser.wait_for(lambda: Conversation.objects.filter(contact__name="Ann").first())
+    conversation = browser.wait_for(
+        lambda: Conversation.objects.filter(contact__name="Ann").first()
+    )
     assert browser.wait_for(lambda: Conversation.objects.count() == 2)
 
     login(page, server, "alice")
@@ -75,9 +78,7 @@ def test_triage_changes_show_in_place_without_a_page_load_and_undo_takes_back_a_
     # Team and agent: the Agent list holds the chosen team's members only.
     page.get_by_role("combobox", name="Team").select_option("sales")
     agent = page.get_by_role("combobox", name="Agent")
-    offered = agent.evaluate(
-        "(s) => [...s.options].filter((o) => !o.hidden).map((o) => o.value)"
-    )
+    offered = agent.evaluate("(s) => [...s.options].filter((o) => !o.hidden).map((o) => o.value)")
     assert offered == ["", "sam"]
     page.get_by_role("combobox", name="Team").select_option("support")
     agent.select_option("bob")

@@ -38,7 +38,9 @@ def conversation(team):
 
 @pytest.fixture
 def feature(db):
-    return Tag.objects.get_or_create(slug="feature-request", defaults={"name": "Feature request"})[0]
+    return Tag.objects.get_or_create(slug="feature-request", defaults={"name": "Feature request"})[
+        0
+    ]
 
 
 def post(client, conversation, action, data):
@@ -67,7 +69,10 @@ def test_a_triage_post_under_htmx_answers_with_the_panel_not_a_redirect(
 def test_the_same_forms_still_post_and_redirect_without_javascript(agent, conversation, feature):
     client = browser_for(agent)
     response = post(client, conversation, "tags", {"tags": "feature-request"})
-    assert response.status_code == 302 and response["Location"] == f"/inbox/conversations/{conversation.pk}/"
+    assert (
+        response.status_code == 302
+        and response["Location"] == f"/inbox/conversations/{conversation.pk}/"
+    )
     page = client.get(response["Location"]).content.decode()
     assert "Tagged Feature request." in page and 'id="triage"' in page
 
@@ -86,7 +91,10 @@ def test_the_agent_list_knows_each_agents_teams_and_assign_to_me_keeps_the_team(
     assert '<option value="sam" data-teams="sales">' in html
     assert '<option value="alice" data-teams="support">' in html
     html = post(
-        browser_for(agent, htmx=True), conversation, "assign", {"team": "support", "assignee": "alice"}
+        browser_for(agent, htmx=True),
+        conversation,
+        "assign",
+        {"team": "support", "assignee": "alice"},
     ).content.decode()
     assert "Assigned to Support / alice." in html
     assert ">Assign to me</button>" not in html  # already mine
@@ -99,7 +107,7 @@ def test_resolve_offers_undo_and_an_undo_means_no_survey_ever(agent, conversatio
     resolved_at = dt.datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
     with time_machine.travel(resolved_at, tick=False):
         html = post(client, conversation, "status", {"status": "resolved"}).content.decode()
-    assert '>Undo</button>' in html and 'data-undo-ms="5000"' in html
+    assert ">Undo</button>" in html and 'data-undo-ms="5000"' in html
     assert 'name="status" value="open"' in html  # undo goes back to where it was
     assert 'id="resolve-form"' not in html
     with time_machine.travel(resolved_at + dt.timedelta(seconds=3), tick=False):
@@ -114,9 +122,7 @@ def test_resolve_offers_undo_and_an_undo_means_no_survey_ever(agent, conversatio
     assert conversation.status == "open"
     assert not SatisfactionSurvey.objects.filter(conversation=conversation).exists()
     assert not Message.objects.filter(conversation=conversation, text__contains="/survey/").exists()
-    verbs = list(
-        Activity.objects.filter(conversation=conversation).values_list("verb", "reason")
-    )
+    verbs = list(Activity.objects.filter(conversation=conversation).values_list("verb", "reason"))
     assert verbs[-1][1] == "undo"
 
 
@@ -141,7 +147,9 @@ def test_snooze_presets_are_on_the_agents_own_clock():
     # Friday 2026-11-20 23:30 in Berlin is 22:30 UTC.
     now = dt.datetime(2026, 11, 20, 22, 30, tzinfo=UTC)
     berlin = ZoneInfo("Europe/Berlin")
-    assert snooze_until(preset="1h", raw="", tz="Europe/Berlin", now=now) == now + dt.timedelta(hours=1)
+    assert snooze_until(preset="1h", raw="", tz="Europe/Berlin", now=now) == now + dt.timedelta(
+        hours=1
+    )
     assert snooze_until(preset="tomorrow", raw="", tz="Europe/Berlin", now=now) == dt.datetime(
         2026, 11, 21, 9, 0, tzinfo=berlin
     )
@@ -198,7 +206,11 @@ def test_unread_marker_per_agent_set_by_a_customer_message_and_cleared_on_open(t
     )
     assert not marked(alices)
     customer_writes(
-        channel, "m2", sender="ann@example.com", subject="Refund", references=["<m1@customer.example>"]
+        channel,
+        "m2",
+        sender="ann@example.com",
+        subject="Refund",
+        references=["<m1@customer.example>"],
     )
     assert Conversation.objects.count() == 1
     assert marked(alices)

@@ -28,7 +28,9 @@ from workspace.views.common import SEVERITIES, back, errors_of
 from workspace.views.triage import snooze_until, tag_for_name_or_slug, triage_response
 
 
-def _act(request, pk, action, *, refused: str = "{}", triage: bool = False, undo: dict | None = None):
+def _act(
+    request, pk, action, *, refused: str = "{}", triage: bool = False, undo: dict | None = None
+):
     """Run one write on a visible conversation and come back to it with the outcome shown; a
     refusal (ActionRefused) is shown in the words of `refused` ("Not sent: {}" for a reply).
     A `triage` form posted by htmx gets the triage panel back in place (workspace.views.triage),

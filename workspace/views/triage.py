@@ -52,7 +52,9 @@ def snooze_until(*, preset: str, raw: str, tz: str | None, now: dt.datetime) -> 
 def _team_for_me(user, conversation) -> str:
     """The team "Assign to me" keeps: the conversation's when I am in it, else my first team."""
     mine = list(
-        Membership.objects.filter(user=user).order_by("team__name").values_list("team_id", "team__slug")
+        Membership.objects.filter(user=user)
+        .order_by("team__name")
+        .values_list("team_id", "team__slug")
     )
     for team_id, slug in mine:
         if team_id == conversation.team_id:
