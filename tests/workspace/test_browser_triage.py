@@ -30,7 +30,7 @@ MARKER = "window.__marker"
 
 
 def test_triage_changes_show_in_place_without_a_page_load_and_undo_takes_back_a_resolve(
-    page, server, support
+    page, server, support, chromium
 ):
     from tests.accounts.factories import TeamFactory
 
@@ -59,6 +59,12 @@ def test_triage_changes_show_in_place_without_a_page_load_and_undo_takes_back_a_
     assert row.locator("[data-unread]").count() == 1  # a customer message alice has not opened
     assert "Unread:" in row.inner_text()
     shot(page, "inbox-unread")
+
+    # A second tab keeps the list open: its row follows the triage live, without a reload.
+    lists = chromium.new_context(viewport={"width": 1366, "height": 800}).new_page()
+    login(lists, server, "alice")
+    lists.wait_for_selector("body[data-live=connected]")
+    lists.evaluate(f"{MARKER} = 2")
 
     conversations.get_by_role("link", name="Printer on fire").click()
     page.wait_for_url(f"**/inbox/conversations/{conversation.pk}/")
@@ -100,6 +106,12 @@ def test_triage_changes_show_in_place_without_a_page_load_and_undo_takes_back_a_
     page.wait_for_selector("#conv-meta:has-text('Open')")
     assert page.get_by_role("button", name="Undo").count() == 0
     shot(page, "triage-in-place")
+
+    listed = lists.locator(f"#row-{conversation.pk}")
+    lists.wait_for_selector(f"#row-{conversation.pk}:has-text('Feature request'):has-text('alice')")
+    assert "high" in listed.inner_text() and listed.locator("[data-unread]").count() == 0
+    assert lists.evaluate(MARKER) == 2
+    lists.context.close()
 
     # Resolved for good: the Undo leaves after its five seconds.
     page.get_by_role("button", name="Resolve").click()
