@@ -73,8 +73,8 @@
     if (document.getElementById("sidebar")) document.body.dispatchEvent(new CustomEvent("sidebar-refresh"));
   });
 
-  // A triage post that was redirected (a session that expired sends the login page) is not a
-  // panel: go there as a page instead of swapping it into the side panel.
+  // A triage post that was redirected (an expired session sends the login page) is not a
+  // panel: go there as a page, asking to come back to this page (not to the form's POST URL).
   document.addEventListener("htmx:beforeSwap", function (e) {
     var xhr = e.detail.xhr;
     if (!xhr || !xhr.responseURL) return;
@@ -82,8 +82,30 @@
     var got = new URL(xhr.responseURL);
     if (asked && got.pathname !== new URL(asked, location.href).pathname) {
       e.detail.shouldSwap = false;
-      location.href = xhr.responseURL;
+      if (got.searchParams.has("next")) got.searchParams.set("next", location.pathname + location.search);
+      location.href = got.toString();
     }
+  });
+
+  // A change that did not go through says so where the outcomes are shown.
+  function refuse(text) {
+    var flash = document.getElementById("flash");
+    if (!flash) return;
+    flash.textContent = "";
+    var p = document.createElement("p");
+    p.className = "flash error";
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    flash.appendChild(p);
+  }
+  document.addEventListener("htmx:responseError", function (e) {
+    var status = e.detail.xhr ? e.detail.xhr.status : 0;
+    refuse(status === 403
+      ? "Not saved: the server refused the change (403). Reload the page, sign in again if asked, and retry."
+      : "Not saved: the server answered with an error (" + status + "). Try again in a moment.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    refuse("Not saved: the server could not be reached. Check the connection and try again.");
   });
 
   document.addEventListener("htmx:load", function (e) { wire(e.detail.elt); });

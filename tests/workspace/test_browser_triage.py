@@ -135,3 +135,42 @@ def test_triage_changes_show_in_place_without_a_page_load_and_undo_takes_back_a_
     assert page.locator(f"#row-{other.pk} [data-unread]").count() == 1
     shot(page, "inbox-after-triage")
     assert page.problems == [], page.problems
+
+
+def test_a_triage_change_after_the_session_ended_leads_to_login_and_back(page, server, support):
+    user(AgentFactory, "alice", teams=[support])
+    conversation = browser.ConversationFactory(
+        channel=ChannelFactory(default_team=support), team=support, subject="Late change"
+    )
+    path = f"/inbox/conversations/{conversation.pk}/"
+    login(page, server, "alice", path)
+    page.context.clear_cookies(name="sessionid")  # signed out elsewhere, or expired
+    page.get_by_role("combobox", name="Severity").select_option("critical")
+    page.wait_for_url(f"**/login/?next={path.replace('/', '%2F')}")
+    assert page.locator("#triage").count() == 0  # the login page was not put in the panel
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill(browser.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{server}{path}")
+    conversation.refresh_from_db()
+    assert conversation.severity_name == "normal"  # nothing was changed while signed out
+    assert page.problems == [], page.problems
+
+
+def test_a_refused_triage_change_is_said_in_words(page, server, support):
+    user(AgentFactory, "alice", teams=[support])
+    conversation = browser.ConversationFactory(
+        channel=ChannelFactory(default_team=support), team=support, subject="Refused change"
+    )
+    login(page, server, "alice", f"/inbox/conversations/{conversation.pk}/")
+    page.context.clear_cookies(name="csrftoken")
+    page.evaluate(
+        "document.querySelectorAll('input[name=csrfmiddlewaretoken]').forEach((i) => i.value = 'x')"
+    )
+    page.get_by_role("combobox", name="Severity").select_option("critical")
+    page.wait_for_selector(
+        "#flash [role=alert]:has-text('Not saved: the server refused the change (403).')"
+    )
+    conversation.refresh_from_db()
+    assert conversation.severity_name == "normal"
+    assert [p for p in page.problems if "403" not in p] == []  # the console notes the 403 itself
