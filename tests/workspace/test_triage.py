@@ -216,3 +216,15 @@ def test_unread_marker_per_agent_set_by_a_customer_message_and_cleared_on_open(t
     assert marked(alices)
     alices.get(f"/inbox/conversations/{conversation.pk}/thread/")  # the live thread shows it
     assert not marked(alices) and marked(bobs)
+
+
+def test_handing_it_out_of_ones_teams_under_htmx_goes_back_to_the_list(
+    lead, other_team, conversation
+):
+    client = browser_for(lead, htmx=True)
+    response = post(client, conversation, "assign", {"team": "sales", "assignee": ""})
+    assert response.status_code == 204 and response["HX-Redirect"] == "/inbox/"
+    conversation.refresh_from_db()
+    assert conversation.team == other_team
+    page = client.get("/inbox/").content.decode()  # where HX-Redirect leads
+    assert "The conversation is no longer in your teams." in page

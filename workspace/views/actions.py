@@ -51,7 +51,12 @@ def _act(
     else:
         if done:
             flash.success(request, done)
-    still = selectors.conversation_base_for(request.user).filter(pk=conversation.pk).first()
+    still = (
+        selectors.conversation_base_for(request.user)
+        .select_related("channel", "team", "assignee")
+        .filter(pk=conversation.pk)
+        .first()
+    )
     if triage and request.htmx:
         if still is None:  # handed out of the agent's teams: back to the list, saying so
             flash.info(request, "The conversation is no longer in your teams.")
