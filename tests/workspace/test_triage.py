@@ -65,6 +65,10 @@ def test_a_triage_post_under_htmx_answers_with_the_panel_not_a_redirect(
     assert conversation.severity_name == "high"
     assert list(conversation.tags.values_list("slug", flat=True)) == ["feature-request"]
 
+    html = post(client, conversation, "tags/feature-request/remove", {}).content.decode()
+    assert "Removed Feature request." in html and "No tags." in html
+    assert not conversation.tags.exists()
+
 
 def test_the_same_forms_still_post_and_redirect_without_javascript(agent, conversation, feature):
     client = browser_for(agent)
