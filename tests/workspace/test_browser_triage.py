@@ -77,9 +77,13 @@ def test_triage_changes_show_in_place_without_a_page_load_and_undo_takes_back_a_
     page.wait_for_selector("#triage .tags .chip:has-text('Feature request')")
     page.wait_for_selector("#flash >> text=Tagged Feature request.")
 
-    # Severity: picking it is enough.
+    # Severity: picking it is enough. Only its own part of the panel is swapped: a reason being
+    # typed for the assignment stays.
+    page.get_by_label("Reason (optional)").fill("VIP customer")
     page.get_by_role("combobox", name="Severity").select_option("high")
     page.wait_for_selector("#conv-meta:has-text('severity high')")
+    page.wait_for_selector("#activity-panel:has-text('severity from normal to high')")
+    assert page.get_by_label("Reason (optional)").input_value() == "VIP customer"
 
     # Team and agent: the Agent list holds the chosen team's members only.
     page.get_by_role("combobox", name="Team").select_option("sales")
@@ -90,6 +94,7 @@ def test_triage_changes_show_in_place_without_a_page_load_and_undo_takes_back_a_
     agent.select_option("bob")
     page.get_by_role("button", name="Assign", exact=True).click()
     page.wait_for_selector("#conv-meta:has-text('assignee bob')")
+    page.wait_for_selector("#activity-panel:has-text('VIP customer')")
     page.get_by_role("button", name="Assign to me").click()
     page.wait_for_selector("#conv-meta:has-text('assignee alice')")
     assert page.get_by_role("button", name="Assign to me").count() == 0

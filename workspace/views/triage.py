@@ -93,6 +93,7 @@ def triage_response(request, conversation, *, undo_status: str | None = None):
     """The panel, the header line and the flash messages, for htmx; HX-Trigger names the
     conversation so a list row on the page (and the sidebar counts) follow."""
     context = triage_context(request, conversation, undo_status=undo_status)
+    context["triage_oob"] = True  # the activity list follows whichever part was swapped
     response = render(request, "ui/_triage_response.html", context)
     response["HX-Trigger"] = json.dumps({"conversation-changed": {"id": conversation.pk}})
     return response
