@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config import redis_roles
+from config import beat, redis_roles
 from config.env import env_bool, env_list, env_proxy_ssl_header, storage_from_url
 from config.observability import init_sentry, logging_config
 
@@ -200,28 +200,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = max(
 # stored, and the workers catch up on whatever CPU is left.
 WORKER_NICE = int(os.environ.get("WORKER_NICE", "10"))
 SLA_SWEEP_SECONDS = float(os.environ.get("SLA_SWEEP_SECONDS", "30"))
-CELERY_BEAT_SCHEDULE = {
-    "sla-sweep": {
-        "task": "routing.tasks.sla_sweep",
-        "schedule": timedelta(seconds=SLA_SWEEP_SECONDS),
-    },
-    # One re-queue sweep per wing: stored inbound events, undispatched outbox events, outbound
-    # messages due a retry. (inbox.tasks.requeue_stalled, the old hub, stays as an alias.)
-    "requeue-inbound": {
-        "task": "inbox.intake.tasks.requeue_inbound",
-        "schedule": timedelta(seconds=60),
-    },
-    "requeue-outbox": {"task": "inbox.tasks.requeue_outbox", "schedule": timedelta(seconds=60)},
-    # Mentions and assignments mailed to people who are away (at most one mail per 10 minutes).
-    "notification-mail": {
-        "task": "routing.tasks.mail_notifications",
-        "schedule": timedelta(seconds=60),
-    },
-    "requeue-outbound": {
-        "task": "inbox.outbound.tasks.requeue_outbound",
-        "schedule": timedelta(seconds=60),
-    },
-}
+CELERY_BEAT_SCHEDULE = beat.schedule(
+    sla_sweep_seconds=SLA_SWEEP_SECONDS,
+    tag_suggester_check_seconds=int(os.environ.get("TAG_SUGGESTER_CHECK_SECONDS", "3600")),
+)
 # Task modules outside the apps' own tasks.py (autodiscovery finds only those).
 CELERY_IMPORTS = ("inbox.intake.tasks", "inbox.outbound.tasks", "config.tasks")
 # Embedded mode only: run the beat schedule on a thread inside the web process.
@@ -488,12 +470,14 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rst
 TAG_SUGGESTER_ENABLED = env_bool("TAG_SUGGESTER_ENABLED", True)
 # The periodic task retrains once this many agents' tags and dismissals arrived since the model.
 TAG_SUGGESTER_RETRAIN_AFTER = int(os.environ.get("TAG_SUGGESTER_RETRAIN_AFTER", "50"))
-CELERY_BEAT_SCHEDULE["tag-suggester-retrain"] = {
-    "task": "tagging.tasks.retrain_tag_suggester",
-    "schedule": timedelta(seconds=int(os.environ.get("TAG_SUGGESTER_CHECK_SECONDS", "3600"))),
-}
 # The feature-request board groups requests at least this alike (0..1; ?threshold= per request).
 FEATURE_REQUEST_SIMILARITY = float(os.environ.get("FEATURE_REQUEST_SIMILARITY", "0.4"))
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["FeatureRequestStatusEnum"] = (
     "tagging.models.FeatureRequest.Status"
+)
+# The "Undo" after Resolve is offered this long; the satisfaction survey waits SURVEY_DELAY_SECONDS
+# (at least the undo window, plus a margin for a late click) and goes only if still resolved.
+RESOLVE_UNDO_SECONDS = int(os.environ.get("RESOLVE_UNDO_SECONDS", "5"))
+SURVEY_DELAY_SECONDS = max(
+    RESOLVE_UNDO_SECONDS, int(os.environ.get("SURVEY_DELAY_SECONDS", str(RESOLVE_UNDO_SECONDS + 5)))
 )

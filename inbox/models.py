@@ -574,3 +574,21 @@ class Draft(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}/{self.conversation_id}/{self.kind}"
+
+
+class ConversationRead(models.Model):
+    """When an agent last opened a conversation: a list row is unread for them while a customer
+    message arrived after it (Conversation.last_inbound_at > read_at). One row per agent and
+    conversation, written when the agent opens it (inbox.services.mark_read)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reads")
+    read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "conversation"], name="conversation_read_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} read {self.conversation_id} at {self.read_at:%Y-%m-%d %H:%M}"

@@ -1,5 +1,6 @@
 """Writes of the reports app: satisfaction surveys sent on resolve and their single answer."""
 
+import datetime as dt
 import hashlib
 import logging
 import secrets
@@ -47,11 +48,68 @@ def survey_url(token: str) -> str:
 
 
 def send_survey_on_resolve(*, conversation: Conversation, changes: dict) -> None:
-    """Hook on conversation_changed (inside the resolve's transaction)."""
+    """Hook on conversation_changed (inside the resolve's transaction). The survey does not go
+    now: the agent has an "Undo" for RESOLVE_UNDO_SECONDS, so it is sent by a task once
+    SURVEY_DELAY_SECONDS have passed, and only if the conversation is still resolved then. In
+    embedded mode (no broker, no countdown) the `surveys-due` sweep sends it instead."""
     status = changes.get("status")
     if not status or status[1] != Status.RESOLVED:
         return
-    send_survey(conversation_id=conversation.pk)
+    if not survey_settings(conversation.channel):
+        return
+    conversation_id = conversation.pk
+    transaction.on_commit(lambda: _schedule_survey(conversation_id))
+
+
+def _schedule_survey(conversation_id: int) -> None:
+    from core.tasks import enqueue
+    from reports.tasks import send_survey_after_undo
+
+    # A second later than the window, so a worker whose clock runs a little ahead finds it due.
+    enqueue(send_survey_after_undo, conversation_id, countdown=settings.SURVEY_DELAY_SECONDS + 1)
+
+
+def survey_due_before(now=None):
+    """Resolved before this moment: the undo window is over."""
+    return (now or timezone.now()) - dt.timedelta(seconds=settings.SURVEY_DELAY_SECONDS)
+
+
+def send_survey_if_due(*, conversation_id: int) -> SatisfactionSurvey | None:
+    """The delayed task's check: send only when the conversation is still resolved and has been
+    for the whole undo window (an undo reopens it; a resolve, undo and resolve again restarts the
+    wait, and that second resolve's own task sends it)."""
+    resolved_at = (
+        Conversation.objects.filter(pk=conversation_id, status=Status.RESOLVED)
+        .values_list("resolved_at", flat=True)
+        .first()
+    )
+    if resolved_at is None or resolved_at > survey_due_before():
+        return None
+    return send_survey(conversation_id=conversation_id)
+
+
+def send_due_surveys(*, horizon_minutes: int = 60, limit: int = 500) -> int:
+    """The sweep behind the countdown: surveys of conversations resolved between `horizon_minutes`
+    ago and the end of the undo window that have none yet, on channels that send them. The horizon
+    keeps a channel that switches surveys on from asking about old conversations."""
+    from inbox.models import Channel
+
+    channels = [c.pk for c in Channel.objects.only("pk", "config") if survey_settings(c)]
+    if not channels:
+        return 0
+    due_before = survey_due_before()
+    ids = list(
+        Conversation.objects.filter(
+            channel_id__in=channels,
+            status=Status.RESOLVED,
+            resolved_at__lte=due_before,
+            resolved_at__gte=due_before - dt.timedelta(minutes=horizon_minutes),
+            satisfaction_survey__isnull=True,
+        )
+        .order_by("resolved_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(1 for pk in ids if send_survey_if_due(conversation_id=pk) is not None)
 
 
 @transaction.atomic

@@ -288,7 +288,7 @@
       case "s": handled = focusField("#severity-select"); break;
       case "e": {
         var form = $("#resolve-form");
-        if (form) form.submit(); else handled = false;
+        if (form) form.requestSubmit(); else handled = false;  // htmx posts it in place
         break;
       }
       case "/": handled = focusField("#search-q"); break;

@@ -68,6 +68,16 @@ def customer_writes(channel, key, *, sender, subject="Help", text="Help please",
     ).conversation
 
 
+def undo_window_passes(conversation, resolved_when=None) -> None:
+    """The delayed survey task, run as the worker would once the undo window after a resolve has
+    passed (30 s later: more than SURVEY_DELAY_SECONDS)."""
+    from reports.tasks import send_survey_after_undo
+
+    when = (resolved_when or dt.datetime.now(UTC)) + dt.timedelta(seconds=30)
+    with time_machine.travel(when, tick=False):
+        send_survey_after_undo(conversation.pk)
+
+
 TOKEN = re.compile(r"/survey/([A-Za-z0-9_-]+)/")
 
 
@@ -127,6 +137,7 @@ class Week:
         def resolve(conversation, agent, when):
             with time_machine.travel(when, tick=False):
                 set_status(conversation_id=conversation.pk, status="resolved", actor=agent)
+            undo_window_passes(conversation, when)
 
         with time_machine.travel(at(13, 15), tick=False):
             self.b = customer_writes(self.mail, "b1", sender="bea@example.com")

@@ -1,6 +1,7 @@
 """The satisfaction survey: sent on resolve where the channel asks for it, answered once on a
 token-protected public page, shown on the conversation."""
 
+import datetime as dt
 import re
 
 import pytest
@@ -14,7 +15,7 @@ from inbox.services import set_status
 from reports import services
 from reports.models import SatisfactionSurvey
 from tests.inbox.factories import ChannelFactory
-from tests.reports.scenario import Week, at, customer_writes, survey_token
+from tests.reports.scenario import Week, at, customer_writes, survey_token, undo_window_passes
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,7 @@ def resolved_conversation(world, channel=None):
         conversation = customer_writes(channel or world.mail, "x1", sender="ann@example.com")
     with time_machine.travel(at(16, 9), tick=False):
         set_status(conversation_id=conversation.pk, status="resolved", actor=world.alice)
+    undo_window_passes(conversation, at(16, 9))
     return conversation
 
 
@@ -170,6 +172,85 @@ def test_a_chat_visitor_gets_the_survey_link_in_the_widget(
     conversation = Message.objects.get(text="Where is my order?").conversation
     with django_capture_on_commit_callbacks(execute=True):
         set_status(conversation_id=conversation.pk, status="resolved", actor=world.alice)
+    assert not Message.objects.filter(conversation=conversation, text__contains="/survey/").exists()
+    undo_window_passes(conversation)
     token = survey_token(conversation)
     widget = [m["text"] for m in chat.session_snapshot(session)["messages"]]
     assert any(f"https://help.example.com/survey/{token}/" in text for text in widget)
+
+
+def _resolve_at(world, conversation, when, status="resolved"):
+    with time_machine.travel(when, tick=False):
+        set_status(conversation_id=conversation.pk, status=status, actor=world.alice)
+
+
+def _survey_messages(conversation):
+    return Message.objects.filter(conversation=conversation, text__contains="/survey/").count()
+
+
+def test_the_survey_waits_for_the_undo_window_then_goes_once(world):
+    from reports.tasks import send_survey_after_undo
+
+    with time_machine.travel(at(16, 8), tick=False):
+        conversation = customer_writes(world.mail, "w1", sender="ann@example.com")
+    resolved = at(16, 9)
+    _resolve_at(world, conversation, resolved)
+    assert _survey_messages(conversation) == 0  # not on resolve
+    with time_machine.travel(resolved + dt.timedelta(seconds=4), tick=False):
+        assert send_survey_after_undo(conversation.pk) is False  # still inside the window
+    assert _survey_messages(conversation) == 0
+    with time_machine.travel(resolved + dt.timedelta(seconds=12), tick=False):
+        assert send_survey_after_undo(conversation.pk) is True
+        assert send_survey_after_undo(conversation.pk) is False  # a repeat sends nothing
+    assert _survey_messages(conversation) == 1
+    assert SatisfactionSurvey.objects.filter(conversation=conversation).count() == 1
+
+
+def test_an_undone_resolve_never_sends_the_survey(world):
+    from reports.tasks import send_due_surveys, send_survey_after_undo
+
+    with time_machine.travel(at(16, 8), tick=False):
+        conversation = customer_writes(world.mail, "u1", sender="ann@example.com")
+    resolved = at(16, 9)
+    _resolve_at(world, conversation, resolved)
+    _resolve_at(world, conversation, resolved + dt.timedelta(seconds=3), status="open")  # Undo
+    with time_machine.travel(resolved + dt.timedelta(minutes=1), tick=False):
+        assert send_survey_after_undo(conversation.pk) is False
+        assert send_due_surveys() == 0
+    assert _survey_messages(conversation) == 0
+    assert not SatisfactionSurvey.objects.filter(conversation=conversation).exists()
+    assert not Activity.objects.filter(conversation=conversation, verb="csat_sent").exists()
+
+
+def test_resolved_again_after_an_undo_waits_a_whole_window_from_the_second_resolve(world):
+    from reports.tasks import send_survey_after_undo
+
+    with time_machine.travel(at(16, 8), tick=False):
+        conversation = customer_writes(world.mail, "r1", sender="ann@example.com")
+    first = at(16, 9)
+    _resolve_at(world, conversation, first)
+    _resolve_at(world, conversation, first + dt.timedelta(seconds=2), status="open")
+    second = first + dt.timedelta(seconds=6)
+    _resolve_at(world, conversation, second)
+    # The first resolve's task fires 11 s after it: only 5 s after the second resolve.
+    with time_machine.travel(first + dt.timedelta(seconds=11), tick=False):
+        assert send_survey_after_undo(conversation.pk) is False
+    with time_machine.travel(second + dt.timedelta(seconds=11), tick=False):
+        assert send_survey_after_undo(conversation.pk) is True
+    assert _survey_messages(conversation) == 1
+
+
+def test_the_sweep_sends_what_no_countdown_sent_within_its_horizon(world):
+    from reports.tasks import send_due_surveys
+
+    with time_machine.travel(at(16, 8), tick=False):
+        recent = customer_writes(world.mail, "s1", sender="ann@example.com")
+        old = customer_writes(world.mail, "s2", sender="bob@example.com")
+    _resolve_at(world, old, at(16, 8, 30))  # resolved over an hour before the sweep
+    _resolve_at(world, recent, at(16, 9, 40))
+    with time_machine.travel(at(16, 9, 40) + dt.timedelta(seconds=3), tick=False):
+        assert send_due_surveys() == 0  # inside the undo window
+    with time_machine.travel(at(16, 9, 41), tick=False):
+        assert send_due_surveys() == 1
+        assert send_due_surveys() == 0
+    assert _survey_messages(recent) == 1 and _survey_messages(old) == 0

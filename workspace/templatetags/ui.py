@@ -51,9 +51,10 @@ def sla_left(delta: dt.timedelta) -> str:
     return f"{hours // 24} days"
 
 
-def row_view(conversation, now) -> dict:
+def row_view(conversation, now, *, unread: bool = False) -> dict:
     """What a list row shows, worked out once in Python rather than by template filters per
-    cell: title (inbox.titles), SLA state and countdown, icon, initials and link."""
+    cell: title (inbox.titles), SLA state and countdown, icon, initials, link and whether a
+    customer message waits unread by this agent (inbox.reads)."""
     from django.urls import reverse
 
     c = conversation
@@ -70,6 +71,7 @@ def row_view(conversation, now) -> dict:
         "due": due.isoformat() if due else "",
         "sla": state,
         "left": "breached" if state == "breached" else (sla_left(due - now) if due else ""),
+        "unread": unread,
     }
 
 

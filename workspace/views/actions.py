@@ -2,7 +2,6 @@
 assignment, status) and the bulk bar of the list and the lead board. Each calls the same service
 as the REST API, so scope, permissions and audit are identical."""
 
-import datetime as dt
 import re
 
 from django.contrib import messages as flash
@@ -13,7 +12,6 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
@@ -29,11 +27,23 @@ from routing.api import resolve_assignment
 from tagging import services as tagging_services
 from workspace.views.common import PENDING_DRAFTS, SENT_DRAFTS, SEVERITIES, back, errors_of
 from workspace.views.drafts import login_url
+from workspace.views.triage import snooze_until, tag_for_name_or_slug, triage_response
 
 
-def _act(request, pk, action, *, refused: str = "{}", on_refusal=None):
+def _act(
+    request,
+    pk,
+    action,
+    *,
+    refused: str = "{}",
+    on_refusal=None,
+    triage: bool = False,
+    undo: dict | None = None,
+):
     """Run one write on a visible conversation and come back to it with the outcome shown; a
-    refusal (ActionRefused) is shown in the words of `refused` ("Not sent: {}" for a reply)."""
+    refusal (ActionRefused) is shown in the words of `refused` ("Not sent: {}" for a reply).
+    A `triage` form posted by htmx gets the triage panel back in place (workspace.views.triage),
+    with an Undo when the action filled `undo["status"]`; without htmx, a redirect as ever."""
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
     url = reverse("ui:conversation", args=[conversation.pk])
     if not can_write(request.user):
@@ -50,14 +60,27 @@ def _act(request, pk, action, *, refused: str = "{}", on_refusal=None):
     else:
         if done:
             flash.success(request, done)
-        return _back_to(request, conversation, url)
+        return _back_to(request, conversation, url, triage=triage, undo=undo)
     if on_refusal:
         on_refusal(conversation)
-    return _back_to(request, conversation, url)
+    return _back_to(request, conversation, url, triage=triage, undo=undo)
 
 
-def _back_to(request, conversation, url):
-    if selectors.conversation_base_for(request.user).filter(pk=conversation.pk).exists():
+def _back_to(request, conversation, url, *, triage: bool = False, undo: dict | None = None):
+    still = (
+        selectors.conversation_base_for(request.user)
+        .select_related("channel", "team", "assignee")
+        .filter(pk=conversation.pk)
+        .first()
+    )
+    if triage and request.htmx:
+        if still is None:  # handed out of the agent's teams: back to the list, saying so
+            flash.info(request, "The conversation is no longer in your teams.")
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = reverse("ui:inbox")
+            return response
+        return triage_response(request, still, undo_status=(undo or {}).get("status"))
+    if still is not None:
         return redirect(url)
     return redirect("ui:inbox")
 
@@ -118,17 +141,17 @@ def note(request, pk):
 @require_POST
 def add_tags(request, pk):
     def action(conversation):
-        slugs = [s for s in request.POST.getlist("tags") if s]
-        if not slugs:
+        typed = [s.strip() for s in request.POST.getlist("tags") if s.strip()]
+        if not typed:
             raise ValueError("Pick a tag.")
         added = tagging_services.apply_tags(
             conversation_id=conversation.pk,
-            tags=tagging_services.tags_for_slugs(slugs),
+            tags=[tag_for_name_or_slug(t) for t in typed],
             actor=request.user,
         )
         return f"Tagged {', '.join(t.name for t in added)}." if added else "Already tagged."
 
-    return _act(request, pk, action)
+    return _act(request, pk, action, triage=True)
 
 
 @login_required
@@ -139,7 +162,7 @@ def remove_tag(request, pk, slug):
         tagging_services.remove_tag(conversation_id=conversation.pk, tag=tag, actor=request.user)
         return f"Removed {tag.name}."
 
-    return _act(request, pk, action)
+    return _act(request, pk, action, triage=True)
 
 
 @login_required
@@ -152,7 +175,7 @@ def accept_suggested_tag(request, pk, slug):
         )
         return f"Tagged {tag.name}."
 
-    return _act(request, pk, action)
+    return _act(request, pk, action, triage=True)
 
 
 @login_required
@@ -165,7 +188,7 @@ def dismiss_suggested_tag(request, pk, slug):
         )
         return f"Suggestion {tag.name} dismissed."
 
-    return _act(request, pk, action)
+    return _act(request, pk, action, triage=True)
 
 
 @login_required
@@ -183,7 +206,7 @@ def set_severity(request, pk):
         )
         return f"Severity set to {name}."
 
-    return _act(request, pk, action)
+    return _act(request, pk, action, triage=True)
 
 
 @login_required
@@ -204,26 +227,27 @@ def assign(request, pk):
         who = assignee.username if assignee else "nobody"
         return f"Assigned to {team.name if team else 'no team'} / {who}."
 
-    return _act(request, pk, action)
-
-
-def _parse_until(raw: str):
-    value = parse_datetime(raw or "")
-    if value is None:
-        raise ValueError("Snooze needs a date and time.")
-    if timezone.is_naive(value):
-        value = value.replace(tzinfo=dt.UTC)
-    return value
+    return _act(request, pk, action, triage=True)
 
 
 @login_required
 @require_POST
 def set_status(request, pk):
+    undo: dict = {}
+
     def action(conversation):
         status = request.POST.get("status", "")
         if status not in Status.values:
             raise ValueError("Unknown status.")
-        until = _parse_until(request.POST.get("until")) if status == Status.SNOOZED else None
+        until = None
+        if status == Status.SNOOZED:
+            until = snooze_until(
+                preset=request.POST.get("preset", ""),
+                raw=request.POST.get("until", ""),
+                tz=request.POST.get("tz"),
+                now=timezone.now(),
+            )
+        before = conversation.status
         inbox_services.set_status(
             conversation_id=conversation.pk,
             status=status,
@@ -231,9 +255,13 @@ def set_status(request, pk):
             snoozed_until=until,
             reason=request.POST.get("reason", ""),
         )
+        if status == Status.RESOLVED and before != Status.RESOLVED:
+            undo["status"] = before
+        if request.POST.get("reason") == "undo":
+            return f"Undone: {Status(status).label.lower()} again, and no survey goes out."
         return f"Marked {Status(status).label.lower()}."
 
-    return _act(request, pk, action)
+    return _act(request, pk, action, triage=True, undo=undo)
 
 
 @login_required

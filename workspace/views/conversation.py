@@ -1,7 +1,6 @@
 """One conversation: the page, its thread (re-fetched by the live feed), a message's sanitized HTML
 for the sandboxed iframe, and attachment downloads."""
 
-import functools
 import logging
 
 from django.contrib.auth.decorators import login_required
@@ -12,13 +11,13 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import can_write
-from inbox import attachments, drafts, selectors, titles
+from inbox import attachments, drafts, reads, selectors, titles
 from inbox.canned import canned_responses_for
-from inbox.models import Activity, Channel, Message
+from inbox.models import Channel, Message
 from inbox.outbound.replies import reply_limit
 from inbox.outbound.senders import get_sender
-from tagging.selectors import suggested_tags_for
-from workspace.views.common import PENDING_DRAFTS, SENT_DRAFTS, agents_with_load, write_context
+from workspace.views.common import PENDING_DRAFTS, SENT_DRAFTS
+from workspace.views.triage import triage_context
 
 logger = logging.getLogger(__name__)
 
@@ -40,12 +39,6 @@ def _conversation_context(request, conversation) -> dict:
         .select_related("channel")
         .order_by("-last_message_at")[:20]
     )
-    activity = (
-        Activity.objects.filter(conversation=conversation)
-        .select_related("actor")
-        .order_by("created_at", "id")
-    )
-    members = agents_with_load()
     return {
         "conversation": conversation,
         "conversation_title": titles.title_from_thread(conversation, messages),
@@ -56,13 +49,8 @@ def _conversation_context(request, conversation) -> dict:
         else [],
         "thread_messages": messages,
         "others": others,
-        "activity": activity,
-        "agents": members,
         "now": timezone.now(),
-        "conversation_tags": list(conversation.tags.all()),
-        # Called by the template where the page shows them (not the thread partial's refresh).
-        "suggested_tags": functools.partial(suggested_tags_for, conversation),
-        **write_context(request),
+        **triage_context(request, conversation),
     }
 
 
@@ -94,6 +82,7 @@ def _composer_context(request, conversation) -> dict:
 @require_GET
 def conversation_page(request, pk):
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    reads.mark_read(user=request.user, conversation_id=conversation.pk)  # clears its unread marker
     context = _conversation_context(request, conversation)
     context.update(_composer_context(request, conversation))
     response = render(request, "ui/conversation.html", context)
@@ -106,8 +95,10 @@ def conversation_page(request, pk):
 @login_required
 @require_GET
 def conversation_thread(request, pk):
-    """The thread alone, re-fetched by the live feed when a message arrives."""
+    """The thread alone, re-fetched by the live feed when a message arrives: the agent sees the
+    new message, so it is read."""
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    reads.mark_read(user=request.user, conversation_id=conversation.pk)
     return render(request, "ui/_thread.html", _conversation_context(request, conversation))
 
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from accounts.models import Membership
-from inbox import filters, search, selectors, titles
+from inbox import filters, reads, search, selectors, titles
 from inbox.api import COUNT_CAP, SavedViewListApi
 from inbox.models import Channel, Status
 from inbox.pagination import KeysetPagination
@@ -164,8 +164,9 @@ def inbox_page(request):
         page, next_link, errors = [], None, errors_of(exc)
     now = timezone.now()
     page = titles.attach_titles(page)
+    unread = reads.unread_ids(user=request.user, conversations=page)
     for conversation in page:
-        conversation.row = row_view(conversation, now)
+        conversation.row = row_view(conversation, now, unread=conversation.pk in unread)
     q = params.get("q", "").strip()
     context = {
         "conversations": page,
@@ -213,7 +214,8 @@ def conversation_row(request, pk):
         return HttpResponse(status=204)
     now = timezone.now()
     titles.attach_titles([conversation])
-    conversation.row = row_view(conversation, now)
+    unread = reads.unread_ids(user=request.user, conversations=[conversation])
+    conversation.row = row_view(conversation, now, unread=bool(unread))
     return render(
         request,
         "ui/_row.html",

@@ -1,0 +1,234 @@
+"""Triage in place: the conversation page's triage forms answer an htmx post with the panel itself
+(no redirect, no page), keep redirecting without JavaScript, offer Undo after Resolve (the survey
+waits for the window and never goes after an undo), snooze presets on the agent's own clock, and
+unread markers per agent."""
+
+import datetime as dt
+import json
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.test import Client
+
+from inbox.models import Activity, Conversation, Message
+from reports.models import SatisfactionSurvey
+from reports.tasks import send_due_surveys, send_survey_after_undo
+from tagging.models import Tag
+from tests.accounts.factories import AgentFactory
+from tests.inbox.factories import ChannelFactory, ConversationFactory
+from tests.reports.scenario import customer_writes
+from workspace.views.triage import snooze_until
+
+pytestmark = pytest.mark.django_db
+UTC = dt.UTC
+
+
+def browser_for(user, *, htmx=False) -> Client:
+    client = Client(**({"HTTP_HX_REQUEST": "true"} if htmx else {}))
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def conversation(team):
+    channel = ChannelFactory(slug="mail", default_team=team, config={"csat": {"enabled": True}})
+    return ConversationFactory(team=team, channel=channel, subject="Printer on fire")
+
+
+@pytest.fixture
+def feature(db):
+    return Tag.objects.get_or_create(slug="feature-request", defaults={"name": "Feature request"})[
+        0
+    ]
+
+
+def post(client, conversation, action, data):
+    return client.post(f"/inbox/conversations/{conversation.pk}/{action}/", data)
+
+
+def test_a_triage_post_under_htmx_answers_with_the_panel_not_a_redirect(
+    agent, conversation, feature
+):
+    client = browser_for(agent, htmx=True)
+    response = post(client, conversation, "tags", {"tags": "feature request"})  # by name
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.startswith('<div id="triage"')
+    assert 'class="chip tag-feature-request">Feature request<' in html
+    assert "Tagged Feature request." in html and 'id="flash" aria-live="polite" hx-swap-oob' in html
+    assert json.loads(response["HX-Trigger"]) == {"conversation-changed": {"id": conversation.pk}}
+
+    html = post(client, conversation, "severity", {"severity": "high"}).content.decode()
+    assert 'id="conv-meta" hx-swap-oob="true"' in html and "severity high" in html
+    conversation.refresh_from_db()
+    assert conversation.severity_name == "high"
+    assert list(conversation.tags.values_list("slug", flat=True)) == ["feature-request"]
+
+    html = post(client, conversation, "tags/feature-request/remove", {}).content.decode()
+    assert "Removed Feature request." in html and "No tags." in html
+    assert not conversation.tags.exists()
+
+
+def test_the_same_forms_still_post_and_redirect_without_javascript(agent, conversation, feature):
+    client = browser_for(agent)
+    response = post(client, conversation, "tags", {"tags": "feature-request"})
+    assert (
+        response.status_code == 302
+        and response["Location"] == f"/inbox/conversations/{conversation.pk}/"
+    )
+    page = client.get(response["Location"]).content.decode()
+    assert "Tagged Feature request." in page and 'id="triage"' in page
+
+
+def test_an_unknown_tag_name_is_refused_in_words(agent, conversation):
+    html = post(browser_for(agent, htmx=True), conversation, "tags", {"tags": "Nonsense"}).content
+    assert "There is no tag called &#x27;Nonsense&#x27;. Pick one from the list." in html.decode()
+    assert not conversation.tags.exists()
+
+
+def test_the_agent_list_knows_each_agents_teams_and_assign_to_me_keeps_the_team(
+    agent, team, other_team, conversation
+):
+    AgentFactory(username="sam", teams=[other_team])
+    html = browser_for(agent).get(f"/inbox/conversations/{conversation.pk}/").content.decode()
+    assert '<option value="sam" data-teams="sales">' in html
+    assert '<option value="alice" data-teams="support">' in html
+    html = post(
+        browser_for(agent, htmx=True),
+        conversation,
+        "assign",
+        {"team": "support", "assignee": "alice"},
+    ).content.decode()
+    assert "Assigned to Support / alice." in html
+    assert ">Assign to me</button>" not in html  # already mine
+    conversation.refresh_from_db()
+    assert conversation.assignee == agent and conversation.team == team
+
+
+def test_resolve_offers_undo_and_an_undo_means_no_survey_ever(agent, conversation):
+    client = browser_for(agent, htmx=True)
+    resolved_at = dt.datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+    with time_machine.travel(resolved_at, tick=False):
+        html = post(client, conversation, "status", {"status": "resolved"}).content.decode()
+    assert ">Undo</button>" in html and 'data-undo-ms="5000"' in html
+    assert 'name="status" value="open"' in html  # undo goes back to where it was
+    assert 'id="resolve-form"' not in html
+    with time_machine.travel(resolved_at + dt.timedelta(seconds=3), tick=False):
+        html = post(
+            client, conversation, "status", {"status": "open", "reason": "undo"}
+        ).content.decode()
+    assert "Undone: open again, and no survey goes out." in html and ">Undo</button>" not in html
+    with time_machine.travel(resolved_at + dt.timedelta(minutes=5), tick=False):
+        assert send_survey_after_undo(conversation.pk) is False
+        assert send_due_surveys() == 0
+    conversation.refresh_from_db()
+    assert conversation.status == "open"
+    assert not SatisfactionSurvey.objects.filter(conversation=conversation).exists()
+    assert not Message.objects.filter(conversation=conversation, text__contains="/survey/").exists()
+    verbs = list(Activity.objects.filter(conversation=conversation).values_list("verb", "reason"))
+    assert verbs[-1][1] == "undo"
+
+
+def test_without_undo_the_survey_goes_once_the_window_has_passed(agent, conversation):
+    client = browser_for(agent, htmx=True)
+    resolved_at = dt.datetime(2026, 11, 16, 9, 0, tzinfo=UTC)
+    with time_machine.travel(resolved_at, tick=False):
+        post(client, conversation, "status", {"status": "resolved"})
+    assert not SatisfactionSurvey.objects.filter(conversation=conversation).exists()
+    with time_machine.travel(resolved_at + dt.timedelta(seconds=3), tick=False):
+        page = browser_for(agent).get(f"/inbox/conversations/{conversation.pk}/").content.decode()
+        assert ">Undo</button>" in page  # a full page within the window offers it too
+        assert send_survey_after_undo(conversation.pk) is False
+    with time_machine.travel(resolved_at + dt.timedelta(seconds=11), tick=False):
+        page = browser_for(agent).get(f"/inbox/conversations/{conversation.pk}/").content.decode()
+        assert ">Undo</button>" not in page
+        assert send_survey_after_undo(conversation.pk) is True
+    assert SatisfactionSurvey.objects.filter(conversation=conversation).count() == 1
+
+
+def test_snooze_presets_are_on_the_agents_own_clock():
+    # Friday 2026-11-20 23:30 in Berlin is 22:30 UTC.
+    now = dt.datetime(2026, 11, 20, 22, 30, tzinfo=UTC)
+    berlin = ZoneInfo("Europe/Berlin")
+    assert snooze_until(preset="1h", raw="", tz="Europe/Berlin", now=now) == now + dt.timedelta(
+        hours=1
+    )
+    assert snooze_until(preset="tomorrow", raw="", tz="Europe/Berlin", now=now) == dt.datetime(
+        2026, 11, 21, 9, 0, tzinfo=berlin
+    )
+    assert snooze_until(preset="monday", raw="", tz="Europe/Berlin", now=now) == dt.datetime(
+        2026, 11, 23, 9, 0, tzinfo=berlin
+    )
+    # The same moment in New York is still Friday afternoon: tomorrow is Saturday there too.
+    assert snooze_until(preset="tomorrow", raw="", tz="America/New_York", now=now).astimezone(
+        UTC
+    ) == dt.datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
+    # On a Monday, "next Monday" is a week later.
+    monday = dt.datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    assert snooze_until(preset="monday", raw="", tz="UTC", now=monday).day == 30
+    custom = snooze_until(preset="", raw="2026-11-24T15:00", tz="Europe/Berlin", now=now)
+    assert custom.astimezone(UTC) == dt.datetime(2026, 11, 24, 14, 0, tzinfo=UTC)
+    with pytest.raises(ValueError, match="Unknown time zone"):
+        snooze_until(preset="1h", raw="", tz="Mars/Olympus", now=now)
+
+
+def test_a_snooze_preset_posted_from_the_panel_snoozes_until_9_tomorrow(agent, conversation):
+    now = dt.datetime(2026, 11, 20, 22, 30, tzinfo=UTC)
+    with time_machine.travel(now, tick=False):
+        html = post(
+            browser_for(agent, htmx=True),
+            conversation,
+            "status",
+            {"status": "snoozed", "preset": "tomorrow", "tz": "Europe/Berlin", "until": ""},
+        ).content.decode()
+    assert "Marked snoozed." in html
+    conversation.refresh_from_db()
+    assert conversation.status == "snoozed"
+    assert conversation.snoozed_until == dt.datetime(2026, 11, 21, 8, 0, tzinfo=UTC)
+
+
+def test_unread_marker_per_agent_set_by_a_customer_message_and_cleared_on_open(team):
+    alice = AgentFactory(username="alice", teams=[team])
+    bob = AgentFactory(username="bob", teams=[team])
+    channel = ChannelFactory(slug="mail", default_team=team)
+    conversation = customer_writes(channel, "m1", sender="ann@example.com", subject="Refund")
+    alices, bobs = browser_for(alice), browser_for(bob)
+
+    def marked(client):
+        row = client.get(f"/inbox/rows/{conversation.pk}/").content.decode()
+        return 'class="row unread"' in row and "data-unread" in row
+
+    assert marked(alices) and marked(bobs)
+    assert 'class="row unread"' in alices.get("/inbox/").content.decode()
+    alices.get(f"/inbox/conversations/{conversation.pk}/")  # Alice opens it
+    assert not marked(alices) and marked(bobs)
+    assert "data-unread" not in alices.get("/inbox/").content.decode()
+    # The agent's own reply does not make it unread; the customer's next message does.
+    Conversation.objects.filter(pk=conversation.pk).update(
+        last_outbound_at=dt.datetime.now(UTC) + dt.timedelta(seconds=1)
+    )
+    assert not marked(alices)
+    customer_writes(
+        channel,
+        "m2",
+        sender="ann@example.com",
+        subject="Refund",
+        references=["<m1@customer.example>"],
+    )
+    assert Conversation.objects.count() == 1
+    assert marked(alices)
+    alices.get(f"/inbox/conversations/{conversation.pk}/thread/")  # the live thread shows it
+    assert not marked(alices) and marked(bobs)
+
+
+def test_handing_it_out_of_ones_teams_under_htmx_goes_back_to_the_list(
+    lead, other_team, conversation
+):
+    client = browser_for(lead, htmx=True)
+    response = post(client, conversation, "assign", {"team": "sales", "assignee": ""})
+    assert response.status_code == 204 and response["HX-Redirect"] == "/inbox/"
+    conversation.refresh_from_db()
+    assert conversation.team == other_team
+    page = client.get("/inbox/").content.decode()  # where HX-Redirect leads
+    assert "The conversation is no longer in your teams." in page

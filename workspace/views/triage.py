@@ -1,0 +1,113 @@
+"""The conversation's triage panel (tags, severity, team and agent, status, snooze) as one htmx
+partial: each triage form posts to its usual URL, and under htmx gets this panel back with the
+header line and the flash messages swapped out of band, so nothing reloads. Without JavaScript the
+same forms post and redirect as before."""
+
+import datetime as dt
+import functools
+import json
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from accounts.models import Membership
+from inbox.models import Activity, Status
+from tagging.selectors import suggested_tags_for
+from workspace.views.common import agents_with_load, write_context
+
+SNOOZE_PRESETS = {"1h": "in 1 hour", "tomorrow": "tomorrow 9:00", "monday": "next Monday 9:00"}
+
+
+def agent_zone(raw: str | None) -> ZoneInfo:
+    """The agent's time zone as the browser reports it (the snooze form's `tz`), else UTC."""
+    try:
+        return ZoneInfo(raw) if raw else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"Unknown time zone {raw!r}.") from None
+
+
+def snooze_until(*, preset: str, raw: str, tz: str | None, now: dt.datetime) -> dt.datetime:
+    """When a snooze ends: a preset ("in 1 hour", "tomorrow 9:00", "next Monday 9:00") reckoned
+    on the agent's own clock, or the custom date and time read in their zone."""
+    zone = agent_zone(tz)
+    local = now.astimezone(zone)
+    nine = dt.time(9, 0)
+    if preset == "1h":
+        return now + dt.timedelta(hours=1)
+    if preset == "tomorrow":
+        day = local.date() + dt.timedelta(days=1)
+    elif preset == "monday":
+        day = local.date() + dt.timedelta(days=(7 - local.weekday()) or 7)
+    elif preset:
+        raise ValueError("Pick one of the snooze times or give a date and time.")
+    else:
+        value = parse_datetime(raw or "")
+        if value is None:
+            raise ValueError("Snooze needs a date and time.")
+        return value if timezone.is_aware(value) else value.replace(tzinfo=zone)
+    return dt.datetime.combine(day, nine, tzinfo=zone)
+
+
+def _team_for_me(user, conversation) -> str:
+    """The team "Assign to me" keeps: the conversation's when I am in it, else my first team."""
+    mine = list(
+        Membership.objects.filter(user=user)
+        .order_by("team__name")
+        .values_list("team_id", "team__slug")
+    )
+    for team_id, slug in mine:
+        if team_id == conversation.team_id:
+            return slug
+    return mine[0][1] if mine else ""
+
+
+def triage_context(request, conversation, *, undo_status: str | None = None) -> dict:
+    """What the triage panel shows. Undo is offered right after a resolve: `undo_status` (the
+    status before it) from the htmx action, or, on a full page, a resolve within the window."""
+    window = settings.RESOLVE_UNDO_SECONDS
+    undo_ms = window * 1000
+    if undo_status is None and conversation.status == Status.RESOLVED and conversation.resolved_at:
+        left = window - (timezone.now() - conversation.resolved_at).total_seconds()
+        if left > 0.5:
+            undo_status, undo_ms = Status.OPEN, int(left * 1000)
+    agents = agents_with_load()
+    for agent in agents:
+        agent.team_slugs = " ".join(t.slug for t in agent.teams.all())
+    return {
+        "conversation": conversation,
+        "conversation_tags": list(conversation.tags.all()),
+        # Called by the template where the panel shows them (learned and rule suggestions).
+        "suggested_tags": functools.partial(suggested_tags_for, conversation),
+        "activity": Activity.objects.filter(conversation=conversation)
+        .select_related("actor")
+        .order_by("created_at", "id"),
+        "agents": agents,
+        "my_team_for_conversation": _team_for_me(request.user, conversation),
+        "undo_status": undo_status,
+        "undo_ms": undo_ms,
+        "undo_seconds": window,
+        **write_context(request),
+    }
+
+
+def triage_response(request, conversation, *, undo_status: str | None = None):
+    """The panel, the header line and the flash messages, for htmx; HX-Trigger names the
+    conversation so a list row on the page (and the sidebar counts) follow."""
+    context = triage_context(request, conversation, undo_status=undo_status)
+    context["triage_oob"] = True  # the activity list follows whichever part was swapped
+    response = render(request, "ui/_triage_response.html", context)
+    response["HX-Trigger"] = json.dumps({"conversation-changed": {"id": conversation.pk}})
+    return response
+
+
+def tag_for_name_or_slug(typed: str):
+    """The tag an agent typed into "Add tag": its name (any case) or its slug."""
+    from tagging.models import Tag
+
+    tag = Tag.objects.filter(slug=typed).first() or Tag.objects.filter(name__iexact=typed).first()
+    if tag is None:
+        raise ValueError(f"There is no tag called {typed!r}. Pick one from the list.")
+    return tag
