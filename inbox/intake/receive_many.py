@@ -33,8 +33,9 @@ from inbox.intake.receive import (
     _inbound,
     _new_contact,
     _opened,
-    _stays_closed,
     _unmerged,
+    fresh_start,
+    receive_message,
 )
 from inbox.models import (
     Attachment,
@@ -46,6 +47,7 @@ from inbox.models import (
     Message,
 )
 from inbox.normalized import NormalizedMessage
+from inbox.screening import is_screened
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,19 @@ def receive_many(entries: list[Entry]) -> list[Received]:
     inside the caller's transaction; returns what was stored for the first len(result) of them
     (at least one). The caller has made sure none is stored yet and each may be taken here."""
     contacts, missing = _contacts([entry.message.sender for entry in entries])
-    entries = entries[: _independent(entries, contacts)]
+    screened = next((n for n, c in enumerate(contacts) if is_screened(c)), len(entries))
+    if screened == 0:
+        # Blocked or marked as spam: that arrival is receive_message()'s alone.
+        entry = entries[0]
+        return [
+            receive_message(
+                channel=entry.channel,
+                message=entry.message,
+                inbound_event=entry.event,
+                known_new=True,
+            )
+        ]
+    entries = entries[: min(screened, _independent(entries, contacts))]
     found = _continues(entries, contacts)
     taken = _distinct_prefix(found, len(entries))
     entries, contacts, missing = entries[:taken], contacts[:taken], missing[:taken]
@@ -73,9 +87,7 @@ def receive_many(entries: list[Entry]) -> list[Received]:
     for n, entry in enumerate(entries):
         message, contact = entry.message, contacts[n]
         sent_at = min(message.sent_at or now, now)
-        conversation, previous = found.get(n), None
-        if _stays_closed(conversation, message, now):
-            previous, conversation = conversation, None
+        previous, conversation = fresh_start(found.get(n), message, now)
         if conversation is None:
             conversation = _opened(
                 entry.channel,

@@ -22,7 +22,7 @@ from core.errors import ActionRefused
 from inbox import drafts, selectors
 from inbox import services as inbox_services
 from inbox.drafts import MAX_TEXT
-from inbox.models import Severity, Status
+from inbox.models import AGENT_STATUSES, Severity, Status
 from inbox.outbound.replies import send_reply
 from routing import services
 from routing.api import resolve_assignment
@@ -195,9 +195,10 @@ def _parse_until(raw: str):
 def set_status(request, pk):
     def action(conversation):
         status = request.POST.get("status", "")
-        if status not in Status.values:
+        if status not in dict(AGENT_STATUSES):
             raise ValueError("Unknown status.")
         until = _parse_until(request.POST.get("until")) if status == Status.SNOOZED else None
+        before = conversation.status
         inbox_services.set_status(
             conversation_id=conversation.pk,
             status=status,
@@ -205,6 +206,10 @@ def set_status(request, pk):
             snoozed_until=until,
             reason=request.POST.get("reason", ""),
         )
+        if status == Status.SPAM:
+            return "Marked as spam: it and the contact's next messages are in the Spam view."
+        if before == Status.SPAM:
+            return "Marked not spam: back in the inbox."
         return f"Marked {Status(status).label.lower()}."
 
     return _act(request, pk, action)
