@@ -1,8 +1,8 @@
 """Spam and blocked contacts: the writes that mark a contact, and where a blocked contact's
 messages are kept.
 
-A conversation an agent marks as spam (status "spam", set through inbox.services.set_status)
-marks its contact too: the contact's next messages are filed as spam until an agent marks one of
+A conversation an agent marks as spam (status "spam", set through inbox.services.set_status,
+which keeps Contact.spam) marks its contact too: the contact's next messages are filed as spam until an agent marks one of
 its conversations as not spam. A blocked contact's messages are stored (nothing is lost) in a
 conversation with status "blocked", which no view lists and on which no hook runs: no tags,
 routing, SLA clocks or acknowledgement. They show on the contact's page.
@@ -15,6 +15,7 @@ from django.utils import timezone
 from inbox import events
 from inbox.models import Channel, Contact, Conversation, Message, Status
 from inbox.normalized import NormalizedMessage
+from inbox.services import snippet
 
 BLOCKED_SHOWN = 50  # a blocked contact's latest messages shown on its page
 
@@ -39,8 +40,6 @@ def blocked_conversation(
     )
     if conversation is not None:
         return conversation, False
-    from inbox.services import snippet
-
     conversation = Conversation(
         channel=channel,
         contact=contact,
@@ -91,15 +90,6 @@ def unblock_contact(*, contact_id: int, actor) -> Contact:
     contact.save(update_fields=["blocked_at", "blocked_by"])
     events.publish("contact.unblocked", actor=actor, data={"contact": contact.pk})
     return contact
-
-
-def mark_contact_spam(*, conversation: Conversation, before: str, after: str) -> None:
-    """A conversation's status moved from `before` to `after`: into spam marks its contact (their
-    next messages follow), out of spam clears the mark. Inside set_status's transaction."""
-    if after == Status.SPAM and before != Status.SPAM:
-        Contact.objects.filter(pk=conversation.contact_id).update(spam=True)
-    elif before == Status.SPAM and after != Status.SPAM:
-        Contact.objects.filter(pk=conversation.contact_id).update(spam=False)
 
 
 def blocked_messages_for(contact: Contact) -> list[Message]:

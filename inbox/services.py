@@ -13,6 +13,7 @@ from core.errors import ActionRefused
 from inbox import activity, events, hooks
 from inbox.models import (
     Channel,
+    Contact,
     Conversation,
     Message,
     Status,
@@ -142,9 +143,9 @@ def set_status(
         conversation.reopened_count += 1
         fields += ["resolved_at", "reopened_count"]
     conversation.save(update_fields=fields)
-    from inbox.screening import mark_contact_spam
-
-    mark_contact_spam(conversation=conversation, before=before, after=status)
+    if Status.SPAM in (before, status):
+        # Into spam marks the contact (their next messages follow); out of spam clears that.
+        Contact.objects.filter(pk=conversation.contact_id).update(spam=status == Status.SPAM)
     to_value = (
         status
         if status != Status.SNOOZED
