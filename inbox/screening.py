@@ -1,11 +1,11 @@
-"""Spam and blocked contacts: the writes that mark a contact, and where a blocked contact's
+"""Spam and blocked contacts: the writes that block a contact, and where a blocked contact's
 messages are kept.
 
-A conversation an agent marks as spam (status "spam", set through inbox.services.set_status,
-which keeps Contact.spam) marks its contact too: the contact's next messages are filed as spam until an agent marks one of
-its conversations as not spam. A blocked contact's messages are stored (nothing is lost) in a
-conversation with status "blocked", which no view lists and on which no hook runs: no tags,
-routing, SLA clocks or acknowledgement. They show on the contact's page.
+A conversation an agent marks as spam (status "spam", through inbox.services.set_status, which
+keeps Contact.spam) marks its contact too: the contact's next messages are filed as spam until
+an agent marks one of its conversations as not spam. A blocked contact's messages are stored
+(nothing is lost) in a conversation with status "blocked", which no view lists and on which no
+hook runs: no tags, routing, SLA clocks or acknowledgement. They show on the contact's page.
 """
 
 from django.core.exceptions import PermissionDenied
