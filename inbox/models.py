@@ -122,14 +122,16 @@ class Status(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
     # Out of every view but "Spam"; the contact's next messages follow it there.
     SPAM = "spam", "Spam"
+    # Mailing lists, auto-replies and bounces that answer nothing of ours: the Automated view.
+    AUTOMATED = "automated", "Automated"
     # Messages from a blocked contact, stored but listed nowhere: never set by an agent.
     BLOCKED = "blocked", "Blocked"
 
 
 # What an agent may set or filter on: every status but "blocked" (blocking is the contact's).
 AGENT_STATUSES = [(value, label) for value, label in Status.choices if value != Status.BLOCKED]
-# Listed only when asked for by name ("spam") or never ("blocked").
-HIDDEN_STATUSES = (Status.SPAM, Status.BLOCKED)
+# Listed only when asked for by name ("spam", "automated") or never ("blocked").
+HIDDEN_STATUSES = (Status.SPAM, Status.AUTOMATED, Status.BLOCKED)
 
 
 class Severity(models.IntegerChoices):

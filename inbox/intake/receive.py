@@ -269,6 +269,14 @@ def fresh_start(conversation: Conversation | None, message: NormalizedMessage, n
     return None, conversation
 
 
+def _opening_status(contact: Contact, message: NormalizedMessage) -> str:
+    """Spam from a contact marked as spam; automated for a list mail, auto-reply or bounce that
+    opens a conversation (one answering ours continues it); else open."""
+    if contact.spam:
+        return Status.SPAM
+    return Status.AUTOMATED if message.auto_kind else Status.OPEN
+
+
 def _opened(channel, contact, message: NormalizedMessage, *, now, sent_at, previous, vector):
     """The conversation `message` opens, not saved yet: born with its first message counted and
     indexed (no UPDATE of the fresh row), the `conversation_opening` hooks run."""
@@ -277,7 +285,7 @@ def _opened(channel, contact, message: NormalizedMessage, *, now, sent_at, previ
         channel=channel,
         contact=contact,
         subject=subject,
-        status=Status.SPAM if contact.spam else Status.OPEN,
+        status=_opening_status(contact, message),
         team_id=channel.default_team_id,
         # When we received it, not the sender's own timestamp (an email's Date can be days
         # old or forged): SLA clocks start here.
