@@ -272,3 +272,69 @@ def test_blocked_is_not_a_status_anyone_sets_or_filters_on(client_for, admin_use
     assert response.status_code == 400 and "status" in response.json()
     response = client.get("/api/v1/conversations/", {"status": "blocked"})
     assert response.status_code == 400 and "status" in response.json()
+
+
+# --- automated mail -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"List-Id": "<announce.lists.example>", "List-Unsubscribe": "<mailto:leave@lists.example>"},
+        {"Precedence": "bulk"},
+        {"Auto-Submitted": "auto-replied", "Subject": "Out of office"},
+        {"X-Autoreply": "yes"},
+    ],
+    ids=["list", "bulk", "auto-submitted", "x-autoreply"],
+)
+def test_automated_mail_that_answers_nothing_of_ours_goes_to_the_automated_view(
+    mail, client_for, agent, smtp_server, headers
+):
+    subject = headers.pop("Subject", "Weekly digest")
+    message = mail(sender="News <news@lists.example>", subject=subject, headers=headers)
+    conversation = Conversation.objects.get(pk=message.conversation_id)
+    assert conversation.status == "automated"
+    assert conversation.assignee_id is None and conversation.first_response_due is None
+    assert smtp_server.messages == []  # never acknowledged
+    client = client_for(agent)
+    assert conversation.pk not in listed_ids(client)
+    assert conversation.pk not in listed_ids(client, status="open")
+    assert listed_ids(client, status="automated") == {conversation.pk}
+
+
+def test_an_auto_reply_to_our_mail_stays_in_its_conversation(mail, client_for, agent):
+    question = mail(sender="Ann <ann@example.com>", text="Printer question")
+    token = Conversation.objects.get(pk=question.conversation_id).reply_token
+    away = mail(
+        sender="Ann <ann@example.com>",
+        subject="Out of office: Re: Printer on fire",
+        to=f"help+{token}@support.example.com",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
+    assert away.auto_kind == "auto_reply"
+    assert away.conversation_id == question.conversation_id
+    assert Conversation.objects.get(pk=question.conversation_id).status == "open"
+    assert question.conversation_id in listed_ids(client_for(agent))
+
+
+def test_a_routing_rule_that_asks_for_automated_mail_brings_it_to_the_inbox(
+    mail, client_for, agent
+):
+    from routing.models import RoutingRule
+
+    RoutingRule.objects.create(
+        name="Status page alerts are ours",
+        position=1,
+        conditions={"automated": True, "sender_domains": ["status.example"]},
+        actions={"set_status": "open", "add_tags": []},
+    )
+    RoutingRule.objects.create(  # a rule that does not ask for automated mail never sees it
+        name="Everything to pending", position=2, conditions={}, actions={"set_status": "pending"}
+    )
+    alert = mail(sender="Alerts <alerts@status.example>", headers={"Precedence": "bulk"})
+    digest = mail(sender="News <news@lists.example>", headers={"Precedence": "bulk"})
+    assert Conversation.objects.get(pk=alert.conversation_id).status == "open"
+    assert Conversation.objects.get(pk=digest.conversation_id).status == "automated"
+    client = client_for(agent)
+    assert alert.conversation_id in listed_ids(client)
+    assert digest.conversation_id not in listed_ids(client)

@@ -98,3 +98,14 @@ def test_a_held_conversation_refuses_a_status_change_in_words(admin_user, channe
     )
     assert "unblock the contact instead" in response.content.decode()
     assert Conversation.objects.get(pk=held.pk).status == "blocked"
+
+
+def test_the_automated_view_lists_automated_mail_and_reopen_brings_it_to_the_inbox(agent, channel):
+    digest = ConversationFactory(channel=channel, subject="Weekly digest", status="automated")
+    client = browser_for(agent)
+    assert digest.pk not in rows(client.get("/inbox/").content.decode())
+    assert digest.pk in rows(client.get("/inbox/?status=automated").content.decode())
+    sidebar = client.get("/inbox/sidebar/").content.decode()
+    assert re.search(r"<span>Automated</span>\s*<span class=\"count[^\"]*\"[^>]*>1<", sidebar)
+    client.post(f"/inbox/conversations/{digest.pk}/status/", {"status": "open"})
+    assert digest.pk in rows(client.get("/inbox/").content.decode())
