@@ -12,7 +12,9 @@ What it leaves is what receive_message() leaves one message at a time (tests/inb
 test_drain_batches.py holds it to that). So it takes only messages that need no look-up of their
 own (see processing._batchable: new, no reply token, no Message-ID they answer), and it stops
 before a message whose conversation an earlier message of the run opens or continues, or may
-have: that one starts the next run. PostgreSQL only (UPDATE ... FROM a JSON document).
+have: that one starts the next run. It also stops before a message from a blocked contact or one
+marked as spam (inbox.screening.is_screened), which receive_message() stores on its own.
+PostgreSQL only (UPDATE ... FROM a JSON document).
 """
 
 import json
