@@ -39,6 +39,11 @@ def can_bulk(user) -> bool:
     return bool(can_write(user) and (user.is_admin_role or user.role == User.Role.LEAD))
 
 
+def can_block_contacts(user) -> bool:
+    """Blocking a contact hides everything they send from every view: admins and leads only."""
+    return bool(can_write(user) and (user.is_admin_role or user.role == User.Role.LEAD))
+
+
 def can_merge_contacts(user) -> bool:
     """Merging two contacts moves whole histories: admins and leads only."""
     return bool(can_write(user) and (user.is_admin_role or user.role == User.Role.LEAD))

@@ -58,6 +58,7 @@ urlpatterns = [
     path("views/<int:pk>/", inbox_api.SavedViewDetailApi.as_view(), name="view-detail"),
     path("contacts/<int:pk>/", contact_api.ContactDetailApi.as_view(), name="contact-detail"),
     path("contacts/<int:pk>/merge/", contact_api.ContactMergeApi.as_view(), name="contact-merge"),
+    path("contacts/<int:pk>/block/", contact_api.ContactBlockApi.as_view(), name="contact-block"),
     path(
         "conversations/<int:pk>/typing/",
         chat_views.ConversationTypingApi.as_view(),

@@ -248,6 +248,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ConversationStatusEnum": "inbox.models.Status",
+        # What agents set and filter on: every status but "blocked" (issue 21).
+        "AgentStatusEnum": "inbox.models.AGENT_STATUSES",
         "InboundEventStatusEnum": "inbox.models.InboundEvent.Status",
         "ChannelKindEnum": "inbox.models.Channel.Kind",
         "MessageKindEnum": "inbox.models.Message.Kind",

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from inbox import selectors
 from inbox.contacts import MergeRefused, merge_contacts
 from inbox.models import Contact, ContactIdentity, Conversation
+from inbox.screening import block_contact, unblock_contact
 
 
 class IdentityOutputSerializer(serializers.ModelSerializer):
@@ -57,9 +58,17 @@ class ContactDetailOutputSerializer(serializers.ModelSerializer):
             "phone",
             "merged_into",
             "created_at",
+            "blocked",
+            "blocked_at",
+            "spam",
             "identities",
             "conversations",
         ]
+
+    blocked = serializers.SerializerMethodField()
+
+    def get_blocked(self, contact) -> bool:
+        return contact.blocked_at is not None
 
 
 class ContactDetailApi(APIView):
@@ -91,3 +100,30 @@ class ContactMergeApi(APIView):
             raise ValidationError({"into": [str(exc)]}) from exc
         contact = selectors.contact_get_for_user(user=request.user, pk=target.pk)
         return Response(ContactDetailOutputSerializer(contact).data)
+
+
+class ContactBlockApi(APIView):
+    """POST blocks a contact, DELETE unblocks it (admins and leads; 403 for anyone else). A
+    blocked contact's messages are stored but open nothing any view lists, and start no
+    acknowledgement, SLA clock or assignment; they show on the contact's page."""
+
+    def _apply(self, request, pk, service):
+        contact = selectors.contact_get_for_user(user=request.user, pk=pk)
+        try:
+            service(contact_id=contact.pk, actor=request.user)
+        except PermissionDenied as exc:
+            raise ApiPermissionDenied(str(exc)) from exc
+        contact = selectors.contact_get_for_user(user=request.user, pk=contact.pk)
+        return Response(ContactDetailOutputSerializer(contact).data)
+
+    @extend_schema(
+        request=None, responses=ContactDetailOutputSerializer, operation_id="contacts_block"
+    )
+    def post(self, request, pk):
+        return self._apply(request, pk, block_contact)
+
+    @extend_schema(
+        request=None, responses=ContactDetailOutputSerializer, operation_id="contacts_unblock"
+    )
+    def delete(self, request, pk):
+        return self._apply(request, pk, unblock_contact)

@@ -10,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import Team
 from inbox import search
-from inbox.models import Channel, Conversation, Severity, Status
+from inbox.models import AGENT_STATUSES, HIDDEN_STATUSES, Channel, Conversation, Severity, Status
 from inbox.orderings import DEFAULT_ORDERING, ORDERINGS
 
 SLA_AT_RISK = dt.timedelta(hours=1)
@@ -161,7 +161,7 @@ def tag_queryset(request):
 class ConversationFilter(django_filters.FilterSet):
     # django-filter adds DISTINCT to multiple-choice filters by default; these filters never
     # duplicate rows, and DISTINCT over whole rows costs a sort of everything that matches.
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
+    status = django_filters.MultipleChoiceFilter(choices=AGENT_STATUSES, distinct=False)
     severity = django_filters.MultipleChoiceFilter(
         choices=[(s.label, s.label) for s in Severity], method="filter_severity"
     )
@@ -210,6 +210,14 @@ class ConversationFilter(django_filters.FilterSet):
                 if isinstance(field, SlugChoicesField):
                     field.shared = shared
         return self._form
+
+    def filter_queryset(self, queryset):
+        """The filters, and without a status asked for, nothing marked as spam (the Spam view
+        asks for status=spam) nor held from a blocked contact (no view lists those)."""
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("status"):
+            queryset = queryset.exclude(status__in=HIDDEN_STATUSES)
+        return queryset
 
     def filter_severity(self, queryset, name, value):
         if not value:

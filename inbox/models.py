@@ -83,6 +83,14 @@ class Contact(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Spam and blocking (issue 21): a contact an agent marked as spam has its next messages filed
+    # as spam until an agent marks one of its conversations as not spam; a blocked contact's
+    # messages are stored in a conversation no view lists (status "blocked"), with no hooks run.
+    spam = models.BooleanField(default=False)
+    blocked_at = models.DateTimeField(null=True, blank=True)
+    blocked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     def __str__(self) -> str:
         return self.name or self.email or self.phone or f"Contact {self.pk}"
@@ -112,6 +120,18 @@ class Status(models.TextChoices):
     PENDING = "pending", "Pending"
     SNOOZED = "snoozed", "Snoozed"
     RESOLVED = "resolved", "Resolved"
+    # Out of every view but "Spam"; the contact's next messages follow it there.
+    SPAM = "spam", "Spam"
+    # Mailing lists, auto-replies and bounces that answer nothing of ours: the Automated view.
+    AUTOMATED = "automated", "Automated"
+    # Messages from a blocked contact, stored but listed nowhere: never set by an agent.
+    BLOCKED = "blocked", "Blocked"
+
+
+# What an agent may set or filter on: every status but "blocked" (blocking is the contact's).
+AGENT_STATUSES = [(value, label) for value, label in Status.choices if value != Status.BLOCKED]
+# Listed only when asked for by name ("spam", "automated") or never ("blocked").
+HIDDEN_STATUSES = (Status.SPAM, Status.AUTOMATED, Status.BLOCKED)
 
 
 class Severity(models.IntegerChoices):
@@ -271,7 +291,7 @@ class Conversation(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.status != Status.RESOLVED
+        return self.status not in (Status.RESOLVED, *HIDDEN_STATUSES)
 
 
 class Message(models.Model):

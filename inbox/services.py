@@ -13,6 +13,7 @@ from core.errors import ActionRefused
 from inbox import activity, events, hooks
 from inbox.models import (
     Channel,
+    Contact,
     Conversation,
     Message,
     Status,
@@ -108,12 +109,20 @@ def add_note(*, conversation_id: int, actor, text: str) -> Message:
 def set_status(
     *, conversation_id: int, status: str, actor, snoozed_until=None, reason: str = ""
 ) -> Conversation:
-    """Move a conversation to open, pending, snoozed (until a future time) or resolved.
+    """Move a conversation to open, pending, snoozed (until a future time), resolved or spam
+    (its contact's next messages follow it there; out of spam clears that; inbox.screening).
     Locks the row; a repeat of the current state changes nothing. Emits conversation.updated and
     runs `conversation_changed` (SLA clocks pause, resume or stop)."""
     if status not in Status.values:
         raise ValueError(f"unknown status {status!r}")
     conversation = lock_for_change(conversation_id=conversation_id, actor=actor)
+    if Status.BLOCKED in (status, conversation.status):
+        # Blocking is the contact's (inbox.screening), never a conversation's status to set.
+        raise ActionRefused(
+            "Messages from a blocked contact stay blocked; unblock the contact instead."
+            if conversation.status == Status.BLOCKED
+            else "Block the contact instead: a conversation cannot be set to blocked."
+        )
     now = timezone.now()
     if status == Status.SNOOZED:
         if snoozed_until is None or snoozed_until <= now:
@@ -134,6 +143,9 @@ def set_status(
         conversation.reopened_count += 1
         fields += ["resolved_at", "reopened_count"]
     conversation.save(update_fields=fields)
+    if Status.SPAM in (before, status):
+        # Into spam marks the contact (their next messages follow); out of spam clears that.
+        Contact.objects.filter(pk=conversation.contact_id).update(spam=status == Status.SPAM)
     to_value = (
         status
         if status != Status.SNOOZED

@@ -17,7 +17,7 @@ from inbox import selectors
 from inbox import services as inbox_services
 from inbox.api import CanWrite, ConversationDetailApi, IsAdminRole
 from inbox.filters import refuse_unknown_params
-from inbox.models import Severity, Status
+from inbox.models import AGENT_STATUSES, Severity, Status
 from inbox.serializers import ConversationDetailSerializer, ConversationOutputSerializer
 from routing import auto_assignment, rules, services
 from routing.models import RoutingRule, SLAAlert
@@ -29,7 +29,7 @@ SEVERITY_NAMES = [s.label for s in Severity]
 
 
 class ConversationUpdateInputSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    status = serializers.ChoiceField(choices=AGENT_STATUSES, required=False)
     severity = serializers.ChoiceField(choices=SEVERITY_NAMES, required=False)
     snoozed_until = serializers.DateTimeField(required=False)
     reason = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
@@ -159,7 +159,7 @@ class BulkInputSerializer(serializers.Serializer):
     tags = serializers.ListField(
         child=serializers.SlugField(max_length=64), required=False, max_length=50
     )
-    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    status = serializers.ChoiceField(choices=AGENT_STATUSES, required=False)
     snoozed_until = serializers.DateTimeField(required=False)
     severity = serializers.ChoiceField(choices=SEVERITY_NAMES, required=False)
 

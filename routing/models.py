@@ -123,7 +123,8 @@ class RoutingRule(models.Model):
 
     conditions: {"channels": [slug], "tags_any": [slug], "severity_at_least": "high",
                  "keywords": [text], "sender_domains": [domain],
-                 "contact_attribute": {"key": k, "value": v}, "outside_business_hours": bool}
+                 "contact_attribute": {"key": k, "value": v}, "outside_business_hours": bool,
+                 "automated": true (only, and also, mail that opened an Automated conversation)}
     actions:    {"add_tags": [slug], "set_severity": name, "assign_team": slug,
                  "assign_agent": username, "set_status": status}
     """

@@ -13,6 +13,8 @@ def rule_matches(
     rule: RoutingRule, conversation: Conversation, *, text: str = "", tag_slugs=None
 ) -> bool:
     c = rule.conditions or {}
+    if c.get("automated") and conversation.status != Status.AUTOMATED:
+        return False
     if c.get("channels") and conversation.channel.slug not in c["channels"]:
         return False
     if c.get("tags_any"):
@@ -88,9 +90,16 @@ def apply_rule_actions(rule: RoutingRule, conversation: Conversation) -> None:
         )
 
 
-def run_routing_rules(conversation: Conversation, *, text: str = "") -> list[RoutingRule]:
+def run_routing_rules(
+    conversation: Conversation, *, text: str = "", automated: bool = False
+) -> list[RoutingRule]:
+    """Apply the rules that match, in order. Mail that opened an Automated conversation (a list,
+    an auto-reply, a bounce) is seen only by rules that ask for it (`"automated": true`), which
+    may take it out of that view (`"set_status": "open"`)."""
     applied = []
     for rule in reference.routing_rules():
+        if automated and not (rule.conditions or {}).get("automated"):
+            continue
         conversation.refresh_from_db()
         if rule_matches(rule, conversation, text=text):
             apply_rule_actions(rule, conversation)
@@ -134,6 +143,8 @@ def route_arrivals(*, arrivals) -> None:
     waiting: list[Conversation] = []
     for arrival in arrivals:
         if arrival.message.auto_kind:
+            if arrival.conversation_created and arrival.conversation.status == Status.AUTOMATED:
+                run_routing_rules(arrival.conversation, text=arrival.message.text, automated=True)
             continue
         conversation = arrival.conversation
         if arrival.conversation_created:

@@ -22,6 +22,8 @@ from routing.sla import (
     next_check,
 )
 
+UNANSWERED = (Status.SPAM, Status.AUTOMATED)
+
 
 def on_messages_received(*, arrivals) -> None:
     """A customer wrote: start first response and resolution for a new conversation; start the
@@ -113,6 +115,15 @@ def on_conversation_changed(*, conversation: Conversation, changes: dict) -> Non
             clock.targets = {}
         elif before == Status.RESOLVED and after in OPEN_STATUSES:
             clock.targets = {"resolution": {"start": now, "paused": 0.0}}
+            clock.paused_since = now if after in PAUSED else None
+        elif after in UNANSWERED:
+            # Spam and automated mail are owed no answer: every clock stops, nothing is measured.
+            clock.targets, clock.paused_since = {}, None
+        elif before in UNANSWERED and after in OPEN_STATUSES:
+            # Not spam (or automated) after all: the customer is owed an answer from now.
+            clock.targets = {"resolution": {"start": now, "paused": 0.0}}
+            if conversation.first_response_at is None:
+                clock.targets["first_response"] = {"start": now, "paused": 0.0}
             clock.paused_since = now if after in PAUSED else None
     _save(conversation, clock)
 

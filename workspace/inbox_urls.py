@@ -9,6 +9,7 @@ app_name = "inbox"
 urlpatterns = [
     path("contacts/<int:pk>/", contacts.contact_page, name="contact"),
     path("contacts/<int:pk>/merge/", contacts.contact_merge, name="contact-merge"),
+    path("contacts/<int:pk>/block/", contacts.contact_block, name="contact-block"),
     path(
         "contacts/<int:pk>/merge-duplicate/",
         contacts.contact_merge_duplicate,

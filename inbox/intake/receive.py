@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from inbox import activity, attachments, events, hooks, search
+from inbox import activity, attachments, events, hooks, screening, search
 from inbox.models import (
     Channel,
     Contact,
@@ -258,6 +258,25 @@ def _stays_closed(conversation: Conversation | None, message: NormalizedMessage,
     )
 
 
+def fresh_start(conversation: Conversation | None, message: NormalizedMessage, now) -> tuple:
+    """(previous, conversation): what the found `conversation` becomes for `message`. One
+    resolved too long ago stays closed and a new one follows it; one holding what a contact sent
+    while blocked is never continued once they are unblocked (nor linked: it is listed nowhere)."""
+    if conversation is not None and conversation.status == Status.BLOCKED:
+        return None, None
+    if _stays_closed(conversation, message, now):
+        return conversation, None
+    return None, conversation
+
+
+def _opening_status(contact: Contact, message: NormalizedMessage) -> str:
+    """Spam from a contact marked as spam; automated for a list mail, auto-reply or bounce that
+    opens a conversation (one answering ours continues it); else open."""
+    if contact.spam:
+        return Status.SPAM
+    return Status.AUTOMATED if message.auto_kind else Status.OPEN
+
+
 def _opened(channel, contact, message: NormalizedMessage, *, now, sent_at, previous, vector):
     """The conversation `message` opens, not saved yet: born with its first message counted and
     indexed (no UPDATE of the fresh row), the `conversation_opening` hooks run."""
@@ -266,6 +285,7 @@ def _opened(channel, contact, message: NormalizedMessage, *, now, sent_at, previ
         channel=channel,
         contact=contact,
         subject=subject,
+        status=_opening_status(contact, message),
         team_id=channel.default_team_id,
         # When we received it, not the sender's own timestamp (an email's Date can be days
         # old or forged): SLA clocks start here.
@@ -302,10 +322,13 @@ def _inbound(conversation, channel, contact, message: NormalizedMessage, *, sent
     )
 
 
-def _continued(conversation: Conversation, message: NormalizedMessage, sent_at) -> tuple:
+def _continued(
+    conversation: Conversation, message: NormalizedMessage, sent_at, *, spam: bool = False
+) -> tuple:
     """Count `message` into the conversation it continues (in memory) and say what follows:
     (fields changed, status before, reopened). A resolved conversation reopens, a pending one is
-    back with us (auditing either); auto-replies change neither."""
+    back with us (auditing either); auto-replies change neither. From a contact marked as spam
+    (`spam`), the conversation goes to spam instead."""
     fields = ["last_message_at", "snippet", "message_count", "updated_at"]
     conversation.last_message_at = max(conversation.last_message_at, sent_at)
     conversation.snippet = snippet(message.text)
@@ -316,7 +339,13 @@ def _continued(conversation: Conversation, message: NormalizedMessage, sent_at) 
         fields.append("last_inbound_at")
     status_before = conversation.status
     reopened = status_before == Status.RESOLVED and not message.auto_kind
-    if reopened:
+    if spam and status_before != Status.SPAM:
+        # The contact was marked as spam: what they write goes to the Spam view too.
+        reopened = False
+        conversation.status = Status.SPAM
+        fields.append("status")
+        reason = "the contact is marked as spam"
+    elif reopened:
         conversation.status = Status.OPEN
         conversation.resolved_at = None
         conversation.reopened_count += 1
@@ -333,7 +362,7 @@ def _continued(conversation: Conversation, message: NormalizedMessage, sent_at) 
             actor=None,
             verb="status",
             from_value=status_before,
-            to_value=Status.OPEN,
+            to_value=conversation.status,
             reason=reason,
         )
     return fields, status_before, reopened
@@ -374,13 +403,16 @@ def _receive(
     now = timezone.now()
     sent_at = min(message.sent_at or now, now)
 
-    conversation, locked = _conversation_for(channel, contact, message)
-    previous = None
-    if _stays_closed(conversation, message, now):
-        previous, conversation = conversation, None
-
-    conversation_created = conversation is None
-    if conversation_created:
+    if contact.blocked_at:
+        conversation, conversation_created = screening.blocked_conversation(
+            channel, contact, message, now=now, sent_at=sent_at
+        )
+        locked, previous = True, None
+    else:
+        conversation, locked = _conversation_for(channel, contact, message)
+        previous, conversation = fresh_start(conversation, message, now)
+        conversation_created = conversation is None
+    if conversation is None:
         conversation = _opened(
             channel, contact, message, now=now, sent_at=sent_at, previous=previous, vector=True
         )
@@ -410,7 +442,9 @@ def _receive(
 
     status_before, reopened = conversation.status, False
     if not conversation_created:
-        fields, status_before, reopened = _continued(conversation, message, sent_at)
+        fields, status_before, reopened = _continued(
+            conversation, message, sent_at, spam=contact.spam
+        )
         # The counters and the search vector in one UPDATE.
         values = {name: getattr(conversation, name) for name in fields}
         values.update(_vector_field(search.appended_vector(text=message.text)))
@@ -418,6 +452,8 @@ def _receive(
     received = Received(
         conversation, stored, created=True, conversation_created=conversation_created
     )
+    if contact.blocked_at:
+        return received  # stored, and nothing else: no hooks, no events (inbox.screening)
     _arrived([received], [(status_before, reopened)])
     return received
 
@@ -439,6 +475,9 @@ def _arrived(received: list[Received], changes: list[tuple[str, bool]]) -> None:
                     conversation=arrival.conversation,
                     changes={"status": (status_before, arrival.conversation.status)},
                 )
-        hooks.run("messages_received", arrivals=arrivals)
+        # Spam gets no tags, routing, SLA clocks or acknowledgement: it is only filed.
+        listed = [arrival for arrival in arrivals if arrival.conversation.status != Status.SPAM]
+        if listed:
+            hooks.run("messages_received", arrivals=listed)
     for arrival, (_, reopened) in zip(received, changes, strict=True):
         _published(arrival, reopened)

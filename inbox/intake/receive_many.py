@@ -12,7 +12,9 @@ What it leaves is what receive_message() leaves one message at a time (tests/inb
 test_drain_batches.py holds it to that). So it takes only messages that need no look-up of their
 own (see processing._batchable: new, no reply token, no Message-ID they answer), and it stops
 before a message whose conversation an earlier message of the run opens or continues, or may
-have: that one starts the next run. PostgreSQL only (UPDATE ... FROM a JSON document).
+have: that one starts the next run. It also stops before a message from a blocked contact or one
+marked as spam (inbox.screening.is_screened), which receive_message() stores on its own.
+PostgreSQL only (UPDATE ... FROM a JSON document).
 """
 
 import json
@@ -33,8 +35,9 @@ from inbox.intake.receive import (
     _inbound,
     _new_contact,
     _opened,
-    _stays_closed,
     _unmerged,
+    fresh_start,
+    receive_message,
 )
 from inbox.models import (
     Attachment,
@@ -46,6 +49,7 @@ from inbox.models import (
     Message,
 )
 from inbox.normalized import NormalizedMessage
+from inbox.screening import is_screened
 
 
 @dataclass(frozen=True)
@@ -62,7 +66,19 @@ def receive_many(entries: list[Entry]) -> list[Received]:
     inside the caller's transaction; returns what was stored for the first len(result) of them
     (at least one). The caller has made sure none is stored yet and each may be taken here."""
     contacts, missing = _contacts([entry.message.sender for entry in entries])
-    entries = entries[: _independent(entries, contacts)]
+    screened = next((n for n, c in enumerate(contacts) if is_screened(c)), len(entries))
+    if screened == 0:
+        # Blocked or marked as spam: that arrival is receive_message()'s alone.
+        entry = entries[0]
+        return [
+            receive_message(
+                channel=entry.channel,
+                message=entry.message,
+                inbound_event=entry.event,
+                known_new=True,
+            )
+        ]
+    entries = entries[: min(screened, _independent(entries, contacts))]
     found = _continues(entries, contacts)
     taken = _distinct_prefix(found, len(entries))
     entries, contacts, missing = entries[:taken], contacts[:taken], missing[:taken]
@@ -73,9 +89,7 @@ def receive_many(entries: list[Entry]) -> list[Received]:
     for n, entry in enumerate(entries):
         message, contact = entry.message, contacts[n]
         sent_at = min(message.sent_at or now, now)
-        conversation, previous = found.get(n), None
-        if _stays_closed(conversation, message, now):
-            previous, conversation = conversation, None
+        previous, conversation = fresh_start(found.get(n), message, now)
         if conversation is None:
             conversation = _opened(
                 entry.channel,

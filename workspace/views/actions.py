@@ -20,7 +20,7 @@ from core.errors import ActionRefused
 from inbox import drafts, selectors
 from inbox import services as inbox_services
 from inbox.drafts import MAX_TEXT
-from inbox.models import Severity, Status
+from inbox.models import AGENT_STATUSES, Severity, Status
 from inbox.outbound.replies import send_reply
 from routing import services
 from routing.api import resolve_assignment
@@ -237,7 +237,7 @@ def set_status(request, pk):
 
     def action(conversation):
         status = request.POST.get("status", "")
-        if status not in Status.values:
+        if status not in dict(AGENT_STATUSES):
             raise ValueError("Unknown status.")
         until = None
         if status == Status.SNOOZED:
@@ -259,6 +259,10 @@ def set_status(request, pk):
             undo["status"] = before
         if request.POST.get("reason") == "undo":
             return f"Undone: {Status(status).label.lower()} again, and no survey goes out."
+        if status == Status.SPAM:
+            return "Marked as spam: it and the contact's next messages are in the Spam view."
+        if before == Status.SPAM:
+            return "Marked not spam: back in the inbox."
         return f"Marked {Status(status).label.lower()}."
 
     return _act(request, pk, action, triage=True, undo=undo)

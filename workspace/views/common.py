@@ -6,7 +6,7 @@ from django.shortcuts import redirect
 
 from accounts.models import Team
 from accounts.permissions import can_bulk, can_write
-from inbox.models import Event, Severity, Status
+from inbox.models import AGENT_STATUSES, Event, Severity
 from routing import auto_assignment
 from tagging.models import Tag
 
@@ -71,7 +71,7 @@ def write_context(request) -> dict:
         "teams": teams,
         "tags": list(Tag.objects.order_by("name")),
         "severities": SEVERITIES,
-        "statuses": Status.choices,
+        "statuses": AGENT_STATUSES,  # "blocked" is a contact's, never picked
     }
 
 

@@ -11,7 +11,8 @@ from inbox import selectors, titles
 
 
 def _page_context(request, contact) -> dict:
-    from accounts.permissions import can_merge_contacts
+    from accounts.permissions import can_block_contacts, can_merge_contacts
+    from inbox.screening import blocked_messages_for
 
     can_merge = can_merge_contacts(request.user)
     titles.attach_titles(contact.visible_conversations)
@@ -26,6 +27,8 @@ def _page_context(request, contact) -> dict:
         "open_count": sum(1 for c in contact.visible_conversations if c.status == "open"),
         "can_merge": can_merge,
         "duplicates": duplicates,
+        "can_block": can_block_contacts(request.user),
+        "blocked_messages": blocked_messages_for(contact),
     }
 
 
@@ -89,3 +92,29 @@ def contact_merge_duplicate(request, pk):
     return _merge(
         request, source_id=source.pk, target_id=target.pk, page_contact=target, field="duplicate"
     )
+
+
+@login_required
+@require_POST
+def contact_block(request, pk):
+    """Block (`action=block`) or unblock (`action=unblock`) the contact: admins and leads."""
+    from django.contrib import messages as flash
+
+    from inbox.screening import block_contact, unblock_contact
+
+    contact = selectors.contact_get_for_user(user=request.user, pk=pk)
+    service = {"block": block_contact, "unblock": unblock_contact}.get(request.POST.get("action"))
+    if service is None:
+        context = {**_page_context(request, contact), "block_error": "Choose block or unblock."}
+        return render(request, "inbox/contact.html", context, status=400)
+    try:
+        service(contact_id=contact.pk, actor=request.user)
+    except PermissionDenied:
+        return HttpResponseForbidden("Only admins and leads may block or unblock contacts.")
+    flash.success(
+        request,
+        "Blocked: their new messages are kept here and reach no inbox view."
+        if service is block_contact
+        else "Unblocked: their next message opens a conversation as usual.",
+    )
+    return redirect("inbox:contact", pk=contact.pk)

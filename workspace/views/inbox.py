@@ -60,6 +60,9 @@ def sidebar_views(request, *, counted: bool = True) -> list[dict]:
         built_in.insert(2, ("My teams", {"team": team_slugs}, open_ & Q(team_id__in=team_ids)))
     for tag in Tag.objects.filter(is_default=True).order_by("name"):
         built_in.append((tag.name, {"tag": [tag.slug]}, open_ & filters.tag_exists([tag.pk])))
+    # Out of every other view; a blocked contact's messages are in none (their contact's page).
+    built_in.append(("Automated", {"status": [Status.AUTOMATED]}, Q(status=Status.AUTOMATED)))
+    built_in.append(("Spam", {"status": [Status.SPAM]}, Q(status=Status.SPAM)))
     saved_views = SavedViewListApi().visible(user).order_by("position", "name")
     views = [_view_entry(request, name, view_filters) for name, view_filters, _ in built_in]
     views += [_view_entry(request, saved.name, saved.filters) for saved in saved_views]

@@ -367,3 +367,26 @@ def test_a_backlog_claim_costs_the_same_statements_for_ten_messages_as_for_forty
     assert not stored.filter(assignee__isnull=True).exists()
     assert not stored.filter(first_response_due__isnull=True).exists()
     assert stored.filter(tags__slug="billing").count() == 51
+
+
+def screened_backlog(process) -> dict:
+    """The corpus with one sender blocked and one marked as spam (issue 21): their messages are
+    filed apart (blocked: held, nothing run; spam: in spam, no hooks), whichever path stores them."""
+    for handle, fields in (
+        ("customer-1", {"blocked_at": timezone.now()}),
+        ("customer-2", {"spam": True}),
+    ):
+        contact = Contact.objects.create(name=handle, **fields)
+        contact.identities.create(kind="api", external_id=handle, verified=True)
+    return processed(process)
+
+
+def test_blocked_and_spam_senders_in_a_backlog_leave_the_rows_of_one_at_a_time(monkeypatch, claims):
+    monkeypatch.setattr(processing, "CLAIM_BATCH", 7)
+    alone, together = run(one_at_a_time, screened_backlog), run(in_claims, screened_backlog)
+    statuses = {c[2] for c in together["conversations"]}
+    assert {"blocked", "spam", "open"} <= statuses
+    held = [c for c in together["conversations"] if c[2] in ("blocked", "spam")]
+    assert all(c[8] is None and c[10] == [] and c[11] == [] for c in held)
+    for table in alone:
+        assert together[table] == alone[table], table
