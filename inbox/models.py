@@ -86,7 +86,8 @@ class Contact(models.Model):
     # Spam and blocking (issue 21): a contact an agent marked as spam has its next messages filed
     # as spam until an agent marks one of its conversations as not spam; a blocked contact's
     # messages are stored in a conversation no view lists (status "blocked"), with no hooks run.
-    spam = models.BooleanField(default=False)
+    # db_default too: bulk writers that COPY named columns (loadgen) leave it to the database.
+    spam = models.BooleanField(default=False, db_default=False)
     blocked_at = models.DateTimeField(null=True, blank=True)
     blocked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -601,7 +602,10 @@ class ConversationRead(models.Model):
     message arrived after it (Conversation.last_inbound_at > read_at). One row per agent and
     conversation, written when the agent opens it (inbox.services.mark_read)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique constraint below leads with it.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="reads")
     read_at = models.DateTimeField()
 
