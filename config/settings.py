@@ -44,6 +44,9 @@ def _install_secret_key() -> str:
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY") or _install_secret_key()
+# How messages the product sends by itself (acknowledgement, survey) are signed in the thread
+# and the API (sender.type "system").
+PRODUCT_NAME = os.environ.get("PRODUCT_NAME", "Switchboard")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
