@@ -96,6 +96,8 @@ class MessageEdit(_Storable):
     external_id: str
     text: str
     edited_at: datetime
+    # The message as it now reads, stored as a new one when we never saw the original.
+    unseen: NormalizedMessage | None = None
 
 
 @dataclass(frozen=True)
