@@ -29,6 +29,11 @@ def _apply_status(channel, update: StatusUpdate) -> bool:
     message = Message.objects.filter(channel=channel, external_id=update.external_id).first()
     if message is None:
         return False
+    if (message.delivery_status, message.delivery_error) == (
+        update.status,
+        update.error[:ERROR_CHARS],
+    ):
+        return False  # a redelivery (a replayed bounce): nothing new
     # Statuses arrive out of order; never move backwards (read, then a late "delivered").
     if (
         update.status in order

@@ -438,13 +438,14 @@ def parse_bytes(raw: bytes, *, channel_address: str = "", received_at=None) -> l
     if html_dropped:  # shown as its text: rendering it would hold the worker for minutes
         html = None
     message_id = clean_message_id(_raw_header(msg, "Message-ID"))
+    auto_kind = _auto_kind(msg, sender)
     references = list(
-        dict.fromkeys(
-            message_ids(_raw_header(msg, "In-Reply-To"))
+        dict.fromkeys(  # a bounce joins the conversation of the mail of ours it returns
+            (walk.returned_ids if auto_kind == "bounce" else [])
+            + message_ids(_raw_header(msg, "In-Reply-To"))
             + message_ids(_raw_header(msg, "References"))
         )
     )
-    auto_kind = _auto_kind(msg, sender)
     sent_at = _sent_at(msg, received_at)
     headers = {
         key: value
