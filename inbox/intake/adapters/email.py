@@ -24,7 +24,13 @@ from django.conf import settings
 from django.http import JsonResponse
 
 from inbox.intake.adapters import MalformedError, SignatureError, UnsupportedMediaType, same_secret
-from inbox.intake.adapters.mail_charsets import charset_name, eight_bit, header_text
+from inbox.intake.adapters.mail_charsets import (
+    charset_name,
+    continued_filename,
+    eight_bit,
+    header_text,
+    message_charset,
+)
 from inbox.normalized import AttachmentRef, NormalizedMessage, SenderRef, StatusUpdate
 from inbox.sanitize import html_to_text, html_too_deep
 
@@ -123,18 +129,6 @@ def _addresses(msg, *names: str, charset: str | None = None) -> list[tuple[str, 
     values = [eight_bit(str(v), charset) for k, v in msg.raw_items() if k.lower() in wanted]
     pairs = getaddresses([" ".join(value.split()) for value in values])
     return [(header_text(name), addr.strip()) for name, addr in pairs if "@" in addr]
-
-
-def _mail_charset(msg) -> str | None:
-    """The charset the mail declares (its own, or its first text part's): raw 8-bit headers
-    that are not UTF-8 are read in it."""
-    for n, part in enumerate(msg.walk()):
-        if n > 50:
-            break
-        charset = _charset(part)
-        if charset and charset != "ascii":
-            return charset
-    return None
 
 
 def _sender(msg, charset: str | None = None) -> SenderRef:
@@ -302,7 +296,7 @@ class _Walk:
     @staticmethod
     def _filename(part) -> str:
         try:
-            name = part.get_filename()
+            name = continued_filename(part) or part.get_filename()
         except Exception:
             name = None
         if not name:
@@ -422,7 +416,7 @@ def parse_bytes(raw: bytes, *, channel_address: str = "", received_at=None) -> l
         raise UnparseableEmail("MIME structure nested too deeply") from exc
     if not msg.keys():
         raise UnparseableEmail("no headers")
-    charset = _mail_charset(msg)
+    charset = message_charset(msg)
     sender = _sender(msg, charset)
     walk = _Walk()
     try:

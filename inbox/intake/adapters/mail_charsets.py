@@ -10,6 +10,7 @@ import base64
 import binascii
 import codecs
 import re
+from urllib.parse import unquote_to_bytes
 
 from charset_normalizer import from_bytes
 
@@ -84,6 +85,21 @@ def decode_bytes(data: bytes, *charsets: str | None) -> str:
     return data.decode("cp1252", errors="replace")
 
 
+def message_charset(msg) -> str | None:
+    """The charset a mail declares (its own, or its first text part's): raw 8-bit headers that
+    are not UTF-8 are read in it."""
+    for n, part in enumerate(msg.walk()):
+        if n > 50:
+            break
+        try:
+            charset = charset_name(part.get_param("charset"))
+        except Exception:  # a Content-Type the strict parser cannot read
+            charset = None
+        if charset and charset != "ascii":
+            return charset
+    return None
+
+
 _ESCAPED = re.compile("[\udc80-\udcff]")
 
 
@@ -139,3 +155,28 @@ def header_text(value: str, charset: str | None = None) -> str:
     flush()
     pieces.append(text[end:])
     return " ".join("".join(pieces).split())
+
+
+def continued_filename(part) -> str | None:
+    """A part's file name sent in RFC 2231 continuations (filename*0*=euc-kr''%C7%D1;
+    filename*1*=...), its bytes joined before they are decoded: the stdlib decodes each section
+    alone, so a character cut between two sections becomes U+FFFD. None when not continued."""
+    for header, param in (("content-disposition", "filename"), ("content-type", "name")):
+        for key, value in part.raw_items():
+            if key.lower() == header and re.search(rf"(?i)\b{param}\*0\*?\s*=", str(value)):
+                return _continued(str(value), param)
+    return None
+
+
+def _continued(value: str, name: str) -> str:
+    sections: dict[int, tuple[bool, str]] = {}
+    pattern = rf'(?i)(?:^|;)\s*{name}\*(\d+)(\*?)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)'
+    for found in re.finditer(pattern, value):
+        sections[int(found.group(1))] = (bool(found.group(2)), found.group(3).strip().strip('"'))
+    charset, data = None, b""
+    for n in sorted(sections):
+        extended, text = sections[n]
+        if n == 0 and extended and text.count("'") >= 2:
+            charset, _language, text = text.split("'", 2)
+        data += unquote_to_bytes(text) if extended else text.encode("utf-8", "surrogateescape")
+    return decode_bytes(data, charset_name(charset), "utf-8")

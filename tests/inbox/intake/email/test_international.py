@@ -4,6 +4,8 @@ the message's legacy charset), charset labels Python does not know, ISO-2022-JP 
 extensions, and the whitespace between adjacent encoded-words (RFC 2047, 6.2). Each mail goes
 through a real door: the signed raw webhook, or ingest_email."""
 
+from pathlib import Path
+
 import pytest
 
 from inbox.intake.adapters import email as email_adapter
@@ -139,3 +141,16 @@ def test_whitespace_between_adjacent_encoded_words(channel, subject, shown):
         b"From: a@example.com\r\nTo: help@support.example.com\r\nSubject: " + subject + b"\r\n"
     )
     assert stored(channel, raw).conversation.subject == shown
+
+
+REALWORLD = Path(__file__).resolve().parents[3] / "fixtures" / "emails" / "realworld"
+
+
+def test_an_attachment_name_in_rfc_2231_continuations_keeps_its_split_characters(channel):
+    """Real mail from enmime's test suite (tests/fixtures/emails/realworld/SOURCES.tsv): an
+    EUC-KR file name split over five continuations, one character cut between two of them."""
+    raw = (REALWORLD / "enmime-long-filename-euckr.eml").read_bytes()
+    message = stored(channel, raw)
+    [attachment] = message.attachments.all()
+    assert attachment.name == "한국 파일 이름이 매우 긴 첨부 파일입니다.pdf"
+    assert message.text == "test"
