@@ -44,6 +44,9 @@ def _install_secret_key() -> str:
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY") or _install_secret_key()
+# How messages the product sends by itself (acknowledgement, survey) are signed in the thread
+# and the API (sender.type "system").
+PRODUCT_NAME = os.environ.get("PRODUCT_NAME", "Switchboard")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -233,6 +236,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Deeply nested JSON and over-long integers are a 400, not a 500 (core.safejson).
+    "DEFAULT_PARSER_CLASSES": [
+        "core.safejson.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "config.api_errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -385,11 +385,26 @@ class Message(models.Model):
         return f"{self.direction} {self.kind} {self.pk}"
 
     @property
+    def sent_by_system(self) -> bool:
+        """Sent by the product itself (the automatic acknowledgement, the satisfaction survey):
+        outbound, and written by no agent."""
+        return (
+            self.direction == self.Direction.OUT
+            and self.kind == self.Kind.MESSAGE
+            and self.sender_user_id is None
+        )
+
+    @property
+    def system_sender_name(self) -> str:
+        """How a system message's sender is shown (API and thread): the product's name."""
+        return settings.PRODUCT_NAME
+
+    @property
     def text_for_agents(self) -> str:
         """The text as the thread shows it to agents. A system message may carry something meant
         for the customer alone (the satisfaction survey's personal link, with which anyone could
         answer in the customer's name): it says in headers["shown_to_agents"] what was sent."""
-        if self.direction == self.Direction.OUT and self.sender_user_id is None:
+        if self.sent_by_system:
             return self.headers.get("shown_to_agents") or self.text
         return self.text
 

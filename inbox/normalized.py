@@ -1,11 +1,46 @@
-"""The one shape every provider adapter produces and `receive_message` consumes."""
+"""The one shape every provider adapter produces and `receive_message` consumes.
 
-from dataclasses import dataclass, field
+Every text field is made storable here, once for all channels (storable()): a NUL byte (which
+PostgreSQL refuses in text and JSON) is dropped and a lone surrogate (which no database can
+encode, as JSON escapes like "\\ud83d" and 8-bit mail can carry) becomes U+FFFD."""
+
+import re
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable_char(found: re.Match) -> str:
+    return "" if found.group() == "\x00" else "\ufffd"
+
+
+def storable(value):
+    """`value` (a str, or dicts, lists and tuples of them) without NUL bytes or lone surrogates;
+    anything else as it is."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub(_storable_char, value) if _UNSTORABLE.search(value) else value
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(storable(v) for v in value)
+    return value
+
+
+class _Storable:
+    """Frozen dataclasses whose text fields are cleaned with storable() as they are built."""
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]
+            value = getattr(self, f.name)
+            if isinstance(value, str | dict | list | tuple):
+                cleaned = storable(value)
+                if cleaned is not value:
+                    object.__setattr__(self, f.name, cleaned)
 
 
 @dataclass(frozen=True)
-class SenderRef:
+class SenderRef(_Storable):
     kind: str  # identity kind: email, phone, meta, telegram, x, chat, api
     id: str  # the provider's handle for the sender within `kind`
     name: str = ""
@@ -17,7 +52,7 @@ class SenderRef:
 
 
 @dataclass(frozen=True)
-class AttachmentRef:
+class AttachmentRef(_Storable):
     name: str
     content_type: str
     content: bytes = b""
@@ -27,7 +62,7 @@ class AttachmentRef:
 
 
 @dataclass(frozen=True)
-class NormalizedMessage:
+class NormalizedMessage(_Storable):
     channel_kind: str
     external_id: str  # the provider's id; (channel, external_id) is unique
     thread_key: str | None
@@ -45,7 +80,7 @@ class NormalizedMessage:
 
 
 @dataclass(frozen=True)
-class StatusUpdate:
+class StatusUpdate(_Storable):
     """A provider's news about one of our outbound messages (sent, delivered, read, failed)."""
 
     external_id: str
@@ -55,16 +90,18 @@ class StatusUpdate:
 
 
 @dataclass(frozen=True)
-class MessageEdit:
+class MessageEdit(_Storable):
     """The customer edited a message they sent earlier; the original text is kept."""
 
     external_id: str
     text: str
     edited_at: datetime
+    # The message as it now reads, stored as a new one when we never saw the original.
+    unseen: NormalizedMessage | None = None
 
 
 @dataclass(frozen=True)
-class Ignored:
+class Ignored(_Storable):
     """Something the provider sent that is not a message (a reaction, a typing signal, an event
     kind we do not handle yet). Recorded on the inbound event, never an error."""
 

@@ -185,7 +185,7 @@ class AttachmentOutputSerializer(serializers.ModelSerializer):
 
 
 class SenderSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["contact", "agent"])
+    type = serializers.ChoiceField(choices=["contact", "agent", "system"])
     name = serializers.CharField()
     email = serializers.CharField(required=False)
     phone = serializers.CharField(required=False)
@@ -236,6 +236,8 @@ class MessageOutputSerializer(serializers.ModelSerializer):
         if obj.sender_user_id:
             user = obj.sender_user
             return {"type": "agent", "name": user.display_name, "username": user.username}
+        if obj.sent_by_system:  # the acknowledgement, the survey: the product wrote them
+            return {"type": "system", "name": obj.system_sender_name}
         contact = obj.sender_contact
         if contact is None:
             return {"type": "contact", "name": ""}

@@ -49,7 +49,7 @@ def on_messages_received(*, arrivals) -> None:
             tags.setdefault(conversation_id, set()).add(tag_id)
     ctx = Context(policies=policies, tags=tags, team_policies=reference.team_policies())
     changed = []
-    for conversation, message, created in started:
+    for conversation, _message, created in started:
         clock = Clock.load(conversation, ctx)
         if created or not conversation.sla_clock:
             clock.targets.setdefault(
@@ -60,7 +60,9 @@ def on_messages_received(*, arrivals) -> None:
                     "first_response", {"start": conversation.created_at, "paused": 0.0}
                 )
         if conversation.first_response_at is not None and "next_response" not in clock.targets:
-            clock.targets["next_response"] = {"start": message.created_at, "paused": 0.0}
+            # From when we received it, as a new conversation's clocks (its created_at): the
+            # message's own time is the sender's word (a mail's Date: can say 2002).
+            clock.targets["next_response"] = {"start": timezone.now(), "paused": 0.0}
         if created or clock.dump() != conversation.sla_clock:
             # A customer writing again while their clocks already run changes nothing: no
             # UPDATE and no look-up of raised alerts.

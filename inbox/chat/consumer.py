@@ -7,12 +7,11 @@ the server picks (Sec-WebSocket-Protocol, a header nobody logs)."""
 
 import base64
 import binascii
-import json
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from core import metrics
+from core import metrics, safejson
 
 CHAT_PROTOCOL = "switchboard.chat"
 TOKEN_PROTOCOL = "switchboard.token."
@@ -101,8 +100,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not text_data or len(text_data) > settings.CHAT_MAX_CHARS * 6 + 1024:
             return await self._error("too_long", "That frame is too large.")
         try:
-            content = json.loads(text_data)
-        except json.JSONDecodeError:
+            content = safejson.loads(text_data)
+        except safejson.UnsafeJson:
             return await self._error("bad_request", "Frames are JSON objects.")
         if not isinstance(content, dict):
             return await self._error("bad_request", "Frames are JSON objects.")

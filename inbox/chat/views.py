@@ -3,7 +3,6 @@ page. Cross-origin by design: every answer carries CORS headers for an allowed o
 the session token travels in the `X-Chat-Token` header, never a cookie."""
 
 import functools
-import json
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
@@ -13,6 +12,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import safejson
 from inbox import selectors
 from inbox.chat import service as chat
 
@@ -46,8 +46,8 @@ def _json_body(request) -> dict:
     if not request.body:
         return {}
     try:
-        data = json.loads(request.body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = safejson.loads(request.body)
+    except safejson.UnsafeJson as exc:
         raise chat.ChatError("The body must be JSON.") from exc
     if not isinstance(data, dict):
         raise chat.ChatError("The body must be a JSON object.")

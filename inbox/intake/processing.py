@@ -29,6 +29,11 @@ def _apply_status(channel, update: StatusUpdate) -> bool:
     message = Message.objects.filter(channel=channel, external_id=update.external_id).first()
     if message is None:
         return False
+    if (message.delivery_status, message.delivery_error) == (
+        update.status,
+        update.error[:ERROR_CHARS],
+    ):
+        return False  # a redelivery (a replayed bounce): nothing new
     # Statuses arrive out of order; never move backwards (read, then a late "delivered").
     if (
         update.status in order
@@ -47,8 +52,12 @@ def _apply_status(channel, update: StatusUpdate) -> bool:
     return True
 
 
-def _apply_edit(channel, edit: MessageEdit) -> bool:
+def _apply_edit(channel, edit: MessageEdit, event=None) -> bool:
     message = Message.objects.filter(channel=channel, external_id=edit.external_id).first()
+    if message is None and edit.unseen is not None:
+        # The original never reached us (sent before the webhook was set, or lost): the message
+        # as it now reads is stored, under the original's id (its late delivery is a duplicate).
+        return receive_message(channel=channel, message=edit.unseen, inbound_event=event).created
     if message is None or message.text == edit.text:
         return False
     if not message.original_text:
@@ -101,7 +110,7 @@ def _apply(event: InboundEvent, items: list | Exception, new: set | None = None)
                 elif isinstance(item, StatusUpdate):
                     created += _apply_status(event.channel, item)
                 elif isinstance(item, MessageEdit):
-                    created += _apply_edit(event.channel, item)
+                    created += _apply_edit(event.channel, item, event)
                 elif isinstance(item, Ignored):
                     notes.append(item.reason)
         fields["status"] = (

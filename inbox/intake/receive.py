@@ -196,6 +196,20 @@ def _conversation_for(channel: Channel, contact: Contact, message: NormalizedMes
         )
         if found and _answers_by_mail(found, channel) and _takes_part(found, contact):
             return found, False
+    if message.references and message.auto_kind == "bounce":
+        # A bounce belongs with the mail of ours it returns (never a conversation of its own);
+        # only our outbound mail is matched, so it cannot be steered into a customer's thread.
+        returned = (
+            candidates.filter(
+                messages__channel=channel,
+                messages__direction=Message.Direction.OUT,
+                messages__external_id__in=list(message.references)[:50],
+            )
+            .order_by("-last_message_at")
+            .first()
+        )
+        if returned is not None:
+            return returned, False
     if message.references:
         answered = list(
             candidates.filter(

@@ -3,7 +3,6 @@ the agent types here, and the page asks whether it is still signed in. A request
 session is answered 401 with the login URL that comes back to the conversation, never a
 redirect to the login page (a script cannot follow that to anything useful)."""
 
-import json
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -15,6 +14,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core import safejson
 from core.errors import ActionRefused
 from inbox import drafts, groups, selectors
 
@@ -69,7 +69,7 @@ def draft(request, pk):
         body: dict = {"kind": kind}
     else:
         try:
-            body = json.loads(request.body or b"{}")
+            body = safejson.loads(request.body or b"{}")
         except ValueError:
             return JsonResponse({"detail": "The draft could not be read (not JSON)."}, status=400)
         if not isinstance(body, dict):

@@ -7,12 +7,12 @@ accepted within five minutes of our clock (replays outside the window are refuse
 
 import base64
 import binascii
-import json
 import time
 from datetime import UTC, datetime
 
 from django.http import JsonResponse
 
+from core import safejson
 from core.signing import sign
 from inbox.intake.adapters import MalformedError, SignatureError, same_secret
 from inbox.normalized import AttachmentRef, NormalizedMessage, SenderRef
@@ -36,8 +36,8 @@ def verify(request, channel) -> None:
 
 def _payload(body: bytes) -> dict:
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = safejson.loads(body)
+    except safejson.UnsafeJson as exc:
         raise MalformedError(f"body is not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise MalformedError("body must be a JSON object")

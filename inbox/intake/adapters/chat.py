@@ -10,6 +10,7 @@ the visitor to another contact.
 import json
 from datetime import UTC, datetime
 
+from core import safejson
 from inbox.intake.adapters import MalformedError
 from inbox.normalized import NormalizedMessage, SenderRef
 
@@ -29,8 +30,8 @@ def external_id(data: dict) -> str:
 
 def _payload(body: bytes) -> dict:
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = safejson.loads(body)
+    except safejson.UnsafeJson as exc:
         raise MalformedError(f"body is not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise MalformedError("body must be a JSON object")

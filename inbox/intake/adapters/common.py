@@ -1,8 +1,8 @@
 """Small helpers the social and SMS adapters share."""
 
-import json
 from datetime import UTC, datetime
 
+from core import safejson
 from inbox.intake.adapters import MalformedError, UnsupportedMediaType
 
 
@@ -18,8 +18,8 @@ def json_request(request) -> dict:
 def json_object(body: bytes) -> dict:
     """The body as a JSON object, or MalformedError (400) naming what is wrong."""
     try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = safejson.loads(body)
+    except safejson.UnsafeJson as exc:
         raise MalformedError(f"body is not JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise MalformedError("body must be a JSON object")

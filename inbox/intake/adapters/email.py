@@ -8,7 +8,6 @@ Message-IDs are stored without angle brackets (`abc@host`), in `external_id` and
 Raw webhook signature: `X-Signature: sha256=HEX`, HEX = HMAC-SHA256(channel secret, body).
 """
 
-import codecs
 import functools
 import hashlib
 import hmac
@@ -25,6 +24,13 @@ from django.conf import settings
 from django.http import JsonResponse
 
 from inbox.intake.adapters import MalformedError, SignatureError, UnsupportedMediaType, same_secret
+from inbox.intake.adapters.mail_charsets import (
+    charset_name,
+    continued_filename,
+    eight_bit,
+    header_text,
+    message_charset,
+)
 from inbox.normalized import AttachmentRef, NormalizedMessage, SenderRef, StatusUpdate
 from inbox.sanitize import html_to_text, html_too_deep
 
@@ -116,20 +122,18 @@ def _external_id(message_id: str, raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
-def _addresses(msg, *names: str) -> list[tuple[str, str]]:
-    pairs = []
-    for name in names:
-        try:
-            values = [str(v) for v in msg.get_all(name, [])]
-        except Exception:
-            values = [_raw_header(msg, name)]
-        pairs += getaddresses(values)
-    return [(name.strip(), addr.strip()) for name, addr in pairs if "@" in addr]
+def _addresses(msg, *names: str, charset: str | None = None) -> list[tuple[str, str]]:
+    """(display name, address) pairs of address headers, read from their raw values: 8-bit
+    bytes decoded in the message's `charset` (mail_charsets), encoded-words in names decoded."""
+    wanted = {name.lower() for name in names}
+    values = [eight_bit(str(v), charset) for k, v in msg.raw_items() if k.lower() in wanted]
+    pairs = getaddresses([" ".join(value.split()) for value in values])
+    return [(header_text(name), addr.strip()) for name, addr in pairs if "@" in addr]
 
 
-def _sender(msg) -> SenderRef:
+def _sender(msg, charset: str | None = None) -> SenderRef:
     for header in ("From", "Sender", "Reply-To", "Return-Path"):
-        found = _addresses(msg, header)
+        found = _addresses(msg, header, charset=charset)
         if found:
             name, address = found[0]
             return SenderRef(kind="email", id=address.lower(), name=name, email=address)
@@ -191,15 +195,9 @@ def _auto_kind(msg, sender: SenderRef) -> str:
 
 
 def _charset(part) -> str | None:
-    raw = part.get_param("charset") or ""
-    raw = str(raw).strip().strip("\"'").lower()
-    while raw.startswith("charset="):  # seen in the wild: charset="charset=us-ascii"
-        raw = raw[len("charset=") :]
-    if not raw:
-        return None
     try:
-        return codecs.lookup(raw).name
-    except LookupError:
+        return charset_name(part.get_param("charset"))
+    except Exception:  # a Content-Type the strict parser cannot read
         return None
 
 
@@ -298,7 +296,7 @@ class _Walk:
     @staticmethod
     def _filename(part) -> str:
         try:
-            name = part.get_filename()
+            name = continued_filename(part) or part.get_filename()
         except Exception:
             name = None
         if not name:
@@ -418,7 +416,8 @@ def parse_bytes(raw: bytes, *, channel_address: str = "", received_at=None) -> l
         raise UnparseableEmail("MIME structure nested too deeply") from exc
     if not msg.keys():
         raise UnparseableEmail("no headers")
-    sender = _sender(msg)
+    charset = message_charset(msg)
+    sender = _sender(msg, charset)
     walk = _Walk()
     try:
         walk.visit(msg)
@@ -433,21 +432,22 @@ def parse_bytes(raw: bytes, *, channel_address: str = "", received_at=None) -> l
     if html_dropped:  # shown as its text: rendering it would hold the worker for minutes
         html = None
     message_id = clean_message_id(_raw_header(msg, "Message-ID"))
+    auto_kind = _auto_kind(msg, sender)
     references = list(
-        dict.fromkeys(
-            message_ids(_raw_header(msg, "In-Reply-To"))
+        dict.fromkeys(  # a bounce joins the conversation of the mail of ours it returns
+            (walk.returned_ids if auto_kind == "bounce" else [])
+            + message_ids(_raw_header(msg, "In-Reply-To"))
             + message_ids(_raw_header(msg, "References"))
         )
     )
-    auto_kind = _auto_kind(msg, sender)
     sent_at = _sent_at(msg, received_at)
     headers = {
         key: value
         for key, value in (
             ("message-id", message_id),
-            ("from", _raw_header(msg, "From")),
-            ("to", _raw_header(msg, "To")),
-            ("cc", _raw_header(msg, "Cc")),
+            ("from", eight_bit(_raw_header(msg, "From"), charset)),
+            ("to", eight_bit(_raw_header(msg, "To"), charset)),
+            ("cc", eight_bit(_raw_header(msg, "Cc"), charset)),
             ("date", _raw_header(msg, "Date")),
             ("auto-submitted", _raw_header(msg, "Auto-Submitted")),
             ("list-id", _raw_header(msg, "List-Id")),
@@ -471,7 +471,7 @@ def parse_bytes(raw: bytes, *, channel_address: str = "", received_at=None) -> l
             html=html,
             attachments=tuple(walk.attachments),
             sent_at=sent_at,
-            subject=_header(msg, "Subject")[:998],
+            subject=header_text(_raw_header(msg, "Subject"), charset)[:998],
             references=tuple(references[:100]),
             reply_token=_reply_token(msg, channel_address),
             auto_kind=auto_kind,

@@ -10,7 +10,7 @@ import hmac
 from django.http import JsonResponse
 
 from inbox.intake.adapters import SignatureError, UnknownPayload
-from inbox.intake.adapters.common import from_unix, json_object, json_request
+from inbox.intake.adapters.common import from_unix, json_object, json_request, received_at
 from inbox.normalized import AttachmentRef, Ignored, MessageEdit, NormalizedMessage, SenderRef
 
 MESSAGES = ("message", "business_message")
@@ -100,15 +100,42 @@ def parse(event) -> list:
     for kind in EDITS:
         if isinstance(data.get(kind), dict):
             edited = data[kind]
+            unseen = _message(kind, edited)
             return [
                 MessageEdit(
                     external_id=external_id(edited),
                     text=_text(edited),
                     edited_at=from_unix(edited.get("edit_date") or edited.get("date")),
+                    unseen=unseen if isinstance(unseen, NormalizedMessage) else None,
                 )
             ]
+    if isinstance(data.get("callback_query"), dict):
+        return [_button_pressed(data["callback_query"], received_at(event))]
     kinds = sorted(set(data) - {"update_id"})
     return [Ignored(f"telegram update {', '.join(kinds) or 'empty'} not handled")]
+
+
+def _button_pressed(query: dict, at) -> NormalizedMessage | Ignored:
+    """A customer pressed an inline button under one of our messages: a message whose text is
+    the button's data (or the game asked for), in the chat the button was in."""
+    user = query.get("from") or {}
+    chat = (query.get("message") or {}).get("chat") or {}
+    text = str(query.get("data") or query.get("game_short_name") or "")
+    if not query.get("id") or not user.get("id") or not text:
+        return Ignored("telegram callback_query without id, from or data")
+    return NormalizedMessage(
+        channel_kind="telegram",
+        external_id=f"callback:{query['id']}",
+        thread_key=None,
+        sender=SenderRef(kind="telegram", id=str(user["id"]), name=_name(user)),
+        text=text,
+        html=None,
+        attachments=(),
+        sent_at=at,  # a button press carries no time of its own
+        # Replies go to the chat of the message the button was under (a private chat's id is
+        # the user's).
+        headers={"chat_id": chat.get("id") or user["id"], "callback_query_id": query["id"]},
+    )
 
 
 def _message(kind: str, message: dict):

@@ -44,14 +44,33 @@ def form(body: bytes) -> list[tuple[str, str]]:
         raise MalformedError("form body is not UTF-8") from exc
 
 
-def sign(auth_token: str, url: str, params: list[tuple[str, str]]) -> str:
+def sign(auth_token: str, url: str, params: list[tuple[str, str]], digest=hashlib.sha1) -> str:
     """The X-Twilio-Signature for a request to `url` with form `params` (as Twilio's SDK)."""
     payload = url
     for name in sorted({name for name, _ in params}):
         for value in sorted({v for n, v in params if n == name}):
             payload += name + value
-    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
+    mac = hmac.new(auth_token.encode(), payload.encode(), digest).digest()
+    return base64.b64encode(mac).decode()
+
+
+# A Webhooks Rule matching the URL makes Twilio sign the same string with the rule's SharedKey
+# and the algorithm this header names ("key=KS...,algorithm=HMAC_SHA256"); without it, HMAC-SHA1
+# with the auth token. https://www.twilio.com/docs/usage/webhooks/webhook-rules
+SETTINGS_HEADER = "X-Twilio-Webhooks-Signature-Settings"
+ALGORITHMS = {"HMAC_SHA1": hashlib.sha1, "HMAC_SHA256": hashlib.sha256}
+
+
+def signing_key(request, channel):
+    """(secret, digest) Twilio signed this request with; SignatureError for an unknown one."""
+    declared = request.headers.get(SETTINGS_HEADER, "")
+    if not declared:
+        return channel.secret, hashlib.sha1
+    fields = dict(part.strip().split("=", 1) for part in declared.split(",") if "=" in part)
+    digest = ALGORITHMS.get(fields.get("algorithm", "").strip().upper())
+    if digest is None:
+        raise SignatureError(f"unsupported signature algorithm in {SETTINGS_HEADER}")
+    return (channel.config or {}).get("webhook_shared_key") or channel.secret, digest
 
 
 def signed_urls(request) -> list[str]:
@@ -79,12 +98,13 @@ def verify(request, channel) -> None:
         raise SignatureError("X-Twilio-Signature is required")
     if not channel.secret:
         raise SignatureError("this channel has no auth token to check signatures with")
+    secret, digest = signing_key(request, channel)
     try:
         params = form(request.body)
     except MalformedError as exc:
         raise SignatureError("the body is not a form Twilio could have signed") from exc
     if not any(
-        same_secret(sign(channel.secret, url, params), given) for url in signed_urls(request)
+        same_secret(sign(str(secret), url, params, digest), given) for url in signed_urls(request)
     ):
         raise SignatureError("signature does not match")
 

@@ -356,3 +356,23 @@ def test_an_open_widget_adopts_a_pre_chat_email_given_later(channel):
     refused = async_to_sync(scenario)()
     assert (refused["type"], refused["code"]) == ("error", "bad_token")
     assert Message.objects.get().conversation.contact.email == "ada@example.org"
+
+
+@pytest.mark.parametrize(
+    "frame", ["[" * 5000 + "]" * 5000, '{"type": "message", "id": 1' + "9" * 5000 + "}"]
+)
+def test_a_hostile_json_frame_gets_an_error_frame_and_the_socket_stays_open(channel, frame):
+    """Nesting past the parser's recursion limit, or an integer over 4,300 digits (issue 21)."""
+    session = chat.start_session(channel=channel)
+
+    async def scenario():
+        widget, _, _ = await open_widget(session)
+        await widget.send_to(text_data=frame)
+        error = await widget.receive_json_from(timeout=2)
+        await widget.send_json_to({"type": "ping"})
+        pong = await widget.receive_json_from(timeout=2)
+        await widget.disconnect()
+        return error, pong
+
+    error, pong = async_to_sync(scenario)()
+    assert error["code"] == "bad_request" and pong["type"] == "pong"
