@@ -2,8 +2,12 @@
 acknowledgement, the satisfaction survey) are from the system, in the API (`sender.type` =
 "system") and in the thread (shown as the product, never as the customer)."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.test import Client
+from django.utils import timezone
 
 from inbox.intake.doors.email import ingest_email
 from inbox.models import Message
@@ -57,6 +61,12 @@ def test_the_acknowledgement_and_the_survey_come_back_as_system_messages(
             f"/api/v1/conversations/{conversation_id}/", {"status": "resolved"}, format="json"
         )
         assert resolved.status_code == 200
+    # The survey waits out the resolve's undo window, then goes (reports.tasks).
+    from reports.tasks import send_survey_after_undo
+
+    later = timezone.now() + dt.timedelta(minutes=1)
+    with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert send_survey_after_undo(conversation_id) is True
 
     thread = senders(api, conversation_id)
     assert [(direction, who["type"]) for direction, _, who in thread] == [
