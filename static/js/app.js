@@ -261,6 +261,38 @@
     return rows().findIndex(function (r) { return r.classList.contains("selected"); });
   }
 
+  /* The list's order, kept for the conversation page: j / k there open the next / previous
+     conversation of the list the agent came from (the list is another page for now). */
+  var LIST_KEY = "switchboard.list";
+
+  function rememberList() {
+    var hrefs = rows().map(function (r) { return r.getAttribute("data-href"); });
+    if (hrefs.length) sessionStorage.setItem(LIST_KEY, JSON.stringify(hrefs));
+  }
+
+  function stepConversation(step) {
+    var hrefs;
+    try { hrefs = JSON.parse(sessionStorage.getItem(LIST_KEY) || "[]"); } catch (err) { hrefs = []; }
+    var here = hrefs.indexOf(location.pathname);
+    var next = hrefs[here + step];
+    if (here < 0 || !next) return false;
+    location.href = next;
+    return true;
+  }
+
+  function move(step) {
+    if (!rows().length) return openConversation() ? stepConversation(step) : false;
+    select(selectedIndex() + step);
+    return true;
+  }
+
+  function clickButton(sel) {
+    var el = $(sel);
+    if (!el || el.disabled) return false;
+    el.click();
+    return true;
+  }
+
   function focusField(sel) {
     var el = $(sel);
     if (el) { el.scrollIntoView({ block: "center" }); el.focus(); return true; }
@@ -273,11 +305,12 @@
     if (tag === "input" || tag === "textarea" || tag === "select" || e.target.isContentEditable) return;
     var handled = true;
     switch (e.key) {
-      case "j": select(selectedIndex() + 1); break;
-      case "k": select(selectedIndex() - 1); break;
+      case "j": handled = move(1); break;
+      case "k": handled = move(-1); break;
       case "Enter": {
         var i = selectedIndex();
         if (i < 0) { handled = false; break; }
+        rememberList();
         location.href = rows()[i].getAttribute("data-href");
         break;
       }
@@ -285,7 +318,9 @@
       case "n": handled = focusField("#note-text"); break;
       case "t": handled = focusField("#tag-input"); break;
       case "a": handled = focusField("#assign-agent"); break;
+      case "i": handled = clickButton("#assign-me-form button"); break;
       case "s": handled = focusField("#severity-select"); break;
+      case "z": handled = focusField("#snooze-form fieldset button"); break;
       case "e": {
         var form = $("#resolve-form");
         if (form) form.requestSubmit(); else handled = false;  // htmx posts it in place
@@ -376,6 +411,9 @@
     tickSla();
     setInterval(tickSla, 30000);
     document.addEventListener("keydown", onKey);
+    document.addEventListener("click", function (e) {
+      if (e.target.closest && e.target.closest("#rows a")) rememberList();
+    });
     startFeed();
   });
 })();

@@ -9,17 +9,58 @@ from inbox import quoting, titles
 register = template.Library()
 
 SLA_WARNING = dt.timedelta(minutes=30)
-CHANNEL_ICONS = {
-    "email": "✉",
-    "chat": "💬",
-    "messenger": "Ⓜ",
-    "instagram": "◎",
-    "whatsapp": "☏",
-    "telegram": "✈",
-    "x": "X",
-    "sms": "▤",
-    "api": "⚙",
+# Small monochrome icons drawn for this project (16x16, currentColor): emoji show as empty boxes
+# where the system has no emoji font (Debian's chromium). Meta channels carry one kind for
+# Messenger, Instagram and WhatsApp; the named shapes serve them when the platform is known.
+_ENVELOPE = '<rect x="1.5" y="3.5" width="13" height="9" rx="1"/><path d="M1.5 4.5 8 9l6.5-4.5"/>'
+_BUBBLE = '<path d="M2.5 3.5h11v7h-6l-3 2.5v-2.5h-2z"/>'
+CHANNEL_SHAPES = {
+    "email": _ENVELOPE,
+    "chat": _BUBBLE,
+    "meta": '<path d="M8 2.5c3.3 0 5.5 2.2 5.5 5s-2.2 5-5.5 5l-3 1.5v-2.3c-1.3-.9-2-2.4-2-4.2'
+    ' 0-2.8 2.2-5 5-5z"/><path d="m5.5 9 2-2 1.5 1.5 2-2"/>',
+    "messenger": '<path d="M8 2.5c3.3 0 5.5 2.2 5.5 5s-2.2 5-5.5 5l-3 1.5v-2.3c-1.3-.9-2-2.4-2-4.2'
+    ' 0-2.8 2.2-5 5-5z"/><path d="m5.5 9 2-2 1.5 1.5 2-2"/>',
+    "instagram": '<rect x="2" y="2" width="12" height="12" rx="3.5"/><circle cx="8" cy="8" r="2.8"/>'
+    '<circle cx="11.6" cy="4.4" r=".5"/>',
+    "whatsapp": '<path d="M3 13.5l.8-2.6A5.5 5.5 0 1 1 6 13z"/><path d="M6 6.2c.3 1.8 1.6 3.2 3.6'
+    ' 3.6"/>',
+    "telegram": '<path d="M14 2.5 1.8 7.3l3.7 1.4L12 4.5 7 9.8l5 3.7z"/><path d="m5.5 8.7.7 4 1.6-2"/>',
+    "x": '<path d="M3 2.5 13 13.5M13 2.5 3 13.5"/>',
+    "twilio": '<rect x="4" y="1.5" width="8" height="13" rx="1.5"/><path d="M7 12.5h2"/>',
+    "sms": '<rect x="4" y="1.5" width="8" height="13" rx="1.5"/><path d="M7 12.5h2"/>',
+    "api": '<path d="m5.5 4.5-3.5 3.5 3.5 3.5M10.5 4.5 14 8l-3.5 3.5M9 3 7 13"/>',
 }
+CHANNEL_NAMES = {
+    "email": "Email",
+    "chat": "Live chat",
+    "meta": "Meta",
+    "messenger": "Messenger",
+    "instagram": "Instagram",
+    "whatsapp": "WhatsApp",
+    "telegram": "Telegram",
+    "x": "X",
+    "twilio": "SMS",
+    "sms": "SMS",
+    "api": "API",
+}
+_DOT = '<circle cx="8" cy="8" r="2.5"/>'
+
+
+def channel_svg(kind: str) -> str:
+    """The channel's icon as inline SVG, hidden from assistive tools, followed by its name in
+    visually hidden text (the icon alone must not be the only place the channel is said)."""
+    from django.utils.html import format_html
+    from django.utils.safestring import mark_safe
+
+    shape = CHANNEL_SHAPES.get(kind, _DOT)
+    return format_html(
+        '<svg class="icon icon-{}" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"'
+        ' focusable="false">{}</svg><span class="visually-hidden">{}</span>',
+        kind,
+        mark_safe(shape),  # noqa: S308 - our own constant shapes above, never user input
+        CHANNEL_NAMES.get(kind, kind),
+    )
 
 
 @register.filter
@@ -65,7 +106,7 @@ def row_view(conversation, now, *, unread: bool = False) -> dict:
     return {
         "url": reverse("ui:conversation", args=[c.pk]),
         "title": title,
-        "icon": CHANNEL_ICONS.get(c.channel.kind, "•"),
+        "icon": channel_svg(c.channel.kind),
         "kind": c.channel.get_kind_display(),
         "initials": initials(c.assignee) if c.assignee_id else "",
         "due": due.isoformat() if due else "",
@@ -77,7 +118,7 @@ def row_view(conversation, now, *, unread: bool = False) -> dict:
 
 @register.filter
 def channel_icon(kind: str) -> str:
-    return CHANNEL_ICONS.get(kind, "•")
+    return channel_svg(kind)
 
 
 @register.filter
