@@ -158,6 +158,23 @@ def tag_queryset(request):
     return apps.get_model("tagging", "Tag").objects.all()
 
 
+REVERSED_RANGE = (
+    "must be later than the start of the range (created_after): the dates are reversed; swap them."
+)
+
+
+class ConversationFilterForm(forms.Form):
+    """A range whose end is not after its start is refused (a 400 naming created_before), not
+    answered with an empty list."""
+
+    def clean(self):
+        data = super().clean()
+        after, before = data.get("created_after"), data.get("created_before")
+        if after is not None and before is not None and before <= after:
+            self.add_error("created_before", REVERSED_RANGE)
+        return data
+
+
 class ConversationFilter(django_filters.FilterSet):
     # django-filter adds DISTINCT to multiple-choice filters by default; these filters never
     # duplicate rows, and DISTINCT over whole rows costs a sort of everything that matches.
@@ -184,6 +201,7 @@ class ConversationFilter(django_filters.FilterSet):
     class Meta:
         model = Conversation
         fields = []
+        form = ConversationFilterForm
 
     # The form class, built once per process: django-filter builds a new class, and a form field
     # per filter, on every request, which cost more CPU than the list's query. Its fields hold no

@@ -30,6 +30,7 @@ from reports.selectors import (
     _share,
     duration_stats,
     facts,
+    open_breaches,
     period_of,
     periods,
     rollups,
@@ -106,10 +107,17 @@ def _sla_columns() -> list[str]:
 
 def sla(user, f: Filters) -> dict:
     """SLA compliance per target (share of measured clocks that met their due time), per period,
-    and breaches (missed targets) by team and severity."""
+    and breaches (missed targets) by team and severity. A clock still running past its due time
+    (no one has answered yet) counts as missed on the day it fell due."""
     columns = _sla_columns()
     scoped = rollups(user, f)
-    per = _per_period(f, _by_day(scoped, *columns), columns)
+    by_day = _by_day(scoped, *columns)
+    still_open = open_breaches(user, f)
+    for row in still_open:
+        day = by_day.setdefault(row["day"], dict.fromkeys(columns, 0))
+        for c in columns:
+            day[c] = (day[c] or 0) + row.get(c, 0)
+    per = _per_period(f, by_day, columns)
 
     def targets(counts: dict) -> dict:
         out = {}
@@ -121,22 +129,25 @@ def sla(user, f: Filters) -> dict:
     rows = [{"period": p, **targets(c)} for p, c in per.items()]
     total_counts = {c: sum(r[c] for r in per.values()) for c in columns}
     teams = dict(Team.objects.values_list("pk", "slug"))
-    breaches = []
-    for row in (
-        scoped.values("team_id", "severity")
+    missed: dict = defaultdict(lambda: dict.fromkeys(SLA_TARGETS, 0))
+    for row in [
+        *scoped.values("team_id", "severity")
         .annotate(**{c: Sum(c) for c in columns if c.endswith("_missed")})
-        .order_by("team_id", "severity")
-    ):
-        counts = {t: row[f"sla_{t}_missed"] or 0 for t in SLA_TARGETS}
-        if any(counts.values()):
-            breaches.append(
-                {
-                    "team": teams.get(row["team_id"]),
-                    "severity": Severity(row["severity"]).label,
-                    **counts,
-                    "total": sum(counts.values()),
-                }
-            )
+        .order_by(),
+        *still_open,
+    ]:
+        for t in SLA_TARGETS:
+            missed[(row["team_id"], row["severity"])][t] += row.get(f"sla_{t}_missed") or 0
+    breaches = [
+        {
+            "team": teams.get(team_id),
+            "severity": Severity(severity).label,
+            **counts,
+            "total": sum(counts.values()),
+        }
+        for (team_id, severity), counts in missed.items()
+        if any(counts.values())
+    ]
     breaches.sort(key=lambda b: (-b["total"], b["team"] or "", b["severity"]))
     return {
         "filters": f.query(),

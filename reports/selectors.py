@@ -19,15 +19,16 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Sum, Value
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.db.models import Count, F, Sum, Value
+from django.db.models.functions import TruncDate, TruncMonth, TruncWeek
+from django.utils import timezone
 
 from accounts.models import Team, User
 from accounts.permissions import sees_everything
 from inbox.access import conversation_scope
-from inbox.models import Channel, Conversation, Severity
+from inbox.models import OPEN_STATUSES, Channel, Conversation, Severity
 from reports import histograms
-from reports.days import today
+from reports.days import day_bounds, today, zone
 from reports.models import ConversationFact, DailyRollup, DurationHistogram, TeamDurationHistogram
 from tagging.models import ConversationTag, Tag
 
@@ -192,6 +193,39 @@ def _conversation_ids(user, f: Filters):
     if f.tag:
         qs = qs.filter(tag_links__tag_id=f.tag.pk)
     return qs.values("pk")
+
+
+def open_breaches(user, f: Filters) -> list[dict]:
+    """Breaches no one has answered yet: running clocks (of open conversations the user may see,
+    matching the filters) whose due time has passed, as rows of day (the due time's, in the
+    report zone), team_id, severity and one sla_<target>_missed count per target; the rollups
+    count a clock only once it stops, so these are added to them."""
+    now = timezone.now()
+    start, end = day_bounds(f.date_from)[0], day_bounds(f.date_to)[1]
+    conversations = _dimensions(
+        Conversation.objects.visible_to(user).filter(status__in=OPEN_STATUSES), f
+    )
+    if f.tag:
+        conversations = conversations.filter(tag_links__tag_id=f.tag.pk)
+    out = []
+    for target in SLA_TARGETS:
+        due = f"{target}_due"
+        late = conversations.filter(**{f"{due}__gte": start, f"{due}__lt": min(end, now)})
+        for row in (
+            late.annotate(day=TruncDate(due, tzinfo=zone()))
+            .values("day", "team_id", "severity")
+            .annotate(n=Count("pk", distinct=True))
+            .order_by()
+        ):
+            out.append(
+                {
+                    "day": _as_date(row["day"]),
+                    "team_id": row["team_id"],
+                    "severity": row["severity"],
+                    f"sla_{target}_missed": row["n"],
+                }
+            )
+    return out
 
 
 def _by_day(qs, *names) -> dict:

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from inbox import selectors
 from inbox.api import CanWrite
 from inbox.api import _csv_cell as csv_cell
+from inbox.filters import REVERSED_RANGE
 from inbox.serializers import ConversationDetailSerializer, ConversationOutputSerializer
 from tagging import feature_requests as board
 from tagging import selectors as tagging_selectors
@@ -163,6 +164,9 @@ class FeatureRequestInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {"detail": f"Unknown parameters: {', '.join(unknown)}."}
             )
+        after, before = attrs.get("created_after"), attrs.get("created_before")
+        if after is not None and before is not None and before <= after:
+            raise serializers.ValidationError({"created_before": [REVERSED_RANGE]})
         return attrs
 
 

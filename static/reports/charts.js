@@ -46,6 +46,13 @@
     });
   }
 
+  /* Rounding with as many decimals as a quarter of `max` needs, so ticks never all read "0". */
+  function fitting(max) {
+    var decimals = Math.max(0, Math.min(6, 1 - Math.floor(Math.log10(max / 4))));
+    var f = Math.pow(10, decimals);
+    return function (v) { return Math.round(v * f) / f; };
+  }
+
   function niceMax(value) {
     if (!(value > 0)) return 1;
     var p = Math.pow(10, Math.floor(Math.log10(value)));
@@ -93,10 +100,10 @@
   /* opts: {labels: [..], series: [{name, values: [number|null]}], title, format(v)} */
   function line(el, opts) {
     var o = { width: 640, height: 240, left: 52, bottom: 28 };
-    var format = opts.format || function (v) { return Math.round(v * 10) / 10; };
     var all = [];
     opts.series.forEach(function (s) { s.values.forEach(function (v) { if (v != null) all.push(v); }); });
     var max = opts.max || niceMax(Math.max.apply(null, all.concat([0])));
+    var format = opts.format || fitting(max);
     var svg = svgFor(el, o.width, o.height, opts.title);
     var f = frame(svg, o, opts.labels, max, format);
     var n = opts.labels.length;
@@ -121,10 +128,10 @@
   /* opts: {labels, series: [{name, values}], title, format} drawn as grouped bars */
   function bars(el, opts) {
     var o = { width: 640, height: 240, left: 52, bottom: 28 };
-    var format = opts.format || function (v) { return Math.round(v * 10) / 10; };
     var all = [];
     opts.series.forEach(function (s) { s.values.forEach(function (v) { all.push(v || 0); }); });
     var max = niceMax(Math.max.apply(null, all.concat([0])));
+    var format = opts.format || fitting(max);
     var svg = svgFor(el, o.width, o.height, opts.title);
     var L = o.left, T = 10, plotW = o.width - L - 34, plotH = o.height - T - o.bottom;
     for (var g = 0; g <= 4; g++) {

@@ -54,11 +54,19 @@
         ["First response, 90th pct", duration(t.totals.first_response.p90_seconds)],
         ["Resolution, median", duration(t.totals.resolution.median_seconds)],
         ["Resolution, 90th pct", duration(t.totals.resolution.p90_seconds)]]);
-      C.line(chartEl("response-times"), { title: "Hours (business hours where the SLA counts them)", labels: labels(t.rows), series: [
-        { name: "First response median (h)", values: pick(t.rows, function (r) { return hours(r.first_response.median_seconds); }) },
-        { name: "First response p90 (h)", values: pick(t.rows, function (r) { return hours(r.first_response.p90_seconds); }) },
-        { name: "Resolution median (h)", values: pick(t.rows, function (r) { return hours(r.resolution.median_seconds); }) },
-        { name: "Resolution p90 (h)", values: pick(t.rows, function (r) { return hours(r.resolution.p90_seconds); }) }
+      // Minutes when every value is under an hour and a half, else hours: never an axis of "0"s.
+      var longest = 0;
+      t.rows.forEach(function (r) {
+        [r.first_response.median_seconds, r.first_response.p90_seconds, r.resolution.median_seconds,
+         r.resolution.p90_seconds].forEach(function (v) { if (v != null && v > longest) longest = v; });
+      });
+      var inMinutes = longest < 5400, unit = inMinutes ? "min" : "h";
+      var scale = function (seconds) { return seconds == null ? null : (inMinutes ? seconds / 60 : hours(seconds)); };
+      C.line(chartEl("response-times"), { title: (inMinutes ? "Minutes" : "Hours") + " (business hours where the SLA counts them)", labels: labels(t.rows), series: [
+        { name: "First response median (" + unit + ")", values: pick(t.rows, function (r) { return scale(r.first_response.median_seconds); }) },
+        { name: "First response p90 (" + unit + ")", values: pick(t.rows, function (r) { return scale(r.first_response.p90_seconds); }) },
+        { name: "Resolution median (" + unit + ")", values: pick(t.rows, function (r) { return scale(r.resolution.median_seconds); }) },
+        { name: "Resolution p90 (" + unit + ")", values: pick(t.rows, function (r) { return scale(r.resolution.p90_seconds); }) }
       ] });
     }
     var s = data("sla");

@@ -117,7 +117,7 @@ def test_csv_downloads(week):
     times = rows_of(get(week.lead, f"/api/v1/reports/response-times/export.csv?{RANGE}"))
     assert times[1][:4] == ["2026-11-16", "2", "8100.0", "8820.0"]
     breaches = rows_of(get(week.lead, f"/api/v1/reports/sla-breaches/export.csv?{RANGE}"))
-    assert breaches[1] == ["support", "normal", "1", "0", "0", "1"]
+    assert breaches[1] == ["support", "normal", "2", "0", "0", "2"]  # B, and D never answered
     heat = rows_of(get(week.lead, f"/api/v1/reports/busiest-hours/export.csv?{RANGE}"))
     assert heat[1][0] == "Mon" and heat[1][1 + 8] == "1"
     tags = rows_of(get(week.lead, f"/api/v1/reports/tags/export.csv?{RANGE}"))

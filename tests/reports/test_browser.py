@@ -69,3 +69,21 @@ def test_date_labels_do_not_overlap_on_long_ranges(page, server, settings, days)
             assert a_right <= b_left, f"{chart}: {a} overlaps {b}"
     shot(page, f"reports-{days}-days")
     assert page.problems == []
+
+
+Y_TICKS = """(chart) => Array.from(
+    document.querySelectorAll('[data-chart="' + chart + '"] svg text.axis[text-anchor=end]')
+).map((t) => t.textContent)"""
+
+
+def test_short_times_are_charted_in_minutes_with_ticks_that_differ(page, server, settings):  # noqa: F811
+    week_signed_in_as_lead(page, server, settings)
+    # Sales only: E, answered in 20 minutes and resolved in an hour; in hours the ticks would
+    # have read 0, 0.3, 0.5 ... and the first response a bare "0.3".
+    page.goto(f"{server}/reports/?from={WEEK[0]}&to={WEEK[1]}&team=sales")
+    page.wait_for_selector("body[data-charts=drawn]")
+    titles = page.locator('[data-chart="response-times"] svg circle title').all_text_contents()
+    assert "First response median (min), 2026-11-19: 20" in titles
+    ticks = page.evaluate(Y_TICKS, "response-times")
+    assert len(ticks) == 5 and len(set(ticks)) == 5 and ticks[-1] != "0", ticks
+    assert page.problems == []

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 import time_machine
 
+from inbox.outbound.replies import send_reply
 from reports import metrics, rollups, selectors
 from reports.models import ConversationFact, DailyRollup
 from tests.reports.scenario import WEEK, Week, at
@@ -101,7 +102,7 @@ def test_fact_rows_hold_the_measured_times(week):
 def test_sla_compliance_per_target_and_breaches_by_team_and_severity(week):
     data = report("sla", week.lead)
     assert data["totals"] == {
-        "first_response": {"met": 3, "missed": 1, "share_met": 0.75},  # B missed
+        "first_response": {"met": 3, "missed": 2, "share_met": 0.6},  # B missed, D still open
         "next_response": {"met": 1, "missed": 0, "share_met": 1.0},  # C after the reopen
         "resolution": {"met": 5, "missed": 0, "share_met": 1.0},  # C measured twice
     }
@@ -109,13 +110,29 @@ def test_sla_compliance_per_target_and_breaches_by_team_and_severity(week):
         {
             "team": "support",
             "severity": "normal",
-            "first_response": 1,
+            "first_response": 2,
             "next_response": 0,
             "resolution": 0,
-            "total": 1,
+            "total": 2,
         }
     ]
     assert by_period(data["rows"])["2026-11-16"]["first_response"]["share_met"] == 0.5
+
+
+def test_a_breach_no_one_answered_yet_counts_on_the_day_it_fell_due_and_once(week):
+    # D (support, business hours): created Wed 12:00 UTC, first response due Wed 14:00 UTC.
+    rows = by_period(report("sla", week.lead)["rows"])
+    assert rows["2026-11-18"]["first_response"] == {"met": 0, "missed": 1, "share_met": 0.0}
+    assert report("sla", week.bob)["totals"]["first_response"]["missed"] == 0  # sales only
+    with time_machine.travel(at(18, 13), tick=False):  # an hour before it falls due: not yet
+        early = metrics.sla(week.lead, selectors.parse_filters({"from": WEEK[0], "to": WEEK[1]}))
+    assert early["totals"]["first_response"]["missed"] == 1  # B only
+    with time_machine.travel(at(23, 10), tick=False):  # answered at last: missed, on the 23rd
+        send_reply(conversation_id=week.d.pk, actor=week.alice, text="Sorry for the wait.")
+    week.roll_up()
+    data = report("sla", week.lead, to="2026-11-23")
+    assert data["totals"]["first_response"]["missed"] == 2  # B and D, D not twice
+    assert by_period(data["rows"])["2026-11-18"]["first_response"]["missed"] == 0
 
 
 def test_first_contact_resolution(week):

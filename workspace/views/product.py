@@ -83,6 +83,7 @@ def product_view(request):
     for key in ("channel", "created_after", "created_before", "q"):
         if request.GET.get(key):
             params[key] = request.GET[key]
+    chosen = Tag.objects.filter(slug=params["tag"]).first()
     errors = []
     try:
         qs, _ = selectors.conversation_list_for_agent(
@@ -99,6 +100,7 @@ def product_view(request):
         request,
         "ui/product.html",
         {
+            "heading": chosen.name if chosen else params["tag"],
             "conversations": rows,
             "requests": requests,
             "statuses": FeatureRequest.Status.choices,
