@@ -68,10 +68,14 @@ class TCPProxy:
     def restore(self) -> None:
         """Forward again. Connections that fell silent are closed first, as a restarted server's
         are: what they held back is never delivered late."""
+        # Drop them while still silent: a pump woken by the flag first would forward the bytes
+        # the silent connection held (a timed-out INSERT) to the server late, and store them.
         with self._lock:
-            silent, self._silent = self._silent, False
+            silent = self._silent
         if silent:
             self._drop_connections()
+        with self._lock:
+            self._silent = False
         if not self.is_up:
             self._listen()
 
