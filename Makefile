@@ -23,9 +23,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 ## run: set up and start the whole product (embedded mode unless DATABASE_URL/REDIS_URL are set)
+# The demo API channel calls back this server (/demo/partner-callback/): allow 127.0.0.1 for it.
+run: export WEBHOOK_ALLOWED_HOSTS ?= 127.0.0.1
 run: install
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py seed_demo --base-url http://127.0.0.1:$(PORT)
 	$(BIN)/python -m uvicorn config.asgi:application --host $(HOST) --port $(PORT) --lifespan on
 
 ## worker, beat: the other two processes of distributed mode (REDIS_URL set)

@@ -9,6 +9,7 @@ from config import health
 from config.api_docs import RedocDocsView, SwaggerDocsView
 from config.metrics import metrics_view
 from inbox.chat import views as chat_views
+from loadgen.partner import partner_callback
 from workspace.views import drafts as workspace_drafts
 
 urlpatterns = [
@@ -46,6 +47,7 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("survey/", include("reports.survey_urls")),
     path("demo/chat/", chat_views.demo_page, name="chat-demo"),
+    path("demo/partner-callback/", partner_callback, name="demo-partner-callback"),
     path("", RedirectView.as_view(pattern_name="ui:inbox", permanent=False), name="home"),
 ]
 

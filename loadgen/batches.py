@@ -71,6 +71,23 @@ def _iso(ts: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, dt.UTC)
 
 
+def _office_shaped(r, now: float, history_days: float) -> float:
+    """A time in the last `history_days` (at least 0.2 days ago), weighted as customers write:
+    weekdays 08-18 UTC fully, weekday evenings about a third as often, nights and weekends less.
+    Rejection sampling, at most four draws (so a few stray night messages stay, as in life)."""
+    span = max(history_days - 0.2, 0.0)
+    for _ in range(4):
+        created = now - (0.2 + span * r()) * DAY
+        hour = int(created // 3600) % 24
+        weekday = (int(created // DAY) + 3) % 7  # 1970-01-01 was a Thursday; Monday is 0
+        weight = 1.0 if 8 <= hour < 18 else 0.35 if 6 <= hour < 22 else 0.12
+        if weekday >= 5:
+            weight *= 0.4
+        if r() < weight:
+            break
+    return created
+
+
 def build_batch(
     world: World,
     *,
@@ -82,6 +99,8 @@ def build_batch(
     messages_per: int,
     now: float,
     ids: IdSource,
+    history_days: float = 365.0,
+    resolved_only: bool = False,
 ) -> Batch:
     """Conversations number `first` .. `first + size - 1` of the run, and what they need."""
     rng = random.Random(f"{seed}:{run}:{number}:{first}")  # noqa: S311
@@ -163,6 +182,8 @@ def build_batch(
         tags = [t for t in tag_slugs if rng.random() < TAG_RATES[t]]
         main_tag = tags[0] if tags else None
         status = _pick(rng, STATUS_MIX)
+        if resolved_only:
+            status = S.RESOLVED  # drawn anyway, so the rest of the batch's draws stay the same
         severity = rng.choice((3, 4)) if "incident" in tags else _pick(rng, SEVERITY_MIX)
         team_id = channel.default_team_id
         if main_tag in TAG_TEAMS and TAG_TEAMS[main_tag] in world.teams and rng.random() < 0.6:
@@ -173,9 +194,10 @@ def build_batch(
         assigned = ASSIGNED_RATE.get(status, 1.0)
         assignee_id = choose(members) if members and r() < assigned else None
 
-        # Timeline: resolved conversations anywhere in the past year, the others recent.
+        # Timeline: resolved conversations anywhere in the history window (a year unless told),
+        # more on weekdays in office hours; the others recent.
         if status == S.RESOLVED:
-            created = now - (0.2 + 364.8 * r()) * DAY
+            created = _office_shaped(r, now, history_days)
         else:
             created = now - min(rng.expovariate(3.0), 30) * DAY - 60
         count = counts[offset]

@@ -38,6 +38,8 @@ class Job:
     seed: int
     messages_per: int
     bulk: bool = False
+    history_days: float = 365.0
+    resolved_only: bool = False
     ids: IdSource = field(default_factory=IdSource)
 
     def __call__(self, spec: tuple[int, int, int]) -> int:
@@ -52,6 +54,7 @@ class Job:
             batch = build_batch(
                 self.world, run=self.run, seed=self.seed, number=number, first=first, size=size,
                 messages_per=self.messages_per, now=timezone.now().timestamp(), ids=self.ids,
+                history_days=self.history_days, resolved_only=self.resolved_only,
             )  # fmt: skip
             write_batch(batch, bulk=self.bulk)
         return size

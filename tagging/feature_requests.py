@@ -31,9 +31,6 @@ from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.utils import timezone
-from scipy.cluster.hierarchy import fcluster, linkage
-from scipy.spatial.distance import squareform
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from inbox import selectors
 from inbox.models import Conversation, Message
@@ -78,6 +75,12 @@ def group_texts(texts: list[str], *, threshold: float) -> list[list[int]]:
     docs = [meaning_words(t) for t in texts]
     if len(texts) == 1 or not any(docs):
         return [[i] for i in range(len(texts))]
+    # Imported here: scikit-learn and SciPy take seconds to import, and every web process
+    # imports this module with the URLs; only grouping needs them.
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.spatial.distance import squareform
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
     # Whole words, and their letters (3-5 within each word) so that "integrate" meets
     # "integration": the cosine of the two halves is the mean of the two similarities.
     words = TfidfVectorizer(analyzer=lambda w: w, sublinear_tf=True).fit_transform(docs)

@@ -139,7 +139,7 @@ def indexes() -> set:
 
 @pytest.mark.postgres
 def test_bulk_mode_rebuilds_every_index_and_leaves_consistent_rows(db):
-    call_command("seed_demo", conversations=0)
+    call_command("seed_demo", conversations=0, history_days=0)
     before = indexes()
     generate(defer_indexes=True, run="bulk")
     assert indexes() == before
@@ -186,7 +186,7 @@ def test_search_vectors_are_what_inbox_search_builds(generated):
 
 
 def test_batches_written_out_of_order_are_resumed_by_what_is_missing(db):
-    call_command("seed_demo", conversations=0)
+    call_command("seed_demo", conversations=0, history_days=0)
     job = runs.Job(runs.World.load("gaps"), run="gaps", seed=1, messages_per=2)
     specs = runs.pending("gaps", 500, 100)
     assert specs == [(b, b * 100, 100) for b in range(5)]

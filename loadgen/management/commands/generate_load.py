@@ -32,6 +32,17 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument(
+            "--history-days",
+            type=float,
+            default=365.0,
+            help="Resolved conversations spread over this many past days (default 365).",
+        )
+        parser.add_argument(
+            "--resolved-only",
+            action="store_true",
+            help="Only resolved conversations (history for reports, nothing left to answer).",
+        )
+        parser.add_argument(
             "--batch-size", type=int, default=0, help="Conversations per transaction."
         )
         parser.add_argument(
@@ -67,10 +78,14 @@ class Command(BaseCommand):
         keep_indexes,
         defer_indexes,
         workers,
+        history_days=365.0,
+        resolved_only=False,
         **options,
     ):
         if conversations < 0 or messages_per < 0:
             raise CommandError("--conversations and --messages-per must not be negative.")
+        if history_days < 1:
+            raise CommandError("--history-days must be at least 1.")
         if workers < 1:
             raise CommandError("--workers must be at least 1.")
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,39}", run):
@@ -78,7 +93,7 @@ class Command(BaseCommand):
         postgres = connection.vendor == "postgresql"
         batch_size = batch_size or (5000 if postgres else 500)
         if not Channel.objects.exists():
-            call_command("seed_demo", conversations=0, stdout=self.stdout)
+            call_command("seed_demo", conversations=0, history_days=0, stdout=self.stdout)
         world = runs.World.load(run)
         specs = runs.pending(run, conversations, batch_size)
         to_write = sum(size for _, _, size in specs)
@@ -117,7 +132,15 @@ class Command(BaseCommand):
                 written += size
                 bar.update(size)
 
-            job = runs.Job(world, run=run, seed=seed, messages_per=messages_per, bulk=bulk)
+            job = runs.Job(
+                world,
+                run=run,
+                seed=seed,
+                messages_per=messages_per,
+                bulk=bulk,
+                history_days=history_days,
+                resolved_only=resolved_only,
+            )
             runs.generate(job, specs, workers=workers, progress=advance)
         except KeyboardInterrupt:
             bar.close()

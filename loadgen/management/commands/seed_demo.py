@@ -1,17 +1,31 @@
-"""Demo data, idempotent: run it as often as you like."""
+"""Demo data, idempotent: run it as often as you like.
+
+Three layers: the people, teams, channels and policies; a few dozen live conversations that
+arrive through the real intake (each one answerable: chat ones have a widget session, the API
+channel calls back the demo partner receiver at /demo/partner-callback/); and, unless
+`--history-days 0`, 90 days of resolved history written by the load generator (its `demo` run)
+with answers, tags, resolutions and satisfaction scores, so every report has a shape from the
+first visit.
+"""
 
 import datetime as dt
+import hashlib
+import random
+import secrets
 
-from django.core.management.base import BaseCommand
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Membership, Team, User
 from inbox.intake.receive import receive_message
-from inbox.models import Channel
+from inbox.models import Activity, Channel, Conversation, Status
 from inbox.normalized import NormalizedMessage, SenderRef
+from loadgen.world import reply_token
+from reports.models import SatisfactionSurvey
 from reports.rollups import ensure_current
-from routing.models import BusinessHours, TeamPolicy
+from routing.models import BusinessHours, SLAMeasurement, SLAPolicy, TeamPolicy
 
 PASSWORD = "demo"
 
@@ -24,6 +38,7 @@ USERS = [
     ("alice", User.Role.AGENT, "Alice Agent", {"support": Membership.Role.MEMBER}),
     ("bob", User.Role.AGENT, "Bob Agent", {"support": Membership.Role.MEMBER}),
     ("carol", User.Role.AGENT, "Carol Agent", {"sales": Membership.Role.MEMBER}),
+    ("erin", User.Role.AGENT, "Erin Engineer", {"engineering": Membership.Role.MEMBER}),
     ("pat", User.Role.VIEWER, "Pat Product", {}),
 ]
 
@@ -121,6 +136,23 @@ CONVERSATIONS = [
 ]
 
 
+HISTORY_RUN = "demo"
+# Satisfaction answers on resolved history: about half answer, mostly happy.
+SURVEY_ANSWER_RATE = 0.45
+SURVEY_SCORES = [(5, 52), (4, 26), (3, 10), (2, 5), (1, 7)]
+SURVEY_COMMENTS = {
+    5: ["Quick and friendly, thank you!", "Solved in one reply.", ""],
+    4: ["Good help, took a little while.", ""],
+    3: ["Fine in the end.", ""],
+    2: ["Had to explain it twice.", ""],
+    1: ["Nobody answered for two days.", "Still not fixed."],
+}
+
+
+def partner_callback_url(base_url: str) -> str:
+    return f"{base_url.rstrip('/')}/demo/partner-callback/"
+
+
 class Command(BaseCommand):
     help = "Create demo teams, users (password 'demo'), channels and conversations. Idempotent."
 
@@ -129,11 +161,51 @@ class Command(BaseCommand):
             "--conversations",
             type=int,
             default=36,
-            help="How many demo conversations (default 36).",
+            help="How many live demo conversations (default 36).",
+        )
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=90,
+            help="Days of resolved history for the reports (default 90; 0 for none).",
+        )
+        parser.add_argument(
+            "--history-per-day",
+            type=int,
+            default=14,
+            help="Conversations per day of history, on average (default 14).",
+        )
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="Where this server answers, for the demo API channel's callback "
+            "(default http://127.0.0.1:8000; `make run` passes its own).",
+        )
+
+    def handle(
+        self,
+        *args,
+        conversations: int,
+        history_days: int = 90,
+        history_per_day: int = 14,
+        base_url: str = "http://127.0.0.1:8000",
+        **options,
+    ):
+        if history_days < 0 or history_per_day < 0 or conversations < 0:
+            raise CommandError("Counts and days must not be negative.")
+        created_count = self._live(conversations, base_url)
+        history = 0
+        if history_days and history_per_day:
+            history = self._history(history_days, history_days * history_per_day)
+        ensure_current()  # the Reports page shows the demo conversations from the first visit
+        self.stdout.write(
+            f"Demo data ready: {len(TEAMS)} teams, {len(USERS)} users (password '{PASSWORD}'), "
+            f"{len(CHANNELS)} channels, {created_count} new conversations, "
+            f"{history} in {history_days} days of history."
         )
 
     @transaction.atomic
-    def handle(self, *args, conversations: int, **options):
+    def _live(self, conversations: int, base_url: str) -> int:
         teams = {}
         for slug, name in TEAMS:
             teams[slug], _ = Team.objects.get_or_create(slug=slug, defaults={"name": name})
@@ -185,10 +257,11 @@ class Command(BaseCommand):
                     "default_team": teams[team],
                 },
             )
+            wanted = dict(DEMO_CONFIG.get(kind, {}))
+            if kind == Channel.Kind.API:
+                wanted["callback_url"] = partner_callback_url(base_url)
             missing = {
-                key: value
-                for key, value in DEMO_CONFIG.get(kind, {}).items()
-                if key not in channels[kind].config
+                key: value for key, value in wanted.items() if key not in channels[kind].config
             }
             if missing:
                 channels[kind].config = {**channels[kind].config, **missing}
@@ -216,7 +289,8 @@ class Command(BaseCommand):
                 message=NormalizedMessage(
                     channel_kind=kind,
                     external_id=f"demo-{n}",
-                    thread_key=None,
+                    # A chat conversation lives in its widget session: replies reach it there.
+                    thread_key=handle if kind == "chat" else None,
                     sender=sender,
                     text=text,
                     html=None,
@@ -226,8 +300,143 @@ class Command(BaseCommand):
                 ),
             )
             created_count += received.created
-        ensure_current()  # the Reports page shows the demo conversations from the first visit
-        self.stdout.write(
-            f"Demo data ready: {len(TEAMS)} teams, {len(USERS)} users (password '{PASSWORD}'), "
-            f"{len(CHANNELS)} channels, {created_count} new conversations."
+        return created_count
+
+    def _history(self, days: int, total: int) -> int:
+        """Resolved conversations over `days`, through the load generator's `demo` run (rerun
+        safe: it writes only what is missing), then satisfaction answers on about half."""
+        call_command(
+            "generate_load",
+            conversations=total,
+            run=HISTORY_RUN,
+            history_days=float(days),
+            resolved_only=True,
+            workers=1,
+            no_progress=True,
+            keep_indexes=True,
+            stdout=self.stdout,
         )
+        tokens = [reply_token(HISTORY_RUN, n) for n in range(total)]
+        self._trail(tokens)
+        self._surveys(tokens)
+        return total
+
+    @staticmethod
+    def _resolved_history(tokens, **filters):
+        rows = []
+        for start in range(0, len(tokens), 500):
+            rows += Conversation.objects.filter(
+                reply_token__in=tokens[start : start + 500],
+                status=Status.RESOLVED,
+                resolved_at__isnull=False,
+                **filters,
+            ).values_list(
+                "pk",
+                "channel_id",
+                "contact_id",
+                "severity",
+                "assignee_id",
+                "assignee__username",
+                "team__slug",
+                "created_at",
+                "first_response_at",
+                "resolved_at",
+            )
+        return rows
+
+    @transaction.atomic
+    def _trail(self, tokens) -> None:
+        """What the services would have recorded as the history happened: the assignment and
+        the resolve in the audit trail (the reports count resolves there) and the first-response
+        SLA measured against the default policy of the severity."""
+        policies = {
+            p.severity: p
+            for p in SLAPolicy.objects.filter(
+                is_active=True, team=None, channel=None, tag=None, business_hours_only=False
+            ).order_by("-created_at", "-pk")
+        }
+        done = set(
+            Activity.objects.filter(
+                conversation__reply_token__in=tokens, verb="status"
+            ).values_list("conversation_id", flat=True)
+        )
+        activities, measurements = [], []
+        for (
+            pk,
+            _,
+            _,
+            severity,
+            assignee_id,
+            username,
+            team,
+            created,
+            first,
+            resolved,
+        ) in self._resolved_history(tokens):
+            if pk in done:
+                continue
+            assigned_at = created + dt.timedelta(minutes=2)
+            if assignee_id:
+                activities.append(
+                    Activity(
+                        conversation_id=pk,
+                        verb="assigned",
+                        from_value={"team": None, "assignee": None},
+                        to_value={"team": team, "assignee": username},
+                        reason="routing rule",
+                        created_at=assigned_at,
+                    )
+                )
+            activities.append(
+                Activity(
+                    conversation_id=pk,
+                    actor_id=assignee_id,
+                    verb="status",
+                    from_value=Status.OPEN,
+                    to_value=Status.RESOLVED,
+                    created_at=resolved,
+                )
+            )
+            policy = policies.get(severity)
+            if policy is not None and first is not None:
+                due = created + dt.timedelta(minutes=policy.first_response_minutes)
+                measurements.append(
+                    SLAMeasurement(
+                        conversation_id=pk,
+                        target="first_response",
+                        policy=policy,
+                        started_at=created,
+                        due_at=due,
+                        stopped_at=first,
+                        elapsed_seconds=(first - created).total_seconds(),
+                        met=first <= due,
+                    )
+                )
+        Activity.objects.bulk_create(activities, batch_size=500)
+        SLAMeasurement.objects.bulk_create(measurements, batch_size=500)
+
+    @transaction.atomic
+    def _surveys(self, tokens) -> None:
+        resolved = self._resolved_history(tokens, satisfaction_survey__isnull=True)
+        rows = []
+        for pk, channel_id, contact_id, *_, resolved_at in resolved:
+            rng = random.Random(f"survey:{pk}")  # noqa: S311 - demo data, deterministic
+            if rng.random() >= SURVEY_ANSWER_RATE:
+                continue
+            score = rng.choices(
+                [s for s, _ in SURVEY_SCORES], weights=[w for _, w in SURVEY_SCORES]
+            )[0]
+            answered = resolved_at + dt.timedelta(minutes=rng.randint(5, 600))
+            rows.append(
+                SatisfactionSurvey(
+                    conversation_id=pk,
+                    channel_id=channel_id,
+                    contact_id=contact_id,
+                    token_hash=hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
+                    sent_at=resolved_at,
+                    score=score,
+                    comment=rng.choice(SURVEY_COMMENTS[score]),
+                    answered_at=answered,
+                )
+            )
+        SatisfactionSurvey.objects.bulk_create(rows, batch_size=500)

@@ -162,7 +162,7 @@ def test_the_demo_meta_channel_answers_verification_and_keeps_an_admins_config()
 
     from inbox.models import Channel
 
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", history_days=0, stdout=io.StringIO())
     response = provider_client().get(
         "/webhooks/meta/meta/",
         {
@@ -173,5 +173,5 @@ def test_the_demo_meta_channel_answers_verification_and_keeps_an_admins_config()
     )
     assert response.content == b"42"
     Channel.objects.filter(slug="telegram").update(config={"bot_token": "1:real"})
-    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", history_days=0, stdout=io.StringIO())
     assert Channel.objects.get(slug="telegram").config == {"bot_token": "1:real"}
