@@ -179,6 +179,12 @@ class BulkOutputSerializer(serializers.Serializer):
     not_found = serializers.ListField(
         child=serializers.IntegerField(), help_text="Ids you cannot see."
     )
+    queued = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        help_text="Spread only: conversations no online agent had room for (capacity); they "
+        "stay in the team's queue.",
+    )
 
 
 class DryRunOutputSerializer(serializers.Serializer):
@@ -215,6 +221,15 @@ class BulkApi(APIView):
                 spread=v["spread"],
             )
             updated, unchanged, not_found = result.updated, result.unchanged, result.not_found
+            if v["spread"]:
+                return Response(
+                    {
+                        "updated": updated,
+                        "unchanged": unchanged,
+                        "not_found": not_found,
+                        "queued": result.queued,
+                    }
+                )
         else:
             visible = set(
                 selectors.conversation_base_for(request.user)

@@ -94,6 +94,45 @@ class BulkResult:
     updated: list[int]
     unchanged: list[int]
     not_found: list[int] = dataclasses.field(default_factory=list)
+    # Spread only: conversations no online agent had room for; they stay in the team's queue.
+    queued: list[int] = dataclasses.field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SpreadStep:
+    agent: User | None  # None: nobody online had room; it waits in the team's queue
+    load_before: int = 0  # the agent's open conversations before this one
+
+
+def spread_plan(*, team: Team, rows, actor) -> dict[int, SpreadStep]:
+    """Who gets which conversation when a lead spreads `rows` ((pk, team id, assignee id)) over
+    `team`: its online agents and leads, never the person spreading (a lead hands work out),
+    least loaded first, and nobody beyond their capacity. What does not fit stays in the team's
+    queue (with its current assignee if that one is already in the team), for auto-assignment
+    to hand out as agents free up. Refuses (ValidationError) when nobody at all is online."""
+    actor_pk = getattr(actor, "pk", None)
+    agents = [a for a in _candidates(team) if a.pk != actor_pk]
+    if not agents:
+        raise ValidationError({"assignee": [f"Nobody else in {team.name} is online to spread to."]})
+    # Every candidate is a member of the team: one check covers them all.
+    refusal = assignment_refusal(actor, None, team, agents[0])
+    if refusal:
+        raise PermissionDenied(refusal)
+    loads = open_loads([a.pk for a in agents])
+    heap = [(loads[a.pk], a.pk, a) for a in agents if loads[a.pk] < a.capacity]
+    heapq.heapify(heap)
+    members = {a.pk: a for a in agents}
+    plan = {}
+    for pk, team_id, assignee_id in rows:
+        if not heap:
+            keep = members.get(assignee_id) if team_id == team.pk else None
+            plan[pk] = SpreadStep(agent=keep, load_before=0)
+            continue
+        load, agent_pk, agent = heapq.heappop(heap)
+        plan[pk] = SpreadStep(agent=agent, load_before=load)
+        if load + 1 < agent.capacity:
+            heapq.heappush(heap, (load + 1, agent_pk, agent))
+    return plan
 
 
 @transaction.atomic
@@ -123,21 +162,8 @@ def bulk_assign(
     if spread:
         if team is None:
             raise ValidationError({"team": ["Spreading needs a team."]})
-        agents = _candidates(team)
-        if not agents:
-            raise ValidationError({"assignee": [f"Nobody in {team.slug} is online to spread to."]})
-        # Every candidate is a member of the team: one check covers them all.
-        refusal = assignment_refusal(actor, None, team, agents[0])
-        if refusal:
-            raise PermissionDenied(refusal)
-        loads = open_loads([a.pk for a in agents])
-        heap = [(loads[a.pk], a.pk, a) for a in agents]
-        heapq.heapify(heap)
-        targets = {}
-        for pk, _, _ in rows:
-            load, agent_pk, agent = heapq.heappop(heap)
-            targets[pk] = agent
-            heapq.heappush(heap, (load + 1, agent_pk, agent))
+        plan = spread_plan(team=team, rows=rows, actor=actor)
+        targets = {pk: step.agent for pk, step in plan.items()}
     else:
         refusal = assignment_refusal(actor, None, team, assignee)
         if refusal:
@@ -196,6 +222,7 @@ def bulk_assign(
         updated=[pk for pk, _, _ in changed],
         unchanged=[pk for pk, _, _ in rows if pk not in changed_ids],
         not_found=[pk for pk in wanted if pk not in found],
+        queued=[pk for pk, _, _ in rows if spread and targets[pk] is None],
     )
 
 

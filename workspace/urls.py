@@ -20,6 +20,8 @@ urlpatterns = [
     path("tags.css", base.tags_css, name="tags-css"),
     path("availability/", base.set_my_availability, name="availability"),
     path("board/", board.lead_board, name="board"),
+    path("board/spread-preview/", board.spread_preview, name="spread-preview"),
+    path("board/undo/", board.undo_reassign, name="board-undo"),
     path("product/", product.product_view, name="product"),
     path(
         "product/requests/<int:key>/status/",

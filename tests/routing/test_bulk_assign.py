@@ -95,6 +95,7 @@ BODIES = {
 @pytest.mark.parametrize("how", list(BODIES))
 def test_bulk_assign_costs_the_same_statements_for_5_or_50_conversations(night, client_for, how):
     client = client_for(night["lead"])
+    User.objects.update(capacity=100)  # room for all 56: a spread never goes over capacity
 
     def bulk(conversations):
         ids = [c.pk for c in conversations]
@@ -200,3 +201,33 @@ def test_a_lead_cannot_spread_work_onto_another_teams_agents(client_for):
     assert response.status_code == 403
     conversation.refresh_from_db()
     assert conversation.assignee is None and conversation.team == support
+
+
+def test_a_spread_respects_capacity_and_never_hands_work_to_the_lead_spreading_it(
+    night, client_for
+):
+    alice, bob, dan = night["agents"]
+    lead = night["lead"]
+    User.objects.filter(pk=dan.pk).update(availability="away")
+    User.objects.filter(pk__in=[alice.pk, bob.pk]).update(capacity=3)
+    User.objects.filter(pk=lead.pk).update(availability="online", capacity=50)
+    already = arrive(night["channel"], 1)
+    Conversation.objects.filter(pk=already[0].pk).update(assignee=alice)
+    overnight = arrive(night["channel"], 7)
+    response = client_for(lead).post(
+        URL,
+        {"ids": [c.pk for c in overnight], "action": "assign", "team": "support", "spread": True},
+        "json",
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    got = dict(
+        Conversation.objects.filter(pk__in=[c.pk for c in overnight]).values_list(
+            "pk", "assignee__username"
+        )
+    )
+    # Alice had 1 of 3: she gets 2, Bob 3; the lead, online with room, gets none; 2 wait.
+    assert sorted(v for v in got.values() if v) == ["alice"] * 2 + ["bob"] * 3
+    assert sorted(body["queued"]) == sorted(pk for pk, v in got.items() if v is None)
+    assert len(body["queued"]) == 2
+    assert not Conversation.objects.filter(assignee=lead).exists()

@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
@@ -25,6 +26,7 @@ from inbox.outbound.replies import send_reply
 from routing import services
 from routing.api import resolve_assignment
 from tagging import services as tagging_services
+from workspace.views.board import remember_for_undo
 from workspace.views.common import PENDING_DRAFTS, SENT_DRAFTS, SEVERITIES, back, errors_of
 from workspace.views.drafts import login_url
 from workspace.views.triage import snooze_until, tag_for_name_or_slug, triage_response
@@ -298,6 +300,11 @@ def bulk_action(request):
     try:
         if v["action"] == "assign":
             team, assignee = resolve_assignment(v)
+            before = list(
+                selectors.conversation_base_for(request.user)
+                .filter(pk__in=wanted)
+                .values_list("pk", "team_id", "assignee_id")
+            )
             result = services.bulk_assign(  # locks only what the user can see
                 conversation_ids=wanted,
                 team=team,
@@ -307,6 +314,21 @@ def bulk_action(request):
                 spread=v["spread"],
             )
             changed = len(result.updated)
+            moved = set(result.updated)
+            remember_for_undo(request, [row for row in before if row[0] in moved], v["reason"])
+            if result.queued:
+                flash.warning(
+                    request,
+                    ngettext(
+                        "%(n)d conversation stays in the team's queue: everyone online is at "
+                        "capacity.",
+                        "%(n)d conversations stay in the team's queue: everyone online is at "
+                        "capacity.",
+                        len(result.queued),
+                    )
+                    % {"n": len(result.queued)},
+                    extra_tags="bulk",
+                )
         else:
             ids = list(
                 selectors.conversation_base_for(request.user)
