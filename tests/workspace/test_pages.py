@@ -655,3 +655,25 @@ def test_the_sidebar_counts_every_view_in_one_statement(agent, team):
     assert views["All"] == 3 and views["Hot ones"] == 0 and views["Mine"] == 0
     counts = [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     assert len(counts) == 1
+
+
+def test_the_product_chart_has_axes_values_and_empty_weeks(viewer, team):
+    tag = Tag.objects.get(slug="feature-request")
+    now = timezone.now()
+    for weeks_ago, n in ((5, 3), (2, 7), (0, 1)):  # weeks 4, 3 and 1 ago have none
+        for _ in range(n):
+            c = conversation_in(team, subject="PDF export")
+            Conversation.objects.filter(pk=c.pk).update(
+                created_at=now - dt.timedelta(weeks=weeks_ago)
+            )
+            ConversationTag.objects.create(conversation=c, tag=tag)
+    response = browser_for(viewer).get("/inbox/product/")
+    chart = response.context["chart"]
+    assert [b["n"] for b in chart["bars"]] == [3, 0, 0, 7, 0, 1]
+    assert [t["value"] for t in chart["ticks"]] == [0, 2, 4, 6, 8]
+    body = response.content.decode()
+    chart_at = body.index('<figure class="chart">')
+    svg = body[chart_at : body.index("</figure>", chart_at)]
+    values = re.findall(r'<text class="value"[^>]*>(\d+)</text>', svg)
+    assert values == ["3", "7", "1"]  # each bar's value over it; none over the empty weeks
+    assert ">Conversations</text>" in svg and "Week starting (Monday)" in svg

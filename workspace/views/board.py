@@ -18,6 +18,7 @@ from accounts.permissions import can_bulk
 from inbox import selectors, titles
 from inbox.models import Conversation, Status
 from routing import auto_assignment, services
+from workspace.templatetags.ui import row_view
 from workspace.views.common import User, errors_of
 
 UNDO_KEY = "board_undo"  # the session's signed "before" of the last reassignment
@@ -85,6 +86,10 @@ def lead_board(request):
             }
         )
     titles.attach_titles(c for b in board for c in b["queue"] + b["overnight"])
+    now = timezone.now()
+    for b in board:
+        for c in b["queue"] + b["overnight"]:
+            c.row = row_view(c, now)
     undo = _undo_rows(request)
     return render(
         request,

@@ -1,6 +1,8 @@
 """The product team's view: feature requests (or any tag) by date range, channel and text, counted
 per week, with a CSV export."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
@@ -24,7 +26,23 @@ from tagging.models import FeatureRequest, Tag
 from workspace.views.common import PageParams, errors_of
 
 
+def _nice_step(peak: int) -> int:
+    """A tick step of 1, 2 or 5 times a power of ten giving at most five ticks up to `peak`."""
+    step = 1
+    while True:
+        for factor in (1, 2, 5):
+            if peak / (step * factor) <= 5:
+                return step * factor
+        step *= 10
+
+
+CHART_WEEKS = 26
+
+
 def _weekly_chart(qs) -> dict:
+    """Conversations per week (Monday start) as an SVG bar chart with both axes: the last 26
+    weeks that have any, with the empty weeks between them drawn as zero (a gap is news too),
+    each bar's value above it, a y axis with round ticks and grid lines."""
     rows = list(
         qs.order_by()
         .annotate(week=TruncWeek("created_at"))
@@ -32,26 +50,54 @@ def _weekly_chart(qs) -> dict:
         .annotate(n=Count("id"))
         .order_by("week")
     )
-    peak = max((r["n"] for r in rows), default=0) or 1
-    width, height, gap = 32, 120, 8
+    if not rows:
+        return {}
+    counts = {r["week"].date() if hasattr(r["week"], "date") else r["week"]: r["n"] for r in rows}
+    last = max(counts)
+    first = max(min(counts), last - dt.timedelta(weeks=CHART_WEEKS - 1))
+    weeks = []
+    week = first
+    while week <= last:
+        weeks.append((week, counts.get(week, 0)))
+        week += dt.timedelta(weeks=1)
+    peak = max(n for _, n in weeks) or 1
+    step = _nice_step(peak)
+    top = -(-peak // step) * step  # the axis ends on a tick at or above the peak
+    left, plot_h, bottom, head = 40, 120, 34, 16
+    width, gap = 28, 8
     bars = []
-    for i, row in enumerate(rows[-26:]):
-        h = round(row["n"] / peak * height)
+    label_every = 1 if len(weeks) <= 13 else 2
+    for i, (week, n) in enumerate(weeks):
+        h = round(n / top * plot_h)
         bars.append(
             {
-                "x": i * (width + gap),
-                "y": height - h,
+                "x": left + gap + i * (width + gap),
+                "y": head + plot_h - h,
                 "h": h,
                 "w": width,
-                "n": row["n"],
-                "week": row["week"],
+                "n": n,
+                "week": week,
+                "label": i % label_every == 0 or i == len(weeks) - 1,
+                "mid": left + gap + i * (width + gap) + width // 2,
             }
         )
+    ticks = [
+        {"value": v, "y": head + plot_h - round(v / top * plot_h)} for v in range(0, top + 1, step)
+    ]
+    full_width = left + gap + len(weeks) * (width + gap)
     return {
         "bars": bars,
-        "width": max(len(bars) * (width + gap), width),
-        "height": height,
-        "total": sum(r["n"] for r in rows),
+        "ticks": ticks,
+        "left": left,
+        "right": full_width,
+        "base": head + plot_h,
+        "top_y": head,
+        "width": full_width,
+        "height": head + plot_h + bottom,
+        "axis_label_y": head + plot_h // 2,
+        "total": sum(n for _, n in weeks),
+        "first": weeks[0][0],
+        "last": weeks[-1][0],
     }
 
 
