@@ -17,6 +17,7 @@ from inbox.models import (
     Conversation,
     Message,
 )
+from inbox.outbound.files import Outgoing, attach, checked
 from inbox.sanitize import sanitize_html
 from inbox.services import lock_for_change, snippet
 
@@ -74,13 +75,16 @@ def send_reply(
     html: str = "",
     cc: Sequence[str] = (),
     subject: str = "",
+    files: Sequence[Outgoing] = (),
 ) -> Message:
     """Queue an agent's reply to the customer on the conversation's channel.
 
     Locks the conversation. Refuses (ActionRefused) when the channel's sender says the reply
     cannot go out now (e.g. Meta's 24-hour window), or when `cc` holds an invalid address or
     `cc`/`subject` are given on a channel that is not email. The message is stored `queued`
-    (cc and subject in its headers) and sent by a task after commit. Emits message.created
+    (cc and subject in its headers) and sent by a task after commit. `files` are checked against
+    the channel's limits (inbox.outbound.files.LIMITS; FileRefused names the file and the limit)
+    before anything is stored, then stored as the message's attachments. Emits message.created
     (direction out); runs the `agent_replied` hook (SLA clocks stop).
     """
     from inbox.outbound.senders import get_sender
@@ -92,7 +96,7 @@ def send_reply(
         related=("channel", "contact"),
     )
     text = text.strip()
-    if not text:
+    if not text and not files:
         raise ActionRefused("A reply needs some text.")
     refusal = too_long(text, reply_limit(conversation), what="The reply")
     if refusal:  # refused whole, never cut: the agent shortens it and sends again
@@ -102,6 +106,7 @@ def send_reply(
     refusal = getattr(sender, "can_send", lambda c: None)(conversation) if sender else None
     if refusal:
         raise ActionRefused(refusal)
+    accepted = checked(conversation, files)
     now = timezone.now()
     message = Message.objects.create(
         conversation=conversation,
@@ -116,6 +121,7 @@ def send_reply(
         next_attempt_at=now,
         created_at=now,
     )
+    attach(message, accepted)
     fields = _touch_for_outbound(conversation, message)
     conversation.last_outbound_at = now
     fields.append("last_outbound_at")
