@@ -9,7 +9,7 @@ from inbox import selectors, services
 from inbox.api import CanWrite, ConversationMessagesApi
 from inbox.drafts import MAX_TEXT
 from inbox.models import Message
-from inbox.outbound.files import FileRefused, Outgoing
+from inbox.outbound.files import FileRefused, outgoing_files
 from inbox.outbound.replies import send_reply
 from inbox.serializers import (
     MessageOutputSerializer,
@@ -51,18 +51,6 @@ class MessageMultipartSerializer(MessageInputSerializer):
         max_length=20,
         help_text="Files sent with a reply, within the channel's limits (docs/channels.md).",
     )
-
-
-def outgoing_files(uploads) -> list[Outgoing]:
-    return [
-        Outgoing(
-            name=upload.name or "file",
-            content_type=upload.content_type or "application/octet-stream",
-            size=upload.size,
-            file=upload,
-        )
-        for upload in uploads
-    ]
 
 
 class ConversationMessagesCreateApi(ConversationMessagesApi):

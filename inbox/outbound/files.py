@@ -100,6 +100,44 @@ class Outgoing:
     file: File
 
 
+def outgoing_files(uploads) -> list[Outgoing]:
+    """Django's uploaded files (request.FILES) as files of a reply."""
+    return [
+        Outgoing(
+            name=upload.name or "file",
+            content_type=upload.content_type or "application/octet-stream",
+            size=upload.size,
+            file=upload,
+        )
+        for upload in uploads
+    ]
+
+
+def limit_words(limit: Limit | None) -> str:
+    """The channel's limits in a sentence, shown beside the attach button."""
+    if limit is None:
+        return _("This channel cannot carry files.")
+    values = {
+        "provider": limit.provider,
+        "image": size_words(limit.image),
+        "other": size_words(limit.other),
+        "count": limit.files,
+        "types": ", ".join(t.rstrip("/") for t in limit.types),
+    }
+    if limit.image == limit.other:
+        text = _("%(provider)s takes files up to %(other)s, %(count)d at most.") % values
+    else:
+        text = (
+            _(
+                "%(provider)s takes images up to %(image)s and other files up to %(other)s, %(count)d at most."
+            )
+            % values
+        )
+    if limit.types:
+        text += " " + _("Types: %(types)s.") % values
+    return text
+
+
 def platform_of(conversation: Conversation) -> str:
     """Where the customer wrote from, on a channel kind that carries several platforms."""
     kind = conversation.channel.kind
