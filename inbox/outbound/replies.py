@@ -24,9 +24,12 @@ from inbox.services import lock_for_change, snippet
 logger = logging.getLogger(__name__)
 
 
-def _touch_for_outbound(conversation: Conversation, message: Message) -> list[str]:
+def _touch_for_outbound(
+    conversation: Conversation, message: Message, files: Sequence[str] = ()
+) -> list[str]:
     conversation.last_message_at = message.created_at
-    conversation.snippet = snippet(message.text)
+    # A reply of files alone is listed by their names.
+    conversation.snippet = snippet(message.text or " ".join(f"📎 {name}" for name in files))
     conversation.message_count += 1
     return ["last_message_at", "snippet", "message_count", "updated_at"]
 
@@ -121,8 +124,8 @@ def send_reply(
         next_attempt_at=now,
         created_at=now,
     )
-    attach(message, accepted)
-    fields = _touch_for_outbound(conversation, message)
+    stored = attach(message, accepted)
+    fields = _touch_for_outbound(conversation, message, [a.name for a in stored])
     conversation.last_outbound_at = now
     fields.append("last_outbound_at")
     if conversation.first_response_at is None:

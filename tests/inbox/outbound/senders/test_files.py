@@ -330,3 +330,42 @@ def test_json_replies_are_unchanged(client_for, agent, team):
         format="json",
     )
     assert response.status_code == 400 and "text" in response.json()
+
+
+def test_a_retry_after_a_failure_part_way_sends_only_what_has_not_gone(
+    client_for, agent, team, http_server, settings, django_capture_on_commit_callbacks
+):
+    from inbox.outbound.delivery import deliver
+
+    settings.TELEGRAM_API_BASE_URL = http_server.url
+    conversation = conversation_on(
+        "telegram", team, config={"bot_token": "123:ABC"}, headers={"chat_id": 456}
+    )
+    image = png()
+    http_server.respond(200, {"ok": True, "result": {"message_id": 10}})
+    http_server.respond(503, {"ok": False, "description": "Bad Gateway"})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_files(client_for(agent), conversation, upload("p.png", image, "image/png"))
+    message = Message.objects.get(pk=response.json()["id"])
+    assert (message.delivery_status, len(http_server.requests)) == ("queued", 2)
+    http_server.respond(200, {"ok": True, "result": {"message_id": 11}})
+    message = deliver(message_id=message.pk)
+    assert message.delivery_status == "sent"
+    paths = [r.path.rsplit("/", 1)[1] for r in http_server.requests]
+    assert paths == ["sendMessage", "sendPhoto", "sendPhoto"]  # the text went once
+    assert form_parts(http_server.requests[-1])["photo"] == ("p.png", image)
+    assert message.external_id == "456:10"
+
+
+def test_a_reply_of_files_alone_is_listed_by_their_names(sent, team, http_server, settings):
+    settings.TELEGRAM_API_BASE_URL = http_server.url
+    conversation = conversation_on(
+        "telegram", team, config={"bot_token": "123:ABC"}, headers={"chat_id": 456}
+    )
+    http_server.respond(200, {"ok": True, "result": {"message_id": 12}})
+    message = sent(conversation, upload("invoice.pdf", PDF, "application/pdf"), text="")
+    assert message.text == ""
+    conversation.refresh_from_db()
+    assert conversation.snippet == "📎 invoice.pdf"
+    [request] = http_server.requests
+    assert request.path == "/bot123:ABC/sendDocument"
