@@ -2,7 +2,9 @@
 bytes, and sending one reply as several provider requests (the text, then each file) so that a
 retry after a failure part-way sends only what has not gone yet."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import IO
 
 from inbox.attachments import MissingFile, opened
 from inbox.models import Attachment, Message
@@ -21,9 +23,16 @@ def content_of(attachment: Attachment) -> bytes:
         raise PermanentSendError(f"the file {attachment.name!r} is no longer stored") from exc
 
 
-def upload(attachment: Attachment) -> tuple[str, bytes, str]:
-    """(name, bytes, type): one file of an httpx multipart `files=` argument."""
-    return attachment.name, content_of(attachment), attachment.content_type
+@contextmanager
+def upload(attachment: Attachment) -> Iterator[tuple[str, IO[bytes], str]]:
+    """(name, open file, type): one file of an httpx multipart `files=` argument, streamed from
+    the storage in chunks rather than read whole into memory (WhatsApp documents reach 100 MB)."""
+    try:
+        handle = opened(attachment)
+    except MissingFile as exc:
+        raise PermanentSendError(f"the file {attachment.name!r} is no longer stored") from exc
+    with handle:
+        yield attachment.name, handle, attachment.content_type
 
 
 def in_parts(message: Message, parts: list[tuple[str, Callable[[], str | None]]]) -> str | None:

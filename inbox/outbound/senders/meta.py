@@ -121,11 +121,12 @@ class Graph:
     def file(self, attachment) -> str | None:
         kind = _kind(attachment.content_type, self.platform)
         if self.platform == "whatsapp":
-            uploaded = self._post(
-                "media",
-                data={"messaging_product": "whatsapp", "type": attachment.content_type},
-                files={"file": upload(attachment)},
-            )
+            with upload(attachment) as part:
+                uploaded = self._post(
+                    "media",
+                    data={"messaging_product": "whatsapp", "type": attachment.content_type},
+                    files={"file": part},
+                )
             media_id = uploaded.get("id")
             if not media_id:
                 raise PermanentSendError("Meta answered the media upload without an id")
@@ -142,15 +143,16 @@ class Graph:
             }
             return self._sent_id(self._post("messages", json=body))
         message = {"attachment": {"type": kind, "payload": {"is_reusable": False}}}
-        data = self._post(
-            "messages",
-            data={
-                "recipient": recipient,
-                "messaging_type": "RESPONSE",
-                "message": json.dumps(message),
-            },
-            files={"filedata": upload(attachment)},
-        )
+        with upload(attachment) as part:
+            data = self._post(
+                "messages",
+                data={
+                    "recipient": recipient,
+                    "messaging_type": "RESPONSE",
+                    "message": json.dumps(message),
+                },
+                files={"filedata": part},
+            )
         return self._sent_id(data)
 
 

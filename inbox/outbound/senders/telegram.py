@@ -62,13 +62,10 @@ def send(message) -> str | None:
     def file(attachment) -> str:
         photo = attachment.content_type in PHOTO_TYPES and attachment.size <= MAX_PHOTO
         method, field = ("sendPhoto", "photo") if photo else ("sendDocument", "document")
-        response = call(
-            "POST",
-            f"{base}/{method}",
-            provider="Telegram",
-            data=target,
-            files={field: upload(attachment)},
-        )
+        with upload(attachment) as part:
+            response = call(
+                "POST", f"{base}/{method}", provider="Telegram", data=target, files={field: part}
+            )
         return _sent(response, chat_id)
 
     parts = [("text", text)] if message.text.strip() else []

@@ -46,14 +46,15 @@ def _uploaded(base: str, auth: dict, attachment) -> str:
     """Upload an image for a DM (POST /2/media/upload, media_category dm_image or dm_gif) and
     return its media id. https://docs.x.com/x-api/media/upload-media"""
     category = "dm_gif" if attachment.content_type == "image/gif" else "dm_image"
-    response = call(
-        "POST",
-        f"{base}/2/media/upload",
-        provider="X",
-        data={"media_category": category, "media_type": attachment.content_type},
-        files={"media": upload(attachment)},
-        headers=auth,
-    )
+    with upload(attachment) as part:
+        response = call(
+            "POST",
+            f"{base}/2/media/upload",
+            provider="X",
+            data={"media_category": category, "media_type": attachment.content_type},
+            files={"media": part},
+            headers=auth,
+        )
     data = json_body(response, provider="X").get("data") or {}
     media_id = str(data.get("id") or "")
     if not media_id:
