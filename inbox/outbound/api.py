@@ -1,5 +1,6 @@
 """Replies and notes through the REST API: POST /api/v1/conversations/{id}/messages/."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -76,7 +77,7 @@ class ConversationMessagesCreateApi(ConversationMessagesApi):
         if data.validated_data["kind"] == Message.Kind.NOTE:
             if files:
                 return Response(
-                    {"detail": "Files go with replies; a private note cannot carry them."},
+                    {"detail": _("Files go with replies; a private note cannot carry them.")},
                     status=400,
                 )
             message = services.add_note(

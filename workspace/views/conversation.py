@@ -78,12 +78,17 @@ def _composer_context(request, conversation) -> dict:
         "files_refused": refused.get("text")
         if refused.get("conversation") == conversation.pk
         else "",
-        "file_limits": limit_words(limit_for(conversation)),
+        **_file_limits(conversation),
         "drafts": drafts.drafts_for(user=request.user, conversation=conversation),
         "just_sent": just_sent,
         "reply_limit": reply_limit(conversation),
         "note_limit": drafts.MAX_TEXT,
     }
+
+
+def _file_limits(conversation) -> dict:
+    limit = limit_for(conversation)
+    return {"can_attach": limit is not None, "file_limits": limit_words(limit)}
 
 
 @login_required

@@ -369,3 +369,17 @@ def test_a_reply_of_files_alone_is_listed_by_their_names(sent, team, http_server
     assert conversation.snippet == "📎 invoice.pdf"
     [request] = http_server.requests
     assert request.path == "/bot123:ABC/sendDocument"
+
+
+def test_the_website_chat_refuses_files_and_its_composer_offers_none(client_for, agent, team):
+    conversation = conversation_on("chat", team)
+    response = post_files(client_for(agent), conversation, upload("a.pdf", PDF, "application/pdf"))
+    assert response.status_code == 400
+    assert response.json()["detail"] == "This channel cannot carry files."
+    assert not Message.objects.filter(direction="out").exists()
+    page = Client()
+    page.force_login(agent)
+    html = page.get(f"/inbox/conversations/{conversation.pk}/").content.decode()
+    assert (
+        'id="reply-files" name="files" multiple data-files-list="reply-files-list" disabled' in html
+    )
