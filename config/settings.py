@@ -476,6 +476,8 @@ REPORTS_EXACT_PERCENTILE_LIMIT = int(os.environ.get("REPORTS_EXACT_PERCENTILE_LI
 REPORTS_FEATURE_REQUEST_TAG = os.environ.get("REPORTS_FEATURE_REQUEST_TAG", "feature-request")
 # Where a customer's browser reaches this site: survey links in mail and chat are built on it.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# How long the signed URL of a file sent with a reply works (providers fetch it; issue 21).
+OUTBOUND_FILE_URL_MAX_AGE = int(os.environ.get("OUTBOUND_FILE_URL_MAX_AGE", str(7 * 86400)))
 # --- The learned tag suggester (issue 24) --------------------------------------------------------
 # Off: no learned suggestions shown, no periodic retraining (rules' suggestions still show).
 TAG_SUGGESTER_ENABLED = env_bool("TAG_SUGGESTER_ENABLED", True)

@@ -43,6 +43,7 @@ urlpatterns = [
     path("inbox/", include("workspace.urls")),
     path("inbox/", include("workspace.inbox_urls")),
     path("chat/", include("inbox.chat.urls")),
+    path("files/", include("inbox.outbound.urls")),
     path("settings/", include("integrations.ui_urls")),
     path("reports/", include("reports.urls")),
     path("survey/", include("reports.survey_urls")),

@@ -17,15 +17,19 @@ from inbox.models import (
     Conversation,
     Message,
 )
+from inbox.outbound.files import Outgoing, attach, checked
 from inbox.sanitize import sanitize_html
 from inbox.services import lock_for_change, snippet
 
 logger = logging.getLogger(__name__)
 
 
-def _touch_for_outbound(conversation: Conversation, message: Message) -> list[str]:
+def _touch_for_outbound(
+    conversation: Conversation, message: Message, files: Sequence[str] = ()
+) -> list[str]:
     conversation.last_message_at = message.created_at
-    conversation.snippet = snippet(message.text)
+    # A reply of files alone is listed by their names.
+    conversation.snippet = snippet(message.text or " ".join(f"📎 {name}" for name in files))
     conversation.message_count += 1
     return ["last_message_at", "snippet", "message_count", "updated_at"]
 
@@ -74,13 +78,16 @@ def send_reply(
     html: str = "",
     cc: Sequence[str] = (),
     subject: str = "",
+    files: Sequence[Outgoing] = (),
 ) -> Message:
     """Queue an agent's reply to the customer on the conversation's channel.
 
     Locks the conversation. Refuses (ActionRefused) when the channel's sender says the reply
     cannot go out now (e.g. Meta's 24-hour window), or when `cc` holds an invalid address or
     `cc`/`subject` are given on a channel that is not email. The message is stored `queued`
-    (cc and subject in its headers) and sent by a task after commit. Emits message.created
+    (cc and subject in its headers) and sent by a task after commit. `files` are checked against
+    the channel's limits (inbox.outbound.files.LIMITS; FileRefused names the file and the limit)
+    before anything is stored, then stored as the message's attachments. Emits message.created
     (direction out); runs the `agent_replied` hook (SLA clocks stop).
     """
     from inbox.outbound.senders import get_sender
@@ -92,7 +99,7 @@ def send_reply(
         related=("channel", "contact"),
     )
     text = text.strip()
-    if not text:
+    if not text and not files:
         raise ActionRefused("A reply needs some text.")
     refusal = too_long(text, reply_limit(conversation), what="The reply")
     if refusal:  # refused whole, never cut: the agent shortens it and sends again
@@ -102,6 +109,7 @@ def send_reply(
     refusal = getattr(sender, "can_send", lambda c: None)(conversation) if sender else None
     if refusal:
         raise ActionRefused(refusal)
+    accepted = checked(conversation, files)
     now = timezone.now()
     message = Message.objects.create(
         conversation=conversation,
@@ -116,7 +124,8 @@ def send_reply(
         next_attempt_at=now,
         created_at=now,
     )
-    fields = _touch_for_outbound(conversation, message)
+    stored = attach(message, accepted)
+    fields = _touch_for_outbound(conversation, message, [a.name for a in stored])
     conversation.last_outbound_at = now
     fields.append("last_outbound_at")
     if conversation.first_response_at is None:

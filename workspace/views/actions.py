@@ -22,12 +22,20 @@ from inbox import drafts, selectors
 from inbox import services as inbox_services
 from inbox.drafts import MAX_TEXT
 from inbox.models import AGENT_STATUSES, Severity, Status
+from inbox.outbound.files import FileRefused, outgoing_files
 from inbox.outbound.replies import send_reply
 from routing import services
 from routing.api import resolve_assignment
 from tagging import services as tagging_services
 from workspace.views.board import remember_for_undo
-from workspace.views.common import PENDING_DRAFTS, SENT_DRAFTS, SEVERITIES, back, errors_of
+from workspace.views.common import (
+    FILES_REFUSED,
+    PENDING_DRAFTS,
+    SENT_DRAFTS,
+    SEVERITIES,
+    back,
+    errors_of,
+)
 from workspace.views.drafts import login_url
 from workspace.views.triage import snooze_until, tag_for_name_or_slug, triage_response
 
@@ -120,13 +128,18 @@ def _compose(request, pk, kind: str, send) -> HttpResponse:
 @require_POST
 def reply(request, pk):
     def send(conversation, text):
-        send_reply(
-            conversation_id=conversation.pk,
-            actor=request.user,
-            text=text,
-            cc=[a for a in re.split(r"[,;\s]+", request.POST.get("cc", "")) if a],
-            subject=request.POST.get("subject", ""),
-        )
+        try:
+            send_reply(
+                conversation_id=conversation.pk,
+                actor=request.user,
+                text=text,
+                cc=[a for a in re.split(r"[,;\s]+", request.POST.get("cc", "")) if a],
+                subject=request.POST.get("subject", ""),
+                files=outgoing_files(request.FILES.getlist("files")),
+            )
+        except FileRefused as exc:  # shown again beside the attach button
+            request.session[FILES_REFUSED] = {"conversation": conversation.pk, "text": str(exc)}
+            raise
 
     return _compose(request, pk, "message", send)
 

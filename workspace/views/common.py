@@ -17,6 +17,8 @@ SEVERITIES = [s.label for s in Severity]
 # page tells the draft script to forget its copy.
 PENDING_DRAFTS = "workspace.pending_drafts"
 SENT_DRAFTS = "workspace.sent_drafts"
+# The reply's files just refused ({"conversation": pk, "text": why}), shown beside the composer.
+FILES_REFUSED = "workspace.files_refused"
 
 
 class PageParams:

@@ -14,9 +14,10 @@ from accounts.permissions import can_write
 from inbox import attachments, drafts, reads, selectors, titles
 from inbox.canned import canned_responses_for
 from inbox.models import Channel, Message
+from inbox.outbound.files import limit_for, limit_words
 from inbox.outbound.replies import reply_limit
 from inbox.outbound.senders import get_sender
-from workspace.views.common import PENDING_DRAFTS, SENT_DRAFTS
+from workspace.views.common import FILES_REFUSED, PENDING_DRAFTS, SENT_DRAFTS
 from workspace.views.triage import triage_context
 
 logger = logging.getLogger(__name__)
@@ -70,12 +71,24 @@ def _composer_context(request, conversation) -> dict:
     just_sent = {key.split(":")[1] for key in sent if key.startswith(f"{conversation.pk}:")}
     if just_sent:
         request.session[SENT_DRAFTS] = [k for k in sent if not k.startswith(f"{conversation.pk}:")]
+    refused = request.session.get(FILES_REFUSED) or {}
+    if refused.get("conversation") == conversation.pk:
+        del request.session[FILES_REFUSED]
     return {
+        "files_refused": refused.get("text")
+        if refused.get("conversation") == conversation.pk
+        else "",
+        **_file_limits(conversation),
         "drafts": drafts.drafts_for(user=request.user, conversation=conversation),
         "just_sent": just_sent,
         "reply_limit": reply_limit(conversation),
         "note_limit": drafts.MAX_TEXT,
     }
+
+
+def _file_limits(conversation) -> dict:
+    limit = limit_for(conversation)
+    return {"can_attach": limit is not None, "file_limits": limit_words(limit)}
 
 
 @login_required

@@ -10,7 +10,9 @@ import json
 
 from core import safe_http
 from core.signing import sign
+from inbox.outbound.files import public_url
 from inbox.outbound.senders import PermanentSendError, TransientSendError
+from inbox.outbound.senders.media import attachments_of
 
 
 def can_send(conversation) -> str | None:
@@ -40,6 +42,16 @@ def send(message) -> str | None:
                 )
             },
             "text": message.text,
+            # Signed URLs that expire (OUTBOUND_FILE_URL_MAX_AGE); no token needed to fetch.
+            "files": [
+                {
+                    "name": attachment.name,
+                    "content_type": attachment.content_type,
+                    "size": attachment.size,
+                    "url": public_url(attachment),
+                }
+                for attachment in attachments_of(message)
+            ],
             "agent": message.sender_user.username if message.sender_user_id else None,
             "created_at": message.created_at.isoformat(),
         },

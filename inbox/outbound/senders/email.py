@@ -24,6 +24,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 
 from inbox.models import Channel, Message
 from inbox.outbound.senders import PermanentSendError, TransientSendError
+from inbox.outbound.senders.media import attachments_of, content_of
 
 ESP_BACKENDS = {
     "amazon_ses": "anymail.backends.amazon_ses.EmailBackend",
@@ -185,6 +186,8 @@ def build_email(message: Message, *, message_id: str, recipient: str) -> EmailMu
         headers=headers,
     )
     mail.attach_alternative(_html_body(message.text, quoted), "text/html")
+    for attachment in attachments_of(message):  # real MIME parts, within LIMITS["email"]
+        mail.attach(attachment.name, content_of(attachment), attachment.content_type)
     return mail
 
 

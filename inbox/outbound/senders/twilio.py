@@ -7,8 +7,10 @@ webhooks with it too). The reply goes from the number the customer wrote to."""
 from django.conf import settings
 from django.urls import reverse
 
+from inbox.outbound.files import public_url
 from inbox.outbound.senders import PermanentSendError
 from inbox.outbound.senders.http import call, json_body, latest_inbound, path_segment
+from inbox.outbound.senders.media import attachments_of
 from inbox.outbound.senders.social import window_refusal
 
 # Twilio refuses a message body over 1600 characters (error 21617).
@@ -38,7 +40,10 @@ def send(message) -> str | None:
         raise PermanentSendError("no customer number or channel number to send with")
     if to.startswith("whatsapp:") and not ours.startswith("whatsapp:"):
         ours = f"whatsapp:{ours}"
-    form = {"To": to, "From": ours, "Body": message.text}
+    form: dict = {"To": to, "From": ours, "Body": message.text}
+    files = attachments_of(message)
+    if files:  # Twilio fetches each file from its signed URL (inbox.outbound.files)
+        form["MediaUrl"] = [public_url(attachment) for attachment in files]
     if settings.TWILIO_WEBHOOK_BASE_URL:
         path = reverse("webhooks:twilio", kwargs={"channel": channel.slug})
         form["StatusCallback"] = settings.TWILIO_WEBHOOK_BASE_URL.rstrip("/") + path
