@@ -56,7 +56,12 @@
   composer.appendChild(input);
   composer.appendChild(el("button", { type: "submit" }, "Send"));
 
-  [el("h2", {}, "Chat"), status, prechat, log, typing, problem, composer].forEach(function (n) { panel.appendChild(n); });
+  var header = el("div", { "class": "header" });
+  header.appendChild(el("h2", {}, "Chat"));
+  var closer = el("button", { type: "button", "class": "close", "aria-label": "Close chat", title: "Close chat" }, "×");
+  header.appendChild(closer);
+
+  [header, status, prechat, log, typing, problem, composer].forEach(function (n) { panel.appendChild(n); });
   root.appendChild(launcher);
   root.appendChild(panel);
 
@@ -77,10 +82,26 @@
     state.lastId = Math.max(state.lastId, message.id);
     var item = el("li", { "class": message.from === "agent" ? "agent" : "visitor" });
     if (message.from === "agent" && message.author) item.appendChild(el("span", { "class": "author" }, message.author));
-    item.appendChild(el("span", { "class": "text" }, message.text));
+    item.appendChild(linked(message.text));
     log.appendChild(item);
     log.scrollTop = log.scrollHeight;
     if (message.from === "agent") typing.hidden = true;
+  }
+
+  // Web addresses in a message (the satisfaction survey's link, a help article) become links;
+  // everything else stays text. Built node by node: never innerHTML.
+  var URL_PATTERN = /https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)]/g;
+  function linked(text) {
+    var span = el("span", { "class": "text" });
+    var at = 0;
+    String(text || "").replace(URL_PATTERN, function (url, offset) {
+      span.appendChild(document.createTextNode(text.slice(at, offset)));
+      span.appendChild(el("a", { href: url, target: "_blank", rel: "noopener noreferrer" }, url));
+      at = offset + url.length;
+      return url;
+    });
+    span.appendChild(document.createTextNode(String(text || "").slice(at)));
+    return span;
   }
 
   function showTyping(frame) {
@@ -194,10 +215,16 @@
   }
 
   // --- What the visitor does --------------------------------------------------------------------
-  launcher.addEventListener("click", function () {
-    panel.hidden = !panel.hidden;
-    launcher.setAttribute("aria-expanded", String(!panel.hidden));
-    if (!panel.hidden) input.focus();
+  function setOpen(open) {
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", String(open));
+    if (open) input.focus();
+  }
+
+  launcher.addEventListener("click", function () { setOpen(panel.hidden); });
+  closer.addEventListener("click", function () { setOpen(false); launcher.focus(); });
+  panel.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") { setOpen(false); launcher.focus(); }
   });
 
   composer.addEventListener("submit", function (event) {

@@ -110,3 +110,62 @@ def test_without_websockets_the_widget_posts_and_polls(team, agent):
         in_thread(send_reply, conversation_id=conversation_id, actor=agent, text="It does.")
         expect(widget.locator("li.agent .text")).to_have_text(["It does."])
         browser.close()
+
+
+def test_typing_shows_both_ways_and_the_widget_closes_and_links(team, agent):
+    """The agent sees "Ada is typing…" while the visitor types; the visitor sees "Alice is
+    typing…" while the agent types in the reply box; the widget closes with its × and Escape;
+    a web address an agent sends (the survey's link) is a link."""
+    from playwright.sync_api import expect, sync_playwright
+
+    in_thread(ChannelFactory, kind="chat", slug="chat", default_team=team)
+    in_thread(lambda: type(agent).objects.filter(pk=agent.pk).update(first_name="Alice"))
+    with LiveASGIServer() as server, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        visitor = browser.new_context().new_page()
+        visitor.goto(f"{server.url}/demo/chat/")
+        widget = visitor.locator("[data-switchboard-chat]")
+        widget.get_by_role("button", name="Chat with us").click()
+        widget.get_by_placeholder("Your name (optional)").fill("Ada")
+        widget.get_by_role("button", name="Save").click()
+        box = widget.get_by_label("Message")
+        box.fill("Hello?")
+        box.press("Enter")
+        expect(widget.locator("li.visitor .text")).to_have_text(["Hello?"])
+        conversation_id = in_thread(lambda: Message.objects.get().conversation_id)
+
+        desk = browser.new_context().new_page()
+        desk.goto(f"{server.url}/login/?next=/inbox/conversations/{conversation_id}/")
+        desk.get_by_label("Username").fill(agent.username)
+        desk.get_by_label("Password").fill("demo")
+        desk.get_by_role("button", name="Log in").click()
+        desk.wait_for_selector("body[data-live=connected]")
+        indicator = desk.locator("#customer-typing")
+        expect(indicator).to_be_hidden()
+        box.press_sequentially("are you there", delay=30)
+        expect(indicator).to_be_visible(timeout=10_000)
+        expect(indicator).to_have_text("Ada is typing…")
+
+        desk.get_by_label("Reply to Ada on").fill("")
+        desk.get_by_label("Reply to Ada on").press_sequentially("Yes, one moment", delay=30)
+        expect(widget.get_by_text("Alice is typing…")).to_be_visible(timeout=10_000)
+
+        in_thread(
+            send_reply,
+            conversation_id=conversation_id,
+            actor=agent,
+            text="How did we do? https://example.com/survey/abc123/",
+        )
+        link = widget.locator("li.agent a")
+        expect(link).to_have_attribute("href", "https://example.com/survey/abc123/")
+        expect(link).to_have_attribute("rel", "noopener noreferrer")
+
+        widget.get_by_role("button", name="Close chat").click()
+        expect(widget.get_by_label("Message")).to_be_hidden()
+        launcher = widget.get_by_role("button", name="Chat with us")
+        expect(launcher).to_have_attribute("aria-expanded", "false")
+        launcher.click()
+        expect(widget.get_by_label("Message")).to_be_visible()
+        widget.get_by_label("Message").press("Escape")
+        expect(widget.get_by_label("Message")).to_be_hidden()
+        browser.close()
