@@ -114,7 +114,7 @@ def test_without_websockets_the_widget_posts_and_polls(team, agent):
 
 def test_typing_shows_both_ways_and_the_widget_closes_and_links(team, agent):
     """The agent sees "Ada is typing…" while the visitor types; the visitor sees "Alice is
-    typing…" while the agent types in the reply box; the widget closes with its × and Escape;
+    typing…" while the agent types in the reply box; the widget closes with its close button and Escape;
     a web address an agent sends (the survey's link) is a link."""
     from playwright.sync_api import expect, sync_playwright
 
