@@ -159,7 +159,7 @@ class Stack:
         claim_redis(self.redis_url, force=self.flush_redis)  # before anything is written
         self.create_database()
         self.run("migrate", "--noinput")
-        self.run("seed_demo", "--conversations", "0")
+        self.run("seed_demo", "--conversations", "0", "--history-days", "0")
 
     def create_database(self) -> None:
         self.drop_database()
