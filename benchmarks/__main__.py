@@ -11,8 +11,9 @@ Steps: webhook and email (ingestion), sla (the sweep at 100k and 1M open), list 
 list API and the inbox page for six views at 100k and 1M conversations from generate_load, with
 SQL queries per request), bulk (reassign 10,000 through the API), live (webhook acknowledged to
 event on an agent's websocket); peak RSS of a web and a worker process is read at the end.
-Asked for by name only: reports (the 90-day report at 1M) and load (generate_load against the
-floor of this PostgreSQL, benchmarks/load_floor.py).
+Asked for by name only: reports (the 90-day report at 1M), load (generate_load against the
+floor of this PostgreSQL, benchmarks/load_floor.py) and workspace (the agents' pages in Chromium
+at 100k, benchmarks/workspace.py).
 """
 
 import argparse
@@ -345,6 +346,14 @@ def table(results: dict) -> str:
 
         for name, value in table_rows(results["reports"]):
             row(name, value)
+    if results.get("workspace"):
+        w = results["workspace"]
+        for name in ("first_load", "open", "triage", "reply", "live_row"):
+            v = w[name]
+            row(
+                f"workspace {name.replace('_', ' ')} at {w['conversations']:,}: p50 / p95 ms",
+                f"{v['p50_ms']} / {v['p95_ms']}",
+            )
     if results.get("load"):
         from benchmarks.load_floor import table_rows as load_rows
 
@@ -359,7 +368,8 @@ STEPS = ("webhook", "email", "sla", "list", "page", "bulk", "live")
 # Asked for by name only: filling a million conversations for the reports takes most of an hour;
 # load (generate_load against the floor of this PostgreSQL, benchmarks/load_floor.py) empties the
 # inbox the other steps filled.
-EXTRA_STEPS = ("reports", "load")
+# workspace drives Chromium (benchmarks/workspace.py) over 100,000 conversations.
+EXTRA_STEPS = ("reports", "load", "workspace")
 
 
 def main() -> int:
@@ -460,6 +470,10 @@ def main() -> int:
             from benchmarks.reports import bench_reports
 
             results["reports"] = step("reports", lambda: bench_reports(stack, args.quick))
+        if "workspace" in only:
+            from benchmarks.workspace import bench_workspace
+
+            results["workspace"] = step("workspace", lambda: bench_workspace(stack, args.quick))
         if "load" in only:
             from benchmarks.load_floor import bench_load
 

@@ -282,7 +282,7 @@ def test_triage_and_reply_in_the_ui_show_through_the_api_and_go_out(
     page.keyboard.type("We are looking into it.")
     bobs.wait_for_selector("#presence >> text=alice is replying")
     bobs.context.close()
-    page.get_by_role("button", name="Send reply").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     page.wait_for_selector("text=Reply queued for sending.")
     shot(page, "conversation")
 

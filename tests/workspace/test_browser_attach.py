@@ -47,7 +47,7 @@ def test_an_agent_sends_a_file_from_the_composer(patient, server, support, http_
     assert listed.get_by_role("listitem").all_inner_texts() == ["invoice.pdf (3 KB)"]
     page.get_by_label("Reply to").fill("Your invoice is attached.")
     shot(page, "composer-attach")
-    page.get_by_role("button", name="Send reply").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     page.wait_for_selector("text=Reply queued for sending.")
 
     assert wait_for(lambda: http_server.requests)
@@ -76,7 +76,7 @@ def test_a_file_the_channel_refuses_is_explained_beside_the_composer(
         [{"name": "invoice.pdf", "mimeType": "application/pdf", "buffer": PDF}]
     )
     page.get_by_label("Reply to").fill("Here it is")
-    page.get_by_role("button", name="Send reply").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     refusal = page.locator("#reply-files-refused")
     refusal.wait_for()
     assert "“invoice.pdf” is application/pdf; X only takes" in refusal.inner_text()

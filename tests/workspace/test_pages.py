@@ -327,7 +327,7 @@ def test_a_closed_window_is_explained_before_typing_and_sending_is_disabled(agen
     client = browser_for(agent)
     page = client.get(f"/inbox/conversations/{c.pk}/").content.decode()
     assert "customer-service window is closed" in page
-    assert 'aria-describedby="reply-refusal"' in page and "disabled>Send reply" in page
+    assert 'aria-describedby="reply-refusal"' in page and "disabled>Send</button>" in page
     assert 'id="reply-cc"' not in page  # cc and subject are for email only
     forced = client.post(f"/inbox/conversations/{c.pk}/reply/", {"text": "Hi"}, follow=True)
     assert "Not sent: The 24-hour customer-service window is closed" in forced.content.decode()
@@ -345,7 +345,7 @@ def test_an_api_channel_without_callback_says_so_and_one_with_it_allows_replies(
     client = browser_for(agent)
     assert "no callback URL" in client.get(f"/inbox/conversations/{silent.pk}/").content.decode()
     page = client.get(f"/inbox/conversations/{wired.pk}/").content.decode()
-    assert "reply-refusal" not in page and "disabled>Send reply" not in page
+    assert "reply-refusal" not in page and "disabled>Send</button>" not in page
 
 
 def test_composer_lists_the_agents_canned_responses_with_placeholders_filled_and_escaped(

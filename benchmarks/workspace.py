@@ -1,0 +1,136 @@
+"""The agents' workspace in a real browser (issue 22): `python -m benchmarks --only workspace`.
+
+Debian's Chromium, driven by Playwright from this process, against the benchmark stack filled to
+100,000 conversations by generate_load (1,000 with --quick), logged in as `admin`, who sees all
+of them. Each figure is the wall time this process sees, from the action to the moment the
+change is on screen (the element it waits for is visible), p50 and p95 over the repeats:
+
+- first load: navigation to /inbox/ until the list's rows are painted;
+- open: a click on a list row until the conversation's heading and reply box are shown;
+- triage: a severity change until the conversation's header shows the new severity;
+- reply: Send until the reply is in the thread;
+- live row: a signed webhook posted from outside the browser until its row is in the open list.
+
+Playwright's own round trip (a few ms) is inside every figure; targets: first load <= 400 ms,
+open <= 150 ms, triage <= 150 ms, live row <= 300 ms.
+"""
+
+import json
+import time
+import uuid
+
+import httpx
+
+from benchmarks.scale import clear_conversations, percentiles, populate
+from benchmarks.stack import Stack
+from core.signing import sign
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+USER = "admin"
+SEVERITIES = ("high", "normal")
+
+
+def _ms(began: float) -> float:
+    return 1000 * (time.perf_counter() - began)
+
+
+def _login(page, base_url: str) -> None:
+    page.goto(f"{base_url}/login/?next=/inbox/")
+    page.get_by_label("Username").fill(USER)
+    page.get_by_label("Password").fill("demo")
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base_url}/inbox/")
+
+
+def _webhook(stack: Stack, text: str) -> None:
+    body = json.dumps(
+        {
+            "id": f"ws-{uuid.uuid4().hex}",
+            "sender": {"id": f"ws-{uuid.uuid4().hex[:12]}", "name": "Bench Customer"},
+            "text": text,
+        }
+    ).encode()
+    response = httpx.post(
+        f"{stack.base_url}/webhooks/api/api/",
+        content=body,
+        headers={"Content-Type": "application/json", "X-Signature": sign("demo-api-secret", body)},
+        timeout=30,
+    )
+    if response.status_code >= 300:
+        raise RuntimeError(f"webhook answered {response.status_code}")
+
+
+def bench_workspace(stack: Stack, quick: bool) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    total = 1_000 if quick else 100_000
+    repeats = 3 if quick else 20
+    clear_conversations(stack)
+    filled = populate(stack, total)
+    times: dict[str, list[float]] = {k: [] for k in ("first_load", "open", "triage", "reply")}
+    times["live_row"] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.set_default_timeout(30_000)
+        _login(page, stack.base_url)
+        rows = page.get_by_role("region", name="Conversations").get_by_role("link")
+        for n in range(repeats + 1):  # the first round warms caches and is not counted
+            began = time.perf_counter()
+            page.goto(f"{stack.base_url}/inbox/")
+            rows.first.wait_for(state="visible")
+            first_load = _ms(began)
+
+            began = time.perf_counter()
+            rows.nth(n % 10).click()
+            page.get_by_role("textbox", name="Reply", exact=False).first.wait_for(state="visible")
+            page.locator("[data-open-conversation] h1").first.wait_for(state="visible")
+            opened = _ms(began)
+
+            severity = SEVERITIES[n % 2]
+            select = page.get_by_role("combobox", name="Severity")
+            if select.input_value() == severity:
+                severity = SEVERITIES[(n + 1) % 2]
+            began = time.perf_counter()
+            select.select_option(severity)
+            page.locator("#conv-meta", has_text=f"severity {severity}").wait_for(state="visible")
+            triaged = _ms(began)
+
+            text = f"Benchmark reply {n} {uuid.uuid4().hex[:8]}"
+            box = page.get_by_role("textbox", name="Reply", exact=False).first
+            box.fill(text)
+            began = time.perf_counter()
+            page.get_by_role("button", name="Send", exact=True).first.click()
+            page.get_by_text(text).first.wait_for(state="visible")
+            replied = _ms(began)
+
+            if n:
+                times["first_load"].append(first_load)
+                times["open"].append(opened)
+                times["triage"].append(triaged)
+                times["reply"].append(replied)
+
+        page.goto(f"{stack.base_url}/inbox/")
+        page.wait_for_selector("body[data-live=connected]")
+        for n in range(repeats + 1):
+            text = f"Live row {n} {uuid.uuid4().hex[:8]}"
+            began = time.perf_counter()
+            _webhook(stack, text)
+            page.get_by_role("region", name="Conversations").get_by_text(text).first.wait_for(
+                state="visible"
+            )
+            if n:
+                times["live_row"].append(_ms(began))
+        browser.close()
+    out: dict = {"conversations": filled["conversations"], "repeats": repeats}
+    for name, values in times.items():
+        out[name] = percentiles(values)
+    return out
