@@ -111,11 +111,11 @@ def _compose(request, pk, kind: str, send) -> HttpResponse:
         return redirect(login_url(page))
 
     def action(conversation):
-        send(conversation, text)
+        said = send(conversation, text)
         drafts.delete_draft(user=request.user, conversation=conversation, kind=kind)
         sent = request.session.get(SENT_DRAFTS, [])
         request.session[SENT_DRAFTS] = [*sent, f"{conversation.pk}:{kind}"][-20:]
-        return "Reply queued for sending." if kind == "message" else "Note added."
+        return said or ("Reply queued for sending." if kind == "message" else "Note added.")
 
     def keep(conversation):
         if text.strip() and len(text) <= MAX_TEXT and can_write(request.user):
@@ -140,6 +140,12 @@ def reply(request, pk):
         except FileRefused as exc:  # shown again beside the attach button
             request.session[FILES_REFUSED] = {"conversation": conversation.pk, "text": str(exc)}
             raise
+        if request.POST.get("then") == "resolve":  # "Send and resolve"
+            inbox_services.set_status(
+                conversation_id=conversation.pk, status=Status.RESOLVED, actor=request.user
+            )
+            return "Reply queued for sending, and the conversation is resolved."
+        return None
 
     return _compose(request, pk, "message", send)
 
