@@ -233,7 +233,7 @@ def csat_comments(user, f: Filters):
     start, end = day_bounds(f.date_from)[0], day_bounds(f.date_to)[1]
     return (
         _surveys(user, f)
-        .filter(answered_at__gte=start, answered_at__lt=end)
+        .filter(kind=SatisfactionSurvey.Kind.CSAT, answered_at__gte=start, answered_at__lt=end)
         .exclude(comment="")
         .select_related("conversation", "conversation__team", "conversation__assignee", "channel")
         .order_by("-answered_at", "-id")

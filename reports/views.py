@@ -5,7 +5,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -14,6 +17,7 @@ from accounts.permissions import sees_everything
 from inbox.models import Channel, Severity
 from reports import metrics, selectors, services
 from reports.models import RollupState
+from reports.surveys import SCALES, page_language
 from tagging.models import Tag
 
 User = get_user_model()
@@ -95,17 +99,36 @@ def reports_page(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def survey_page(request, token: str):
-    """The customer's one-question survey. An unknown token is a plain 404 (it reveals nothing);
-    a second answer is refused with a clear message and the first one stands."""
+    """The customer's one-question survey (CSAT, NPS or CES), in the customer's language
+    (reports.surveys.page_language). An unknown token is a plain 404 (it reveals nothing); a
+    second answer is refused with a clear message and the first one stands."""
     survey = services.survey_for_token(token)
     if survey is None:
         raise Http404("No such survey.")
-    context = {"survey": survey, "channel": survey.channel, "scores": range(1, 6)}
+    language = page_language(survey, request)
+    with translation.override(language):
+        response = _survey_response(request, token, survey)
+    response["Content-Language"] = language
+    patch_vary_headers(response, ["Accept-Language"])
+    return response
+
+
+def _survey_response(request, token: str, survey):
+    scale = SCALES[survey.kind]
+    context = {
+        "survey": survey,
+        "channel": survey.channel,
+        "scale": scale,
+        "scores": scale.scores,
+        "language": translation.get_language(),
+    }
     if request.method == "GET":
         if survey.answered_at is not None:
-            context["refused"] = "You have already answered this survey. Thank you!"
+            context["refused"] = _("You have already answered this survey. Thank you!")
         preset = request.GET.get("score", "")
-        context["preset"] = int(preset) if preset in {"1", "2", "3", "4", "5"} else None
+        context["preset"] = (
+            int(preset) if preset.isdigit() and int(preset) in scale.scores else None
+        )
         return render(request, "reports/survey.html", context)
     try:
         survey = services.answer_survey(
