@@ -35,6 +35,7 @@ from reports.selectors import (
     periods,
     rollups,
 )
+from reports.survey_metrics import ces, nps
 from tagging.models import Tag
 
 VOLUME = ("created", "resolved", "reopened")
@@ -403,4 +404,6 @@ REPORTS = {
     "tags": tag_trends,
     "phrases": phrases,
     "busiest-hours": busiest_hours,
+    "nps": nps,
+    "ces": ces,
 }

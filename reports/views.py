@@ -9,6 +9,7 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -29,6 +30,8 @@ CHARTS = [
     ("sla", "sla", "SLA compliance"),
     ("first-contact-resolution", "first-contact-resolution", "First-contact resolution"),
     ("csat", "csat", "Customer satisfaction"),
+    ("nps", "nps", _lazy("Net Promoter Score (NPS)")),
+    ("ces", "ces", _lazy("Customer effort (CES)")),
     ("workload", "workload", "Workload"),
     ("tags", "tags", "Tag trends"),
     ("phrases", "phrases", "Recurring phrases in feature requests"),
@@ -47,10 +50,15 @@ def reports_page(request):
     except selectors.FilterError as exc:
         error = exc.message
         f = selectors.parse_filters({})
-    data = {name: metrics.REPORTS[name](request.user, f) for name, _, _ in CHARTS if name != "tags"}
+    # The weekly reports (tag trends, NPS, CES) follow group_by when it is given, else weeks.
     tag_filters = {**f.query(), "group_by": request.GET.get("group_by") or "week"}
     if error:
         tag_filters["group_by"] = "week"
+    weekly = selectors.parse_filters(tag_filters, default_group="week")
+    data = {
+        name: metrics.REPORTS[name](request.user, weekly if name in selectors.WEEKLY else f)
+        for name, _slug, _title in CHARTS
+    }
     query = urlencode(f.query())
     charts = [
         {
@@ -58,14 +66,11 @@ def reports_page(request):
             "title": title,
             "csv": reverse("api:report-export", args=[slug])
             + "?"
-            + (urlencode(tag_filters) if name == "tags" else query),
+            + (urlencode(tag_filters) if name in selectors.WEEKLY else query),
             "data_id": f"data-{name}",
         }
         for name, slug, title in CHARTS
     ]
-    data["tags"] = metrics.tag_trends(
-        request.user, selectors.parse_filters(tag_filters, default_group="week")
-    )
     comments = list(metrics.csat_comments(request.user, f)[:20])
     agents = User.objects.filter(is_active=True).exclude(role="viewer").order_by("username")
     state = RollupState.objects.filter(pk=1).first()
