@@ -133,7 +133,7 @@ def send_survey(*, conversation_id: int) -> SatisfactionSurvey | None:
     """
     conversation = (
         Conversation.objects.select_for_update()
-        .select_related("channel", "contact", "team")
+        .select_related("channel", "contact")  # the team is read lazily: a nullable join
         .get(pk=conversation_id)
     )
     options = survey_settings(conversation.channel)
