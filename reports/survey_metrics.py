@@ -30,12 +30,12 @@ Kind = SatisfactionSurvey.Kind
 PROMOTER_FROM = 9  # 9 and 10
 DETRACTOR_UP_TO = 6  # 0 to 6
 
-# grouping: (the survey's field, the model its ids name, the name shown)
+# grouping: (the model its ids name, the name shown)
 BREAKDOWNS = {
-    "team": ("conversation__team_id", Team, "slug"),
-    "agent": ("conversation__assignee_id", User, "username"),
-    "channel": ("channel_id", Channel, "slug"),
-    "tag": ("conversation__tag_links__tag_id", Tag, "slug"),
+    "team": (Team, "slug"),
+    "agent": (User, "username"),
+    "channel": (Channel, "slug"),
+    "tag": (Tag, "slug"),
 }
 
 
@@ -72,13 +72,24 @@ def _scoped(user, f: Filters, kind: str):
     return qs
 
 
-def _tallies(qs, key) -> dict:
-    """{value of key: Counter({score: answers})}."""
+def _tallies(qs, keys: tuple) -> dict:
+    """{value of the key (a tuple of values for several keys): Counter({score: answers})}."""
     out: dict = defaultdict(Counter)
-    for value, score, n in (
-        qs.values(key, "score").annotate(n=Count("id")).order_by().values_list(key, "score", "n")
+    for *found, score, n in (
+        qs.values(*keys, "score")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list(*keys, "score", "n")
     ):
-        out[value][score] += n
+        out[found[0] if len(keys) == 1 else tuple(found)][score] += n
+    return out
+
+
+def _fold(tallies: dict, position: int) -> dict:
+    """Tallies keyed by tuples, summed over one position of the tuple."""
+    out: dict = defaultdict(Counter)
+    for key, scores in tallies.items():
+        out[key[position]].update(scores)
     return out
 
 
@@ -88,7 +99,7 @@ def _survey_report(user, f: Filters, kind: str, summarize) -> dict:
     answered = scoped.filter(answered_at__gte=start, answered_at__lt=end, score__isnull=False)
     by_period: dict = {p: Counter() for p in periods(f)}
     for day, scores in _tallies(
-        answered.annotate(_day=TruncDate("answered_at", tzinfo=zone())), "_day"
+        answered.annotate(_day=TruncDate("answered_at", tzinfo=zone())), ("_day",)
     ).items():
         by_period[period_of(_as_date(day), f.group_by)].update(scores)
     sent_by_period: Counter = Counter()
@@ -110,8 +121,19 @@ def _survey_report(user, f: Filters, kind: str, summarize) -> dict:
         for p, scores in by_period.items()
     ]
     breakdown = {}
-    for grouping, (key, model, label) in BREAKDOWNS.items():
-        tallies = _tallies(answered, key)
+    # Team and agent in one pass over the conversations; the tag pass joins only tagged ones.
+    by_person = _tallies(answered, ("conversation__team_id", "conversation__assignee_id"))
+    tallies_of = {
+        "team": _fold(by_person, 0),
+        "agent": _fold(by_person, 1),
+        "channel": _tallies(answered, ("channel_id",)),
+        "tag": _tallies(
+            answered.filter(conversation__tag_links__isnull=False),
+            ("conversation__tag_links__tag_id",),
+        ),
+    }
+    for grouping, (model, label) in BREAKDOWNS.items():
+        tallies = tallies_of[grouping]
         names = dict(
             model.objects.filter(pk__in=[k for k in tallies if k is not None]).values_list(
                 "pk", label
@@ -120,7 +142,6 @@ def _survey_report(user, f: Filters, kind: str, summarize) -> dict:
         found = [
             {"name": names.get(k, str(k)) if k is not None else None, **summarize(scores)}
             for k, scores in tallies.items()
-            if k is not None or grouping != "tag"  # an untagged answer has no tag row
         ]
         found.sort(key=lambda r: (-r["answered"], r["name"] or ""))
         breakdown[grouping] = found
