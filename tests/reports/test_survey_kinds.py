@@ -345,3 +345,19 @@ def test_the_reports_page_shows_nps_and_ces_beside_csat(answers, client):
 def test_an_agent_outside_the_team_sees_no_scores(answers):
     stranger = AgentFactory(username="zed")
     assert report(stranger, "nps").json()["totals"]["answered"] == 0
+
+
+def test_the_reports_read_a_fixed_number_of_queries_however_many_answers(
+    answers, django_assert_num_queries
+):
+    from reports import selectors, survey_metrics
+
+    f = selectors.parse_filters({"from": "2026-11-16", "to": "2026-11-29", "group_by": "week"})
+    lead = answers.lead
+    # Answers per day, surveys sent per day, team and agent, channel, tag; the names of each four.
+    with django_assert_num_queries(9):
+        survey_metrics.nps(lead, f)
+    for score in range(11):
+        answer("nps", score, team=answers.sales, channel=answers.mail, agent=answers.alice)
+    with django_assert_num_queries(9):
+        assert survey_metrics.nps(lead, f)["totals"]["answered"] == 7 + 11
