@@ -23,7 +23,7 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name"]
+    list_display = ["slug", "name", "survey_kind"]
     search_fields = ["slug", "name"]
     prepopulated_fields = {"slug": ["name"]}
 

@@ -2,6 +2,7 @@ import hashlib
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class User(AbstractUser):
@@ -40,10 +41,30 @@ class User(AbstractUser):
         return self.role == self.Role.ADMIN or self.is_superuser
 
 
+class SurveyKind(models.TextChoices):
+    """The survey that follows a resolution (reports.surveys holds the scales and questions; it
+    lives here because a team chooses one and accounts is the layer everything may import)."""
+
+    CSAT = "csat", _("CSAT (satisfaction, 1-5)")
+    NPS = "nps", _("NPS (likely to recommend, 0-10)")
+    CES = "ces", _("CES (effort, 1-7)")
+
+
 class Team(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=120)
     description = models.TextField(blank=True)
+    survey_kind = models.CharField(
+        max_length=4,
+        blank=True,
+        default="",
+        db_default="",
+        choices=SurveyKind.choices,
+        help_text=_(
+            "The survey after this team resolves a conversation, where the channel sends "
+            "surveys; blank: the channel's choice."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -494,3 +494,5 @@ RESOLVE_UNDO_SECONDS = int(os.environ.get("RESOLVE_UNDO_SECONDS", "5"))
 SURVEY_DELAY_SECONDS = max(
     RESOLVE_UNDO_SECONDS, int(os.environ.get("SURVEY_DELAY_SECONDS", str(RESOLVE_UNDO_SECONDS + 5)))
 )
+# At most one survey (CSAT, NPS or CES) per customer in this many days; 0: no limit.
+SURVEY_MIN_INTERVAL_DAYS = max(0, int(os.environ.get("SURVEY_MIN_INTERVAL_DAYS", "7")))

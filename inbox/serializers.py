@@ -63,7 +63,10 @@ class ConversationOutputSerializer(serializers.ModelSerializer):
 
 
 class SatisfactionSerializer(serializers.Serializer):
-    score = serializers.IntegerField(allow_null=True, help_text="1-5; null until answered.")
+    kind = serializers.CharField(help_text="csat (score 1-5), nps (0-10) or ces (1-7).")
+    score = serializers.IntegerField(
+        allow_null=True, help_text="In the kind's scale; null until answered."
+    )
     comment = serializers.CharField()
     sent_at = serializers.DateTimeField()
     answered_at = serializers.DateTimeField(allow_null=True)

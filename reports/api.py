@@ -349,7 +349,7 @@ class ReportExportApi(APIView):
     def get(self, request, report: str):
         if report != "csat-comments" and report not in exports.WRITERS:
             raise NotFound(f"There is no report {report!r}.")
-        default_group = "week" if report == "tags" else "day"
+        default_group = "week" if report in selectors.WEEKLY else "day"
         f, error = _filters_or_error(request, default_group)
         if error:
             return error

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from reports import api
+from reports import api, survey_api
 
 urlpatterns = [
     path("reports/volume/", api.VolumeReportApi.as_view(), name="report-volume"),
@@ -16,6 +16,8 @@ urlpatterns = [
         name="report-first-contact-resolution",
     ),
     path("reports/csat/", api.CSATReportApi.as_view(), name="report-csat"),
+    path("reports/nps/", survey_api.NPSReportApi.as_view(), name="report-nps"),
+    path("reports/ces/", survey_api.CESReportApi.as_view(), name="report-ces"),
     path("reports/csat/comments/", api.CSATCommentsApi.as_view(), name="report-csat-comments"),
     path("reports/workload/", api.WorkloadReportApi.as_view(), name="report-workload"),
     path("reports/tags/", api.TagsReportApi.as_view(), name="report-tags"),

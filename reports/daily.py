@@ -154,7 +154,9 @@ def _compute_days(first: dt.date, last: dt.date, usernames: dict) -> tuple[list,
         ):
             outcome = "met" if row["met"] else "missed"
             add(row["_day"], key, f"sla_{row['target']}_{outcome}", row["n"])
-        sent = SatisfactionSurvey.objects.filter(sent_at__gte=start, sent_at__lt=end).annotate(
+        # The csat_* counts are CSAT's alone; NPS and CES are read from the surveys themselves.
+        csat = SatisfactionSurvey.objects.filter(kind=SatisfactionSurvey.Kind.CSAT)
+        sent = csat.filter(sent_at__gte=start, sent_at__lt=end).annotate(
             _day=TruncDate("sent_at", tzinfo=tz)
         )
         for key, row in _grouped(
@@ -167,7 +169,7 @@ def _compute_days(first: dt.date, last: dt.date, usernames: dict) -> tuple[list,
         ):
             add(row["_day"], key, "csat_sent", row["n"])
             add(row["_day"], key, "csat_sent_answered", row["answered"])
-        answered = SatisfactionSurvey.objects.filter(
+        answered = csat.filter(
             answered_at__gte=start, answered_at__lt=end, score__isnull=False
         ).annotate(_day=TruncDate("answered_at", tzinfo=tz))
         for key, row in _grouped(

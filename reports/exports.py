@@ -7,6 +7,8 @@ from reports.selectors import SLA_TARGETS
 
 
 def _cell(value) -> str:
+    if isinstance(value, int | float):
+        return str(value)  # a number, even a negative NPS, is no formula
     text = "" if value is None else str(value)
     # A cell starting with = + - @ (or a tab or CR) runs as a formula in spreadsheet programs.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -86,6 +88,34 @@ def _busiest(data):
         yield [r["weekday"], *r["hours"]]
 
 
+_NPS = ["answered", "promoters", "passives", "detractors", "nps"]
+
+
+def _survey_table(data, columns, distribution: bool):
+    """Per period, then per team, agent, channel and tag: one table, its first column saying
+    which grouping the row belongs to."""
+    scale = list(data["totals"]["distribution"]) if distribution else []
+    yield ["grouping", "key", "sent", *columns, *(f"score_{s}" for s in scale)]
+
+    def line(grouping, key, row, sent=""):
+        spread = [row["distribution"][s] for s in scale]
+        return [grouping, key, sent, *(row[c] for c in columns), *spread]
+
+    for r in data["rows"]:
+        yield line("period", r["period"], r, r["sent"])
+    for grouping, rows in data["breakdown"].items():
+        for r in rows:
+            yield line(grouping, r["name"] or "", r)
+
+
+def _nps(data):
+    return _survey_table(data, _NPS, distribution=False)
+
+
+def _ces(data):
+    return _survey_table(data, ["answered", "average"], distribution=True)
+
+
 def _comments(surveys):
     yield ["answered_at", "conversation", "subject", "score", "comment", "channel", "team", "agent"]
     for s in surveys:
@@ -113,6 +143,8 @@ WRITERS = {
     "tags": ("tags", _tags),
     "phrases": ("phrases", _phrases),
     "busiest-hours": ("busiest-hours", _busiest),
+    "nps": ("nps", _nps),
+    "ces": ("ces", _ces),
 }
 
 

@@ -98,9 +98,9 @@ def refresh_facts(conversation_ids, calendars: _Calendars | None = None) -> set[
         .values_list("conversation_id", "at")
     )
     scores = dict(
-        SatisfactionSurvey.objects.filter(conversation_id__in=ids, score__isnull=False).values_list(
-            "conversation_id", "score"
-        )
+        SatisfactionSurvey.objects.filter(
+            conversation_id__in=ids, score__isnull=False, kind=SatisfactionSurvey.Kind.CSAT
+        ).values_list("conversation_id", "score")
     )
     facts = []
     for (

@@ -35,6 +35,7 @@ from reports.selectors import (
     periods,
     rollups,
 )
+from reports.survey_metrics import ces, nps
 from tagging.models import Tag
 
 VOLUME = ("created", "resolved", "reopened")
@@ -233,7 +234,7 @@ def csat_comments(user, f: Filters):
     start, end = day_bounds(f.date_from)[0], day_bounds(f.date_to)[1]
     return (
         _surveys(user, f)
-        .filter(answered_at__gte=start, answered_at__lt=end)
+        .filter(kind=SatisfactionSurvey.Kind.CSAT, answered_at__gte=start, answered_at__lt=end)
         .exclude(comment="")
         .select_related("conversation", "conversation__team", "conversation__assignee", "channel")
         .order_by("-answered_at", "-id")
@@ -403,4 +404,6 @@ REPORTS = {
     "tags": tag_trends,
     "phrases": phrases,
     "busiest-hours": busiest_hours,
+    "nps": nps,
+    "ces": ces,
 }

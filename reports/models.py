@@ -10,6 +10,8 @@ permission scope (accounts.permissions.conversation_scope, which filters on `tea
 from django.conf import settings
 from django.db import models
 
+from accounts.models import SurveyKind
+
 
 def _dim(to: str, *, db_index: bool = True) -> models.ForeignKey:
     # Dimensions, not relations to keep consistent: a deleted team must not block a rollup write.
@@ -212,8 +214,11 @@ class RollupState(models.Model):
 
 
 class SatisfactionSurvey(models.Model):
-    """The one-question survey sent when a conversation is resolved. The customer reaches it with
-    a 256-bit random token; only its SHA-256 is stored. One answer, never changed."""
+    """The one-question survey sent when a conversation is resolved: CSAT (1-5), NPS (0-10) or
+    CES (1-7), as its `kind` says. The customer reaches it with a 256-bit random token; only its
+    SHA-256 is stored. One answer, never changed."""
+
+    Kind = SurveyKind
 
     conversation = models.OneToOneField(
         "inbox.Conversation", on_delete=models.CASCADE, related_name="satisfaction_survey"
@@ -225,6 +230,16 @@ class SatisfactionSurvey(models.Model):
         "inbox.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     sent_at = models.DateTimeField(db_index=True)
+    kind = models.CharField(
+        max_length=4, choices=SurveyKind.choices, default=SurveyKind.CSAT, db_default="csat"
+    )
+    language = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The customer's language when known (contact or channel); blank: the browser's.",
+    )
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     comment = models.TextField(blank=True, max_length=5000)
     answered_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -232,8 +247,11 @@ class SatisfactionSurvey(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(score__isnull=True) | models.Q(score__gte=1, score__lte=5),
-                name="survey_score_1_to_5",
+                condition=models.Q(score__isnull=True)
+                | models.Q(kind="csat", score__gte=1, score__lte=5)
+                | models.Q(kind="nps", score__gte=0, score__lte=10)
+                | models.Q(kind="ces", score__gte=1, score__lte=7),
+                name="survey_score_in_its_scale",
             )
         ]
 

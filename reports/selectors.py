@@ -33,6 +33,7 @@ from reports.models import ConversationFact, DailyRollup, DurationHistogram, Tea
 from tagging.models import ConversationTag, Tag
 
 GROUPINGS = ("day", "week", "month")
+WEEKLY = ("tags", "nps", "ces")  # reports grouped by week unless group_by says otherwise
 MAX_DAYS = 731
 PERCENTILES = (0.5, 0.9)
 SLA_TARGETS = ("first_response", "next_response", "resolution")

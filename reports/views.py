@@ -5,7 +5,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -14,6 +18,7 @@ from accounts.permissions import sees_everything
 from inbox.models import Channel, Severity
 from reports import metrics, selectors, services
 from reports.models import RollupState
+from reports.surveys import SCALES, page_language
 from tagging.models import Tag
 
 User = get_user_model()
@@ -25,6 +30,8 @@ CHARTS = [
     ("sla", "sla", "SLA compliance"),
     ("first-contact-resolution", "first-contact-resolution", "First-contact resolution"),
     ("csat", "csat", "Customer satisfaction"),
+    ("nps", "nps", _lazy("Net Promoter Score (NPS)")),
+    ("ces", "ces", _lazy("Customer effort (CES)")),
     ("workload", "workload", "Workload"),
     ("tags", "tags", "Tag trends"),
     ("phrases", "phrases", "Recurring phrases in feature requests"),
@@ -43,10 +50,15 @@ def reports_page(request):
     except selectors.FilterError as exc:
         error = exc.message
         f = selectors.parse_filters({})
-    data = {name: metrics.REPORTS[name](request.user, f) for name, _, _ in CHARTS if name != "tags"}
+    # The weekly reports (tag trends, NPS, CES) follow group_by when it is given, else weeks.
     tag_filters = {**f.query(), "group_by": request.GET.get("group_by") or "week"}
     if error:
         tag_filters["group_by"] = "week"
+    weekly = selectors.parse_filters(tag_filters, default_group="week")
+    data = {
+        name: metrics.REPORTS[name](request.user, weekly if name in selectors.WEEKLY else f)
+        for name, _slug, _title in CHARTS
+    }
     query = urlencode(f.query())
     charts = [
         {
@@ -54,14 +66,11 @@ def reports_page(request):
             "title": title,
             "csv": reverse("api:report-export", args=[slug])
             + "?"
-            + (urlencode(tag_filters) if name == "tags" else query),
+            + (urlencode(tag_filters) if name in selectors.WEEKLY else query),
             "data_id": f"data-{name}",
         }
         for name, slug, title in CHARTS
     ]
-    data["tags"] = metrics.tag_trends(
-        request.user, selectors.parse_filters(tag_filters, default_group="week")
-    )
     comments = list(metrics.csat_comments(request.user, f)[:20])
     agents = User.objects.filter(is_active=True).exclude(role="viewer").order_by("username")
     state = RollupState.objects.filter(pk=1).first()
@@ -95,17 +104,36 @@ def reports_page(request):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def survey_page(request, token: str):
-    """The customer's one-question survey. An unknown token is a plain 404 (it reveals nothing);
-    a second answer is refused with a clear message and the first one stands."""
+    """The customer's one-question survey (CSAT, NPS or CES), in the customer's language
+    (reports.surveys.page_language). An unknown token is a plain 404 (it reveals nothing); a
+    second answer is refused with a clear message and the first one stands."""
     survey = services.survey_for_token(token)
     if survey is None:
         raise Http404("No such survey.")
-    context = {"survey": survey, "channel": survey.channel, "scores": range(1, 6)}
+    language = page_language(survey, request)
+    with translation.override(language):
+        response = _survey_response(request, token, survey)
+    response["Content-Language"] = language
+    patch_vary_headers(response, ["Accept-Language"])
+    return response
+
+
+def _survey_response(request, token: str, survey):
+    scale = SCALES[survey.kind]
+    context = {
+        "survey": survey,
+        "channel": survey.channel,
+        "scale": scale,
+        "scores": scale.scores,
+        "language": translation.get_language(),
+    }
     if request.method == "GET":
         if survey.answered_at is not None:
-            context["refused"] = "You have already answered this survey. Thank you!"
+            context["refused"] = _("You have already answered this survey. Thank you!")
         preset = request.GET.get("score", "")
-        context["preset"] = int(preset) if preset in {"1", "2", "3", "4", "5"} else None
+        context["preset"] = (
+            int(preset) if preset.isdigit() and int(preset) in scale.scores else None
+        )
         return render(request, "reports/survey.html", context)
     try:
         survey = services.answer_survey(

@@ -100,6 +100,22 @@
         { name: "Answered", values: pick(c.rows, function (r) { return r.answered; }) }
       ] });
     }
+    // NPS and CES: figures and tables are in the page (translated); titles come from data-*.
+    var n = data("nps"), nEl = chartEl("nps");
+    if (n && nEl) {
+      var ns = (nEl.dataset.series || "Promoters|Passives|Detractors").split("|");
+      C.bars(nEl, { title: nEl.dataset.title || "", labels: labels(n.rows), series: [
+        { name: ns[0], values: pick(n.rows, function (r) { return r.promoters; }) },
+        { name: ns[1], values: pick(n.rows, function (r) { return r.passives; }) },
+        { name: ns[2], values: pick(n.rows, function (r) { return r.detractors; }) }
+      ] });
+    }
+    var e = data("ces"), eEl = chartEl("ces");
+    if (e && eEl) {
+      C.line(eEl, { title: eEl.dataset.title || "", max: 7, labels: labels(e.rows), series: [
+        { name: eEl.dataset.series || "Average", values: pick(e.rows, function (r) { return r.average; }) }
+      ] });
+    }
     var w = data("workload");
     if (w) {
       var agents = w.agents.slice(0, 15);
