@@ -75,16 +75,28 @@ def test_ninety_days_of_history_give_every_report_a_shape(client):
     assert not resolved.filter(first_response_at__isnull=True, message_count__gt=1).exists()
     assert resolved.filter(assignee__username="erin").exists()
     assert resolved.filter(tags__slug="feature-request").distinct().count() > 50
-    scores = list(SatisfactionSurvey.objects.values_list("score", flat=True))
-    assert len(scores) > 300 and set(scores) == {1, 2, 3, 4, 5}
+    scores = list(SatisfactionSurvey.objects.filter(kind="csat").values_list("score", flat=True))
+    assert len(scores) > 200 and set(scores) == {1, 2, 3, 4, 5}
     assert sum(s >= 4 for s in scores) / len(scores) > 0.6
+    # Sales asks NPS and engineering CES, so those reports have a shape too.
+    nps = SatisfactionSurvey.objects.filter(kind="nps")
+    assert nps.count() > 30 and not nps.exclude(conversation__team__slug="sales").exists()
+    assert set(nps.values_list("score", flat=True)) >= {6, 9, 10}  # detractors and promoters
+    assert (
+        SatisfactionSurvey.objects.filter(
+            kind="ces", conversation__team__slug="engineering"
+        ).count()
+        > 30
+    )
 
     assert client.login(username="admin", password="demo")
     since = (now - dt.timedelta(days=89)).date().isoformat()
     volume = client.get("/api/v1/reports/volume/", {"from": since}).json()
     assert volume["totals"]["resolved"] >= 1000
     csat = client.get("/api/v1/reports/csat/", {"from": since}).json()
-    assert csat["totals"]["answered"] > 300
+    assert csat["totals"]["answered"] > 200
+    nps_report = client.get("/api/v1/reports/nps/", {"from": since})
+    assert nps_report.status_code == 200 and nps.count() > 30
 
     # Rerunning writes nothing twice, history included.
     counts = (Conversation.objects.count(), SatisfactionSurvey.objects.count())

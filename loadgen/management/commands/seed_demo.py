@@ -30,6 +30,8 @@ from routing.models import BusinessHours, SLAMeasurement, SLAPolicy, TeamPolicy
 PASSWORD = "demo"
 
 TEAMS = [("support", "Support"), ("sales", "Sales"), ("engineering", "Engineering")]
+# The survey after each team's resolutions (blank: the channel's, CSAT): every kind has data.
+TEAM_SURVEYS = {"support": "", "sales": "nps", "engineering": "ces"}
 
 # username, role, full name, {team: membership role}
 USERS = [
@@ -139,14 +141,18 @@ CONVERSATIONS = [
 HISTORY_RUN = "demo"
 # Satisfaction answers on resolved history: about half answer, mostly happy.
 SURVEY_ANSWER_RATE = 0.45
-SURVEY_SCORES = [(5, 52), (4, 26), (3, 10), (2, 5), (1, 7)]
-SURVEY_COMMENTS = {
-    5: ["Quick and friendly, thank you!", "Solved in one reply.", ""],
-    4: ["Good help, took a little while.", ""],
-    3: ["Fine in the end.", ""],
-    2: ["Had to explain it twice.", ""],
-    1: ["Nobody answered for two days.", "Still not fixed."],
+SURVEY_SCORES = {  # kind: [(score, weight)]
+    "csat": [(5, 52), (4, 26), (3, 10), (2, 5), (1, 7)],
+    "nps": [(10, 24), (9, 22), (8, 18), (7, 12), (6, 8), (5, 6), (3, 5), (1, 3), (0, 2)],
+    "ces": [(7, 30), (6, 28), (5, 18), (4, 10), (3, 7), (2, 4), (1, 3)],
 }
+SURVEY_COMMENTS = {  # by how happy the answer is: good, middling, bad
+    "good": ["Quick and friendly, thank you!", "Solved in one reply.", ""],
+    "middling": ["Fine in the end.", "Good help, took a little while.", ""],
+    "bad": ["Had to explain it twice.", "Nobody answered for two days.", "Still not fixed."],
+}
+GOOD_FROM = {"csat": 4, "nps": 9, "ces": 6}
+BAD_UNTIL = {"csat": 2, "nps": 6, "ces": 3}
 
 
 def partner_callback_url(base_url: str) -> str:
@@ -208,7 +214,9 @@ class Command(BaseCommand):
     def _live(self, conversations: int, base_url: str) -> int:
         teams = {}
         for slug, name in TEAMS:
-            teams[slug], _ = Team.objects.get_or_create(slug=slug, defaults={"name": name})
+            teams[slug], _ = Team.objects.get_or_create(
+                slug=slug, defaults={"name": name, "survey_kind": TEAM_SURVEYS[slug]}
+            )
 
         for username, role, full_name, memberships in USERS:
             first, _, last = full_name.partition(" ")
@@ -419,13 +427,20 @@ class Command(BaseCommand):
     def _surveys(self, tokens) -> None:
         resolved = self._resolved_history(tokens, satisfaction_survey__isnull=True)
         rows = []
-        for pk, channel_id, contact_id, *_, resolved_at in resolved:
+        for pk, channel_id, contact_id, _, _, _, team, *_, resolved_at in resolved:
+            kind = TEAM_SURVEYS.get(team or "", "") or "csat"
             rng = random.Random(f"survey:{pk}")  # noqa: S311 - demo data, deterministic
             if rng.random() >= SURVEY_ANSWER_RATE:
                 continue
-            score = rng.choices(
-                [s for s, _ in SURVEY_SCORES], weights=[w for _, w in SURVEY_SCORES]
-            )[0]
+            scale = SURVEY_SCORES[kind]
+            score = rng.choices([s for s, _ in scale], weights=[w for _, w in scale])[0]
+            mood = (
+                "good"
+                if score >= GOOD_FROM[kind]
+                else "bad"
+                if score <= BAD_UNTIL[kind]
+                else "middling"
+            )
             answered = resolved_at + dt.timedelta(minutes=rng.randint(5, 600))
             rows.append(
                 SatisfactionSurvey(
@@ -435,7 +450,8 @@ class Command(BaseCommand):
                     token_hash=hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
                     sent_at=resolved_at,
                     score=score,
-                    comment=rng.choice(SURVEY_COMMENTS[score]),
+                    kind=kind,
+                    comment=rng.choice(SURVEY_COMMENTS[mood]),
                     answered_at=answered,
                 )
             )
