@@ -14,6 +14,11 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_numbers(**defaults: float) -> list:
+    """Each named number from the environment, or its default; of the default's type."""
+    return [type(default)(os.environ.get(name) or default) for name, default in defaults.items()]
+
+
 def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
     """ "HTTP_X_FORWARDED_PROTO,https" (Django's form) or "X-Forwarded-Proto,https" (the header as
     the proxy sends it): the header that says the client spoke HTTPS, and the value that says so."""
