@@ -9,6 +9,7 @@ notification rows carry the claim (mailed_at), so a re-dispatched event mails no
 
 import logging
 
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db.models import Q
@@ -17,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from inbox import events as outbox
+from inbox import groups
 from inbox.titles import one_line
 from routing.models import Notification
 from routing.notifications import push_unread
@@ -84,10 +87,42 @@ def notify_dispatched(*, events) -> None:
     ]
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
     push_unread(set(recipients))
+    push_spikes(recipients, spikes)
     from core.tasks import enqueue
     from routing.tasks import send_spike_mail
 
     enqueue(send_spike_mail, [e.pk for e in spikes])
+
+
+def push_spikes(recipients: list[int], spikes) -> None:
+    """A "spike" frame to each senior's open pages: a toast, and the banner on the inbox page.
+    A layer that fails loses only this push: the next page load shows the banner."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    frames = [
+        (
+            groups.notifications(user_id),
+            {
+                "type": "feed.transient",
+                "signal": {
+                    "type": "spike",
+                    "alert": event.payload["alert"],
+                    "title": _("Incident spike:"),
+                    "text": describe(event.payload),
+                    "url": f"{reverse('ui:inbox')}?alert={event.payload['alert']}&status=any",
+                    "link": _("Open the spike's conversations"),
+                    "region": _("Incident spikes"),
+                },
+            },
+        )
+        for event in spikes
+        for user_id in sorted(recipients)
+    ]
+    try:
+        outbox.send_frames(layer, frames)
+    except Exception:
+        logger.exception("could not push %s spike frames", len(frames))
 
 
 def mail_spikes(event_ids: list[int]) -> int:
