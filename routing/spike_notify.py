@@ -95,12 +95,22 @@ def notify_dispatched(*, events) -> None:
 
 
 def push_spikes(recipients: list[int], spikes) -> None:
-    """A "spike" frame to each senior's open pages: a toast, and the banner on the inbox page.
-    A layer that fails loses only this push: the next page load shows the banner."""
+    """To each senior's open pages: the `alert.spike` event itself (the feed's own frame; an admin
+    who also hears it through feed.all gets it once, the consumer drops repeated ids), then a
+    "spike" frame for people: a toast, and the banner on the inbox page. A layer that fails loses
+    only this push: the next page load shows the banner."""
     layer = get_channel_layer()
     if layer is None:
         return
-    frames = [
+    frames: list[tuple[str, dict]] = [
+        (
+            groups.notifications(user_id),
+            {"type": "feed.event", "event": outbox.feed_message(event)},
+        )
+        for event in spikes
+        for user_id in sorted(recipients)
+    ]
+    frames += [
         (
             groups.notifications(user_id),
             {

@@ -58,7 +58,9 @@ def test_a_leads_open_page_hears_the_spike_and_an_agents_does_not(settings):
 
     alert, heard, agent_heard = async_to_sync(scenario)()
     assert {"type": "notifications", "unread": 1, "label": "1"} in heard
+    [event] = [f["event"] for f in heard if f.get("type") == "event"]  # the contract's event
+    assert event["type"] == "alert.spike" and event["data"]["alert"] == alert.pk
     spike = heard[-1]
     assert spike["alert"] == alert.pk and spike["url"] == f"/inbox/?alert={alert.pk}&status=any"
     assert "6 conversations tagged incident in 60 minutes" in spike["text"]
-    assert not [f for f in agent_heard if f.get("type") in ("spike", "notifications")]
+    assert not [f for f in agent_heard if f.get("type") in ("spike", "notifications", "event")]
