@@ -483,11 +483,9 @@ TAG_SUGGESTER_ENABLED = env_bool("TAG_SUGGESTER_ENABLED", True)
 TAG_SUGGESTER_RETRAIN_AFTER = int(os.environ.get("TAG_SUGGESTER_RETRAIN_AFTER", "50"))
 # The feature-request board groups requests at least this alike (0..1; ?threshold= per request).
 FEATURE_REQUEST_SIMILARITY = float(os.environ.get("FEATURE_REQUEST_SIMILARITY", "0.4"))
-# Incident spike alerts (issue 24; each setting is described in docs/spike-alerts.md).
+# Incident spike alerts (issue 24): SPIKE_TAGS, SPIKE_WINDOW_MINUTES, ... (docs/spike-alerts.md).
 SPIKE_TAGS = env_list("SPIKE_TAGS", "incident")
-SPIKE_WINDOW_MINUTES, SPIKE_BASELINE_WEEKS, SPIKE_MIN_COUNT, SPIKE_FACTOR = env_numbers(
-    SPIKE_WINDOW_MINUTES=60, SPIKE_BASELINE_WEEKS=4, SPIKE_MIN_COUNT=5, SPIKE_FACTOR=3.0
-)
+SPIKE = env_numbers("SPIKE_", WINDOW_MINUTES=60, BASELINE_WEEKS=4, MIN_COUNT=5, FACTOR=3.0)
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["FeatureRequestStatusEnum"] = (
     "tagging.models.FeatureRequest.Status"
 )

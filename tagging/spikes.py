@@ -106,14 +106,14 @@ class Reading:
 
 def read(watch: Watch, *, now: datetime) -> Reading:
     """The window's conversations, the usual count for that hour of the week, the threshold."""
-    window = timedelta(minutes=settings.SPIKE_WINDOW_MINUTES)
+    window = timedelta(minutes=settings.SPIKE["WINDOW_MINUTES"])
     current = matching(watch, now - window, now)
     history = [
         len(matching(watch, now - window - k * WEEK, now - k * WEEK))
-        for k in range(1, settings.SPIKE_BASELINE_WEEKS + 1)
+        for k in range(1, settings.SPIKE["BASELINE_WEEKS"] + 1)
     ]
     baseline = float(statistics.median(history)) if history else 0.0
-    threshold = max(float(settings.SPIKE_MIN_COUNT), settings.SPIKE_FACTOR * baseline)
+    threshold = max(float(settings.SPIKE["MIN_COUNT"]), settings.SPIKE["FACTOR"] * baseline)
     return Reading(current, baseline, threshold)
 
 
@@ -174,7 +174,7 @@ def check_watch(watch: Watch, *, now: datetime) -> SpikeAlert | None:
                     peak=reading.count,
                     baseline=reading.baseline,
                     threshold=reading.threshold,
-                    window_minutes=settings.SPIKE_WINDOW_MINUTES,
+                    window_minutes=settings.SPIKE["WINDOW_MINUTES"],
                     samples=reading.conversations[:SAMPLES],
                     opened_at=now,
                 )

@@ -27,10 +27,7 @@ NOW = dt.datetime(2026, 11, 24, 14, 0, tzinfo=dt.UTC)
 @pytest.fixture(autouse=True)
 def _spike_settings(settings):
     settings.SPIKE_TAGS = ["incident"]
-    settings.SPIKE_WINDOW_MINUTES = 60
-    settings.SPIKE_BASELINE_WEEKS = 4
-    settings.SPIKE_MIN_COUNT = 5
-    settings.SPIKE_FACTOR = 3.0
+    settings.SPIKE = {"WINDOW_MINUTES": 60, "BASELINE_WEEKS": 4, "MIN_COUNT": 5, "FACTOR": 3.0}
 
 
 @pytest.fixture
@@ -226,3 +223,14 @@ def test_the_task_raises_through_the_service(incident_tag):
     result = task.delay().get()
     assert result == {"raised": list(SpikeAlert.objects.values_list("pk", flat=True))}
     assert len(result["raised"]) == 1
+
+
+def test_the_thresholds_come_from_the_environment_with_defaults(monkeypatch):
+    from config.env import env_numbers
+
+    monkeypatch.setenv("SPIKE_MIN_COUNT", "9")
+    monkeypatch.setenv("SPIKE_FACTOR", "2.5")
+    monkeypatch.delenv("SPIKE_WINDOW_MINUTES", raising=False)
+    found = env_numbers("SPIKE_", WINDOW_MINUTES=60, MIN_COUNT=5, FACTOR=3.0)
+    assert found == {"WINDOW_MINUTES": 60, "MIN_COUNT": 9, "FACTOR": 2.5}
+    assert isinstance(found["MIN_COUNT"], int) and isinstance(found["FACTOR"], float)

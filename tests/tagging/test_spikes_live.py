@@ -28,7 +28,8 @@ async def frames_until_spike(feed) -> list[dict]:
 
 
 def test_a_leads_open_page_hears_the_spike_and_an_agents_does_not(settings):
-    settings.SPIKE_TAGS, settings.SPIKE_MIN_COUNT = ["incident"], 5
+    settings.SPIKE_TAGS = ["incident"]
+    settings.SPIKE = {"WINDOW_MINUTES": 60, "BASELINE_WEEKS": 4, "MIN_COUNT": 5, "FACTOR": 3.0}
     team = TeamFactory(slug="support")
     lead = LeadFactory(username="lead", teams=[team])
     agent = AgentFactory(username="alice", teams=[team])
