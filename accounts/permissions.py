@@ -47,3 +47,12 @@ def can_block_contacts(user) -> bool:
 def can_merge_contacts(user) -> bool:
     """Merging two contacts moves whole histories: admins and leads only."""
     return bool(can_write(user) and (user.is_admin_role or user.role == User.Role.LEAD))
+
+
+def can_see_spike_alerts(user) -> bool:
+    """Incident spike alerts (their list, the inbox banner, the bell and mail): leads and admins."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_admin_role or user.role == User.Role.LEAD)
+    )

@@ -6,6 +6,7 @@ from inbox import contact_api
 from inbox.chat import views as chat_views
 from inbox.outbound import api as outbound_api
 from routing import api as routing_api
+from tagging import alerts_api
 from tagging import api as tagging_api
 
 urlpatterns = [
@@ -106,6 +107,13 @@ urlpatterns = [
     path("users/", UserListApi.as_view(), name="user-list"),
     path("users/me/", routing_api.MeApi.as_view(), name="user-me"),
     path("sla-alerts/", routing_api.SLAAlertListApi.as_view(), name="sla-alert-list"),
+    path("alerts/", alerts_api.SpikeAlertListApi.as_view(), name="alert-list"),
+    path("alerts/watch-words/", alerts_api.WatchWordListApi.as_view(), name="watch-word-list"),
+    path(
+        "alerts/watch-words/<int:pk>/",
+        alerts_api.WatchWordDetailApi.as_view(),
+        name="watch-word-detail",
+    ),
     path(
         "routing-rules/<int:pk>/dry-run/",
         routing_api.RoutingRuleDryRunApi.as_view(),

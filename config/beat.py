@@ -36,4 +36,9 @@ def schedule(*, sla_sweep_seconds: float, tag_suggester_check_seconds: int) -> d
             "task": "tagging.tasks.retrain_tag_suggester",
             "schedule": timedelta(seconds=tag_suggester_check_seconds),
         },
+        # Incident spike alerts: a spike of watched tags or words is raised once (issue 24).
+        "spike-check": {
+            "task": "tagging.tasks.check_spikes",
+            "schedule": timedelta(seconds=60),
+        },
     }

@@ -14,6 +14,15 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_numbers(prefix: str, **defaults: float) -> dict:
+    """{NAME: number} from the environment variables PREFIX + NAME, or the defaults; each of its
+    default's type."""
+    return {
+        name: type(default)(os.environ.get(prefix + name) or default)
+        for name, default in defaults.items()
+    }
+
+
 def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
     """ "HTTP_X_FORWARDED_PROTO,https" (Django's form) or "X-Forwarded-Proto,https" (the header as
     the proxy sends it): the header that says the client spoke HTTPS, and the value that says so."""

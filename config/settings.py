@@ -16,7 +16,7 @@ from pathlib import Path
 import dj_database_url
 
 from config import beat, redis_roles
-from config.env import env_bool, env_list, env_proxy_ssl_header, storage_from_url
+from config.env import env_bool, env_list, env_numbers, env_proxy_ssl_header, storage_from_url
 from config.observability import init_sentry, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -485,6 +485,9 @@ TAG_SUGGESTER_ENABLED = env_bool("TAG_SUGGESTER_ENABLED", True)
 TAG_SUGGESTER_RETRAIN_AFTER = int(os.environ.get("TAG_SUGGESTER_RETRAIN_AFTER", "50"))
 # The feature-request board groups requests at least this alike (0..1; ?threshold= per request).
 FEATURE_REQUEST_SIMILARITY = float(os.environ.get("FEATURE_REQUEST_SIMILARITY", "0.4"))
+# Incident spike alerts (issue 24): SPIKE_TAGS, SPIKE_WINDOW_MINUTES, ... (docs/spike-alerts.md).
+SPIKE_TAGS = env_list("SPIKE_TAGS", "incident")
+SPIKE = env_numbers("SPIKE_", WINDOW_MINUTES=60, BASELINE_WEEKS=4, MIN_COUNT=5, FACTOR=3.0)
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]["FeatureRequestStatusEnum"] = (
     "tagging.models.FeatureRequest.Status"
 )

@@ -152,6 +152,10 @@ class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
         return qs.filter(**{f"{self.field_name}__in": value})
 
 
+class IdFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+
 def tag_queryset(request):
     from django.apps import apps
 
@@ -194,6 +198,7 @@ class ConversationFilter(django_filters.FilterSet):
     created_after = IsoDateTimeOrDateFilter(field_name="created_at", lookup_expr="gte")
     created_before = IsoDateTimeOrDateFilter(field_name="created_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_q", max_length=200)
+    alert = IdFilter(method="filter_alert", min_value=1)
     ordering = django_filters.ChoiceFilter(
         choices=[(key, key) for key in ORDERINGS], method="filter_ordering", empty_label=None
     )
@@ -277,6 +282,17 @@ class ConversationFilter(django_filters.FilterSet):
             return queryset
         at_risk = sla_at_risk_q()
         return queryset.filter(at_risk if value else ~at_risk)
+
+    def filter_alert(self, queryset, name, value):
+        """The conversations of one incident spike alert (tagging.spikes), as its banner links."""
+        if value is None:
+            return queryset
+        from django.apps import apps
+
+        member = apps.get_model("tagging", "SpikeAlertConversation")
+        return queryset.filter(
+            Exists(member.objects.filter(conversation=OuterRef("pk"), alert_id=int(value)))
+        )
 
     def filter_q(self, queryset, name, value):
         return search.search(queryset, value)

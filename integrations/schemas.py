@@ -106,6 +106,34 @@ EVENTS: dict[str, tuple[str, dict, list[str], dict]] = {
         ["conversation", "target"],
         {"conversation": 12, "target": "first_response", "due_at": "2026-11-24T11:00:00+00:00"},
     ),
+    "alert.spike": (
+        "Conversations about a watched tag or word arrived much faster than usual for that hour "
+        "of the week (an incident spike). Sent once per spike; `conversations` is a sample, "
+        "newest first; GET /api/v1/alerts/ lists the alerts.",
+        {
+            "alert": _ID,
+            "kind": {"type": "string", "enum": ["tag", "word"]},
+            "watch": {"type": "string"},
+            "count": {"type": "integer"},
+            "baseline": {"type": "number"},
+            "threshold": {"type": "number"},
+            "window_minutes": {"type": "integer"},
+            "opened_at": {"type": "string", "format": "date-time"},
+            "conversations": {"type": "array", "items": _ID},
+        },
+        ["alert", "kind", "watch", "count", "baseline", "window_minutes", "conversations"],
+        {
+            "alert": 3,
+            "kind": "tag",
+            "watch": "incident",
+            "count": 14,
+            "baseline": 1.0,
+            "threshold": 5.0,
+            "window_minutes": 60,
+            "opened_at": "2026-11-24T10:00:00+00:00",
+            "conversations": [58, 57, 55],
+        },
+    ),
 }
 
 EVENT_TYPES = list(EVENTS)

@@ -14,6 +14,7 @@ class RoutingConfig(AppConfig):
             services,
             sla_notify,
             sla_reactions,
+            spike_notify,
         )
 
         hooks.register("conversation_opening", services.mark_outside_hours, order=30)
@@ -28,6 +29,7 @@ class RoutingConfig(AppConfig):
         hooks.register("conversations_changed", sla_reactions.on_conversations_changed, order=40)
         hooks.register("events_dispatched", sla_notify.notify_dispatched, order=50)
         hooks.register("events_dispatched", notifications.notify_dispatched, order=60)
+        hooks.register("events_dispatched", spike_notify.notify_dispatched, order=65)
 
         from core import refcache
         from routing.models import BusinessHours, RoutingRule, SLAPolicy, TeamPolicy

@@ -220,6 +220,7 @@ class Notification(models.Model):
         SLA_WARNING = "sla_warning", "SLA due soon"
         SLA_BREACHED = "sla_breached", "SLA breached"
         REPLY = "reply", "Customer replied"
+        SPIKE = "spike", "Incident spike"
 
     recipient = models.ForeignKey(
         "accounts.User",
@@ -228,8 +229,20 @@ class Notification(models.Model):
         db_index=False,  # notification_recent leads with it
     )
     kind = models.CharField(max_length=16, choices=Kind.choices)
+    # Empty for a spike alert, which is about many conversations (its `alert` says which).
     conversation = models.ForeignKey(
-        "inbox.Conversation", on_delete=models.CASCADE, related_name="notifications"
+        "inbox.Conversation",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    alert = models.ForeignKey(
+        "tagging.SpikeAlert",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     actor = models.ForeignKey(
         "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -6,7 +6,9 @@ Who gets one:
 - conversation.assigned: the new assignee, when a person other than them assigned it (routing
   rules and the queue hand-out, which have no actor, notify nobody);
 - sla.warning, sla.breached: the conversation's assignee;
-- message.created, inbound customer message: the conversation's assignee.
+- message.created, inbound customer message: the conversation's assignee;
+- alert.spike: every lead and admin (routing.spike_notify; such a notification has no
+  conversation but its alert).
 """
 
 import logging
@@ -168,13 +170,18 @@ def recent_for(user, *, limit: int = LIST_LIMIT, only=None) -> list[Item]:
     if only is not None:
         rows = rows.filter(pk__in=only)
     found = list(
-        rows.select_related("actor", "conversation").order_by("-created_at", "-pk")[:limit]
+        rows.select_related("actor", "conversation", "alert").order_by("-created_at", "-pk")[:limit]
     )
-    subjects = {n.conversation_id: n.conversation.subject for n in found}
+    subjects = {n.conversation_id: n.conversation.subject for n in found if n.conversation_id}
     untitled = [pk for pk, subject in subjects.items() if not one_line(subject)]
     firsts = first_customer_texts(untitled) if untitled else {}
     return [
-        Item(n, title_for(subjects[n.conversation_id], firsts.get(n.conversation_id)))
+        Item(
+            n,
+            title_for(subjects[n.conversation_id], firsts.get(n.conversation_id))
+            if n.conversation_id
+            else (n.alert.watch if n.alert_id else ""),
+        )
         for n in found
     ]
 

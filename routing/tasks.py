@@ -40,3 +40,11 @@ def mail_notifications() -> int:
     from routing.notification_mail import mail_waiting
 
     return mail_waiting()
+
+
+@shared_task(acks_late=True)
+def send_spike_mail(event_ids: list[int]) -> int:
+    """Mail leads and admins about incident spikes (routing.spike_notify.mail_spikes)."""
+    from routing.spike_notify import mail_spikes
+
+    return mail_spikes(event_ids)

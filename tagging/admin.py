@@ -3,9 +3,11 @@ from django.contrib import admin
 from tagging.models import (
     ClassificationRule,
     ConversationTag,
+    SpikeAlert,
     SuggestionDecision,
     Tag,
     TagSuggestion,
+    WatchWord,
 )
 
 
@@ -42,3 +44,16 @@ class SuggestionDecisionAdmin(admin.ModelAdmin):
     list_display = ["conversation", "tag", "source", "decision", "score", "actor", "created_at"]
     list_filter = ["source", "decision"]
     raw_id_fields = ["conversation", "actor"]
+
+
+@admin.register(WatchWord)
+class WatchWordAdmin(admin.ModelAdmin):
+    list_display = ["word", "is_active", "created_at"]
+    list_editable = ["is_active"]
+
+
+@admin.register(SpikeAlert)
+class SpikeAlertAdmin(admin.ModelAdmin):
+    list_display = ["kind", "watch", "count", "peak", "baseline", "opened_at", "closed_at"]
+    list_filter = ["kind"]
+    readonly_fields = ["samples"]

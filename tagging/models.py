@@ -185,3 +185,82 @@ class FeatureRequestMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.conversation_id} in {self.request_id}"
+
+
+class WatchWord(models.Model):
+    """A word or phrase an admin watches for incident spikes, beside the watched tags
+    (settings.SPIKE_TAGS): customers' messages containing it, as a whole word, are counted like
+    conversations carrying a watched tag (tagging.spikes)."""
+
+    word = models.CharField(max_length=64, unique=True)
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["word"]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class SpikeAlert(models.Model):
+    """Conversations about one watched tag or word arrived much faster than usual for that hour
+    of the week (tagging.spikes). Open (closed_at null) until the rate falls back; at most one
+    open per watch, so a spike alerts once however many messages it brings."""
+
+    class Kind(models.TextChoices):
+        TAG = "tag", "Tag"
+        WORD = "word", "Watch word"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    watch = models.CharField(max_length=64, help_text="The tag's slug or the watch word.")
+    count = models.PositiveIntegerField(help_text="Conversations in the window when raised.")
+    peak = models.PositiveIntegerField(help_text="The most conversations in a window while open.")
+    baseline = models.FloatField(help_text="Usual count in the window for that hour of the week.")
+    threshold = models.FloatField(help_text="The count that raised it.")
+    window_minutes = models.PositiveIntegerField()
+    samples = models.JSONField(default=list, help_text="A few conversation ids, newest first.")
+    opened_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    conversations = models.ManyToManyField(
+        "inbox.Conversation", through="SpikeAlertConversation", related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "watch"],
+                condition=models.Q(closed_at__isnull=True),
+                name="spike_alert_one_open_per_watch",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.watch}: {self.count} (usual {self.baseline:g})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
+class SpikeAlertConversation(models.Model):
+    """A conversation that belongs to a spike: the grouped list its banner links to."""
+
+    alert = models.ForeignKey(
+        SpikeAlert, on_delete=models.CASCADE, related_name="members", db_index=False
+    )
+    conversation = models.ForeignKey(
+        "inbox.Conversation", on_delete=models.CASCADE, related_name="spike_alert_members"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "conversation"], name="spike_member_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.conversation_id} in spike {self.alert_id}"

@@ -11,3 +11,12 @@ def retrain_tag_suggester() -> dict:
     if result is None:
         return {"trained": False}
     return {"trained": True, "name": result.name, "examples": result.examples}
+
+
+@shared_task(name="tagging.tasks.check_spikes")
+def check_spikes() -> dict:
+    """Periodic (CELERY_BEAT_SCHEDULE["spike-check"], every minute): raise, extend or close the
+    incident spike alerts (tagging.spikes)."""
+    from tagging.spikes import check_spikes as check
+
+    return {"raised": [alert.pk for alert in check()]}

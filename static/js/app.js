@@ -64,6 +64,32 @@
     setTimeout(function () { p.remove(); }, 8000);
   }
 
+  /* --- incident spikes: a toast, and the banner above the inbox list (leads and admins) -------- */
+
+  document.addEventListener("feed:spike", function (e) {
+    var d = e.detail;
+    toast(d.title + " " + d.text, "error");
+    var title = $("#inbox-title");
+    if (!title || $('[data-spike="' + d.alert + '"]')) return;
+    var banner = $(".spike-banner");
+    if (!banner) {
+      banner = document.createElement("section");
+      banner.className = "spike-banner";
+      banner.setAttribute("aria-label", d.region);
+      title.insertAdjacentElement("afterend", banner);
+    }
+    var p = document.createElement("p");
+    p.className = "flash error";
+    p.setAttribute("data-spike", String(d.alert));
+    var strong = document.createElement("strong");
+    strong.textContent = d.title;
+    var link = document.createElement("a");
+    link.href = d.url;
+    link.textContent = d.link;
+    p.append(strong, " " + d.text + " ", link);
+    banner.appendChild(p);
+  });
+
   /* --- live feed --------------------------------------------------------------------------- */
 
   function fetchHtml(url) {

@@ -10,11 +10,12 @@ from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
 from accounts.models import Membership
+from accounts.permissions import can_see_spike_alerts
 from inbox import filters, reads, search, selectors, titles
 from inbox.api import COUNT_CAP, SavedViewListApi
 from inbox.models import Channel, Status
 from inbox.pagination import KeysetPagination
-from tagging.models import Tag
+from tagging.models import SpikeAlert, Tag
 from workspace.templatetags.ui import row_view
 from workspace.views.common import PageParams, agents_with_load, errors_of, write_context
 
@@ -186,7 +187,15 @@ def inbox_page(request):
     }
     if context["can_bulk"]:  # only the bulk bar names agents with their open loads
         context["agents"] = agents_with_load()
+    context["spikes"] = open_spikes(request.user)
     return render(request, "ui/inbox.html", context, status=400 if errors else 200)
+
+
+def open_spikes(user) -> list[SpikeAlert]:
+    """The incident spikes still open, for the banner above the list (leads and admins)."""
+    if not can_see_spike_alerts(user):
+        return []
+    return list(SpikeAlert.objects.filter(closed_at__isnull=True).order_by("-opened_at")[:5])
 
 
 @login_required
