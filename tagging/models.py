@@ -185,3 +185,55 @@ class FeatureRequestMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.conversation_id} in {self.request_id}"
+
+
+class UgcItem(models.Model):
+    """A `ugc`-tagged conversation's place in the marketing library: whether its customer let us
+    reuse what they shared, and who recorded it when. Made on the first action; a conversation
+    with no row has not been asked (tagging.ugc)."""
+
+    class Permission(models.TextChoices):
+        NOT_ASKED = "not_asked", "Not asked"
+        ASKED = "asked", "Permission asked"
+        GRANTED = "granted", "Granted"
+        REFUSED = "refused", "Refused"
+
+    conversation = models.OneToOneField(
+        "inbox.Conversation", on_delete=models.CASCADE, related_name="ugc_item"
+    )
+    permission = models.CharField(
+        max_length=10, choices=Permission.choices, default=Permission.NOT_ASKED
+    )
+    asked_at = models.DateTimeField(null=True, blank=True)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    asked_message = models.ForeignKey(
+        "inbox.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The reply that asked.",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The agent who recorded the answer; empty when read from the customer's reply.",
+    )
+    answer_message = models.ForeignKey(
+        "inbox.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The customer's reply the answer was read from, when it was.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"ugc {self.conversation_id}: {self.permission}"
