@@ -158,11 +158,11 @@ def set_permission(*, user, conversation_id: int, permission: str) -> UgcItem:
     asked: who and when are kept. Read-only roles get PermissionDenied."""
     if not can_write(user):
         raise PermissionDenied(_("Your role is read-only: agents record permission."))
+    conversation = ugc_conversation_get(user=user, pk=conversation_id)
     if permission not in Permission.values:
         raise ValidationError(
             {"permission": [_("Permission is one of: %s.") % ", ".join(Permission.values)]}
         )
-    conversation = ugc_conversation_get(user=user, pk=conversation_id)
     now = timezone.now()
     with transaction.atomic():
         item = _locked_item(conversation.pk)
