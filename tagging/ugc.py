@@ -11,6 +11,7 @@ full image never reaches the browser); the full-size file is given only for gran
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 from dataclasses import dataclass
@@ -222,7 +223,9 @@ def thumbnail(attachment: Attachment) -> bytes | None:
     Pillow reads (or is too large to decode safely): the page shows a file card then."""
     if attachment.content_type.lower() not in THUMBNAILED:
         return None
-    key = f"ugc-thumb:{attachment.pk}:{THUMB_PX}"
+    # The stored file's key too: a row's id alone could name another file after a restore.
+    name = hashlib.sha256(attachment.file.name.encode()).hexdigest()[:16]
+    key = f"ugc-thumb:{attachment.pk}:{name}:{THUMB_PX}"
     found = cache.get(key)
     if found is not None:
         return found or None

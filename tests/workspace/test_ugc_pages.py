@@ -236,3 +236,14 @@ def test_the_gallery_costs_a_fixed_number_of_queries(agent, library, django_asse
         )
     with django_assert_max_num_queries(14):
         assert len(titles_on(client.get("/inbox/ugc/"))) == 8
+
+
+def test_a_channel_that_cannot_send_now_refuses_the_question_in_words(agent, library):
+    instagram = library["new"]  # a Meta channel: replies only within 24 hours of the customer
+    Conversation.objects.filter(pk=instagram.pk).update(
+        last_inbound_at=timezone.now() - dt.timedelta(days=2)
+    )
+    response = browser_for(agent).post(f"/inbox/ugc/{instagram.pk}/ask/", follow=True)
+    assert "Not sent: The 24-hour customer-service window is closed" in response.content.decode()
+    assert not UgcItem.objects.exists()  # still not asked
+    assert not Message.objects.filter(direction="out").exists()
