@@ -114,6 +114,10 @@ def test_the_gallery_filters_by_channel_and_days_and_pages(agent, library):
     reversed_range = client.get(f"/inbox/ugc/?created_after={today}&created_before=2020-01-01")
     assert reversed_range.status_code == 400
     assert "the dates are reversed" in reversed_range.content.decode()
+    bad_day = client.get("/inbox/ugc/?created_after=2026-13-01")
+    assert bad_day.status_code == 400
+    assert "From: enter a day as YYYY-MM-DD." in bad_day.content.decode()
+    assert client.get("/inbox/ugc/?created_before=9999-12-31").status_code == 200  # no overflow
 
 
 def test_marking_granted_records_who_and_when_and_shows_the_download(agent, library):

@@ -25,36 +25,39 @@ from tagging.ugc_api import UgcFilterSerializer
 from workspace.views.common import PageParams, back, errors_of
 
 
-def _filters(request) -> QueryDict:
-    """The page's fields as the API's parameters: dates are days, from midnight UTC; the end
-    day is included."""
-    params = QueryDict(mutable=True)
+def _filters(request) -> tuple[QueryDict, list[str]]:
+    """The page's fields as the API's parameters, and the problems with its days: dates are
+    days, from midnight UTC; the end day is included."""
+    params, errors = QueryDict(mutable=True), []
     for key in ("channel", "permission", "cursor", "page_size"):
         if request.GET.get(key):
             params[key] = request.GET[key]
-    for key in ("created_after", "created_before"):
+    labels = {"created_after": _("From"), "created_before": _("To")}
+    for key, label in labels.items():
         day = request.GET.get(key)
         if not day:
             continue
         try:
             start = dt.date.fromisoformat(day)
+            if key == "created_before" and start < dt.date.max:
+                start += dt.timedelta(days=1)
         except ValueError:
-            params[key] = day  # the serializer says what is wrong with it
+            errors.append(_("%(field)s: enter a day as YYYY-MM-DD.") % {"field": label})
             continue
-        if key == "created_before":
-            start += dt.timedelta(days=1)
         params[key] = f"{start.isoformat()}T00:00:00Z"
-    return params
+    return params, errors
 
 
 @login_required
 @require_GET
 def gallery(request):
     """The library: newest conversation first, a page at a time."""
-    params = _filters(request)
-    errors, rows, next_link = [], [], None
+    params, errors = _filters(request)
+    rows, next_link = [], None
     data = UgcFilterSerializer(data=params.dict())
     try:
+        if errors:
+            raise ApiValidationError({"detail": errors})
         data.is_valid(raise_exception=True)
         qs = ugc.ugc_conversations_for(user=request.user, **data.filters()).select_related(
             "channel", "contact"
