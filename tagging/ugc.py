@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import can_write
 from core.errors import ActionRefused
-from inbox import attachments, selectors
+from inbox import activity, attachments, selectors
 from inbox.models import Attachment, Conversation, Message
 from tagging.models import ConversationTag, UgcItem
 
@@ -148,10 +148,23 @@ def ask_permission(*, user, conversation_id: int) -> UgcItem:
             actor=user,
             text=permission_request_text(conversation),
         )
+        _audit(conversation, user, item.permission, Permission.ASKED)
         item.permission = Permission.ASKED
         item.asked_at, item.asked_by, item.asked_message = timezone.now(), user, message
         item.save()
     return item
+
+
+def _audit(conversation, actor, before: str, after: str, reason: str = "") -> None:
+    """The change in the conversation's audit trail (inbox.activity), beside tags and status."""
+    activity.record(
+        conversation=conversation,
+        actor=actor,
+        verb="ugc_permission",
+        from_value=before,
+        to_value=after,
+        reason=reason,
+    )
 
 
 def set_permission(*, user, conversation_id: int, permission: str) -> UgcItem:
@@ -167,6 +180,8 @@ def set_permission(*, user, conversation_id: int, permission: str) -> UgcItem:
     now = timezone.now()
     with transaction.atomic():
         item = _locked_item(conversation.pk)
+        if item.permission != permission:
+            _audit(conversation, user, item.permission, permission)
         item.permission = permission
         if permission in (Permission.GRANTED, Permission.REFUSED):
             item.decided_at, item.decided_by, item.answer_message = now, user, None
@@ -289,14 +304,15 @@ def read_answers(*, arrivals) -> None:
             continue
         verdict = answer_in(message.text)
         if verdict:
-            answers[arrival.conversation.pk] = (verdict, message)
+            answers[arrival.conversation.pk] = (verdict, message, arrival.conversation)
     if not answers:
         return
     now = timezone.now()
     for item in UgcItem.objects.select_for_update().filter(
         conversation_id__in=answers, permission=Permission.ASKED
     ):
-        verdict, message = answers[item.conversation_id]
+        verdict, message, conversation = answers[item.conversation_id]
+        _audit(conversation, None, item.permission, verdict, "read from the customer's reply")
         item.permission, item.decided_at, item.decided_by = verdict, now, None
         item.answer_message = message
         item.save(

@@ -13,7 +13,7 @@ from django.utils import timezone
 from PIL import Image
 
 from inbox.intake.receive import receive_message
-from inbox.models import Attachment, Conversation, Message
+from inbox.models import Activity, Attachment, Conversation, Message
 from inbox.normalized import AttachmentRef, NormalizedMessage, SenderRef
 from tagging import services as tagging_services
 from tagging import ugc
@@ -178,6 +178,15 @@ def test_a_short_yes_after_the_question_grants_and_other_replies_do_not(
     item = UgcItem.objects.get()
     assert item.permission == "granted" and item.decided_by is None
     assert item.answer_message == answer.message and item.decided_at is not None
+    trail = list(
+        Activity.objects.filter(verb="ugc_permission").values_list(
+            "actor__username", "from_value", "to_value", "reason"
+        )
+    )
+    assert trail == [
+        ("alice", "not_asked", "asked", ""),
+        (None, "asked", "granted", "read from the customer's reply"),
+    ]
 
 
 @pytest.mark.parametrize(
