@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 DEFAULT_TAGS = [
     ("sales-lead", "Sales lead", "#2f855a", "Pricing, quotes, demos: someone who may buy."),
@@ -193,10 +194,10 @@ class UgcItem(models.Model):
     with no row has not been asked (tagging.ugc)."""
 
     class Permission(models.TextChoices):
-        NOT_ASKED = "not_asked", "Not asked"
-        ASKED = "asked", "Permission asked"
-        GRANTED = "granted", "Granted"
-        REFUSED = "refused", "Refused"
+        NOT_ASKED = "not_asked", _("Not asked")
+        ASKED = "asked", _("Permission asked")
+        GRANTED = "granted", _("Granted")
+        REFUSED = "refused", _("Refused")
 
     conversation = models.OneToOneField(
         "inbox.Conversation", on_delete=models.CASCADE, related_name="ugc_item"
