@@ -292,3 +292,15 @@ def test_the_list_api_costs_a_fixed_number_of_queries(
     api.get("/api/v1/ugc/")  # session, content types warmed
     with django_assert_max_num_queries(8):
         assert len(api.get("/api/v1/ugc/").json()["results"]) == 1
+
+
+def test_the_viewer_reads_the_api_but_may_not_ask_or_record(photo_post, viewer, client_for):
+    api = client_for(viewer)
+    assert [r["conversation"] for r in api.get("/api/v1/ugc/").json()["results"]] == [photo_post.pk]
+    for url, data in [
+        (f"/api/v1/ugc/{photo_post.pk}/ask/", {}),
+        (f"/api/v1/ugc/{photo_post.pk}/permission/", {"permission": "granted"}),
+    ]:
+        refused = api.post(url, data)
+        assert refused.status_code == 403 and "read-only" in refused.json()["detail"]
+    assert not UgcItem.objects.exists()
