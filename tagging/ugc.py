@@ -122,6 +122,9 @@ def permission_request_text(conversation: Conversation) -> str:
 
 
 def _locked_item(conversation_id: int) -> UgcItem:
+    """The item's row, locked after its conversation's: the order the intake takes them in (a
+    reply stored, then read_answers), so a question and the customer's answer never deadlock."""
+    list(Conversation.objects.select_for_update().filter(pk=conversation_id).values_list("pk"))
     item, _created = UgcItem.objects.get_or_create(conversation_id=conversation_id)
     return UgcItem.objects.select_for_update().get(pk=item.pk)
 
