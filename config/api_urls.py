@@ -8,6 +8,7 @@ from inbox.outbound import api as outbound_api
 from routing import api as routing_api
 from tagging import alerts_api
 from tagging import api as tagging_api
+from tagging import ugc_api
 
 urlpatterns = [
     path("conversations/", inbox_api.ConversationListApi.as_view(), name="conversation-list"),
@@ -103,6 +104,9 @@ urlpatterns = [
         tagging_api.FeatureRequestMessageApi.as_view(),
         name="feature-request-message",
     ),
+    path("ugc/", ugc_api.UgcListApi.as_view(), name="ugc-list"),
+    path("ugc/<int:pk>/ask/", ugc_api.UgcAskApi.as_view(), name="ugc-ask"),
+    path("ugc/<int:pk>/permission/", ugc_api.UgcPermissionApi.as_view(), name="ugc-permission"),
     path("teams/", TeamListApi.as_view(), name="team-list"),
     path("users/", UserListApi.as_view(), name="user-list"),
     path("users/me/", routing_api.MeApi.as_view(), name="user-me"),

@@ -283,8 +283,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Switchboard <support@
 
 # --- Static and media ---------------------------------------------------------------------------
 STATIC_URL = "static/"
-# The image collects static files at build time into /app/staticfiles (Dockerfile), outside the
-# data volume; without STATIC_ROOT they go to the data folder.
+# The image collects static files into /app/staticfiles (Dockerfile); else the data folder.
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or DATA_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", DATA_DIR / "media"))
@@ -329,8 +328,7 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
-# HTTPS, for a site served only over it (docs/operations.md, "Production environment"). Off by
-# default: `make run` and the tests speak plain HTTP.
+# HTTPS only (docs/operations.md, "Production environment"); off for `make run` and the tests.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 # The probes of a load balancer or of the compose healthcheck ask over plain HTTP inside.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
@@ -347,8 +345,7 @@ SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
 # LOG_FORMAT=json: one JSON object per line; every line carries the request id (core.requestid).
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower()
 LOGGING = logging_config(LOG_FORMAT, os.environ.get("LOG_LEVEL", "INFO"))
-# GET /metrics answers a bearer METRICS_TOKEN or a client in METRICS_ALLOWED_ADDRESSES (IPs or
-# networks, matched against REMOTE_ADDR); nobody when both are empty.
+# GET /metrics answers a bearer METRICS_TOKEN or METRICS_ALLOWED_ADDRESSES (IPs, networks).
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 METRICS_ALLOWED_ADDRESSES = env_list("METRICS_ALLOWED_ADDRESSES", "")
 # Several processes (web workers, Celery pool): prometheus-client's multiprocess mode.
@@ -374,8 +371,7 @@ META_GRAPH_API_VERSION = os.environ.get("META_GRAPH_API_VERSION", "v21.0")
 TELEGRAM_API_BASE_URL = os.environ.get("TELEGRAM_API_BASE_URL", "https://api.telegram.org")
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
 X_API_BASE_URL = os.environ.get("X_API_BASE_URL", "https://api.x.com")
-# The public base URL Twilio calls (e.g. https://inbox.example.com): signatures cover the URL
-# as Twilio saw it, which differs from ours behind a proxy or TLS terminator.
+# The public base URL providers call (https://inbox.example.com): Twilio signs the URL it saw.
 TWILIO_WEBHOOK_BASE_URL = os.environ.get("TWILIO_WEBHOOK_BASE_URL", "")
 # Meta and WhatsApp accept free-form replies only this long after the customer's last message.
 SOCIAL_REPLY_WINDOW_HOURS = int(os.environ.get("SOCIAL_REPLY_WINDOW_HOURS", "24"))

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 DEFAULT_TAGS = [
     ("sales-lead", "Sales lead", "#2f855a", "Pricing, quotes, demos: someone who may buy."),
@@ -264,3 +265,55 @@ class SpikeAlertConversation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.conversation_id} in spike {self.alert_id}"
+
+
+class UgcItem(models.Model):
+    """A `ugc`-tagged conversation's place in the marketing library: whether its customer let us
+    reuse what they shared, and who recorded it when. Made on the first action; a conversation
+    with no row has not been asked (tagging.ugc)."""
+
+    class Permission(models.TextChoices):
+        NOT_ASKED = "not_asked", _("Not asked")
+        ASKED = "asked", _("Permission asked")
+        GRANTED = "granted", _("Granted")
+        REFUSED = "refused", _("Refused")
+
+    conversation = models.OneToOneField(
+        "inbox.Conversation", on_delete=models.CASCADE, related_name="ugc_item"
+    )
+    permission = models.CharField(
+        max_length=10, choices=Permission.choices, default=Permission.NOT_ASKED
+    )
+    asked_at = models.DateTimeField(null=True, blank=True)
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    asked_message = models.ForeignKey(
+        "inbox.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The reply that asked.",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The agent who recorded the answer; empty when read from the customer's reply.",
+    )
+    answer_message = models.ForeignKey(
+        "inbox.Message",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The customer's reply the answer was read from, when it was.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"ugc {self.conversation_id}: {self.permission}"

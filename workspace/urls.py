@@ -9,6 +9,7 @@ from workspace.views import (
     inbox,
     notifications,
     product,
+    ugc,
 )
 
 app_name = "ui"
@@ -28,6 +29,11 @@ urlpatterns = [
         product.set_feature_request_status,
         name="feature-request-status",
     ),
+    path("ugc/", ugc.gallery, name="ugc"),
+    path("ugc/<int:pk>/ask/", ugc.ask_permission, name="ugc-ask"),
+    path("ugc/<int:pk>/permission/", ugc.set_permission, name="ugc-permission"),
+    path("ugc/media/<int:pk>/thumbnail.jpg", ugc.thumbnail, name="ugc-thumbnail"),
+    path("ugc/media/<int:pk>/download/", ugc.download, name="ugc-download"),
     path("rows/<int:pk>/", inbox.conversation_row, name="row"),
     path("conversations/<int:pk>/", conversation.conversation_page, name="conversation"),
     path("conversations/<int:pk>/thread/", conversation.conversation_thread, name="thread"),

@@ -173,3 +173,14 @@ def test_drf_create_token_prints_a_working_token(client):
     from accounts.models import ApiToken
 
     assert not ApiToken.objects.filter(key_hash=key).exists()  # only the hash is stored
+
+
+def test_the_demo_fills_the_ugc_library_with_photos():
+    from tagging import ugc
+
+    run("seed_demo")
+    pat = User.objects.get(username="pat")  # the viewer: marketing's role
+    items = ugc.attach_items(list(ugc.ugc_conversations_for(user=pat)))
+    assert items and all(c.media and c.media[0].is_image for c in items)
+    thumb = ugc.thumbnail(items[0].media[0].attachment)
+    assert thumb and thumb[:2] == b"\xff\xd8"  # a JPEG

@@ -666,6 +666,7 @@ UI_PAGES = [
     "/inbox/",
     "/inbox/board/",
     "/inbox/product/",
+    "/inbox/ugc/",
     "/inbox/sidebar/",
     "/inbox/bulk/",
     "/inbox/rows/{id}/",

@@ -5,13 +5,16 @@ import re
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
+from accounts.permissions import can_write
 from routing import auto_assignment
 from tagging.models import Tag
 from workspace.views.common import back, errors_of
@@ -20,6 +23,8 @@ from workspace.views.common import back, errors_of
 @login_required
 @require_POST
 def set_my_availability(request):
+    if not can_write(request.user):
+        raise PermissionDenied(_("Availability is for the agents who take conversations."))
     try:
         auto_assignment.set_availability(
             user=request.user, availability=request.POST.get("availability")

@@ -4,9 +4,11 @@ for the sandboxed iframe, and attachment downloads."""
 import logging
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
@@ -17,6 +19,7 @@ from inbox.models import Channel, Message
 from inbox.outbound.files import limit_for, limit_words
 from inbox.outbound.replies import reply_limit
 from inbox.outbound.senders import get_sender
+from tagging import ugc
 from workspace.views.common import FILES_REFUSED, PENDING_DRAFTS, SENT_DRAFTS
 from workspace.views.triage import triage_context
 
@@ -146,6 +149,15 @@ def message_body(request, pk):
 def attachment_download(request, pk):
     """Downloads only, never rendered inline: a hostile .html or .svg cannot run on our origin."""
     attachment = selectors.attachment_get_for_user(user=request.user, pk=pk)
+    if not can_write(request.user) and ugc.withheld(attachment):
+        # Read-only roles (marketing's viewers) take a customer's content from the UGC library,
+        # where only what the customer agreed to share is given in full.
+        raise PermissionDenied(
+            _(
+                "This file is in the UGC library and its customer has not granted permission: "
+                "only the thumbnail is shown there until they do."
+            )
+        )
     try:
         stored = attachments.opened(attachment)
     except attachments.MissingFile:

@@ -12,8 +12,10 @@ from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.permissions import can_write
 from core import safejson
 from core.errors import ActionRefused
 from inbox import drafts, groups, selectors
@@ -67,6 +69,10 @@ def draft(request, pk):
     if request.method == "GET":
         kind = request.GET.get("kind", "message")
         body: dict = {"kind": kind}
+    elif not can_write(request.user):
+        return JsonResponse(
+            {"detail": _("Your role is read-only: it writes no replies or notes.")}, status=403
+        )
     else:
         try:
             body = safejson.loads(request.body or b"{}")

@@ -10,6 +10,7 @@ first visit.
 
 import datetime as dt
 import hashlib
+import io
 import random
 import secrets
 
@@ -21,7 +22,7 @@ from django.utils import timezone
 from accounts.models import Membership, Team, User
 from inbox.intake.receive import receive_message
 from inbox.models import Activity, Channel, Conversation, Status
-from inbox.normalized import NormalizedMessage, SenderRef
+from inbox.normalized import AttachmentRef, NormalizedMessage, SenderRef
 from loadgen.world import reply_token
 from reports.models import SatisfactionSurvey
 from reports.rollups import ensure_current
@@ -157,6 +158,23 @@ BAD_UNTIL = {"csat": 2, "nps": 6, "ces": 3}
 
 def partner_callback_url(base_url: str) -> str:
     return f"{base_url.rstrip('/')}/demo/partner-callback/"
+
+
+def demo_photo(n: int) -> tuple[AttachmentRef, ...]:
+    """A customer's photo for the UGC library's demo (a sunset over a hill, its colours by n)."""
+    from PIL import Image, ImageDraw
+
+    sky = [(246, 173, 85), (144, 205, 244), (154, 230, 180)][n % 3]
+    image = Image.new("RGB", (1200, 900), sky)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse([-200, 560, 1400, 1300], fill=(56, 90, 60))
+    draw.ellipse([760, 160, 960, 360], fill=(255, 245, 200))
+    draw.rectangle([420, 420, 620, 640], fill=(43, 108, 176))  # the product, in the foreground
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return (
+        AttachmentRef(name=f"photo-{n}.jpg", content_type="image/jpeg", content=out.getvalue()),
+    )
 
 
 class Command(BaseCommand):
@@ -302,7 +320,7 @@ class Command(BaseCommand):
                     sender=sender,
                     text=text,
                     html=None,
-                    attachments=(),
+                    attachments=demo_photo(n) if "photo" in text else (),
                     sent_at=now - dt.timedelta(minutes=37 * (conversations - n)),
                     subject=subject,
                 ),
