@@ -6,9 +6,8 @@ from inbox import contact_api
 from inbox.chat import views as chat_views
 from inbox.outbound import api as outbound_api
 from routing import api as routing_api
-from tagging import alerts_api
+from tagging import alerts_api, ugc_api
 from tagging import api as tagging_api
-from tagging import ugc_api
 
 urlpatterns = [
     path("conversations/", inbox_api.ConversationListApi.as_view(), name="conversation-list"),
