@@ -91,10 +91,12 @@
         var box = existing.querySelector("input[type=checkbox]");
         var checked = box && box.checked;
         var selected = existing.classList.contains("selected");
+        var opened = existing.classList.contains("open");
         var focused = existing.contains(document.activeElement);
         existing.replaceWith(row);
         if (checked) row.querySelector("input[type=checkbox]").checked = true;
         if (selected) { row.classList.add("selected"); row.setAttribute("aria-selected", "true"); }
+        if (opened) { row.classList.add("open"); row.setAttribute("aria-current", "true"); }
         if (focused) { var link = row.querySelector("td.subject a"); if (link) link.focus(); }
       } else {
         var empty = tbody.querySelector("tr.empty");
@@ -110,9 +112,12 @@
     var wrap = $("#thread-wrap");
     if (!wrap) return;
     fetchHtml("/inbox/conversations/" + id + "/thread/").then(function (html) {
-      var atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
+      var pane = document.getElementById("pane");
+      var atBottom = pane && pane.scrollHeight > pane.clientHeight
+        ? pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 40
+        : window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
       wrap.innerHTML = html;
-      if (atBottom) wrap.lastElementChild.scrollIntoView({ block: "end" });
+      if (atBottom && wrap.lastElementChild) wrap.lastElementChild.scrollIntoView({ block: "end" });
     }).catch(function () {});
   }
 
@@ -280,8 +285,34 @@
     return true;
   }
 
+  function panes() {
+    var p = window.switchboardPanes;
+    return p && p.available() ? p : null;
+  }
+
+  // Open a list row: in the right pane when the page has one, else as a page.
+  function openRow(row) {
+    var href = row.getAttribute("data-href");
+    if (panes()) panes().open(href);
+    else { rememberList(); location.href = href; }
+  }
+
+  function openIndex() {
+    var id = openConversation();
+    return id ? rows().findIndex(function (r) { return r.getAttribute("data-conversation") === String(id); }) : -1;
+  }
+
   function move(step) {
     if (!rows().length) return openConversation() ? stepConversation(step) : false;
+    // With a conversation open beside the list, j / k open the next / previous one.
+    var at = openIndex();
+    if (at >= 0 && panes()) {
+      var next = rows()[at + step];
+      if (!next) return false;
+      select(at + step);
+      openRow(next);
+      return true;
+    }
     select(selectedIndex() + step);
     return true;
   }
@@ -310,8 +341,7 @@
       case "Enter": {
         var i = selectedIndex();
         if (i < 0) { handled = false; break; }
-        rememberList();
-        location.href = rows()[i].getAttribute("data-href");
+        openRow(rows()[i]);
         break;
       }
       case "r": handled = focusField("#reply-text"); break;
@@ -415,5 +445,21 @@
       if (e.target.closest && e.target.closest("#rows a")) rememberList();
     });
     startFeed();
+  });
+
+  // A conversation swapped into the right pane (panes.js): wire its boxes, and tell colleagues
+  // this agent left the one before and is viewing this one.
+  document.addEventListener("pane:loaded", function (e) {
+    var previous = e.detail && e.detail.previous;
+    if (previous && feedSocket && feedSocket.readyState === WebSocket.OPEN) {
+      feedSocket.send(JSON.stringify({ type: "presence", conversation: parseInt(previous, 10), state: "left" }));
+    }
+    others = {};
+    myPresence = "viewing";
+    sendPresence();
+    wireCanned();
+    wirePresence();
+    wireMentions();
+    tickSla();
   });
 })();

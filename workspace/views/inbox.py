@@ -159,6 +159,14 @@ def _list_page(request, params):
 @login_required
 @require_GET
 def inbox_page(request):
+    context, errors = list_context(request)
+    return render(request, "ui/inbox.html", context, status=400 if errors else 200)
+
+
+def list_context(request) -> tuple[dict, list[str]]:
+    """The middle pane: the list with its filters, the views' names (their counts follow by
+    htmx) and the bulk bar. The inbox page shows it beside an empty conversation pane; a
+    conversation opened as a full page shows it beside that conversation (workspace.html)."""
     params = _list_params(request)
     errors = []
     try:
@@ -186,7 +194,7 @@ def inbox_page(request):
     }
     if context["can_bulk"]:  # only the bulk bar names agents with their open loads
         context["agents"] = agents_with_load()
-    return render(request, "ui/inbox.html", context, status=400 if errors else 200)
+    return context, errors
 
 
 @login_required

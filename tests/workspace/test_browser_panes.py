@@ -1,0 +1,146 @@
+"""In headless Chromium: the three panes. From 1280 px the views, the list and the open
+conversation sit side by side; opening a conversation from the list swaps the right pane without
+a page load and pushes its URL, Back and Forward put the pane of that URL back, and the URL loads
+the same three panes as a full page. Below 1280 px the list and the conversation take turns; at
+1024 px and at 200% zoom nothing scrolls sideways. The browser, server and helpers are those of
+test_browser.py; screenshots land in tests/artifacts/."""
+
+import pytest
+
+from inbox.models import Conversation
+from tests.accounts.factories import AgentFactory
+from tests.inbox.factories import (
+    ChannelFactory,
+    ContactFactory,
+    ConversationFactory,
+    MessageFactory,
+)
+from tests.workspace import test_browser as browser
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# The fixtures of test_browser.py, shared by name.
+chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
+
+MARKER = "window.__samePage"
+NO_SIDEWAYS = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+SUBJECTS = [
+    "Printer on fire",
+    "Invoice copy for March",
+    "Cannot log in since the update",
+    "Refund for a double charge",
+    "Where is my parcel?",
+]
+
+
+def some_conversations(support, n=24):
+    channel = ChannelFactory(slug="mail", kind="email", default_team=support)
+    made = []
+    for i in range(n):
+        subject = SUBJECTS[i] if i < len(SUBJECTS) else f"Question number {i} about the account"
+        conversation = ConversationFactory(
+            channel=channel,
+            team=support,
+            subject=subject,
+            contact=ContactFactory(name=f"Customer {i:02d}"),
+        )
+        MessageFactory(conversation=conversation, text=f"Hello, this is about: {subject}")
+        made.append(conversation)
+    return made
+
+
+def the_pane(page):
+    return page.get_by_role("region", name="Conversation", exact=True)
+
+
+def pane_title(page) -> str:
+    return the_pane(page).locator("#conv-title").inner_text()
+
+
+def test_opening_from_the_list_swaps_the_pane_pushes_the_url_and_back_restores(
+    page, server, support
+):
+    browser.user(AgentFactory, "alice", teams=[support])
+    some_conversations(support)
+    page.set_default_timeout(15000)  # two cores shared with other work: slow first requests
+    page.set_viewport_size({"width": 1440, "height": 900})
+    browser.login(page, server, "alice")
+    page.evaluate(f"{MARKER} = true")
+    listed = page.get_by_role("region", name="Conversations")
+    assert page.get_by_role("navigation", name="Views").is_visible()
+    assert listed.is_visible()
+    assert the_pane(page).is_visible()  # the empty pane
+    # Compact rows: about twenty in a 900 px high window.
+    visible_rows = page.evaluate(
+        "[...document.querySelectorAll('#rows tr.row')]"
+        ".filter(r => r.getBoundingClientRect().bottom <= innerHeight).length"
+    )
+    assert visible_rows >= 18, visible_rows
+    browser.shot(page, "panes-inbox")
+
+    first = Conversation.objects.get(subject="Printer on fire")
+    second = Conversation.objects.get(subject="Invoice copy for March")
+    listed.get_by_role("link", name="Printer on fire").click()
+    page.wait_for_url(f"{server}/inbox/conversations/{first.pk}/")
+    page.wait_for_selector(f"#pane [data-open-conversation='{first.pk}']")
+    assert pane_title(page) == "Printer on fire"
+    assert page.title().startswith("Printer on fire")
+    assert page.locator(f"#row-{first.pk}.open").count() == 1
+    listed.get_by_role("link", name="Invoice copy for March").click()
+    page.wait_for_url(f"{server}/inbox/conversations/{second.pk}/")
+    page.wait_for_selector(f"#pane [data-open-conversation='{second.pk}']")
+    assert page.get_by_role("combobox", name="Severity").is_visible()  # triage beside it
+    browser.shot(page, "panes-conversation")
+
+    page.go_back()
+    page.wait_for_url(f"{server}/inbox/conversations/{first.pk}/")
+    page.wait_for_selector(f"#pane [data-open-conversation='{first.pk}']")
+    page.go_back()
+    page.wait_for_url(f"{server}/inbox/")
+    page.wait_for_selector("#pane .pane-empty")
+    page.go_forward()
+    page.wait_for_selector(f"#pane [data-open-conversation='{first.pk}']")
+    assert page.evaluate(MARKER) is True  # not one full page load in all of that
+
+    # The URL alone gives the same three panes, as a full page.
+    page.goto(f"{server}/inbox/conversations/{second.pk}/")
+    assert page.evaluate(f"typeof {MARKER}") == "undefined"
+    assert pane_title(page) == "Invoice copy for March"
+    assert listed.get_by_role("link", name="Printer on fire").is_visible()
+    assert page.locator(f"#row-{second.pk}.open").count() == 1
+    assert page.problems == []
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "name"),
+    [(1024, 768, "1024"), (683, 450, "zoom-200")],  # 200% zoom of a 1366 x 900 window
+)
+def test_below_1280_list_and_conversation_take_turns_without_sideways_scroll(
+    page, server, support, width, height, name
+):
+    browser.user(AgentFactory, "alice", teams=[support])
+    some_conversations(support, n=6)
+    page.set_default_timeout(15000)
+    page.set_viewport_size({"width": width, "height": height})
+    browser.login(page, server, "alice")
+    listed = page.get_by_role("region", name="Conversations")
+    assert listed.is_visible()
+    assert not the_pane(page).is_visible()
+    assert page.evaluate(NO_SIDEWAYS)
+    browser.shot(page, f"panes-list-{name}")
+
+    page.evaluate(f"{MARKER} = true")
+    listed.get_by_role("link", name="Printer on fire").click()
+    page.wait_for_selector("#pane [data-open-conversation]")
+    assert the_pane(page).is_visible()
+    assert not listed.is_visible()  # the conversation's turn
+    assert page.evaluate(NO_SIDEWAYS)
+    browser.shot(page, f"panes-conversation-{name}")
+
+    page.get_by_role("link", name="Inbox", exact=False).filter(has_text="←").click()
+    page.wait_for_url(f"{server}/inbox/")
+    assert listed.is_visible()
+    page.go_back()
+    page.wait_for_selector("#pane [data-open-conversation]")
+    assert not listed.is_visible()
+    assert page.evaluate(MARKER) is True
+    assert page.problems == []
