@@ -330,6 +330,61 @@
     return false;
   }
 
+  /* e: resolve, then open the next conversation of the list (the one before when it was the
+     last). The Undo of the resolve goes along as a toast for the rest of its window. */
+  function resolveAndNext(form) {
+    var list = rows();
+    var at = openIndex();
+    // A row already out of the list's filters (marked stale by the feed) is not "next".
+    function live(i, step) { while (list[i] && list[i].classList.contains("stale")) i += step; return list[i]; }
+    var next = live(at + 1, 1) || live(at - 1, -1) || null;
+    var resolvedRow = list[at];
+    var title = resolvedRow ? (resolvedRow.querySelector("td.subject a") || resolvedRow).textContent.trim() : "";
+    form.addEventListener("htmx:afterRequest", function (ev) {
+      if (!ev.detail.successful) return;
+      var undo = $("#undo-form");
+      if (!undo || !next) return;  // nowhere to go: the Undo stays in the panel
+      undoToast(undo, title);
+      select(rows().indexOf(next));
+      openRow(next);
+    }, { once: true });
+    form.requestSubmit();
+  }
+
+  function undoToast(undoForm, title) {
+    var box = $("#toasts");
+    if (!box) return;
+    var data = new FormData(undoForm);
+    var url = undoForm.getAttribute("action");
+    var ms = parseInt(undoForm.getAttribute("data-undo-ms"), 10) || 5000;
+    var id = (url.match(/conversations\/(\d+)\//) || [])[1];
+    var toastEl = document.createElement("div");
+    toastEl.className = "toast undo-toast";
+    var text = document.createElement("span");
+    text.setAttribute("role", "status");
+    text.textContent = "Resolved: " + title + ". ";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "primary";
+    button.textContent = "Undo";
+    toastEl.appendChild(text);
+    toastEl.appendChild(button);
+    box.appendChild(toastEl);
+    var gone = setTimeout(function () { toastEl.remove(); }, ms);
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      fetch(url, { method: "POST", body: data, credentials: "same-origin", headers: { "HX-Request": "true" } })
+        .then(function (r) {
+          clearTimeout(gone);
+          text.textContent = r.ok ? "Reopened: " + title + "." : "Not undone (" + r.status + "). Reopen it from its page.";
+          button.remove();
+          setTimeout(function () { toastEl.remove(); }, 4000);
+          if (r.ok && id) document.dispatchEvent(new CustomEvent("conversation-changed", { detail: { id: id } }));
+        })
+        .catch(function () { text.textContent = "Not undone: the server could not be reached."; button.disabled = false; });
+    });
+  }
+
   function onKey(e) {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     var tag = (e.target.tagName || "").toLowerCase();
@@ -353,7 +408,9 @@
       case "z": handled = focusField("#snooze-form fieldset button"); break;
       case "e": {
         var form = $("#resolve-form");
-        if (form) form.requestSubmit(); else handled = false;  // htmx posts it in place
+        if (!form) { handled = false; break; }
+        if (panes() && openIndex() >= 0) resolveAndNext(form);
+        else form.requestSubmit();  // htmx posts it in place
         break;
       }
       case "/": handled = focusField("#search-q"); break;

@@ -144,3 +144,40 @@ def test_below_1280_list_and_conversation_take_turns_without_sideways_scroll(
     assert not listed.is_visible()
     assert page.evaluate(MARKER) is True
     assert page.problems == []
+
+
+def test_e_resolves_and_opens_the_next_conversation_with_an_undo(page, server, support):
+    browser.user(AgentFactory, "alice", teams=[support])
+    some_conversations(support, n=3)
+    page.set_default_timeout(15000)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    browser.login(page, server, "alice")
+    page.evaluate(f"{MARKER} = true")
+    hrefs = page.eval_on_selector_all("#rows tr.row", "rs => rs.map(r => r.dataset.href)")
+    assert len(hrefs) == 3
+    opened, following = hrefs[1], hrefs[2]
+    page.get_by_role("region", name="Conversations").locator(f"a[href='{opened}']").click()
+    page.wait_for_url(f"{server}{opened}")
+    page.locator("#conv-title").click()  # the page, not a field, has the keys
+
+    page.keyboard.press("e")
+    page.wait_for_url(f"{server}{following}")
+    page.wait_for_selector(f"#pane [data-open-conversation='{following.split('/')[-2]}']")
+    resolved = Conversation.objects.get(pk=int(opened.split("/")[-2]))
+    assert resolved.status == "resolved"
+    undo = page.get_by_role("button", name="Undo")
+    assert undo.is_visible()
+    browser.shot(page, "panes-resolve-next")
+    undo.click()
+    page.wait_for_selector("#toasts >> text=Reopened")
+    assert browser.wait_for(
+        lambda: Conversation.objects.get(pk=resolved.pk).status == "open", timeout=5
+    )
+    # The last of the list: e resolves it and opens the one before.
+    page.keyboard.press("e")
+    page.wait_for_url(f"{server}{opened}")
+    assert browser.wait_for(
+        lambda: Conversation.objects.get(pk=int(following.split("/")[-2])).status == "resolved"
+    )
+    assert page.evaluate(MARKER) is True
+    assert page.problems == []
