@@ -101,11 +101,82 @@
       } else {
         var empty = tbody.querySelector("tr.empty");
         if (empty) empty.remove();
-        row.classList.add("arrived");
-        tbody.insertBefore(row, tbody.firstElementChild);
+        arrive(tbody, row);
       }
       tickSla();
     }).catch(function () { /* out of scope now (404): leave the list as it is */ });
+  }
+
+  /* A new row slides in at the top. An agent who has scrolled down keeps seeing the rows they
+     were reading (the scroll moves by the new row's height, nothing jumps) and gets a "N new"
+     pill instead; the pill, or scrolling back up, shows them. */
+  var newCount = 0;
+
+  function listScroller() {
+    var list = $("section.list");
+    if (list && list.scrollHeight > list.clientHeight && getComputedStyle(list).overflowY !== "visible") return list;
+    return document.scrollingElement || document.documentElement;
+  }
+
+  function scrolledDown(scroller) {
+    var tbody = $("#rows");
+    if (scroller !== document.scrollingElement && scroller !== document.documentElement) return scroller.scrollTop > 8;
+    return tbody ? tbody.getBoundingClientRect().top < -8 : false;
+  }
+
+  function pill() {
+    var wrap = $("#new-pill");
+    if (wrap) return wrap;
+    var table = $("#conversations");
+    if (!table) return null;
+    wrap = document.createElement("div");
+    wrap.id = "new-pill";
+    wrap.className = "new-pill-wrap";
+    wrap.setAttribute("aria-live", "polite");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "new-pill";
+    button.hidden = true;
+    button.addEventListener("click", function () {
+      var scroller = listScroller();
+      if (scroller === document.scrollingElement || scroller === document.documentElement) table.scrollIntoView({ block: "start" });
+      else scroller.scrollTop = 0;
+      clearPill();
+      var first = $("#rows tr.row td.subject a");
+      if (first) first.focus({ preventScroll: true });
+    });
+    wrap.appendChild(button);
+    table.parentNode.insertBefore(wrap, table);
+    return wrap;
+  }
+
+  function clearPill() {
+    newCount = 0;
+    var wrap = $("#new-pill");
+    if (wrap) wrap.firstElementChild.hidden = true;
+  }
+
+  function arrive(tbody, row) {
+    var scroller = listScroller();
+    var down = scrolledDown(scroller);
+    var before = scroller.scrollTop;
+    row.classList.add("arrived");
+    tbody.insertBefore(row, tbody.firstElementChild);
+    if (!down) return;
+    // The browser's scroll anchoring may have kept the view already; if not, do it here.
+    if (scroller.scrollTop === before) scroller.scrollTop = before + row.getBoundingClientRect().height;
+    newCount += 1;
+    var wrap = pill();
+    if (!wrap) return;
+    wrap.firstElementChild.textContent = newCount + " new";
+    wrap.firstElementChild.hidden = false;
+  }
+
+  function watchScroll() {
+    function onScroll() { if (newCount && !scrolledDown(listScroller())) clearPill(); }
+    var list = $("section.list");
+    if (list) list.addEventListener("scroll", onScroll, { passive: true });
+    window.addEventListener("scroll", onScroll, { passive: true });
   }
 
   function refreshThread(id) {
@@ -496,6 +567,7 @@
     wirePresence();
     wireMentions();
     tickSla();
+    watchScroll();
     setInterval(tickSla, 30000);
     document.addEventListener("keydown", onKey);
     document.addEventListener("click", function (e) {

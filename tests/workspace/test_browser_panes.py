@@ -181,3 +181,44 @@ def test_e_resolves_and_opens_the_next_conversation_with_an_undo(page, server, s
     )
     assert page.evaluate(MARKER) is True
     assert page.problems == []
+
+
+ROW_TOP = "(id) => document.getElementById(id).getBoundingClientRect().top"
+
+
+def test_a_new_row_while_scrolled_down_shows_a_pill_and_moves_nothing(page, server, support):
+    browser.user(AgentFactory, "alice", teams=[support])
+    ChannelFactory(slug="partner", kind="api", secret=browser.SECRET, default_team=support)
+    made = some_conversations(support, n=40)
+    page.set_default_timeout(15000)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    browser.login(page, server, "alice")
+    page.wait_for_selector("body[data-live=connected]")
+    page.evaluate(f"{MARKER} = true")
+    page.locator("section.list").evaluate("el => { el.scrollTop = 600; }")
+    reading = f"row-{made[-20].pk}"  # a row in view after that scroll
+    top_before = page.evaluate(ROW_TOP, reading)
+
+    response = browser.post_to_partner(
+        server, {"id": "evt-pill-1", "sender": {"id": "u-1", "name": "Hooli"}, "text": "Urgent"}
+    )
+    assert response.status_code == 202
+    pill = page.get_by_role("button", name="1 new")
+    pill.wait_for()
+    assert page.locator("#rows tr.row").first.inner_text().startswith("API")  # arrived on top
+    assert abs(page.evaluate(ROW_TOP, reading) - top_before) < 1  # what was read stays put
+    browser.shot(page, "panes-new-pill")
+
+    pill.click()
+    assert page.locator("section.list").evaluate("el => el.scrollTop") == 0
+    assert page.locator("#rows tr.row").first.is_visible()
+    assert "Hooli" in page.locator("#rows tr.row").first.inner_text()
+    assert not pill.is_visible()
+    # At the top, a new row just slides in: no pill.
+    browser.post_to_partner(
+        server, {"id": "evt-pill-2", "sender": {"id": "u-2", "name": "Pied Piper"}, "text": "Hi"}
+    )
+    page.wait_for_selector("#rows tr.row:has-text('Pied Piper')")
+    assert page.locator(".new-pill:visible").count() == 0
+    assert page.evaluate(MARKER) is True
+    assert page.problems == []
