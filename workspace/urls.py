@@ -9,6 +9,7 @@ from workspace.views import (
     inbox,
     notifications,
     product,
+    profile,
 )
 
 app_name = "ui"
@@ -20,6 +21,7 @@ urlpatterns = [
     path("tags.css", base.tags_css, name="tags-css"),
     path("availability/", base.set_my_availability, name="availability"),
     path("board/", board.lead_board, name="board"),
+    path("profile/", profile.profile_page, name="profile"),
     path("product/", product.product_view, name="product"),
     path(
         "product/requests/<int:key>/status/",

@@ -5,7 +5,11 @@ the same three panes as a full page. Below 1280 px the list and the conversation
 1024 px and at 200% zoom nothing scrolls sideways. The browser, server and helpers are those of
 test_browser.py; screenshots land in tests/artifacts/."""
 
+import datetime as dt
+
 import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from inbox.models import Conversation
 from tests.accounts.factories import AgentFactory
@@ -21,7 +25,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # The fixtures of test_browser.py, shared by name.
 chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
 
+User = get_user_model()
 MARKER = "window.__samePage"
+MOMENT = dt.datetime(2026, 12, 7, 13, 1, tzinfo=dt.UTC)
 NO_SIDEWAYS = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
 SUBJECTS = [
     "Printer on fire",
@@ -173,7 +179,9 @@ def test_e_resolves_and_opens_the_next_conversation_with_an_undo(page, server, s
     assert browser.wait_for(
         lambda: Conversation.objects.get(pk=resolved.pk).status == "open", timeout=5
     )
-    # The last of the list: e resolves it and opens the one before.
+    # The last of the list: e resolves it and opens the one before (live again since the undo).
+    page.wait_for_selector(f"#row-{resolved.pk}:not(.stale)")
+    page.locator("#conv-title").click()
     page.keyboard.press("e")
     page.wait_for_url(f"{server}{opened}")
     assert browser.wait_for(
@@ -222,3 +230,49 @@ def test_a_new_row_while_scrolled_down_shows_a_pill_and_moves_nothing(page, serv
     assert page.locator(".new-pill:visible").count() == 0
     assert page.evaluate(MARKER) is True
     assert page.problems == []
+
+
+def test_times_in_the_agents_zone_taken_from_the_browser_once_and_kept_live(
+    chromium, server, support
+):
+    browser.user(AgentFactory, "alice", teams=[support])
+    channel = ChannelFactory(slug="mail", kind="email", default_team=support)
+    now = timezone.now()
+    conversation = ConversationFactory(
+        channel=channel,
+        team=support,
+        subject="Late parcel",
+        last_message_at=now - dt.timedelta(minutes=3, seconds=30),
+    )
+    MessageFactory(conversation=conversation, text="Where is it?", created_at=MOMENT)
+    context = chromium.new_context(
+        viewport={"width": 1440, "height": 900}, timezone_id="Asia/Jakarta"
+    )
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    page.problems = []
+    page.on("pageerror", lambda e: page.problems.append(f"pageerror: {e}"))
+    page.clock.install()
+    browser.login(page, server, "alice")
+    row = page.locator(f"#row-{conversation.pk}")
+    assert row.locator("time[data-relative]").inner_text() == "3 min ago"
+    # Sent once by the browser, and stored.
+    assert browser.wait_for(lambda: User.objects.get(username="alice").time_zone == "Asia/Jakarta")
+    page.clock.run_for(2 * 60 * 1000)  # two minutes later, without a reload
+    assert row.locator("time[data-relative]").inner_text() == "5 min ago"
+
+    row.get_by_role("link", name="Late parcel").click()
+    page.wait_for_selector("#thread time[data-stamp]")
+    assert page.locator("#thread time[data-stamp]").inner_text() == "Mon 7 Dec, 20:01"  # UTC+7
+    page.get_by_role("link", name="Alice").click()
+    page.wait_for_url(f"{server}/inbox/profile/")
+    assert page.get_by_label("Time zone").input_value() == "Asia/Jakarta"
+    browser.shot(page, "profile-time-zone")
+    page.get_by_label("Time zone").select_option("America/New_York")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector("text=Times are now shown in America/New_York.")
+    page.goto(f"{server}/inbox/conversations/{conversation.pk}/")
+    assert page.locator("#thread time[data-stamp]").inner_text() == "Mon 7 Dec, 08:01"  # UTC-5
+    assert User.objects.get(username="alice").time_zone == "America/New_York"
+    assert page.problems == []
+    context.close()
