@@ -116,6 +116,11 @@
     history.replaceState({ pane: openId() ? location.pathname + location.search : null }, "", location.href);
     markOpen();
     document.addEventListener("click", onClick);
+    // A conversation the pane cannot show (gone, or out of the agent's teams): the page says why.
+    document.addEventListener("htmx:responseError", function (e) {
+      var target = e.detail && e.detail.target;
+      if (target && target.id === "pane" && e.detail.pathInfo) location.href = e.detail.pathInfo.requestPath;
+    });
     window.addEventListener("popstate", onPopState);
   });
 })();
