@@ -24,6 +24,9 @@ class User(AbstractUser):
     capacity = models.PositiveSmallIntegerField(
         default=10, help_text="Most open conversations assigned at once."
     )
+    # The IANA zone every time on the agent's pages is shown in; empty until the agent's
+    # browser reports its own (once, accounts.services.set_time_zone) or the agent picks one.
+    time_zone = models.CharField(max_length=64, blank=True, default="")
 
     teams: models.ManyToManyField = models.ManyToManyField(
         "Team", through="Membership", related_name="users"

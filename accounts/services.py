@@ -56,3 +56,19 @@ def revoke_all_api_tokens(*, user: User) -> int:
     if revoked:
         audit.info("api tokens revoked: user=%s count=%s", user.get_username(), revoked)
     return revoked
+
+
+def set_time_zone(*, user: User, time_zone: str, only_if_unset: bool = False) -> bool:
+    """Store the zone the agent's pages show times in. `only_if_unset` is the browser's own
+    report, sent once: it never overrides what the agent picked. Returns whether it changed.
+    Raises ValueError, in words, for a name that is not an IANA time zone."""
+    from zoneinfo import available_timezones
+
+    time_zone = time_zone.strip()
+    if time_zone not in available_timezones():
+        raise ValueError(f"{time_zone or 'An empty name'!r} is not a time zone we know.")
+    if (only_if_unset and user.time_zone) or user.time_zone == time_zone:
+        return False
+    user.time_zone = time_zone
+    user.save(update_fields=["time_zone"])
+    return True

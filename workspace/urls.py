@@ -9,6 +9,7 @@ from workspace.views import (
     inbox,
     notifications,
     product,
+    profile,
     ugc,
 )
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("board/", board.lead_board, name="board"),
     path("board/spread-preview/", board.spread_preview, name="spread-preview"),
     path("board/undo/", board.undo_reassign, name="board-undo"),
+    path("profile/", profile.profile_page, name="profile"),
     path("product/", product.product_view, name="product"),
     path(
         "product/requests/<int:key>/status/",

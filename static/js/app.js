@@ -117,28 +117,104 @@
         var box = existing.querySelector("input[type=checkbox]");
         var checked = box && box.checked;
         var selected = existing.classList.contains("selected");
+        var opened = existing.classList.contains("open");
         var focused = existing.contains(document.activeElement);
         existing.replaceWith(row);
         if (checked) row.querySelector("input[type=checkbox]").checked = true;
         if (selected) { row.classList.add("selected"); row.setAttribute("aria-selected", "true"); }
+        if (opened) { row.classList.add("open"); row.setAttribute("aria-current", "true"); }
         if (focused) { var link = row.querySelector("td.subject a"); if (link) link.focus(); }
       } else {
         var empty = tbody.querySelector("tr.empty");
         if (empty) empty.remove();
-        row.classList.add("arrived");
-        tbody.insertBefore(row, tbody.firstElementChild);
+        arrive(tbody, row);
       }
       tickSla();
     }).catch(function () { /* out of scope now (404): leave the list as it is */ });
+  }
+
+  /* A new row slides in at the top. An agent who has scrolled down keeps seeing the rows they
+     were reading (the scroll moves by the new row's height, nothing jumps) and gets a "N new"
+     pill instead; the pill, or scrolling back up, shows them. */
+  var newCount = 0;
+
+  function listScroller() {
+    var list = $("section.list");
+    if (list && list.scrollHeight > list.clientHeight && getComputedStyle(list).overflowY !== "visible") return list;
+    return document.scrollingElement || document.documentElement;
+  }
+
+  function scrolledDown(scroller) {
+    var tbody = $("#rows");
+    if (scroller !== document.scrollingElement && scroller !== document.documentElement) return scroller.scrollTop > 8;
+    return tbody ? tbody.getBoundingClientRect().top < -8 : false;
+  }
+
+  function pill() {
+    var wrap = $("#new-pill");
+    if (wrap) return wrap;
+    var table = $("#conversations");
+    if (!table) return null;
+    wrap = document.createElement("div");
+    wrap.id = "new-pill";
+    wrap.className = "new-pill-wrap";
+    wrap.setAttribute("aria-live", "polite");
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "new-pill";
+    button.hidden = true;
+    button.addEventListener("click", function () {
+      var scroller = listScroller();
+      if (scroller === document.scrollingElement || scroller === document.documentElement) table.scrollIntoView({ block: "start" });
+      else scroller.scrollTop = 0;
+      clearPill();
+      var first = $("#rows tr.row td.subject a");
+      if (first) first.focus({ preventScroll: true });
+    });
+    wrap.appendChild(button);
+    table.parentNode.insertBefore(wrap, table);
+    return wrap;
+  }
+
+  function clearPill() {
+    newCount = 0;
+    var wrap = $("#new-pill");
+    if (wrap) wrap.firstElementChild.hidden = true;
+  }
+
+  function arrive(tbody, row) {
+    var scroller = listScroller();
+    var down = scrolledDown(scroller);
+    var before = scroller.scrollTop;
+    row.classList.add("arrived");
+    tbody.insertBefore(row, tbody.firstElementChild);
+    if (!down) return;
+    // The browser's scroll anchoring may have kept the view already; if not, do it here.
+    if (scroller.scrollTop === before) scroller.scrollTop = before + row.getBoundingClientRect().height;
+    newCount += 1;
+    var wrap = pill();
+    if (!wrap) return;
+    wrap.firstElementChild.textContent = newCount + " new";
+    wrap.firstElementChild.hidden = false;
+  }
+
+  function watchScroll() {
+    function onScroll() { if (newCount && !scrolledDown(listScroller())) clearPill(); }
+    var list = $("section.list");
+    if (list) list.addEventListener("scroll", onScroll, { passive: true });
+    window.addEventListener("scroll", onScroll, { passive: true });
   }
 
   function refreshThread(id) {
     var wrap = $("#thread-wrap");
     if (!wrap) return;
     fetchHtml("/inbox/conversations/" + id + "/thread/").then(function (html) {
-      var atBottom = window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
+      var pane = document.getElementById("pane");
+      var atBottom = pane && pane.scrollHeight > pane.clientHeight
+        ? pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 40
+        : window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
       wrap.innerHTML = html;
-      if (atBottom) wrap.lastElementChild.scrollIntoView({ block: "end" });
+      if (atBottom && wrap.lastElementChild) wrap.lastElementChild.scrollIntoView({ block: "end" });
     }).catch(function () {});
   }
 
@@ -306,8 +382,34 @@
     return true;
   }
 
+  function panes() {
+    var p = window.switchboardPanes;
+    return p && p.available() ? p : null;
+  }
+
+  // Open a list row: in the right pane when the page has one, else as a page.
+  function openRow(row) {
+    var href = row.getAttribute("data-href");
+    if (panes()) panes().open(href);
+    else { rememberList(); location.href = href; }
+  }
+
+  function openIndex() {
+    var id = openConversation();
+    return id ? rows().findIndex(function (r) { return r.getAttribute("data-conversation") === String(id); }) : -1;
+  }
+
   function move(step) {
     if (!rows().length) return openConversation() ? stepConversation(step) : false;
+    // With a conversation open beside the list, j / k open the next / previous one.
+    var at = openIndex();
+    if (at >= 0 && panes()) {
+      var next = rows()[at + step];
+      if (!next) return false;
+      select(at + step);
+      openRow(next);
+      return true;
+    }
     select(selectedIndex() + step);
     return true;
   }
@@ -325,6 +427,61 @@
     return false;
   }
 
+  /* e: resolve, then open the next conversation of the list (the one before when it was the
+     last). The Undo of the resolve goes along as a toast for the rest of its window. */
+  function resolveAndNext(form) {
+    var list = rows();
+    var at = openIndex();
+    // A row already out of the list's filters (marked stale by the feed) is not "next".
+    function live(i, step) { while (list[i] && list[i].classList.contains("stale")) i += step; return list[i]; }
+    var next = live(at + 1, 1) || live(at - 1, -1) || null;
+    var resolvedRow = list[at];
+    var title = resolvedRow ? (resolvedRow.querySelector("td.subject a") || resolvedRow).textContent.trim() : "";
+    form.addEventListener("htmx:afterRequest", function (ev) {
+      if (!ev.detail.successful) return;
+      var undo = $("#undo-form");
+      if (!undo || !next) return;  // nowhere to go: the Undo stays in the panel
+      undoToast(undo, title);
+      select(rows().indexOf(next));
+      openRow(next);
+    }, { once: true });
+    form.requestSubmit();
+  }
+
+  function undoToast(undoForm, title) {
+    var box = $("#toasts");
+    if (!box) return;
+    var data = new FormData(undoForm);
+    var url = undoForm.getAttribute("action");
+    var ms = parseInt(undoForm.getAttribute("data-undo-ms"), 10) || 5000;
+    var id = (url.match(/conversations\/(\d+)\//) || [])[1];
+    var toastEl = document.createElement("div");
+    toastEl.className = "toast undo-toast";
+    var text = document.createElement("span");
+    text.setAttribute("role", "status");
+    text.textContent = "Resolved: " + title + ". ";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "primary";
+    button.textContent = "Undo";
+    toastEl.appendChild(text);
+    toastEl.appendChild(button);
+    box.appendChild(toastEl);
+    var gone = setTimeout(function () { toastEl.remove(); }, ms);
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      fetch(url, { method: "POST", body: data, credentials: "same-origin", headers: { "HX-Request": "true" } })
+        .then(function (r) {
+          clearTimeout(gone);
+          text.textContent = r.ok ? "Reopened: " + title + "." : "Not undone (" + r.status + "). Reopen it from its page.";
+          button.remove();
+          setTimeout(function () { toastEl.remove(); }, 4000);
+          if (r.ok && id) document.dispatchEvent(new CustomEvent("conversation-changed", { detail: { id: id } }));
+        })
+        .catch(function () { text.textContent = "Not undone: the server could not be reached."; button.disabled = false; });
+    });
+  }
+
   function onKey(e) {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     var tag = (e.target.tagName || "").toLowerCase();
@@ -336,8 +493,7 @@
       case "Enter": {
         var i = selectedIndex();
         if (i < 0) { handled = false; break; }
-        rememberList();
-        location.href = rows()[i].getAttribute("data-href");
+        openRow(rows()[i]);
         break;
       }
       case "r": handled = focusField("#reply-text"); break;
@@ -349,7 +505,9 @@
       case "z": handled = focusField("#snooze-form fieldset button"); break;
       case "e": {
         var form = $("#resolve-form");
-        if (form) form.requestSubmit(); else handled = false;  // htmx posts it in place
+        if (!form) { handled = false; break; }
+        if (panes() && openIndex() >= 0) resolveAndNext(form);
+        else form.requestSubmit();  // htmx posts it in place
         break;
       }
       case "/": handled = focusField("#search-q"); break;
@@ -435,11 +593,28 @@
     wirePresence();
     wireMentions();
     tickSla();
+    watchScroll();
     setInterval(tickSla, 30000);
     document.addEventListener("keydown", onKey);
     document.addEventListener("click", function (e) {
       if (e.target.closest && e.target.closest("#rows a")) rememberList();
     });
     startFeed();
+  });
+
+  // A conversation swapped into the right pane (panes.js): wire its boxes, and tell colleagues
+  // this agent left the one before and is viewing this one.
+  document.addEventListener("pane:loaded", function (e) {
+    var previous = e.detail && e.detail.previous;
+    if (previous && feedSocket && feedSocket.readyState === WebSocket.OPEN) {
+      feedSocket.send(JSON.stringify({ type: "presence", conversation: parseInt(previous, 10), state: "left" }));
+    }
+    others = {};
+    myPresence = "viewing";
+    sendPresence();
+    wireCanned();
+    wirePresence();
+    wireMentions();
+    tickSla();
   });
 })();

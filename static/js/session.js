@@ -227,4 +227,9 @@
     wireSession();
     Array.prototype.forEach.call(document.querySelectorAll("textarea[data-draft]"), wireDraft);
   });
+  // A conversation swapped into the right pane (panes.js) brings its own boxes.
+  document.addEventListener("pane:loaded", function () {
+    var pane = document.getElementById("pane");
+    if (pane) Array.prototype.forEach.call(pane.querySelectorAll("textarea[data-draft]"), wireDraft);
+  });
 })();

@@ -9,6 +9,9 @@
   function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
 
   function browserZone() {
+    // The agent's own zone (their profile), else the browser's.
+    var chosen = document.body.getAttribute("data-tz");
+    if (chosen) return chosen;
     try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; }
   }
 

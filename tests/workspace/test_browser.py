@@ -265,7 +265,7 @@ def test_triage_and_reply_in_the_ui_show_through_the_api_and_go_out(
     page.get_by_label("Add tag").fill("incident")
     page.get_by_role("button", name="Add", exact=True).click()
     page.wait_for_selector(".tags .chip:has-text('Incident')")
-    page.get_by_label("Severity").select_option("high")
+    page.get_by_role("combobox", name="Severity", exact=True).select_option("high")
     page.get_by_role("button", name="Set severity").click()
     page.wait_for_selector("text=Severity set to high.")
     page.locator("#assign-agent").select_option("bob")

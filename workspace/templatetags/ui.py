@@ -150,3 +150,68 @@ def activity_value(value) -> str:
 def folded(message) -> dict:
     """inbox.quoting.folded: the same split as the message API's `folded`."""
     return quoting.folded(message)
+
+
+# --- times: one format, in the agent's zone (accounts.middleware), kept live by static/js/times.js
+
+
+def stamp_text(value: dt.datetime, now: dt.datetime | None = None) -> str:
+    """The one way a moment is written: "Mon 7 Dec, 13:01" this year, "7 Dec 2025, 13:01" before,
+    in the active (the agent's) time zone. times.js writes the same."""
+    from django.utils import timezone
+
+    local = timezone.localtime(value)
+    this_year = timezone.localtime(now or timezone.now()).year
+    if local.year == this_year:
+        return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
+    return f"{local.day} {local:%b %Y}, {local:%H:%M}"
+
+
+def ago_text(value: dt.datetime, now: dt.datetime) -> str:
+    """How long ago, as times.js writes it every minute: "just now", "3 min ago", "5 h ago",
+    "2 days ago", then the date itself after a week."""
+    seconds = (now - value).total_seconds()
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "just now"
+    if minutes < 60:
+        return f"{minutes} min ago"
+    if minutes < 24 * 60:
+        return f"{minutes // 60} h ago"
+    days = minutes // (24 * 60)
+    if days < 7:
+        return f"{days} day ago" if days == 1 else f"{days} days ago"
+    return stamp_text(value, now)
+
+
+@register.filter
+def stamp(value):
+    """<time> with the moment in the one format (times.js re-writes it in the same words)."""
+    from django.utils.html import format_html
+
+    if not value:
+        return ""
+    from django.utils import timezone
+
+    return format_html(
+        '<time datetime="{}" data-stamp>{}</time>',
+        timezone.localtime(value).isoformat(),
+        stamp_text(value),
+    )
+
+
+@register.filter
+def ago(value, now=None):
+    """<time> saying how long ago, with the moment itself as its title; times.js keeps it live."""
+    from django.utils import timezone
+    from django.utils.html import format_html
+
+    if not value:
+        return ""
+    now = now or timezone.now()
+    return format_html(
+        '<time datetime="{}" data-relative title="{}">{}</time>',
+        timezone.localtime(value).isoformat(),
+        stamp_text(value, now),
+        ago_text(value, now),
+    )

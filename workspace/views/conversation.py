@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
@@ -21,6 +22,7 @@ from inbox.outbound.replies import reply_limit
 from inbox.outbound.senders import get_sender
 from tagging import ugc
 from workspace.views.common import FILES_REFUSED, PENDING_DRAFTS, SENT_DRAFTS
+from workspace.views.inbox import list_context
 from workspace.views.triage import triage_context
 
 logger = logging.getLogger(__name__)
@@ -99,9 +101,17 @@ def _file_limits(conversation) -> dict:
 def conversation_page(request, pk):
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
     reads.mark_read(user=request.user, conversation_id=conversation.pk)  # clears its unread marker
-    context = _conversation_context(request, conversation)
+    if request.htmx and request.htmx.target == "pane":
+        # Opened from the list: the right pane alone (static/js/panes.js swaps it and pushes
+        # the URL). A full page shows the list beside it, with the URL's list filters.
+        context = {"layout": "ui/_pane.html"}
+    else:
+        context, _ = list_context(request)
+        context["layout"] = "ui/inbox.html"
+    context.update(_conversation_context(request, conversation))
     context.update(_composer_context(request, conversation))
     response = render(request, "ui/conversation.html", context)
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
     # Never from the back/forward cache or a stale copy: Back after sending must not offer the
     # sent text again, and the boxes always start from the saved draft.
     response["Cache-Control"] = "no-store"

@@ -160,6 +160,14 @@ def _list_page(request, params):
 @login_required
 @require_GET
 def inbox_page(request):
+    context, errors = list_context(request)
+    return render(request, "ui/inbox.html", context, status=400 if errors else 200)
+
+
+def list_context(request) -> tuple[dict, list[str]]:
+    """The middle pane: the list with its filters, the views' names (their counts follow by
+    htmx) and the bulk bar. The inbox page shows it beside an empty conversation pane; a
+    conversation opened as a full page shows it beside that conversation (workspace.html)."""
     params = _list_params(request)
     errors = []
     try:
@@ -188,7 +196,7 @@ def inbox_page(request):
     if context["can_bulk"]:  # only the bulk bar names agents with their open loads
         context["agents"] = agents_with_load()
     context["spikes"] = open_spikes(request.user)
-    return render(request, "ui/inbox.html", context, status=400 if errors else 200)
+    return context, errors
 
 
 def open_spikes(user) -> list[SpikeAlert]:

@@ -1,0 +1,126 @@
+/* Switchboard: the three panes (views | list | conversation). Opening a conversation from the
+   list swaps the right pane (#pane) through htmx and pushes its URL, the list's filters kept in
+   the query string; Back / Forward put the pane of that URL back. A full load of the same URL
+   renders the same three panes on the server (workspace/views/conversation.py). Below 1280 px
+   the list and the conversation take turns (#workspace[data-open], static/css/app.css).
+   After each swap "pane:loaded" tells the other modules (drafts, presence, mentions) to wire
+   the new pane. Plain JavaScript from a static file (the CSP forbids inline script). */
+(function () {
+  "use strict";
+
+  var CONVERSATION = /^\/inbox\/conversations\/(\d+)\/$/;
+  var emptyPane = "";
+  var loading = null;
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
+  function pane() { return document.getElementById("pane"); }
+  function workspace() { return document.getElementById("workspace"); }
+
+  function openId() {
+    var el = $("#pane [data-open-conversation]");
+    return el ? el.getAttribute("data-open-conversation") : null;
+  }
+
+  // The row of the open conversation is marked (and stays marked when the feed redraws it:
+  // app.js keeps the class).
+  function markOpen() {
+    var id = openId();
+    $all("#rows tr.row.open").forEach(function (row) {
+      if (row.getAttribute("data-conversation") !== id) { row.classList.remove("open"); row.removeAttribute("aria-current"); }
+    });
+    if (!id) return;
+    var row = document.getElementById("row-" + id);
+    if (!row) return;
+    row.classList.add("open");
+    row.setAttribute("aria-current", "true");
+    // Opening it read its messages: the server cleared the marker, the row follows.
+    row.classList.remove("unread");
+    $all("[data-unread]", row).forEach(function (el) { el.remove(); });
+  }
+
+  function loaded(previous) {
+    var ws = workspace();
+    var id = openId();
+    if (ws) { if (id) ws.setAttribute("data-open", ""); else ws.removeAttribute("data-open"); }
+    markOpen();
+    var p = pane();
+    if (p) p.scrollTop = 0;
+    document.dispatchEvent(new CustomEvent("pane:loaded", { detail: { id: id, previous: previous } }));
+  }
+
+  /* Open a conversation's URL in the right pane; push it to the history unless it came from
+     the history. Resolves once the pane shows it. */
+  function open(url, push) {
+    var p = pane();
+    if (!p || !window.htmx) { location.href = url; return Promise.resolve(); }
+    var previous = openId();
+    var asked = url;
+    var request = window.htmx.ajax("GET", url, { target: "#pane", swap: "innerHTML" });
+    loading = request;
+    return request.then(function () {
+      if (loading !== request) return;  // a later click won
+      if (push && location.pathname + location.search !== asked) history.pushState({ pane: asked }, "", asked);
+      loaded(previous);
+    });
+  }
+
+  function showList(url, push) {
+    var p = pane();
+    if (!p) return;
+    var previous = openId();
+    p.innerHTML = emptyPane;
+    if (push) history.pushState({ pane: null }, "", url);
+    loaded(previous);
+  }
+
+  // A conversation's URL with the list's filters (the current query string) kept.
+  function withListQuery(href) {
+    var url = new URL(href, location.href);
+    if (!url.search && location.search) url.search = location.search;
+    return url.pathname + url.search;
+  }
+
+  function onClick(e) {
+    if (e.defaultPrevented || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+    if (!pane()) return;
+    var back = e.target.closest("a[data-back-to-list]");
+    if (back) { e.preventDefault(); showList(back.getAttribute("href"), true); return; }
+    var row = e.target.closest("#rows tr.row");
+    if (!row || e.target.closest("input, button, label, select")) return;
+    var href = row.getAttribute("data-href");
+    if (!href || !CONVERSATION.test(href)) return;
+    e.preventDefault();
+    open(withListQuery(href), true);
+  }
+
+  function onPopState() {
+    if (!pane()) return;
+    var m = CONVERSATION.exec(location.pathname);
+    if (m) open(location.pathname + location.search, false);
+    else if (location.pathname === "/inbox/") showList(location.pathname + location.search, false);
+  }
+
+  window.switchboardPanes = {
+    available: function () { return !!pane(); },
+    open: function (href) { return open(withListQuery(href), true); },
+    openId: openId,
+  };
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var p = pane();
+    if (!p) return;
+    var template = document.getElementById("pane-empty");
+    emptyPane = template ? template.innerHTML : "";
+    // The entry this page was loaded at gets a state too, so Back to it is ours to restore.
+    history.replaceState({ pane: openId() ? location.pathname + location.search : null }, "", location.href);
+    markOpen();
+    document.addEventListener("click", onClick);
+    // A conversation the pane cannot show (gone, or out of the agent's teams): the page says why.
+    document.addEventListener("htmx:responseError", function (e) {
+      var target = e.detail && e.detail.target;
+      if (target && target.id === "pane" && e.detail.pathInfo) location.href = e.detail.pathInfo.requestPath;
+    });
+    window.addEventListener("popstate", onPopState);
+  });
+})();

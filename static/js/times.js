@@ -1,0 +1,101 @@
+/* Switchboard: every time on the page in the agent's zone and in one format, relative times
+   ("3 min ago") kept live every minute. The zone is the agent's profile setting (body
+   data-tz); until there is one, the browser's own, which is sent once to be stored
+   (workspace/views/profile.py). The server writes the same words first
+   (workspace/templatetags/ui.py stamp_text / ago_text). Plain JavaScript, static file. */
+(function () {
+  "use strict";
+
+  var body = document.body;
+  var formatters = {};
+
+  function browserZone() {
+    try { return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC"; } catch (e) { return "UTC"; }
+  }
+
+  function zone() { return body.getAttribute("data-tz") || browserZone(); }
+
+  function parts(date) {
+    var tz = zone();
+    if (!formatters[tz]) {
+      try {
+        formatters[tz] = new Intl.DateTimeFormat("en-US", {
+          timeZone: tz, weekday: "short", day: "numeric", month: "short", year: "numeric",
+          hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+        });
+      } catch (e) { formatters[tz] = new Intl.DateTimeFormat("en-US", { timeZone: "UTC", weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }); }
+    }
+    var out = {};
+    formatters[tz].formatToParts(date).forEach(function (p) { out[p.type] = p.value; });
+    return out;
+  }
+
+  // "Mon 7 Dec, 13:01" this year, "7 Dec 2025, 13:01" before: stamp_text's words.
+  function stamp(date, now) {
+    var p = parts(date);
+    var time = p.hour + ":" + p.minute;
+    if (p.year === parts(now).year) return p.weekday + " " + p.day + " " + p.month + ", " + time;
+    return p.day + " " + p.month + " " + p.year + ", " + time;
+  }
+
+  function ago(date, now) {
+    var minutes = Math.floor((now - date) / 60000);
+    if (minutes < 1) return "just now";
+    if (minutes < 60) return minutes + " min ago";
+    if (minutes < 24 * 60) return Math.floor(minutes / 60) + " h ago";
+    var days = Math.floor(minutes / (24 * 60));
+    if (days < 7) return days === 1 ? "1 day ago" : days + " days ago";
+    return stamp(date, now);
+  }
+
+  function tick() {
+    var now = new Date();
+    Array.prototype.forEach.call(document.querySelectorAll("time[data-stamp], time[data-relative]"), function (el) {
+      var date = new Date(el.getAttribute("datetime"));
+      if (isNaN(date)) return;
+      var text = el.hasAttribute("data-relative") ? ago(date, now) : stamp(date, now);
+      if (el.textContent !== text) el.textContent = text;
+      if (el.hasAttribute("data-relative")) {
+        var title = stamp(date, now);
+        if (el.title !== title) el.title = title;
+      }
+    });
+  }
+
+  var pending = null;
+  function soon() {
+    if (pending) return;
+    pending = setTimeout(function () { pending = null; tick(); }, 50);
+  }
+
+  function csrfToken() {
+    var m = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
+    if (m) return decodeURIComponent(m[1]);
+    var input = document.querySelector("input[name=csrfmiddlewaretoken]");
+    return input ? input.value : "";
+  }
+
+  // No zone stored yet: the browser's, once. An agent's own pick is never overridden.
+  function reportZone() {
+    var url = body.getAttribute("data-profile-url");
+    if (!url || body.getAttribute("data-tz")) return;
+    var form = new FormData();
+    form.append("time_zone", browserZone());
+    form.append("auto", "1");
+    fetch(url, { method: "POST", body: form, credentials: "same-origin", headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (d) { if (d && d.time_zone) { body.setAttribute("data-tz", d.time_zone); tick(); } })
+      .catch(function () { /* next page load tries again */ });
+  }
+
+  window.switchboardTimes = { stamp: stamp, ago: ago, zone: zone, tick: tick };
+
+  document.addEventListener("DOMContentLoaded", function () {
+    tick();
+    reportZone();
+    // Live: looked at four times a minute (a text changes only when its minute does, so no
+    // relative time is ever more than 15 s behind); whatever the feed or htmx adds, at once.
+    setInterval(tick, 15000);
+    if (window.MutationObserver) new MutationObserver(soon).observe(body, { childList: true, subtree: true });
+  });
+})();
