@@ -70,6 +70,11 @@ urlpatterns = [
         inbox_api.MessageOriginalApi.as_view(),
         name="message-original",
     ),
+    path(
+        "attachments/<int:pk>/download/",
+        inbox_api.AttachmentDownloadApi.as_view(),
+        name="attachment-download",
+    ),
     path("inbound-events/", inbox_api.InboundEventListApi.as_view(), name="inbound-event-list"),
     path("tags/", tagging_api.TagListApi.as_view(), name="tag-list"),
     path(

@@ -179,7 +179,8 @@ class AttachmentOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "content_type", "size", "url"]
 
     def get_url(self, obj) -> str:
-        path = reverse("inbox:attachment-download", args=[obj.pk])
+        # The API's own download (token or session), not the agents' page URL (session only).
+        path = reverse("api:attachment-download", args=[obj.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 

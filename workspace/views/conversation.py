@@ -4,7 +4,7 @@ for the sandboxed iframe, and attachment downloads."""
 import logging
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
@@ -133,20 +133,4 @@ def message_body(request, pk):
 def attachment_download(request, pk):
     """Downloads only, never rendered inline: a hostile .html or .svg cannot run on our origin."""
     attachment = selectors.attachment_get_for_user(user=request.user, pk=pk)
-    try:
-        stored = attachments.opened(attachment)
-    except attachments.MissingFile:
-        logger.warning("attachment %s has no file in the storage (%s)", pk, attachment.file.name)
-        return JsonResponse(
-            {"detail": "The file of this attachment is missing from the file storage."},
-            status=404,
-        )
-    response = FileResponse(
-        stored,
-        as_attachment=True,
-        filename=attachment.name or "attachment",
-        content_type="application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachments.download_response(attachment)
