@@ -25,6 +25,11 @@ urlpatterns = [
         name="conversation-messages",
     ),
     path(
+        "conversations/<int:pk>/templates/",
+        outbound_api.ConversationTemplatesApi.as_view(),
+        name="conversation-templates",
+    ),
+    path(
         "conversations/<int:pk>/tags/",
         tagging_api.ConversationTagsApi.as_view(),
         name="conversation-tags",

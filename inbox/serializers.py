@@ -201,6 +201,10 @@ class MessageOutputSerializer(serializers.ModelSerializer):
     folded = serializers.SerializerMethodField(
         help_text="Email replies: the new text and the quoted history/signature folded in display."
     )
+    template = serializers.SerializerMethodField(
+        help_text="A WhatsApp template message: its name, language and parameters (the text is "
+        "the rendered template); null otherwise."
+    )
 
     class Meta:
         model = Message
@@ -217,7 +221,12 @@ class MessageOutputSerializer(serializers.ModelSerializer):
             "created_at",
             "edited_at",
             "folded",
+            "template",
         ]
+
+    def get_template(self, obj) -> dict | None:
+        template = (obj.headers or {}).get("template")
+        return template if isinstance(template, dict) else None
 
     def get_html(self, obj) -> str:
         if "cid:" not in obj.html:
