@@ -79,7 +79,9 @@ def failure(result: Result, *, provider: str) -> str:
     if result.status_code is None:
         return result.error or "no answer"
     data = json_of(result) or {}
-    error = data.get("error") if isinstance(data.get("error"), dict) else {}
+    error = data.get("error")
+    if not isinstance(error, dict):
+        error = {}
     message = str(
         error.get("message") or result.error or result.body[:200].decode(errors="replace")
     )
