@@ -14,6 +14,7 @@ from accounts.permissions import can_write
 from inbox import attachments, drafts, reads, selectors, titles
 from inbox.canned import canned_responses_for
 from inbox.models import Channel, Message
+from inbox.outbound import whatsapp_templates
 from inbox.outbound.replies import reply_limit
 from inbox.outbound.senders import get_sender
 from workspace.views.common import PENDING_DRAFTS, SENT_DRAFTS
@@ -30,6 +31,14 @@ def _reply_refusal(conversation) -> str | None:
     return can_send(conversation) if can_send else None
 
 
+def _templates_offered(conversation, refusal: str | None):
+    """Instead of a dead end: when free-form replies are refused on a WhatsApp conversation (the
+    24-hour window is closed), the templates the agent may send (a Catalog), else None."""
+    if not refusal or whatsapp_templates.whatsapp_refusal(conversation):
+        return None
+    return whatsapp_templates.catalog(conversation.channel)
+
+
 def _conversation_context(request, conversation) -> dict:
     messages = list(selectors.message_list_for_conversation(conversation=conversation))
     others = titles.attach_titles(
@@ -43,7 +52,10 @@ def _conversation_context(request, conversation) -> dict:
         "conversation": conversation,
         "conversation_title": titles.title_from_thread(conversation, messages),
         "is_email": conversation.channel.kind == Channel.Kind.EMAIL,
-        "reply_refusal": _reply_refusal(conversation),
+        "reply_refusal": (refusal := _reply_refusal(conversation)),
+        "template_catalog": _templates_offered(conversation, refusal)
+        if can_write(request.user)
+        else None,
         "canned": canned_responses_for(user=request.user, conversation=conversation)
         if can_write(request.user)
         else [],
