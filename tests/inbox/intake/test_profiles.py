@@ -191,3 +191,51 @@ def test_a_bad_id_is_never_put_in_the_graph_url(channel, http_server):
     lookup = profiles.look_up(lookup_id=lookup.pk)
     assert "is not a valid id" in lookup.last_error
     assert not http_server.requests
+
+
+def test_a_drained_backlog_queues_one_lookup_per_unnamed_contact(channel, http_server):
+    """The set-wise path (a drain of many events, inbox.intake.receive_many) queues them too."""
+    import json
+
+    from inbox.intake import processing
+    from inbox.models import InboundEvent
+
+    def body(mid, sender):
+        return json.dumps(
+            {
+                "object": "page",
+                "entry": [
+                    {
+                        "id": "PAGE-1",
+                        "time": 1700000000000,
+                        "messaging": [
+                            {
+                                "sender": {"id": sender},
+                                "recipient": {"id": "PAGE-1"},
+                                "timestamp": 1700000000000,
+                                "message": {"mid": mid, "text": "hi"},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ).encode()
+
+    for n, sender in enumerate(["PSID-1", "PSID-2", "PSID-1", "PSID-3"]):
+        InboundEvent.objects.create(
+            channel=channel,
+            provider="meta",
+            body=body(f"m_{n}", sender),
+            received_at=timezone.now(),
+        )
+    assert processing.drain() == 4
+    assert not http_server.requests
+    assert sorted(ProfileLookup.objects.values_list("external_id", flat=True)) == [
+        "PSID-1",
+        "PSID-2",
+        "PSID-3",
+    ]
+    for name in ("One", "Two", "Three"):
+        http_server.respond(200, {"name": name})
+    assert profiles.run_due_lookups() == 3
+    assert sorted(Contact.objects.values_list("name", flat=True)) == ["One", "Three", "Two"]
