@@ -208,6 +208,10 @@ def catalog(channel: Channel, *, refresh: bool = False) -> Catalog:
     if (channel.config or {}).get("waba_id") and channel.kind == Channel.Kind.META:
         key = _cache_key(channel)
         cached = None if refresh else cache.get(key)
+        try:
+            fetched_templates = [Template(**t) for t in cached["templates"]] if cached else []
+        except (TypeError, KeyError):  # written by another version of this module
+            cached = None
         if cached is None:
             try:
                 fetched, skipped = _fetch(channel)
@@ -217,15 +221,15 @@ def catalog(channel: Channel, *, refresh: bool = False) -> Catalog:
                     "error": "",
                 }
                 cache.set(key, cached, cache_seconds())
+                fetched_templates = fetched
             except LookupError as exc:
                 logger.warning("WhatsApp templates of channel %s: %s", channel.pk, exc)
                 cached = {"templates": [], "unsupported": [], "error": str(exc)}
                 cache.set(key, cached, 60)
+                fetched_templates = []
         error = cached["error"]
         known = {(t.name, t.language) for t in templates}
-        templates += [
-            Template(**t) for t in cached["templates"] if (t["name"], t["language"]) not in known
-        ]
+        templates += [t for t in fetched_templates if (t.name, t.language) not in known]
         unsupported += cached["unsupported"]
     templates.sort(key=lambda t: (t.name, t.language))
     return Catalog(templates, unsupported, error)
@@ -235,7 +239,10 @@ def whatsapp_refusal(conversation: Conversation) -> str | None:
     """Why templates cannot go out on this conversation, or None: WhatsApp through the Cloud
     API (a Meta channel) only."""
     if conversation.channel.kind != Channel.Kind.META:
-        return _("Templates are sent on WhatsApp conversations only.")
+        return _(
+            "Templates are sent on WhatsApp conversations only, through a WhatsApp Cloud API "
+            "(Meta) channel."
+        )
     from inbox.outbound.senders.http import latest_inbound
 
     last = latest_inbound(conversation)

@@ -333,3 +333,19 @@ def test_a_viewer_cannot_send_a_template(closed, viewer, client_for):
     )
     assert response.status_code in (403, 404)
     assert not Message.objects.filter(direction="out").exists()
+
+
+def test_without_a_waba_id_only_the_configs_templates_and_no_call(closed, http_server):
+    channel = closed.channel
+    channel.config = {k: v for k, v in channel.config.items() if k != "waba_id"}
+    channel.save(update_fields=["config"])
+    catalog = whatsapp_templates.catalog(channel)
+    assert [(t.name, t.source) for t in catalog.templates] == [("order_update", "config")]
+    assert catalog.error == "" and not http_server.requests
+
+
+def test_an_unreachable_graph_api_is_an_error_in_words_not_a_crash(closed, settings):
+    settings.META_GRAPH_BASE_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
+    catalog = whatsapp_templates.catalog(closed.channel, refresh=True)
+    assert [t.name for t in catalog.templates] == ["order_update"]
+    assert catalog.error
