@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from core import safe_get
 from inbox import events
-from inbox.models import Contact, ProfileLookup
+from inbox.models import Contact, Message, ProfileLookup
 
 logger = logging.getLogger(__name__)
 
@@ -40,40 +40,53 @@ LEASE = timedelta(minutes=5)
 
 def queue_profile_lookups(*, arrivals) -> None:
     """Hook on "messages_received": record a lookup for each Messenger or Instagram contact
-    without a name and without one already, and have it run after commit. Costs nothing for
-    other channels; for these, one SELECT and one INSERT per batch, in a savepoint so a
-    failure here never costs the customer's message."""
+    without a name, and have it run after commit. Costs nothing for other channels or named
+    contacts (the contact stored with the message is read in memory); for an unnamed one, one
+    INSERT ... ON CONFLICT DO NOTHING per batch (the row per contact is the "only once")."""
     wanted: dict[int, tuple[int, str, str]] = {}
+    unknown: set[int] = set()  # contacts not in memory: their names are read in one query
     for arrival in arrivals:
         message = arrival.message
         headers = message.headers or {}
         platform, sender = headers.get("platform"), str(headers.get("from") or "")
         if not arrival.created or platform not in PLATFORMS or not sender:
             continue
-        contact_id = message.sender_contact_id or arrival.conversation.contact_id
+        contact = _cached_contact(message)
+        if contact is not None and contact.name:
+            continue
+        contact_id = message.sender_contact_id
+        if contact_id is None:
+            continue
+        if contact is None:
+            unknown.add(contact_id)
         wanted.setdefault(contact_id, (message.channel_id, platform, sender))
+    if unknown:
+        named = Contact.objects.filter(pk__in=unknown).exclude(name="").values_list("pk", flat=True)
+        for contact_id in named:
+            wanted.pop(contact_id, None)
     if not wanted:
         return
-    try:
-        with transaction.atomic():
-            unnamed = Contact.objects.filter(pk__in=wanted, name="").values_list("pk", flat=True)
-            rows = [
-                ProfileLookup(
-                    contact_id=contact_id,
-                    channel_id=wanted[contact_id][0],
-                    platform=wanted[contact_id][1],
-                    external_id=wanted[contact_id][2][:255],
-                    next_attempt_at=timezone.now(),
-                )
-                for contact_id in unnamed
-            ]
-            if rows:
-                ProfileLookup.objects.bulk_create(rows, ignore_conflicts=True)
-    except Exception:
-        logger.exception("could not queue profile lookups for contacts %s", sorted(wanted))
-        return
-    if rows:
-        transaction.on_commit(schedule_lookups)
+    ProfileLookup.objects.bulk_create(
+        [
+            ProfileLookup(
+                contact_id=contact_id,
+                channel_id=channel_id,
+                platform=platform,
+                external_id=sender[:255],
+                next_attempt_at=timezone.now(),
+            )
+            for contact_id, (channel_id, platform, sender) in wanted.items()
+        ],
+        ignore_conflicts=True,
+    )
+    transaction.on_commit(schedule_lookups)
+
+
+def _cached_contact(message) -> Contact | None:
+    """The message's contact when intake left it on the message (no query), else None."""
+    if Message.sender_contact.is_cached(message):
+        return message.sender_contact
+    return None
 
 
 def schedule_lookups() -> None:
