@@ -26,6 +26,11 @@ urlpatterns = [
         name="conversation-messages",
     ),
     path(
+        "conversations/<int:pk>/templates/",
+        outbound_api.ConversationTemplatesApi.as_view(),
+        name="conversation-templates",
+    ),
+    path(
         "conversations/<int:pk>/tags/",
         tagging_api.ConversationTagsApi.as_view(),
         name="conversation-tags",
@@ -70,6 +75,11 @@ urlpatterns = [
         "messages/<int:pk>/original",
         inbox_api.MessageOriginalApi.as_view(),
         name="message-original",
+    ),
+    path(
+        "attachments/<int:pk>/download/",
+        ugc_api.AttachmentDownloadApi.as_view(),  # inbox.api's, with the UGC library's rule
+        name="attachment-download",
     ),
     path("inbound-events/", inbox_api.InboundEventListApi.as_view(), name="inbound-event-list"),
     path("tags/", tagging_api.TagListApi.as_view(), name="tag-list"),

@@ -31,6 +31,11 @@ def schedule(*, sla_sweep_seconds: float, tag_suggester_check_seconds: int) -> d
             "task": "inbox.outbound.tasks.requeue_outbound",
             "schedule": timedelta(seconds=60),
         },
+        # Messenger and Instagram contacts' profile names, fetched once, retried with backoff.
+        "contact-profiles": {
+            "task": "inbox.intake.tasks.lookup_contact_profiles",
+            "schedule": timedelta(seconds=30),
+        },
         # Retrain the learned tag suggester when enough new agent tagging arrived (issue 24).
         "tag-suggester-retrain": {
             "task": "tagging.tasks.retrain_tag_suggester",

@@ -1,4 +1,5 @@
 import csv
+import json
 
 import django_filters
 from django.db import connection
@@ -11,13 +12,14 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from accounts.models import Team
 from accounts.permissions import can_administer, can_write
-from inbox import selectors, services
+from inbox import attachments, selectors, services
 from inbox.filters import ConversationFilter, refuse_unknown_params
 from inbox.models import Activity, Channel, InboundEvent, SavedView, Severity
 from inbox.pagination import KeysetPagination
@@ -446,3 +448,27 @@ class MessageOriginalApi(APIView):
         response = HttpResponse(raw, content_type="message/rfc822")
         response["Content-Disposition"] = f'attachment; filename="message-{pk}.eml"'
         return response
+
+
+class AnyMediaRenderer(BaseRenderer):
+    """Lets a client that asks for the file's own type (Accept: image/png, */*) through content
+    negotiation; a JSON error answered to it is rendered as JSON."""
+
+    media_type = "*/*"
+    format = "file"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return b"" if data is None else json.dumps(data).encode()
+
+
+class AttachmentDownloadApi(APIView):
+    """The file of an attachment, for an API token (Authorization: Token ...) or a session: the
+    `url` of every attachment in the API. Who cannot see the conversation gets a 404."""
+
+    permission_classes = [IsAuthenticated]
+    renderer_classes = [JSONRenderer, AnyMediaRenderer]
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, pk):
+        attachment = selectors.attachment_get_for_user(user=request.user, pk=pk)
+        return attachments.download_response(attachment)

@@ -1,5 +1,6 @@
 """Attachments: stored under a generated key, shown under a safe display name."""
 
+import logging
 import re
 import unicodedata
 
@@ -9,6 +10,8 @@ from django.core.files.base import ContentFile, File
 
 from inbox.models import Attachment, Message
 from inbox.normalized import AttachmentRef
+
+logger = logging.getLogger(__name__)
 
 # Bidi overrides and zero-width characters let "invoice_gpj.exe" display as "invoice_exe.jpg".
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
@@ -41,6 +44,33 @@ def opened(attachment: Attachment) -> File:
         return attachment.file.storage.open(name, "rb")
     except OSError as exc:
         raise MissingFile(name) from exc
+
+
+def download_response(attachment: Attachment):
+    """The file of an attachment the caller may see, as a download never rendered inline (a
+    hostile .html or .svg cannot run on our origin); a JSON 404 when the storage lost it. The
+    agents' pages and the REST API (token or session) both answer with this."""
+    from django.http import FileResponse, JsonResponse
+
+    try:
+        stored = opened(attachment)
+    except MissingFile:
+        logger.warning(
+            "attachment %s has no file in the storage (%s)", attachment.pk, attachment.file.name
+        )
+        return JsonResponse(
+            {"detail": "The file of this attachment is missing from the file storage."},
+            status=404,
+        )
+    response = FileResponse(
+        stored,
+        as_attachment=True,
+        filename=attachment.name or "attachment",
+        content_type="application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def max_attachment_bytes() -> int:

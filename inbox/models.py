@@ -631,3 +631,23 @@ class ConversationRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} read {self.conversation_id} at {self.read_at:%Y-%m-%d %H:%M}"
+
+
+class ProfileLookup(models.Model):
+    """A Messenger or Instagram contact's profile name to fetch from the Graph API once
+    (inbox.intake.profiles): one row per contact, made after its first message. While the fetch
+    fails it is retried with backoff (`next_attempt_at`); when it succeeds or is given up,
+    `next_attempt_at` is None and the row stays, so the profile is never fetched twice."""
+
+    contact = models.OneToOneField(Contact, on_delete=models.CASCADE, related_name="+")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    platform = models.CharField(max_length=16, help_text="messenger or instagram")
+    external_id = models.CharField(max_length=255, help_text="The PSID or Instagram-scoped id.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.external_id} of contact {self.contact_id}"

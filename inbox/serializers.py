@@ -182,7 +182,8 @@ class AttachmentOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "content_type", "size", "url"]
 
     def get_url(self, obj) -> str:
-        path = reverse("inbox:attachment-download", args=[obj.pk])
+        # The API's own download (token or session), not the agents' page URL (session only).
+        path = reverse("api:attachment-download", args=[obj.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
 
@@ -203,6 +204,10 @@ class MessageOutputSerializer(serializers.ModelSerializer):
     folded = serializers.SerializerMethodField(
         help_text="Email replies: the new text and the quoted history/signature folded in display."
     )
+    template = serializers.SerializerMethodField(
+        help_text="A WhatsApp template message: its name, language and parameters (the text is "
+        "the rendered template); null otherwise."
+    )
 
     class Meta:
         model = Message
@@ -219,7 +224,12 @@ class MessageOutputSerializer(serializers.ModelSerializer):
             "created_at",
             "edited_at",
             "folded",
+            "template",
         ]
+
+    def get_template(self, obj) -> dict | None:
+        template = (obj.headers or {}).get("template")
+        return template if isinstance(template, dict) else None
 
     def get_html(self, obj) -> str:
         if "cid:" not in obj.html:

@@ -2,12 +2,17 @@
 filterable by channel, creation time and permission; asking and recording permission."""
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import can_write
+from inbox import api as inbox_api
+from inbox import selectors
 from inbox.api import CanWrite
 from inbox.filters import REVERSED_RANGE
 from inbox.pagination import KeysetPagination
@@ -148,3 +153,20 @@ class UgcPermissionApi(APIView):
             user=request.user, conversation_id=pk, permission=data.validated_data["permission"]
         )
         return _item_data(request, pk)
+
+
+class AttachmentDownloadApi(inbox_api.AttachmentDownloadApi):
+    """GET /api/v1/attachments/{id}/download/ (inbox.api), with the UGC library's rule: a
+    read-only role (marketing's viewers) gets a file of a `ugc` conversation in full only once
+    its customer granted reuse, as on the conversation page; agents get it for their work."""
+
+    def get(self, request, pk):
+        attachment = selectors.attachment_get_for_user(user=request.user, pk=pk)
+        if not can_write(request.user) and ugc.withheld(attachment):
+            raise PermissionDenied(
+                _(
+                    "This file is in the UGC library and its customer has not granted "
+                    "permission: only the thumbnail is shown there until they do."
+                )
+            )
+        return super().get(request, pk)

@@ -41,6 +41,7 @@ urlpatterns = [
     path("conversations/<int:pk>/thread/", conversation.conversation_thread, name="thread"),
     path("conversations/<int:pk>/reply/", actions.reply, name="reply"),
     path("conversations/<int:pk>/note/", actions.note, name="note"),
+    path("conversations/<int:pk>/template/", actions.send_template, name="template"),
     path("conversations/<int:pk>/draft/", drafts.draft, name="draft"),
     path("session/", drafts.session_state, name="session"),
     path("conversations/<int:pk>/tags/", actions.add_tags, name="tags"),

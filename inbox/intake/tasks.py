@@ -38,3 +38,12 @@ def requeue_inbound() -> int:
     from inbox.intake.queue import requeue_unprocessed
 
     return requeue_unprocessed()
+
+
+@shared_task(name="inbox.intake.tasks.lookup_contact_profiles", acks_late=True)
+def lookup_contact_profiles() -> int:
+    """Periodic, and sent after new Messenger or Instagram contacts arrived: fetch the profile
+    names whose lookup is due (inbox.intake.profiles)."""
+    from inbox.intake.profiles import run_due_lookups
+
+    return run_due_lookups()

@@ -74,7 +74,7 @@ def _deliver(message_id: int, *, take_over: bool) -> Message:
             )
         return message
     try:
-        external_id = sender.send(message)
+        external_id = _send(sender, message)
     except TransientSendError as exc:
         attempt = message.send_attempts
         if attempt > len(BACKOFF):
@@ -124,6 +124,16 @@ def _deliver(message_id: int, *, take_over: bool) -> Message:
             fields["external_id"] = external_id
         _finish(message, **fields)
     return message
+
+
+def _send(sender, message: Message) -> str | None:
+    """A WhatsApp template (Message.headers["template"]) goes out through the template flow,
+    which the 24-hour window does not bind; every other message through its channel's sender."""
+    if (message.headers or {}).get("template"):
+        from inbox.outbound.senders.meta_templates import send_template
+
+        return send_template(message)
+    return sender.send(message)
 
 
 def unclaimed(now) -> Q:

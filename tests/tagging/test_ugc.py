@@ -304,3 +304,22 @@ def test_the_viewer_reads_the_api_but_may_not_ask_or_record(photo_post, viewer, 
         refused = api.post(url, data)
         assert refused.status_code == 403 and "read-only" in refused.json()["detail"]
     assert not UgcItem.objects.exists()
+
+
+def test_a_viewers_api_token_gets_a_ugc_file_in_full_only_once_granted(
+    photo_post, viewer, agent, client_for
+):
+    """The API's attachment download (GET /api/v1/attachments/{id}/download/, token or session)
+    keeps the library's rule for read-only roles; agents get the file for their work."""
+    photo = Attachment.objects.get(name="desk.jpg")
+    url = f"/api/v1/attachments/{photo.pk}/download/"
+    refused = client_for(viewer).get(url)
+    assert refused.status_code == 403
+    assert "has not granted permission" in refused.json()["detail"]
+    assert client_for(agent).get(url).status_code == 200
+    UgcItem.objects.update_or_create(
+        conversation=photo_post, defaults={"permission": "granted", "decided_by": agent}
+    )
+    granted = client_for(viewer).get(url)
+    assert granted.status_code == 200
+    assert b"".join(granted.streaming_content) == photo.file.open("rb").read()

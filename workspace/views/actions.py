@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
@@ -22,6 +22,7 @@ from inbox import drafts, selectors
 from inbox import services as inbox_services
 from inbox.drafts import MAX_TEXT
 from inbox.models import AGENT_STATUSES, Severity, Status
+from inbox.outbound import whatsapp_templates
 from inbox.outbound.files import FileRefused, outgoing_files
 from inbox.outbound.replies import send_reply
 from routing import services
@@ -123,6 +124,30 @@ def _compose(request, pk, kind: str, send) -> HttpResponse:
 
     refused = "Not sent: {}" if kind == "message" else "Not saved: {}"
     return _act(request, pk, action, refused=refused, on_refusal=keep)
+
+
+@require_POST
+def send_template(request, pk):
+    """The composer's WhatsApp template form: the template chosen ("name|language") and its
+    parameters (fields named "p:name|language", in the template's order)."""
+    key = request.POST.get("template", "")
+    name, _sep, language = key.partition("|")
+
+    def action(conversation):
+        # Read before the service's transaction: the list may come from the Graph API.
+        catalog = whatsapp_templates.catalog(conversation.channel)
+        template = catalog.find(name, language)
+        if template is None:
+            raise ActionRefused(whatsapp_templates.unknown_template(catalog, name, language))
+        whatsapp_templates.send_template(
+            conversation_id=conversation.pk,
+            actor=request.user,
+            template=template,
+            parameters=request.POST.getlist(f"p:{key}"),
+        )
+        return gettext("Template queued for sending.")
+
+    return _act(request, pk, action, refused=gettext("Not sent: {}"))
 
 
 @require_POST

@@ -5,7 +5,7 @@ import logging
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -17,6 +17,7 @@ from accounts.permissions import can_write
 from inbox import attachments, drafts, reads, selectors, titles
 from inbox.canned import canned_responses_for
 from inbox.models import Channel, Message
+from inbox.outbound import whatsapp_templates
 from inbox.outbound.files import limit_for, limit_words
 from inbox.outbound.replies import reply_limit
 from inbox.outbound.senders import get_sender
@@ -36,6 +37,14 @@ def _reply_refusal(conversation) -> str | None:
     return can_send(conversation) if can_send else None
 
 
+def _templates_offered(conversation, refusal: str | None):
+    """Instead of a dead end: when free-form replies are refused on a WhatsApp conversation (the
+    24-hour window is closed), the templates the agent may send (a Catalog), else None."""
+    if not refusal or whatsapp_templates.whatsapp_refusal(conversation):
+        return None
+    return whatsapp_templates.catalog(conversation.channel)
+
+
 def _conversation_context(request, conversation) -> dict:
     messages = list(selectors.message_list_for_conversation(conversation=conversation))
     others = titles.attach_titles(
@@ -49,7 +58,10 @@ def _conversation_context(request, conversation) -> dict:
         "conversation": conversation,
         "conversation_title": titles.title_from_thread(conversation, messages),
         "is_email": conversation.channel.kind == Channel.Kind.EMAIL,
-        "reply_refusal": _reply_refusal(conversation),
+        "reply_refusal": (refusal := _reply_refusal(conversation)),
+        "template_catalog": _templates_offered(conversation, refusal)
+        if can_write(request.user)
+        else None,
         "canned": canned_responses_for(user=request.user, conversation=conversation)
         if can_write(request.user)
         else [],
@@ -168,20 +180,4 @@ def attachment_download(request, pk):
                 "only the thumbnail is shown there until they do."
             )
         )
-    try:
-        stored = attachments.opened(attachment)
-    except attachments.MissingFile:
-        logger.warning("attachment %s has no file in the storage (%s)", pk, attachment.file.name)
-        return JsonResponse(
-            {"detail": "The file of this attachment is missing from the file storage."},
-            status=404,
-        )
-    response = FileResponse(
-        stored,
-        as_attachment=True,
-        filename=attachment.name or "attachment",
-        content_type="application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return attachments.download_response(attachment)
