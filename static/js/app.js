@@ -423,6 +423,7 @@
 
   function focusField(sel) {
     var el = $(sel);
+    if (el && window.switchboardComposer) window.switchboardComposer.reveal(el);
     if (el) { el.scrollIntoView({ block: "center" }); el.focus(); return true; }
     return false;
   }

@@ -1,0 +1,74 @@
+/* The composer (issue 22): one box with Reply / Private note tabs, Ctrl+Enter (⌘+Enter) to send.
+ * Without JavaScript both forms show one under the other; with it, the tabs appear and one form
+ * shows at a time: Reply, unless only the note has a draft or the channel cannot take a reply
+ * now. The keyboard's r and n (app.js) open their tab before focusing. Wired again after the
+ * conversation pane is swapped (panes.js sends "pane:loaded").
+ */
+(function () {
+  "use strict";
+
+  function show(box, name, focus) {
+    box.querySelectorAll("[role=tab]").forEach(function (tab) {
+      var on = tab.getAttribute("data-tab") === name;
+      tab.setAttribute("aria-selected", String(on));
+      tab.tabIndex = on ? 0 : -1;
+      var panel = document.getElementById(tab.getAttribute("aria-controls"));
+      if (panel) panel.hidden = !on;
+    });
+    box.classList.toggle("noting", name === "note");
+    if (focus) {
+      var area = box.querySelector(name === "note" ? "#note-text" : "#reply-text");
+      if (area && !area.disabled) area.focus();
+    }
+  }
+
+  function wire() {
+    var box = document.querySelector("[data-composer]");
+    if (!box || box.hasAttribute("data-wired")) return;
+    box.setAttribute("data-wired", "");
+    var tabs = box.querySelector(".composer-tabs");
+    if (!tabs) return;
+    tabs.hidden = false;
+    var reply = box.querySelector("#reply-text");
+    var note = box.querySelector("#note-text");
+    var start = "reply";
+    if ((reply && reply.disabled) || (note && note.value.trim() && !(reply && reply.value.trim()))) {
+      start = "note";
+    }
+    show(box, start, false);
+    tabs.addEventListener("click", function (event) {
+      var tab = event.target.closest("[role=tab]");
+      if (tab) show(box, tab.getAttribute("data-tab"), true);
+    });
+    tabs.addEventListener("keydown", function (event) {
+      if (event.key !== "ArrowLeft" && event.key !== "ArrowRight") return;
+      var current = tabs.querySelector("[aria-selected=true]");
+      var next = current.getAttribute("data-tab") === "reply" ? "note" : "reply";
+      show(box, next, false);
+      tabs.querySelector("[data-tab=" + next + "]").focus();
+      event.preventDefault();
+    });
+    box.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+      var form = event.target.closest("form");
+      if (!form || event.target.tagName !== "TEXTAREA") return;
+      event.preventDefault();
+      var send = form.querySelector("button[type=submit]:not([name])");
+      if (form.requestSubmit) form.requestSubmit(send || undefined);
+      else form.submit();
+    });
+  }
+
+  // app.js's r and n focus a field; a field in a hidden tab is shown first.
+  window.switchboardComposer = {
+    reveal: function (field) {
+      var box = document.querySelector("[data-composer]");
+      var panel = field && field.closest("[role=tabpanel]");
+      if (!box || !panel || !panel.hidden) return;
+      show(box, panel.id === "note-form" ? "note" : "reply", false);
+    }
+  };
+
+  document.addEventListener("DOMContentLoaded", wire);
+  document.addEventListener("pane:loaded", wire);
+})();

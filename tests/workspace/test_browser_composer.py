@@ -1,0 +1,59 @@
+"""In headless Chromium: the composer is one box with Reply and Private note tabs; r and n open
+their tab; Ctrl+Enter sends what is typed; "Send and resolve" sends and resolves in one step;
+the email subject and cc fold under one line. Browser, server and helpers of test_browser.py."""
+
+import pytest
+
+from inbox.models import Conversation, Message
+from tests.accounts.factories import AgentFactory
+from tests.inbox.factories import (
+    ChannelFactory,
+    ContactFactory,
+    ConversationFactory,
+    MessageFactory,
+)
+from tests.workspace import test_browser as browser
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
+
+
+def test_the_composer_tabs_keys_and_send_and_resolve(page, server, support):
+    browser.user(AgentFactory, "alice", teams=[support])
+    channel = ChannelFactory(slug="mail", kind="email", default_team=support, address="s@x.test")
+    conversation = ConversationFactory(
+        channel=channel,
+        team=support,
+        subject="Broken invoice",
+        contact=ContactFactory(name="Dana", email="dana@example.com"),
+    )
+    MessageFactory(conversation=conversation, text="My invoice total is wrong.")
+    page.set_default_timeout(15000)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    browser.login(page, server, "alice", f"/inbox/conversations/{conversation.pk}/")
+
+    reply = page.get_by_role("textbox", name="Reply to Dana")
+    note = page.get_by_role("textbox", name="Private note")
+    assert reply.is_visible() and not note.is_visible()
+    assert not page.get_by_label("Cc (optional").is_visible()  # folded under its summary line
+    page.get_by_role("tab", name="Private note").click()
+    assert note.is_visible() and not reply.is_visible()
+    assert page.evaluate("document.activeElement.id") == "note-text"
+    page.locator("body").click(position={"x": 5, "y": 300})
+    page.keyboard.press("r")  # the r shortcut opens the Reply tab and focuses its box
+    assert reply.is_visible() and page.evaluate("document.activeElement.id") == "reply-text"
+    browser.shot(page, "composer-reply")
+
+    reply.fill("We fixed the total, a new invoice is attached.")
+    reply.press("Control+Enter")
+    page.get_by_text("We fixed the total, a new invoice is attached.").first.wait_for()
+    assert Message.objects.filter(
+        conversation=conversation, direction="out", text__startswith="We fixed the total"
+    ).exists()
+    assert Conversation.objects.get(pk=conversation.pk).status == "open"
+
+    page.get_by_role("textbox", name="Reply to Dana").fill("Anything else? Closing this now.")
+    page.get_by_role("button", name="Send and resolve").click()
+    page.get_by_text("Anything else? Closing this now.").first.wait_for()
+    browser.wait_for(lambda: Conversation.objects.get(pk=conversation.pk).status == "resolved")
+    assert page.problems == []
