@@ -9,6 +9,7 @@ from workspace.views import (
     inbox,
     notifications,
     product,
+    settings_canned,
     settings_channels,
 )
 
@@ -50,6 +51,13 @@ urlpatterns = [
     path("conversations/<int:pk>/assign/", actions.assign, name="assign"),
     path("conversations/<int:pk>/status/", actions.set_status, name="status"),
     path("messages/<int:pk>/body/", conversation.message_body, name="message-body"),
+    path("settings/canned/", settings_canned.canned_page, name="settings-canned"),
+    path("settings/canned/<int:pk>/", settings_canned.canned_page, name="settings-canned-edit"),
+    path(
+        "settings/canned/<int:pk>/delete/",
+        settings_canned.canned_delete,
+        name="settings-canned-delete",
+    ),
     path("settings/channels/", settings_channels.channel_list, name="settings-channels"),
     path(
         "settings/channels/add/<slug:kind>/",

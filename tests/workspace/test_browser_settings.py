@@ -1,13 +1,15 @@
 """Settings pages end to end in headless Chromium against the real ASGI app (fixtures from
 test_browser.py): an admin sets up a Telegram channel against a local stand-in for the Bot API,
-then a message to the webhook URL the page showed arrives in the inbox. Screenshots land in
+then a message to the webhook URL the page showed arrives in the inbox; an agent writes a
+personal canned response and inserts it by typing /shortcut in a reply. Screenshots land in
 tests/artifacts/."""
 
 import httpx
 import pytest
 
-from inbox.models import Channel, Message
-from tests.accounts.factories import AdminFactory
+from inbox.models import CannedResponse, Channel, Message
+from tests.accounts.factories import AdminFactory, AgentFactory
+from tests.inbox.factories import ChannelFactory, ContactFactory, ConversationFactory
 from tests.workspace.test_browser import (  # noqa: F401
     chromium,
     login,
@@ -86,4 +88,46 @@ def test_an_admin_sets_up_telegram_and_a_message_to_its_webhook_arrives(
     page.wait_for_selector("#rows tr:has-text('Budi')")
     assert page.locator("#rows").inner_text().count("Halo, paket saya belum sampai") <= 1
     shot(page, "settings-telegram-message-in-inbox")
+    assert page.problems == []
+
+
+def test_an_agent_writes_a_personal_canned_response_and_inserts_it_with_a_slash(
+    page,  # noqa: F811
+    server,  # noqa: F811
+    support,  # noqa: F811
+):
+    alice = user(AgentFactory, "alice", teams=[support], first_name="Alice")
+    conversation = ConversationFactory(
+        team=support,
+        channel=ChannelFactory(default_team=support),
+        subject="Late parcel",
+        contact=ContactFactory(name="Dana Smith"),
+    )
+    httpx.get(f"{server}/login/", timeout=60)  # the server's first answer is slow on a busy box
+    login(page, server, "alice", "/inbox/settings/canned/")
+    page.get_by_label("Title").fill("Thanks")
+    page.get_by_label("Shortcut (typed after /)").fill("thanks")
+    page.get_by_label("Text").fill("Thanks {{contact.first_name}}, {{agent.first_name}} here.")
+    page.get_by_role("button", name="Preview").click()
+    page.wait_for_selector(".preview-text:has-text('Thanks Dana, Alice here.')")
+    shot(page, "settings-canned-preview")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector("text=Canned response saved.")
+    canned = CannedResponse.objects.get(owner=alice)
+    assert canned.shortcut == "thanks" and canned.team is None
+
+    page.goto(f"{server}/inbox/conversations/{conversation.pk}/")
+    reply = page.get_by_role("textbox", name="Reply to")
+    reply.click()
+    reply.press_sequentially("Hello! /tha")
+    option = page.get_by_role("option", name="/thanks · Thanks")
+    option.wait_for()
+    shot(page, "composer-canned-slash")
+    page.keyboard.press("Enter")
+    assert reply.input_value() == "Hello! Thanks Dana, Alice here."
+    assert page.locator("#canned-list").is_hidden()
+    page.get_by_role("button", name="Send reply").click()
+    page.wait_for_selector("text=Reply queued for sending.")
+    sent = Message.objects.get(conversation=conversation, direction="out", kind="message")
+    assert sent.text == "Hello! Thanks Dana, Alice here."
     assert page.problems == []
