@@ -30,7 +30,7 @@ def test_an_admin_adds_an_api_channel_that_takes_signed_webhooks_at_once(
         format="json",
     )
     assert response.status_code == 201, response.content
-    body = response.json()["channel"]
+    body = response.json()
     assert response.json()["generated_secrets"] == {}  # the secret was given
     assert body["slug"] == "partner" and body["team"] == "support" and body["kind"] == "api"
     assert "secret" not in body and "config" not in body

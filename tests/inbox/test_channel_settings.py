@@ -42,7 +42,7 @@ def test_a_telegram_channel_gets_a_strong_secret_shown_once(telegram, admin_api,
     assert len(secret) >= 43 and secret.replace("-", "").replace("_", "").isalnum()
     channel = Channel.objects.get(slug="bot")
     assert channel.secret == secret and channel.config == {"bot_token": "123:ABC"}
-    assert telegram["channel"]["webhook_url"] == "https://inbox.example.com/webhooks/telegram/bot/"
+    assert telegram["webhook_url"] == "https://inbox.example.com/webhooks/telegram/bot/"
     shown = admin_api.get(f"{URL}{channel.pk}/").json()
     assert secret not in json.dumps(shown) and "123:ABC" not in json.dumps(shown)
     assert shown["secrets_set"] == {"bot_token": True, "secret": True}
@@ -57,7 +57,7 @@ def test_the_telegram_test_calls_get_me_then_set_webhook_with_the_url(
 ):
     http_server.respond(200, {"ok": True, "result": {"id": 123, "username": "acme_bot"}})
     http_server.respond(200, {"ok": True, "result": True})
-    pk = telegram["channel"]["id"]
+    pk = telegram["id"]
     result = admin_api.post(f"{URL}{pk}/test/").json()
     assert result["ok"] is True
     assert [c["step"] for c in result["checks"]] == ["getMe", "setWebhook"]
@@ -72,7 +72,7 @@ def test_the_telegram_test_calls_get_me_then_set_webhook_with_the_url(
 
 def test_a_wrong_bot_token_fails_the_test_in_words(telegram, admin_api, http_server):
     http_server.respond(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
-    result = admin_api.post(f"{URL}{telegram['channel']['id']}/test/").json()
+    result = admin_api.post(f"{URL}{telegram['id']}/test/").json()
     assert result["ok"] is False
     assert (
         result["checks"][0]["step"] == "getMe" and "Unauthorized" in result["checks"][0]["detail"]
@@ -81,7 +81,7 @@ def test_a_wrong_bot_token_fails_the_test_in_words(telegram, admin_api, http_ser
 
 
 def test_rotating_a_telegram_secret_tells_telegram_first(telegram, admin_api, http_server):
-    pk = telegram["channel"]["id"]
+    pk = telegram["id"]
     old = telegram["generated_secrets"]["secret"]
     http_server.respond(200, {"ok": False, "description": "Bad Request: bad webhook"})
     refused = admin_api.post(f"{URL}{pk}/rotate-secret/", {}, format="json")
@@ -113,7 +113,7 @@ def test_disabling_closes_the_door_and_keeps_the_history(
     secret = telegram["generated_secrets"]["secret"]
     with django_capture_on_commit_callbacks(execute=True):
         post_telegram(provider_client(), "bot", UPDATE, secret=secret)
-    pk = telegram["channel"]["id"]
+    pk = telegram["id"]
     before = (Conversation.objects.count(), Message.objects.count())
     disabled = admin_api.post(f"{URL}{pk}/disable/")
     assert disabled.status_code == 200 and disabled.json()["is_active"] is False
@@ -154,7 +154,7 @@ def test_the_api_channel_test_posts_a_signed_ping_to_the_callback(admin_api, htt
         },
         format="json",
     ).json()
-    result = admin_api.post(f"{URL}{created['channel']['id']}/test/").json()
+    result = admin_api.post(f"{URL}{created['id']}/test/").json()
     assert result["ok"] is True, result
     [ping] = http_server.requests
     assert ping.path == "/replies" and ping.json() == {"type": "ping", "channel": "partner"}
@@ -175,7 +175,7 @@ def test_the_meta_test_runs_the_verify_token_round_trip(admin_api):
     ).json()
     token = created["generated_secrets"]["verify_token"]
     assert Channel.objects.get(slug="page").config["verify_token"] == token
-    pk = created["channel"]["id"]
+    pk = created["id"]
     assert admin_api.post(f"{URL}{pk}/test/").json()["ok"] is True
     admin_api.post(f"{URL}{pk}/disable/")
     failed = admin_api.post(f"{URL}{pk}/test/").json()
@@ -224,7 +224,7 @@ def test_the_email_test_logs_in_to_imap(admin_api):
         ).json()
         channel = Channel.objects.get(slug="mail")
         assert channel.config["imap"] == dovecot.config()
-        pk = created["channel"]["id"]
+        pk = created["id"]
         result = admin_api.post(f"{URL}{pk}/test/").json()
         assert result["checks"][0] == {
             "step": "IMAP login",
