@@ -5,6 +5,7 @@ they may use; any agent writes personal ones, team leads their team's, admins ev
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -124,5 +125,5 @@ class CannedPreviewApi(APIView):
         """`text` with its variables filled in for a sample customer and you."""
         text = request.data.get("text") if isinstance(request.data, dict) else None
         if not isinstance(text, str) or not text.strip():
-            raise ValidationError({"text": ["Write the text to preview."]})
+            raise ValidationError({"text": [_("Write the text to preview.")]})
         return Response({"text": service.preview(user=request.user, text=text[:50000])})

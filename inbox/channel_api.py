@@ -5,6 +5,7 @@ request that made it (`generated_secrets`), and never again."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -149,7 +150,7 @@ class ChannelDetailApi(APIView):
         data.is_valid(raise_exception=True)
         given = data.validated_data
         if "secret" in request.data:
-            raise ValidationError({"secret": ["Use rotate-secret to change the secret."]})
+            raise ValidationError({"secret": [_("Use rotate-secret to change the secret.")]})
         try:
             channel = channel_settings.update_channel(
                 actor=request.user,

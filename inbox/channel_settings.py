@@ -11,6 +11,7 @@ The connection tests and the secret hand-over to a provider need a wing's transp
 IMAP, SMTP, the webhook door), which the conversation core may not import: the wings register
 them here from inbox.apps (register_probe, register_secret_push)."""
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -185,7 +186,10 @@ def webhook_url(channel: Channel) -> str:
         path = reverse(route, kwargs={"channel": channel.slug})
     except NoReverseMatch:
         return ""
-    return f"{settings.PUBLIC_BASE_URL}{path}"
+    base = settings.PUBLIC_BASE_URL
+    if channel.kind == Channel.Kind.TWILIO and settings.TWILIO_WEBHOOK_BASE_URL:
+        base = settings.TWILIO_WEBHOOK_BASE_URL  # the URL Twilio signs (docs/channels.md)
+    return f"{base.rstrip('/')}{path}"
 
 
 def current_values(channel: Channel) -> dict:
@@ -247,7 +251,14 @@ def _clean(kind: str, values: dict, *, channel: Channel | None) -> tuple[dict, d
         if f.kind == "lines":
             if isinstance(raw, str):
                 raw = [line.strip() for line in raw.splitlines() if line.strip()]
-            cleaned[f.name] = [str(v).strip() for v in (raw or []) if str(v).strip()]
+            lines = [str(v).strip() for v in (raw or []) if str(v).strip()]
+            bad = [v for v in lines if not re.fullmatch(r"https?://[^/\s]+", v)]
+            if bad:
+                errors[f.name] = _("Not an origin like https://www.example.com: %(bad)s") % {
+                    "bad": ", ".join(bad[:3])
+                }
+                continue
+            cleaned[f.name] = lines
             continue
         if raw is not None and not isinstance(raw, str | int):
             errors[f.name] = _("Enter text.")
@@ -256,7 +267,7 @@ def _clean(kind: str, values: dict, *, channel: Channel | None) -> tuple[dict, d
         if not value and f.sensitive and channel is not None:
             continue  # blank on update: keep the stored secret
         if not value and f.generated:
-            if f.name in values and channel is None and raw is not None and raw == "":
+            if channel is None and raw == "":  # sent empty on purpose, not left out
                 errors[f.name] = _(
                     "An empty secret would make every delivery fail: leave the field out to have "
                     "one generated."
@@ -462,9 +473,6 @@ def test_channel_connection(*, actor, channel: Channel) -> list[Check]:
     if not checks:
         checks.append(Check(_("Connection test"), False, _("This provider has none.")))
     return checks
-
-
-test_channel_connection.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
 
 
 def _ping_callback(channel: Channel) -> Check:

@@ -268,3 +268,45 @@ def test_the_channel_endpoints_are_in_the_openapi_schema(admin_api):
         "/api/v1/channels/{id}/disable/",
     ]:
         assert path in schema["paths"], path
+
+
+def test_a_chat_channel_takes_origins_one_a_line(admin_api):
+    bad = admin_api.post(
+        URL,
+        {"kind": "chat", "slug": "site", "name": "Site", "config": {"allowed_origins": "nope"}},
+        format="json",
+    )
+    assert bad.status_code == 400 and "allowed_origins" in bad.json()["config"]
+    good = admin_api.post(
+        URL,
+        {
+            "kind": "chat",
+            "slug": "site",
+            "name": "Site",
+            "config": {"allowed_origins": "https://www.example.com\n\nhttps://shop.example.com"},
+        },
+        format="json",
+    )
+    assert good.status_code == 201 and good.json()["generated_secrets"] == {}
+    assert Channel.objects.get(slug="site").config == {
+        "allowed_origins": ["https://www.example.com", "https://shop.example.com"]
+    }
+    assert good.json()["webhook_url"] == "" and good.json()["has_connection_test"] is False
+
+
+def test_a_twilio_webhook_url_is_the_one_twilio_signs(admin_api, settings):
+    settings.TWILIO_WEBHOOK_BASE_URL = "https://hooks.example.com/"
+    created = admin_api.post(
+        URL,
+        {
+            "kind": "twilio",
+            "slug": "sms",
+            "name": "SMS",
+            "secret": "auth-token",
+            "address": "+15550001111",
+            "config": {"account_sid": "AC123"},
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    assert created.json()["webhook_url"] == "https://hooks.example.com/webhooks/twilio/sms/"
