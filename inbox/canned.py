@@ -47,10 +47,19 @@ def canned_list_for(*, user) -> QuerySet[CannedResponse]:
     return CannedResponse.objects.filter(visible_to(user)).select_related("team", "owner")
 
 
-def may_manage(user, *, scope: str, team=None, owner=None) -> bool:
-    """Personal: its owner, any role but viewer. Team: that team's leads and admins. Global:
-    admins."""
+def led_team_ids(user) -> set[int]:
     from accounts.models import Membership
+
+    return set(
+        Membership.objects.filter(user=user, role=Membership.Role.LEAD).values_list(
+            "team_id", flat=True
+        )
+    )
+
+
+def may_manage(user, *, scope: str, team=None, owner=None, led: set[int] | None = None) -> bool:
+    """Personal: its owner, any role but viewer. Team: that team's leads and admins. Global:
+    admins. A list passes `led` (led_team_ids, read once) so rows cost no query each."""
     from accounts.permissions import can_administer, can_write
 
     if not can_write(user):
@@ -60,7 +69,7 @@ def may_manage(user, *, scope: str, team=None, owner=None) -> bool:
     if can_administer(user):
         return True
     if scope == TEAM and team is not None:
-        return Membership.objects.filter(user=user, team=team, role="lead").exists()
+        return team.pk in (led if led is not None else led_team_ids(user))
     return False
 
 

@@ -37,7 +37,15 @@ class CannedOutputSerializer(serializers.Serializer):
 
     def get_can_edit(self, obj) -> bool:
         user = self.context["request"].user
-        return service.may_manage(user, scope=service.scope_of(obj), team=obj.team, owner=obj.owner)
+        if "led" not in self.context:  # once per list, not per row
+            self.context["led"] = service.led_team_ids(user)
+        return service.may_manage(
+            user,
+            scope=service.scope_of(obj),
+            team=obj.team,
+            owner=obj.owner,
+            led=self.context["led"],
+        )
 
 
 class CannedInputSerializer(serializers.Serializer):

@@ -4,6 +4,8 @@ admins; variables checked by name; a preview; one not visible is a 404."""
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from inbox.canned import canned_responses_for
 from inbox.models import CannedResponse, Event
@@ -139,3 +141,22 @@ def test_the_endpoints_are_in_the_openapi_schema(client_for, admin_user):
     for path in [URL, f"{URL}{{id}}/", f"{URL}preview/"]:
         assert f"/api/v1/{path.removeprefix('/api/v1/')}" in paths, path
     assert json.dumps(paths[URL]).count("CannedInput") >= 1
+
+
+def test_the_list_costs_the_same_queries_for_3_or_30(
+    client_for, lead, team, django_assert_max_num_queries
+):
+    api = client_for(lead)
+
+    def make(n):
+        for i in range(n):
+            CannedResponse.objects.create(title=f"T{i}", text="x", team=team)
+            CannedResponse.objects.create(title=f"M{i}", text="x", owner=lead)
+
+    make(3)
+    with CaptureQueriesContext(connection) as few:
+        assert len(api.get(URL).json()) == 6
+    make(27)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        listed = api.get(URL).json()
+    assert len(listed) == 60 and all(c["can_edit"] for c in listed)

@@ -31,6 +31,7 @@ def _teams_for(user):
 
 def _page(request, *, form=None, editing=None, errors=None, preview="", status=200):
     rows = []
+    led = service.led_team_ids(request.user)
     for canned in service.canned_list_for(user=request.user).order_by("title", "pk"):
         scope = service.scope_of(canned)
         rows.append(
@@ -38,7 +39,7 @@ def _page(request, *, form=None, editing=None, errors=None, preview="", status=2
                 "canned": canned,
                 "scope": scope,
                 "can_edit": service.may_manage(
-                    request.user, scope=scope, team=canned.team, owner=canned.owner
+                    request.user, scope=scope, team=canned.team, owner=canned.owner, led=led
                 ),
             }
         )
