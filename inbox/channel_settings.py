@@ -119,6 +119,10 @@ SCHEMA: dict[str, list[Field]] = {
         ),
     ],
 }
+# Kinds whose webhook door checks a signature made with Channel.secret: without one every
+# delivery fails. (An email channel may live on IMAP or an ESP only; a chat channel has none.)
+SIGNED_KINDS = {Channel.Kind.API, Channel.Kind.META, Channel.Kind.TELEGRAM}
+SIGNED_KINDS |= {Channel.Kind.TWILIO, Channel.Kind.X}
 # IMAP lives in config["imap"] (inbox.intake.doors.email); the form shows its keys flat.
 IMAP_KEYS = {"imap_host": "host", "imap_port": "port", "imap_security": "security"}
 IMAP_KEYS |= {"imap_username": "username", "imap_password": "password"}

@@ -310,3 +310,19 @@ def test_a_twilio_webhook_url_is_the_one_twilio_signs(admin_api, settings):
     )
     assert created.status_code == 201, created.content
     assert created.json()["webhook_url"] == "https://hooks.example.com/webhooks/twilio/sms/"
+
+
+def test_the_django_admin_refuses_a_signed_channel_without_a_secret(admin_user):
+    from django.test import Client
+
+    admin_user.is_staff = admin_user.is_superuser = True
+    admin_user.save()
+    client = Client()
+    client.force_login(admin_user)
+    form = {"kind": "telegram", "slug": "bot", "name": "Bot", "secret": "", "address": ""}
+    form |= {"public_key": "pk-admin-test", "config": "{}", "is_active": "on"}
+    refused = client.post("/admin/inbox/channel/add/", form)
+    assert refused.status_code == 200 and b"would fail without its secret" in refused.content
+    assert not Channel.objects.exists()
+    saved = client.post("/admin/inbox/channel/add/", {**form, "secret": "tg-secret"})
+    assert saved.status_code == 302 and Channel.objects.get().secret == "tg-secret"
