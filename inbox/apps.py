@@ -30,3 +30,4 @@ class InboxConfig(AppConfig):
         channel_settings.register_probe(kind.META, intake_probes.probe_meta)
         channel_settings.register_probe(kind.EMAIL, intake_probes.probe_imap)
         channel_settings.register_probe(kind.EMAIL, outbound_probes.probe_smtp)
+        channel_settings.register_probe(kind.API, outbound_probes.probe_api_callback)

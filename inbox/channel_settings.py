@@ -174,7 +174,7 @@ def fields_for(kind: str) -> list[Field]:
 
 
 def has_connection_test(kind: str) -> bool:
-    return bool(_probes.get(kind)) or kind == Channel.Kind.API
+    return bool(_probes.get(kind))
 
 
 def new_secret() -> str:
@@ -470,30 +470,8 @@ def test_channel_connection(*, actor, channel: Channel) -> list[Check]:
     """Run the provider's connection test; never inside a transaction (it calls out)."""
     _require_admin(actor)
     checks: list[Check] = []
-    if channel.kind == Channel.Kind.API:
-        checks.append(_ping_callback(channel))
     for probe in _probes.get(channel.kind, []):
         checks.extend(probe(channel, webhook_url(channel)))
     if not checks:
         checks.append(Check(_("Connection test"), False, _("This provider has none.")))
     return checks
-
-
-def _ping_callback(channel: Channel) -> Check:
-    """POST a signed {"type": "ping"} to the API channel's callback URL, through the SSRF guard."""
-    import json
-
-    from core import safe_http
-    from core.signing import sign
-
-    url = (channel.config or {}).get("callback_url")
-    step = _("Callback URL")
-    if not url:
-        return Check(step, False, _("No callback URL: replies cannot be delivered."))
-    body = json.dumps({"type": "ping", "channel": channel.slug}).encode()
-    headers = {"Content-Type": "application/json", "X-Signature": sign(channel.secret, body)}
-    result = safe_http.post(str(url), body=body, headers=headers)
-    if result.status_code is not None and 200 <= result.status_code < 300:
-        return Check(step, True, _("Answered %(status)s.") % {"status": result.status_code})
-    why = result.error or (_("answered %(status)s") % {"status": result.status_code})
-    return Check(step, False, why)

@@ -1,6 +1,6 @@
 """Connection tests for channel set-up (inbox.channel_settings) that use the way out: Telegram's
-Bot API (getMe, then setWebhook with our webhook URL and the channel's secret token) and the SMTP
-relay replies leave through. Registered from inbox.apps."""
+Bot API (getMe, then setWebhook with our webhook URL and the channel's secret token), the SMTP
+relay replies leave through, and the API channel's callback URL. Registered from inbox.apps."""
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -77,3 +77,23 @@ def probe_smtp(channel: Channel, url: str) -> list[Check]:
     except OSError as exc:  # smtplib.SMTPException is an OSError too
         return [Check(step, False, f"{host}:{connection.port}: {exc}")]
     return [Check(step, True, f"{host}:{connection.port}")]
+
+
+def probe_api_callback(channel: Channel, url: str) -> list[Check]:
+    """POST a signed {"type": "ping"} to the callback URL, through the SSRF guard, as replies go."""
+    import json
+
+    from core import safe_http
+    from core.signing import sign
+
+    callback = (channel.config or {}).get("callback_url")
+    step = _("Callback URL")
+    if not callback:
+        return [Check(step, False, _("No callback URL: replies cannot be delivered."))]
+    body = json.dumps({"type": "ping", "channel": channel.slug}).encode()
+    headers = {"Content-Type": "application/json", "X-Signature": sign(channel.secret, body)}
+    result = safe_http.post(str(callback), body=body, headers=headers)
+    if result.status_code is not None and 200 <= result.status_code < 300:
+        return [Check(step, True, _("Answered %(status)s.") % {"status": result.status_code})]
+    why = result.error or (_("answered %(status)s") % {"status": result.status_code})
+    return [Check(step, False, why)]
