@@ -2,7 +2,7 @@ from django.urls import path
 
 from accounts.api import TeamListApi, UserListApi
 from inbox import api as inbox_api
-from inbox import contact_api
+from inbox import canned_api, channel_api, contact_api
 from inbox.chat import views as chat_views
 from inbox.outbound import api as outbound_api
 from routing import api as routing_api
@@ -70,7 +70,29 @@ urlpatterns = [
         chat_views.ConversationTypingApi.as_view(),
         name="conversation-typing",
     ),
-    path("channels/", inbox_api.ChannelListApi.as_view(), name="channel-list"),
+    path("canned-responses/", canned_api.CannedListApi.as_view(), name="canned-list"),
+    path(
+        "canned-responses/preview/",
+        canned_api.CannedPreviewApi.as_view(),
+        name="canned-preview",
+    ),
+    path("canned-responses/<int:pk>/", canned_api.CannedDetailApi.as_view(), name="canned-detail"),
+    path("channels/", channel_api.ChannelListApi.as_view(), name="channel-list"),
+    path("channels/<int:pk>/", channel_api.ChannelDetailApi.as_view(), name="channel-detail"),
+    path(
+        "channels/<int:pk>/rotate-secret/",
+        channel_api.ChannelRotateSecretApi.as_view(),
+        name="channel-rotate-secret",
+    ),
+    path("channels/<int:pk>/test/", channel_api.ChannelTestApi.as_view(), name="channel-test"),
+    path(
+        "channels/<int:pk>/disable/",
+        channel_api.ChannelDisableApi.as_view(),
+        name="channel-disable",
+    ),
+    path(
+        "channels/<int:pk>/enable/", channel_api.ChannelEnableApi.as_view(), name="channel-enable"
+    ),
     path(
         "messages/<int:pk>/original",
         inbox_api.MessageOriginalApi.as_view(),

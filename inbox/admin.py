@@ -1,5 +1,8 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext as _
 
+from inbox import channel_settings
 from inbox.models import (
     Activity,
     Attachment,
@@ -15,8 +18,27 @@ from inbox.models import (
 )
 
 
+class ChannelAdminForm(forms.ModelForm):
+    """The Django admin keeps working, but may not save what breaks delivery (Settings >
+    Channels, inbox.channel_settings, is the guided way)."""
+
+    class Meta:
+        model = Channel
+        fields = "__all__"  # noqa: DJ007 (every field, as the admin showed before)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") in channel_settings.SIGNED_KINDS and not data.get("secret"):
+            self.add_error(
+                "secret",
+                _("Every webhook to this kind of channel would fail without its secret."),
+            )
+        return data
+
+
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
+    form = ChannelAdminForm
     list_display = ["slug", "name", "kind", "address", "default_team", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["slug", "name", "address"]

@@ -10,7 +10,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -21,12 +21,10 @@ from accounts.models import Team
 from accounts.permissions import can_administer, can_write
 from inbox import attachments, selectors, services
 from inbox.filters import ConversationFilter, refuse_unknown_params
-from inbox.models import Activity, Channel, InboundEvent, SavedView, Severity
+from inbox.models import Activity, InboundEvent, SavedView, Severity
 from inbox.pagination import KeysetPagination
 from inbox.serializers import (
     CONVERSATION_LIST_VALUES,
-    ChannelInputSerializer,
-    ChannelOutputSerializer,
     ConversationDetailSerializer,
     ConversationOutputSerializer,
     InboundEventOutputSerializer,
@@ -92,24 +90,6 @@ class ConversationMessagesApi(APIView):
         return Response(
             MessageOutputSerializer(messages, many=True, context={"request": request}).data
         )
-
-
-class ChannelListApi(APIView):
-    @extend_schema(responses=ChannelOutputSerializer(many=True))
-    def get(self, request):
-        channels = Channel.objects.select_related("default_team").order_by("name")
-        return Response(ChannelOutputSerializer(channels, many=True).data)
-
-    @extend_schema(request=ChannelInputSerializer, responses={201: ChannelOutputSerializer})
-    def post(self, request):
-        """Admins only: add a channel. Its webhook door is open as soon as this returns."""
-        if not can_administer(request.user):
-            raise PermissionDenied(IsAdminRole.message)
-        data = ChannelInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        # A Django ValidationError from the service becomes a 400 (config.api_errors).
-        channel = services.create_channel(actor=request.user, **data.validated_data)
-        return Response(ChannelOutputSerializer(channel).data, status=201)
 
 
 class IsAdminRole(BasePermission):

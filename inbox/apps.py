@@ -22,3 +22,16 @@ class InboxConfig(AppConfig):
         refcache.watch(Channel)
 
         # Connects the receiver of django-anymail's `inbound` signal (ESP inbound mail).
+
+        # Connection tests and secret hand-overs of channel set-up (inbox.channel_settings).
+        from inbox import channel_settings
+        from inbox.intake import probes as intake_probes
+        from inbox.outbound import probes as outbound_probes
+
+        kind = Channel.Kind
+        channel_settings.register_probe(kind.TELEGRAM, outbound_probes.probe_telegram)
+        channel_settings.register_secret_push(kind.TELEGRAM, outbound_probes.set_telegram_webhook)
+        channel_settings.register_probe(kind.META, intake_probes.probe_meta)
+        channel_settings.register_probe(kind.EMAIL, intake_probes.probe_imap)
+        channel_settings.register_probe(kind.EMAIL, outbound_probes.probe_smtp)
+        channel_settings.register_probe(kind.API, outbound_probes.probe_api_callback)

@@ -578,6 +578,14 @@ class CannedResponse(models.Model):
         related_name="canned_responses",
         help_text="Shared with this team only; empty for everyone.",
     )
+    shortcut = models.SlugField(
+        max_length=40,
+        blank=True,
+        default="",
+        db_default="",
+        db_index=False,  # read with the user's few canned responses, never looked up alone
+        help_text="Typed after / in the composer to insert it, like thanks.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -282,8 +282,9 @@ class ChannelInputSerializer(serializers.Serializer):
         default="",
         allow_blank=True,
         write_only=True,
-        help_text="The provider's signing secret (write-only). Needed by api, meta, telegram, "
-        "twilio and x channels.",
+        help_text="Write-only. The provider's secret for meta (app secret), twilio (auth token) "
+        "and x (consumer secret); left out for api, telegram and email, a strong one is "
+        "generated and returned once.",
     )
     team = serializers.SlugRelatedField(
         slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True

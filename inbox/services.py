@@ -4,15 +4,13 @@ writes the audit row and publishes the outbox event."""
 import logging
 import re
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import validate_email
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
 from core.errors import ActionRefused
 from inbox import activity, events, hooks
 from inbox.models import (
-    Channel,
     Contact,
     Conversation,
     Message,
@@ -209,66 +207,3 @@ def delete_saved_view(*, view, actor) -> None:
     if not allowed:
         raise PermissionDenied("Only the owner or the team's lead may delete this view.")
     view.delete()
-
-
-# Kinds whose webhook door checks a signature made with Channel.secret: they need one to accept
-# anything. A chat channel is reached by its public key; an email channel may live on IMAP or
-# an ESP only, its raw-mail door staying shut while it has no secret.
-SIGNED_KINDS = {
-    Channel.Kind.API,
-    Channel.Kind.META,
-    Channel.Kind.TELEGRAM,
-    Channel.Kind.TWILIO,
-    Channel.Kind.X,
-}
-
-
-def create_channel(
-    *,
-    actor,
-    kind: str,
-    slug: str,
-    name: str,
-    secret: str = "",
-    team=None,
-    address: str = "",
-    config: dict | None = None,
-) -> Channel:
-    """Admins add a channel: validated like the admin form (an API channel's callback_url is
-    checked by the SSRF guard), one per email address, announced as channel.created."""
-    from accounts.permissions import can_administer
-
-    if not can_administer(actor):
-        raise PermissionDenied("Only admins may add channels.")
-    errors: dict[str, str] = {}
-    if kind in SIGNED_KINDS and not secret:
-        errors["secret"] = "This kind of channel signs its webhooks: give the signing secret."
-    address = (address or "").strip()
-    if kind == Channel.Kind.EMAIL and address:
-        try:
-            validate_email(address)
-        except ValidationError:
-            errors["address"] = "Enter the mailbox address, like help@example.com."
-        else:
-            if Channel.objects.filter(kind=kind, address__iexact=address).exists():
-                errors["address"] = "Another email channel already receives this address."
-    if errors:
-        raise ValidationError(errors)
-    channel = Channel(
-        kind=kind,
-        slug=slug,
-        name=name.strip(),
-        secret=secret,
-        default_team=team,
-        address=address,
-        config=config or {},
-    )
-    channel.full_clean()
-    with transaction.atomic():
-        channel.save()
-        events.publish(
-            "channel.created",
-            actor=actor,
-            data={"channel": channel.pk, "kind": channel.kind, "slug": channel.slug},
-        )
-    return channel

@@ -10,6 +10,8 @@ from workspace.views import (
     notifications,
     product,
     profile,
+    settings_canned,
+    settings_channels,
     ugc,
 )
 
@@ -60,6 +62,35 @@ urlpatterns = [
     path("conversations/<int:pk>/assign/", actions.assign, name="assign"),
     path("conversations/<int:pk>/status/", actions.set_status, name="status"),
     path("messages/<int:pk>/body/", conversation.message_body, name="message-body"),
+    path("settings/canned/", settings_canned.canned_page, name="settings-canned"),
+    path("settings/canned/<int:pk>/", settings_canned.canned_page, name="settings-canned-edit"),
+    path(
+        "settings/canned/<int:pk>/delete/",
+        settings_canned.canned_delete,
+        name="settings-canned-delete",
+    ),
+    path("settings/channels/", settings_channels.channel_list, name="settings-channels"),
+    path(
+        "settings/channels/add/<slug:kind>/",
+        settings_channels.channel_add,
+        name="settings-channel-add",
+    ),
+    path("settings/channels/<int:pk>/", settings_channels.channel_page, name="settings-channel"),
+    path(
+        "settings/channels/<int:pk>/test/",
+        settings_channels.channel_test,
+        name="settings-channel-test",
+    ),
+    path(
+        "settings/channels/<int:pk>/rotate/",
+        settings_channels.channel_rotate,
+        name="settings-channel-rotate",
+    ),
+    path(
+        "settings/channels/<int:pk>/active/",
+        settings_channels.channel_active,
+        name="settings-channel-active",
+    ),
     path("notifications/", notifications.notification_list, name="notifications"),
     path("notifications/<int:pk>/read/", notifications.notification_read, name="notification-read"),
     path(

@@ -31,6 +31,7 @@ def test_an_admin_adds_an_api_channel_that_takes_signed_webhooks_at_once(
     )
     assert response.status_code == 201, response.content
     body = response.json()
+    assert response.json()["generated_secrets"] == {}  # the secret was given
     assert body["slug"] == "partner" and body["team"] == "support" and body["kind"] == "api"
     assert "secret" not in body and "config" not in body
     assert Event.objects.filter(type="channel.created", payload__slug="partner").count() == 1
@@ -71,7 +72,29 @@ def test_only_admins_add_channels(client_for, request, user):
     [
         ({"kind": "fax", "slug": "f", "name": "Fax"}, "kind"),
         ({"kind": "chat", "slug": "not a slug", "name": "Chat"}, "slug"),
-        ({"kind": "api", "slug": "p", "name": "Partner"}, "secret"),
+        ({"kind": "meta", "slug": "p", "name": "Page", "config": {"access_token": "t"}}, "secret"),
+        ({"kind": "api", "slug": "p", "name": "Partner", "secret": ""}, "secret"),
+        ({"kind": "telegram", "slug": "t", "name": "Bot"}, "bot_token"),
+        ({"kind": "chat", "slug": "c", "name": "Chat", "secret": "x"}, "secret"),
+        ({"kind": "twilio", "slug": "t", "name": "SMS", "secret": "x"}, "account_sid"),
+        (
+            {
+                "kind": "api",
+                "slug": "p",
+                "name": "P",
+                "config": {"callback_url": "ftp://partner.example.com/replies"},
+            },
+            "callback_url",
+        ),
+        (
+            {
+                "kind": "api",
+                "slug": "p",
+                "name": "P",
+                "config": {"callback_url": "https://no-such-host.invalid/replies"},
+            },
+            "callback_url",
+        ),
         ({"kind": "telegram", "slug": "t", "name": "Bot", "secret": ""}, "secret"),
         ({"kind": "email", "slug": "m", "name": "Mail", "address": "not-an-address"}, "address"),
         ({"kind": "chat", "slug": "c", "name": "Chat", "team": "nope"}, "team"),
