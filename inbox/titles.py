@@ -8,6 +8,7 @@ from django.db.models.functions import Substr
 from inbox.models import Conversation, Message
 
 TITLE_CHARS = 80
+PREVIEW_CHARS = 140
 NO_TITLE = "(no subject)"
 # Enough of the first message to find its first line; a 5 MB mail body never leaves the database.
 FIRST_CHARS = 400
@@ -58,6 +59,54 @@ def attach_titles(conversations) -> list:
     texts = first_customer_texts(untitled)
     for conversation in conversations:
         conversation.title = title_for(conversation.subject, texts.get(conversation.pk))
+    return conversations
+
+
+def last_customer_texts(conversation_ids) -> dict[int, str]:
+    """{conversation id: the start of its latest inbound customer message}, in one query."""
+    ids = list(conversation_ids)
+    if not ids:
+        return {}
+    last = (
+        Message.objects.filter(
+            conversation=OuterRef("pk"),
+            direction=Message.Direction.IN,
+            kind=Message.Kind.MESSAGE,
+        )
+        .exclude(text="")
+        .order_by("-created_at", "-id")
+        .values("text")[:1]
+    )
+    rows = (
+        Conversation.objects.filter(pk__in=ids)
+        .annotate(last_text=Substr(Subquery(last), 1, FIRST_CHARS))
+        .values_list("pk", "last_text")
+    )
+    return {pk: text for pk, text in rows if text}
+
+
+def attach_previews(conversations) -> list:
+    """Sets `.preview` (call after attach_titles): one line of the customer's latest message,
+    the list row's second thought after its title; blank when it would repeat the title. The
+    snippet when the latest message is the customer's, else one query for the conversations
+    whose latest message is ours (never our reply as the preview)."""
+    conversations = list(conversations)
+    ours_last = []
+    for c in conversations:
+        c.preview = ""
+        if c.last_inbound_at is None:
+            continue
+        if c.last_outbound_at is None or c.last_inbound_at >= c.last_outbound_at:
+            c.preview = one_line(c.snippet, PREVIEW_CHARS)
+        else:
+            ours_last.append(c)
+    texts = last_customer_texts(c.pk for c in ours_last)
+    for c in ours_last:
+        c.preview = one_line(texts.get(c.pk, ""), PREVIEW_CHARS)
+    for c in conversations:
+        title = getattr(c, "title", "")
+        if c.preview and title and (c.preview == title or c.preview.startswith(title.rstrip("…"))):
+            c.preview = ""
     return conversations
 
 

@@ -677,3 +677,34 @@ def test_the_product_chart_has_axes_values_and_empty_weeks(viewer, team):
     values = re.findall(r'<text class="value"[^>]*>(\d+)</text>', svg)
     assert values == ["3", "7", "1"]  # each bar's value over it; none over the empty weeks
     assert ">Conversations</text>" in svg and "Week starting (Monday)" in svg
+
+
+def test_list_rows_preview_the_customers_latest_words_never_our_reply(agent, team):
+    from inbox.intake.receive import receive_message
+    from inbox.normalized import NormalizedMessage, SenderRef
+    from inbox.outbound.replies import send_reply
+
+    channel = ChannelFactory(
+        kind="api", default_team=team, config={"callback_url": "http://127.0.0.1:9/cb"}
+    )
+
+    def arrive(n, text, subject=""):
+        return receive_message(
+            channel=channel,
+            message=NormalizedMessage(
+                channel_kind="api", external_id=f"p-{n}", thread_key="t-1",
+                sender=SenderRef(kind="api", id="c-1", name="Dewi"), text=text, html=None,
+                attachments=(), sent_at=timezone.now(), subject=subject,
+            ),
+        ).conversation  # fmt: skip
+
+    conversation = arrive(1, "Hello, the export button does nothing.", subject="Export broken")
+    arrive(2, "Also the PDF is empty when it works.")
+    send_reply(conversation_id=conversation.pk, actor=agent, text="Looking into it now.")
+    row = browser_for(agent).get(f"/inbox/rows/{conversation.pk}/").content.decode()
+    assert "Export broken" in row
+    assert "— Also the PDF is empty when it works." in row  # the customer's latest words
+    assert "Looking into it" not in row  # never our own reply
+
+    listed = browser_for(agent).get("/inbox/").context["conversations"]
+    assert [c.preview for c in listed] == ["Also the PDF is empty when it works."]

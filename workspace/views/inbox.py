@@ -175,7 +175,7 @@ def list_context(request) -> tuple[dict, list[str]]:
     except ApiValidationError as exc:
         page, next_link, errors = [], None, errors_of(exc)
     now = timezone.now()
-    page = titles.attach_titles(page)
+    page = titles.attach_previews(titles.attach_titles(page))
     unread = reads.unread_ids(user=request.user, conversations=page)
     for conversation in page:
         conversation.row = row_view(conversation, now, unread=conversation.pk in unread)
@@ -233,7 +233,7 @@ def conversation_row(request, pk):
     if not qs.filter(pk=conversation.pk).exists():
         return HttpResponse(status=204)
     now = timezone.now()
-    titles.attach_titles([conversation])
+    titles.attach_previews(titles.attach_titles([conversation]))
     unread = reads.unread_ids(user=request.user, conversations=[conversation])
     conversation.row = row_view(conversation, now, unread=bool(unread))
     return render(
