@@ -26,6 +26,11 @@ urlpatterns = [
         name="conversation-messages",
     ),
     path(
+        "conversations/<int:pk>/messages/<int:message_id>/retry/",
+        outbound_api.MessageRetryApi.as_view(),
+        name="message-retry",
+    ),
+    path(
         "conversations/<int:pk>/templates/",
         outbound_api.ConversationTemplatesApi.as_view(),
         name="conversation-templates",

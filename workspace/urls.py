@@ -62,6 +62,7 @@ urlpatterns = [
     path("conversations/<int:pk>/assign/", actions.assign, name="assign"),
     path("conversations/<int:pk>/status/", actions.set_status, name="status"),
     path("messages/<int:pk>/body/", conversation.message_body, name="message-body"),
+    path("messages/<int:pk>/retry/", actions.retry_message, name="retry"),
     path("settings/canned/", settings_canned.canned_page, name="settings-canned"),
     path("settings/canned/<int:pk>/", settings_canned.canned_page, name="settings-canned-edit"),
     path(

@@ -1,5 +1,6 @@
 """Replies and notes through the REST API: POST /api/v1/conversations/{id}/messages/."""
 
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -14,6 +15,7 @@ from inbox.api import CanWrite, ConversationMessagesApi
 from inbox.drafts import MAX_TEXT
 from inbox.models import Message
 from inbox.outbound import whatsapp_templates
+from inbox.outbound.delivery import retry_failed
 from inbox.outbound.files import FileRefused, outgoing_files
 from inbox.outbound.replies import send_reply
 from inbox.serializers import (
@@ -218,3 +220,19 @@ class ConversationTemplatesApi(APIView):
             answer["unsupported"] = catalog.unsupported
             answer["error"] = catalog.error
         return Response(TemplateListOutputSerializer(answer).data)
+
+
+class MessageRetryApi(APIView):
+    """POST /api/v1/conversations/{id}/messages/{message_id}/retry/: send a failed reply again
+    (queued, its attempts counted afresh). 404 if the conversation is not visible or the message
+    is not in it; 409-style refusal in words unless the message is a reply that failed."""
+
+    permission_classes = [IsAuthenticated, CanWrite]
+
+    @extend_schema(request=None, responses=MessageOutputSerializer, operation_id="messages_retry")
+    def post(self, request, pk, message_id):
+        conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+        if not Message.objects.filter(pk=message_id, conversation=conversation).exists():
+            raise Http404("No such message in this conversation.")
+        message = retry_failed(message_id=message_id, actor=request.user)
+        return Response(MessageOutputSerializer(message, context={"request": request}).data)

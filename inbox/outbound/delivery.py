@@ -157,3 +157,38 @@ def requeue_due(*, limit: int = 500) -> int:
     for message_id in due:
         enqueue_delivery(message_id)
     return len(due)
+
+
+@transaction.atomic
+def retry_failed(*, message_id: int, actor) -> Message:
+    """Send a failed reply again (the agent's Retry): back to queued with a fresh count of
+    attempts, delivered by a worker after this commits. ActionRefused unless the message is an
+    outbound reply that failed; PermissionDenied unless `actor` may change its conversation.
+    Emits message.updated (queued), so every open page shows it is on its way again."""
+    from core.errors import ActionRefused
+    from inbox.services import lock_for_change
+
+    message = Message.objects.select_related("conversation").get(pk=message_id)
+    lock_for_change(conversation_id=message.conversation_id, actor=actor)
+    retried = Message.objects.filter(
+        pk=message.pk,
+        direction=Message.Direction.OUT,
+        kind=Message.Kind.MESSAGE,
+        delivery_status=Message.DeliveryStatus.FAILED,
+    ).update(
+        delivery_status=Message.DeliveryStatus.QUEUED,
+        delivery_error="",
+        send_attempts=0,
+        send_claimed_at=None,
+        next_attempt_at=None,
+    )
+    if not retried:
+        raise ActionRefused("Only a reply that failed can be sent again.")
+    message.refresh_from_db()
+    events.publish(
+        "message.updated",
+        conversation=message.conversation,
+        data={"message": message.pk, "delivery_status": message.delivery_status},
+    )
+    transaction.on_commit(lambda: enqueue_delivery(message.pk))
+    return message

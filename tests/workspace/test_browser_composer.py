@@ -57,3 +57,38 @@ def test_the_composer_tabs_keys_and_send_and_resolve(page, server, support):
     page.get_by_text("Anything else? Closing this now.").first.wait_for()
     browser.wait_for(lambda: Conversation.objects.get(pk=conversation.pk).status == "resolved")
     assert page.problems == []
+
+
+def test_a_failed_reply_shows_its_reason_and_retry_sends_it(
+    page, server, support, http_server, settings
+):
+    settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]  # the integration's local stand-in
+    browser.user(AgentFactory, "alice", teams=[support])
+    channel = ChannelFactory(
+        slug="partner-app",
+        kind="api",
+        default_team=support,
+        config={"callback_url": f"{http_server.url}/replies"},
+    )
+    conversation = ConversationFactory(
+        channel=channel, team=support, subject="Refund", contact=ContactFactory(name="Rudi")
+    )
+    MessageFactory(conversation=conversation, text="Where is my refund?")
+    http_server.respond(422, b'{"error": "recipient unknown"}')  # the first attempt is refused
+    page.set_default_timeout(15000)
+    browser.login(page, server, "alice", f"/inbox/conversations/{conversation.pk}/")
+    page.get_by_role("textbox", name="Reply to Rudi").fill("Your refund left today.")
+    page.get_by_role("button", name="Send", exact=True).click()
+    alert = page.locator(".delivery-failed")
+    alert.wait_for()
+    assert "callback answered 422" in alert.inner_text()
+    assert "recipient unknown" in alert.inner_text()
+    browser.shot(page, "reply-failed")
+
+    page.get_by_role("button", name="Retry").click()  # the integration answers 200 now
+    page.get_by_text("Sending again.").first.wait_for()
+    browser.wait_for(
+        lambda: Message.objects.get(conversation=conversation, direction="out").delivery_status
+        == "sent"
+    )
+    assert [r.json()["text"] for r in http_server.requests] == ["Your refund left today."] * 2

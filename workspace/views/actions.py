@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
@@ -21,8 +21,9 @@ from core.errors import ActionRefused
 from inbox import drafts, selectors
 from inbox import services as inbox_services
 from inbox.drafts import MAX_TEXT
-from inbox.models import AGENT_STATUSES, Severity, Status
+from inbox.models import AGENT_STATUSES, Message, Severity, Status
 from inbox.outbound import whatsapp_templates
+from inbox.outbound.delivery import retry_failed
 from inbox.outbound.files import FileRefused, outgoing_files
 from inbox.outbound.replies import send_reply
 from routing import services
@@ -396,3 +397,16 @@ def bulk_action(request):
         return back(request, fallback)
     flash.success(request, f"{changed} of {len(wanted)} conversations changed.")
     return back(request, fallback)
+
+
+@login_required
+@require_POST
+def retry_message(request, pk):
+    """A failed reply's Retry: queued again, back to the conversation saying so."""
+    message = get_object_or_404(Message.objects.only("pk", "conversation_id"), pk=pk)
+
+    def action(conversation):
+        retry_failed(message_id=message.pk, actor=request.user)
+        return gettext("Sending again.")
+
+    return _act(request, message.conversation_id, action)
