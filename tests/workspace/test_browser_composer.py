@@ -88,7 +88,9 @@ def test_a_failed_reply_shows_its_reason_and_retry_sends_it(
     page.get_by_role("button", name="Retry").click()  # the integration answers 200 now
     page.get_by_text("Sending again.").first.wait_for()
     browser.wait_for(
-        lambda: Message.objects.get(conversation=conversation, direction="out").delivery_status
-        == "sent"
+        lambda: (
+            Message.objects.get(conversation=conversation, direction="out").delivery_status
+            == "sent"
+        )
     )
     assert [r.json()["text"] for r in http_server.requests] == ["Your refund left today."] * 2

@@ -50,8 +50,7 @@ def test_the_api_retries_only_a_failed_reply_of_a_visible_conversation(
     refused_reply, agent, client_for, other_team, django_capture_on_commit_callbacks
 ):
     url = (
-        f"/api/v1/conversations/{refused_reply.conversation_id}/messages/"
-        f"{refused_reply.pk}/retry/"
+        f"/api/v1/conversations/{refused_reply.conversation_id}/messages/{refused_reply.pk}/retry/"
     )
     api = client_for(agent)
     with django_capture_on_commit_callbacks(execute=True):
