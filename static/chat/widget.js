@@ -54,7 +54,15 @@
   var composer = el("form", { "class": "composer" });
   var input = el("textarea", { name: "text", rows: "2", maxlength: "5000", placeholder: "Write a message…", "aria-label": "Message" });
   composer.appendChild(input);
-  composer.appendChild(el("button", { type: "submit" }, "Send"));
+  // Files: one at a time over HTTP (POST /chat/KEY/files/); the server checks size and type.
+  var ACCEPT = ".png,.jpg,.jpeg,.gif,.webp,.pdf,.txt,.csv,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp";
+  var picker = el("input", { type: "file", "class": "picker", accept: ACCEPT, tabindex: "-1", "aria-hidden": "true" });
+  var attach = el("button", { type: "button", "class": "attach", "aria-label": "Attach a file", title: "Attach a file" }, "📎");
+  var actions = el("div", { "class": "actions" });
+  actions.appendChild(picker);
+  actions.appendChild(attach);
+  actions.appendChild(el("button", { type: "submit" }, "Send"));
+  composer.appendChild(actions);
 
   var header = el("div", { "class": "header" });
   header.appendChild(el("h2", {}, "Chat"));
@@ -71,6 +79,7 @@
   }
 
   function setOnline(online) {
+    state.online = online;
     status.textContent = online
       ? "We are online and usually answer in a few minutes."
       : "No one is online right now. Leave a message: we will answer here, or by email if you leave your address.";
@@ -82,7 +91,8 @@
     state.lastId = Math.max(state.lastId, message.id);
     var item = el("li", { "class": message.from === "agent" ? "agent" : "visitor" });
     if (message.from === "agent" && message.author) item.appendChild(el("span", { "class": "author" }, message.author));
-    item.appendChild(linked(message.text));
+    if (message.text) item.appendChild(linked(message.text));
+    (message.files || []).forEach(function (file) { item.appendChild(fileNode(file)); });
     log.appendChild(item);
     log.scrollTop = log.scrollHeight;
     if (message.from === "agent") typing.hidden = true;
@@ -102,6 +112,32 @@
     });
     span.appendChild(document.createTextNode(String(text || "").slice(at)));
     return span;
+  }
+
+  // A file in a message: pictures as a small preview, anything else as a download link (the
+  // server's signed, expiring links; only http(s) ones). Built node by node, never innerHTML.
+  var PREVIEWED = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+  function fileNode(file) {
+    var url = String(file.url || "");
+    var name = String(file.name || "file");
+    var box = el("span", { "class": "file" });
+    if (!/^https?:\/\//.test(url)) {
+      box.appendChild(document.createTextNode("📎 " + name));
+      return box;
+    }
+    var link = el("a", { href: url, target: "_blank", rel: "noopener noreferrer", download: name });
+    if (PREVIEWED.indexOf(file.content_type) !== -1) {
+      link.appendChild(el("img", { src: url, alt: name, "class": "preview" }));
+    } else {
+      link.textContent = "📎 " + name + (file.size ? " (" + sizeWords(file.size) + ")" : "");
+    }
+    box.appendChild(link);
+    return box;
+  }
+
+  function sizeWords(size) {
+    if (size >= 1048576) return (size / 1048576).toFixed(1).replace(/\.0$/, "") + " MB";
+    return Math.max(1, Math.round(size / 1024)) + " KB";
   }
 
   function showTyping(frame) {
@@ -240,6 +276,40 @@
     }).catch(function (error) {
       showProblem(error.status === 429 && error.retryAfter
         ? "Slow down: try again in " + error.retryAfter + " s." : error.message);
+    });
+  });
+
+  attach.addEventListener("click", function () { picker.click(); });
+  picker.addEventListener("change", function () {
+    var file = picker.files && picker.files[0];
+    if (!file) return;
+    var form = new FormData();
+    form.append("file", file, file.name);
+    form.append("id", Date.now().toString(36) + Math.random().toString(36).slice(2, 10));
+    showProblem("");
+    attach.disabled = true;
+    status.textContent = "Sending " + file.name + "…";
+    var headers = state.token ? { "X-Chat-Token": state.token } : {};
+    fetch(BASE + "/chat/" + encodeURIComponent(KEY) + "/files/", {
+      method: "POST", headers: headers, body: form, credentials: "omit", mode: "cors"
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          var error = new Error(data.detail || "The file could not be sent.");
+          error.status = response.status;
+          error.retryAfter = response.headers.get("Retry-After");
+          throw error;
+        }
+        addMessage(data.message);
+      });
+    }).catch(function (error) {
+      if (error.status === 401) restart();
+      showProblem(error.status === 429 && error.retryAfter
+        ? "Slow down: try again in " + error.retryAfter + " s." : error.message);
+    }).then(function () {
+      attach.disabled = false;
+      picker.value = "";
+      setOnline(state.online);
     });
   });
 
