@@ -27,6 +27,19 @@
   function save(key, value) { try { window.localStorage.setItem(key, value); } catch (e) { /* ignore */ } }
 
   // --- DOM --------------------------------------------------------------------------------------
+  // A paperclip (Feather icons, MIT): drawn, not an emoji a system may lack a font for.
+  function clip() {
+    var NS = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(NS, "svg");
+    [["viewBox", "0 0 24 24"], ["width", "16"], ["height", "16"], ["fill", "none"], ["stroke", "currentColor"],
+     ["stroke-width", "2"], ["stroke-linecap", "round"], ["stroke-linejoin", "round"], ["aria-hidden", "true"],
+     ["focusable", "false"], ["class", "icon"]].forEach(function (a) { svg.setAttribute(a[0], a[1]); });
+    var path = document.createElementNS(NS, "path");
+    path.setAttribute("d", "M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48");
+    svg.appendChild(path);
+    return svg;
+  }
+
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
@@ -57,7 +70,8 @@
   // Files: one at a time over HTTP (POST /chat/KEY/files/); the server checks size and type.
   var ACCEPT = ".png,.jpg,.jpeg,.gif,.webp,.pdf,.txt,.csv,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp";
   var picker = el("input", { type: "file", "class": "picker", accept: ACCEPT, tabindex: "-1", "aria-hidden": "true" });
-  var attach = el("button", { type: "button", "class": "attach", "aria-label": "Attach a file", title: "Attach a file" }, "📎");
+  var attach = el("button", { type: "button", "class": "attach", "aria-label": "Attach a file", title: "Attach a file" });
+  attach.appendChild(clip());
   var actions = el("div", { "class": "actions" });
   actions.appendChild(picker);
   actions.appendChild(attach);
@@ -122,14 +136,16 @@
     var name = String(file.name || "file");
     var box = el("span", { "class": "file" });
     if (!/^https?:\/\//.test(url)) {
-      box.appendChild(document.createTextNode("📎 " + name));
+      box.appendChild(clip());
+      box.appendChild(document.createTextNode(" " + name));
       return box;
     }
     var link = el("a", { href: url, target: "_blank", rel: "noopener noreferrer", download: name });
     if (PREVIEWED.indexOf(file.content_type) !== -1) {
       link.appendChild(el("img", { src: url, alt: name, "class": "preview" }));
     } else {
-      link.textContent = "📎 " + name + (file.size ? " (" + sizeWords(file.size) + ")" : "");
+      link.appendChild(clip());
+      link.appendChild(document.createTextNode(" " + name + (file.size ? " (" + sizeWords(file.size) + ")" : "")));
     }
     box.appendChild(link);
     return box;

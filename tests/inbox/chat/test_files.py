@@ -182,3 +182,30 @@ def test_an_agents_files_reach_the_widgets_poll_as_signed_links(
         ("shot.png", "image/png", len(picture)),
     ]
     assert [bytes_at(f["url"]) for f in shown["files"]] == [PDF, picture]
+
+
+def test_an_away_visitor_who_left_an_email_gets_the_files_as_mail_attachments(
+    team, agent, settings, django_capture_on_commit_callbacks
+):
+    from email import message_from_bytes, policy
+
+    from django.core import mail
+
+    from inbox.chat import service as chat
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    ChannelFactory(kind="email", slug="help", address="help@example.com", default_team=team)
+    site = ChannelFactory(
+        kind="chat", slug="site", default_team=team, config={"email_channel": "help"}
+    )
+    session = chat.start_session(channel=site, name="Ada", email="ada@example.org")
+    shown = chat.post_visitor_message(session=session, text="Send me the invoice")
+    conversation_id = Message.objects.get(pk=shown["id"]).conversation_id
+    files = [Outgoing("invoice.pdf", "application/pdf", len(PDF), SimpleUploadedFile("i", PDF))]
+    with django_capture_on_commit_callbacks(execute=True):
+        send_reply(conversation_id=conversation_id, actor=agent, text="Attached", files=files)
+
+    [sent] = mail.outbox
+    parsed = message_from_bytes(sent.message().as_bytes(), policy=policy.default)
+    [part] = list(parsed.iter_attachments())
+    assert (part.get_filename(), part.get_content()) == ("invoice.pdf", PDF)
