@@ -22,6 +22,7 @@ from tests.inbox.factories import ChannelFactory
 from tests.inbox.outbound.senders.test_files import PDF, png
 from tests.support.asgi import LiveASGIServer
 
+EXE = b"MZ\x90\x00" + b"\x00" * 60 + b"PE\x00\x00" + b"\x00" * 200
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.redis, pytest.mark.browser]
 
@@ -48,11 +49,19 @@ def test_files_go_both_ways_in_the_widget(team, agent, settings):
         widget.get_by_role("button", name="Save").click()
         expect(widget.get_by_placeholder("Your name (optional)")).to_be_hidden()
 
+        # A program dressed as a picture is refused, in words, and nothing is stored.
+        with visitor.expect_file_chooser() as chooser:
+            widget.get_by_role("button", name="Attach a file").click()
+        chooser.value.set_files({"name": "cat.png", "mimeType": "image/png", "buffer": EXE})
+        expect(widget.get_by_role("alert")).to_contain_text("“cat.png” cannot be sent here")
+        assert in_thread(Message.objects.count) == 0
+
         with visitor.expect_file_chooser() as chooser:
             widget.get_by_role("button", name="Attach a file").click()
         chooser.value.set_files(
             {"name": "screenshot.png", "mimeType": "image/png", "buffer": picture}
         )
+        expect(widget.get_by_role("alert")).to_be_hidden()
         preview = widget.locator("li.visitor img.preview")
         expect(preview).to_have_attribute("alt", "screenshot.png")
         visitor.wait_for_function(
