@@ -31,11 +31,7 @@ ACCEPTED = (
     "application/vnd.oasis.opendocument.text",
     "application/vnd.oasis.opendocument.spreadsheet",
     "application/vnd.oasis.opendocument.presentation",
-)
-# What the widget's file picker offers (the server checks again: a picker is only a hint).
-ACCEPT_ATTRIBUTE = (
-    ".png,.jpg,.jpeg,.gif,.webp,.pdf,.txt,.csv,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp"
-)
+)  # static/chat/widget.js offers the same to its picker (a hint; this is the check)
 
 
 class FileTooLarge(chat.ChatError):
