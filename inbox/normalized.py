@@ -78,6 +78,11 @@ class NormalizedMessage(_Storable):
     auto_kind: str = ""  # "", auto_reply, bounce, list
     headers: dict = field(default_factory=dict)
 
+    @property
+    def preview(self) -> str:
+        """The text, or the files' names when the message is files alone (a list row's preview)."""
+        return self.text or " ".join(f"📎 {a.name}" for a in self.attachments)
+
 
 @dataclass(frozen=True)
 class StatusUpdate(_Storable):

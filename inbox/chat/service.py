@@ -216,7 +216,7 @@ def agents_online(channel: Channel) -> bool:
 # --- Limits --------------------------------------------------------------------------------------
 
 
-def _check_limits(session: ChatSession, text: str) -> None:
+def check_limits(session: ChatSession, text: str) -> None:
     if len(text) > settings.CHAT_MAX_CHARS:
         raise TooLong(f"A message can have at most {settings.CHAT_MAX_CHARS} characters.")
     window = settings.CHAT_RATE_WINDOW_SECONDS
@@ -247,7 +247,10 @@ def _check_limits(session: ChatSession, text: str) -> None:
 
 
 def widget_message(message: Message) -> dict:
-    """One message as the widget shows it: plain text only, never notes, never html."""
+    """One message as the widget shows it: plain text only, never notes, never html; its files
+    as signed, expiring links (inbox.outbound.files.public_url)."""
+    from inbox.outbound.files import public_url
+
     agent = message.sender_user if message.direction == Message.Direction.OUT else None
     return {
         "id": message.pk,
@@ -255,6 +258,16 @@ def widget_message(message: Message) -> dict:
         "author": (agent.first_name or agent.username) if agent else "",
         "text": message.text,
         "at": message.created_at.isoformat(),
+        "files": [
+            {
+                "name": a.name,
+                "url": public_url(a),
+                "content_type": a.content_type,
+                "size": a.size,
+            }
+            for a in message.attachments.all()
+            if a.file
+        ],
     }
 
 
@@ -271,6 +284,7 @@ def session_messages(session: ChatSession, *, after: int = 0, limit: int = 200) 
         )
         .exclude(delivery_status=Message.DeliveryStatus.FAILED)
         .select_related("sender_user")
+        .prefetch_related("attachments")
         .order_by("pk")[:limit]
     )
     return [widget_message(m) for m in rows]
@@ -320,13 +334,12 @@ def post_visitor_message(*, session: ChatSession, text: str, client_id: str = ""
     `client_id` again (a retried POST) stores nothing new and returns the first one.
     """
     from inbox.intake.adapters import chat as adapter
-    from inbox.intake.processing import process_inbound_event
 
     text = (text or "").strip()
     if not text:
         raise ChatError("A message needs some text.")
-    _check_limits(session, text)
-    client_id = "".join(c for c in (client_id or "") if c.isalnum() or c in "-_")[:64]
+    check_limits(session, text)
+    client_id = clean_client_id(client_id)
     body = adapter.encode(
         message_id=client_id or uuid.uuid4().hex,
         session=session.id,
@@ -334,6 +347,25 @@ def post_visitor_message(*, session: ChatSession, text: str, client_id: str = ""
         email=session.email,
         text=text,
     )
+    shown = take_visitor_body(session=session, body=body)
+    if shown is None:
+        # Stored, not yet processed (the sweep retries it): the visitor's words are not lost.
+        return {"id": None, "from": "visitor", "author": "", "text": text, "at": None, "files": []}
+    return shown
+
+
+def clean_client_id(client_id: str) -> str:
+    return "".join(c for c in (client_id or "") if c.isalnum() or c in "-_")[:64]
+
+
+def take_visitor_body(*, session: ChatSession, body: bytes) -> dict | None:
+    """The intake path every visitor message takes (text or file): stored raw as an
+    InboundEvent (provider "chat"), processed at once through the chat adapter and
+    receive_message, then pushed to the session's open widgets. The stored message as the widget
+    shows it, or None when it is stored but not yet processed (the sweep retries it)."""
+    from inbox.intake.adapters import chat as adapter
+    from inbox.intake.processing import process_inbound_event
+
     event = store_inbound(
         channel=session.channel,
         provider="chat",
@@ -345,6 +377,7 @@ def post_visitor_message(*, session: ChatSession, text: str, client_id: str = ""
     external_id = adapter.external_id(json.loads(body))
     message = (
         Message.objects.select_related("sender_user")
+        .prefetch_related("attachments")
         .filter(
             channel=session.channel,
             external_id=external_id,
@@ -353,8 +386,7 @@ def post_visitor_message(*, session: ChatSession, text: str, client_id: str = ""
         .first()
     )
     if message is None:
-        # Stored, not yet processed (the sweep retries it): the visitor's words are not lost.
-        return {"id": None, "from": "visitor", "author": "", "text": text, "at": None}
+        return None
     shown = widget_message(message)
     push_to_session(
         channel_id=session.channel.pk, session_id=session.id, frame={"type": "message", **shown}

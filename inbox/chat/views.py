@@ -5,8 +5,11 @@ the session token travels in the `X-Chat-Token` header, never a cookie."""
 import functools
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
@@ -14,6 +17,7 @@ from rest_framework.views import APIView
 
 from core import safejson
 from inbox import selectors
+from inbox.chat import files as chat_files
 from inbox.chat import service as chat
 
 TOKEN_HEADER = "X-Chat-Token"
@@ -119,6 +123,40 @@ def session_messages(request, channel):
         raise chat.ChatError("text: required string")
     shown = chat.post_visitor_message(
         session=session, text=data["text"], client_id=str(data.get("id") or "")
+    )
+    return JsonResponse({"message": shown}, status=201)
+
+
+@chat_door("POST")
+def session_files(request, channel):
+    """POST multipart/form-data with one `file` (and an optional `id`): a visitor's file, stored
+    as an inbound message with that file attached. 413 over the size limit (checked on the
+    declared length before the body is read), 415 for a type the chat does not take."""
+    session = _session(request, channel)
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > chat_files.max_bytes() + 64 * 1024:  # the file plus the form's own bytes
+        raise chat_files.FileTooLarge(
+            _("Files can be at most %(limit)s.")
+            % {"limit": chat_files.size_words(chat_files.max_bytes())}
+        )
+    if not request.content_type.startswith("multipart/form-data"):
+        raise chat.ChatError(_("Send the file as multipart/form-data in a field named “file”."))
+    try:
+        uploads = request.FILES.getlist("file")
+    except (MultiPartParserError, SuspiciousOperation) as exc:
+        raise chat.ChatError(_("The file could not be read from the form.")) from exc
+    if len(uploads) != 1:
+        raise chat.ChatError(_("Send exactly one file, in a field named “file”."))
+    upload = uploads[0]
+    shown = chat_files.post_visitor_file(
+        session=session,
+        name=upload.name or "file",
+        declared=upload.content_type or "",
+        content=upload.read(chat_files.max_bytes() + 1),
+        client_id=str(request.POST.get("id") or ""),
     )
     return JsonResponse({"message": shown}, status=201)
 

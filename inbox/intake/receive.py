@@ -307,7 +307,7 @@ def _opened(channel, contact, message: NormalizedMessage, *, now, sent_at, previ
         thread_key=message.thread_key,
         previous=previous,
         last_message_at=sent_at,
-        snippet=snippet(message.text),
+        snippet=snippet(message.preview),
         message_count=1,
         last_inbound_at=None if message.auto_kind else sent_at,
         **(
@@ -345,7 +345,7 @@ def _continued(
     (`spam`), the conversation goes to spam instead."""
     fields = ["last_message_at", "snippet", "message_count", "updated_at"]
     conversation.last_message_at = max(conversation.last_message_at, sent_at)
-    conversation.snippet = snippet(message.text)
+    conversation.snippet = snippet(message.preview)
     conversation.message_count += 1
     conversation.updated_at = timezone.now()
     if not message.auto_kind:

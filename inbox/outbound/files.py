@@ -76,6 +76,9 @@ LIMITS: dict[tuple[str, str], Limit] = {
         "X", 5 * MB, 5 * MB, 5 * MB, 1, ("image/jpeg", "image/png", "image/webp", "image/gif")
     ),
     ("api", ""): Limit("The API channel", 25 * MB, 25 * MB, 50 * MB, 10),
+    # Our own widget: the visitor gets signed links (images previewed), or the email fallback's
+    # attachments, which stay within Email's 25 MB.
+    ("chat", ""): Limit("The website chat", 10 * MB, 10 * MB, 25 * MB, 5),
 }
 
 
@@ -163,7 +166,7 @@ def platform_of(conversation: Conversation) -> str:
 
 
 def limit_for(conversation: Conversation) -> Limit | None:
-    """The channel's limits, or None when it cannot carry files (e.g. the website chat)."""
+    """The channel's limits, or None when it cannot carry files."""
     return LIMITS.get((conversation.channel.kind, platform_of(conversation)))
 
 

@@ -27,6 +27,19 @@
   function save(key, value) { try { window.localStorage.setItem(key, value); } catch (e) { /* ignore */ } }
 
   // --- DOM --------------------------------------------------------------------------------------
+  // A paperclip (Feather icons, MIT): drawn, not an emoji a system may lack a font for.
+  function clip() {
+    var NS = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(NS, "svg");
+    [["viewBox", "0 0 24 24"], ["width", "16"], ["height", "16"], ["fill", "none"], ["stroke", "currentColor"],
+     ["stroke-width", "2"], ["stroke-linecap", "round"], ["stroke-linejoin", "round"], ["aria-hidden", "true"],
+     ["focusable", "false"], ["class", "icon"]].forEach(function (a) { svg.setAttribute(a[0], a[1]); });
+    var path = document.createElementNS(NS, "path");
+    path.setAttribute("d", "M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48");
+    svg.appendChild(path);
+    return svg;
+  }
+
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
@@ -54,7 +67,16 @@
   var composer = el("form", { "class": "composer" });
   var input = el("textarea", { name: "text", rows: "2", maxlength: "5000", placeholder: "Write a message…", "aria-label": "Message" });
   composer.appendChild(input);
-  composer.appendChild(el("button", { type: "submit" }, "Send"));
+  // Files: one at a time over HTTP (POST /chat/KEY/files/); the server checks size and type.
+  var ACCEPT = ".png,.jpg,.jpeg,.gif,.webp,.pdf,.txt,.csv,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp";
+  var picker = el("input", { type: "file", "class": "picker", accept: ACCEPT, tabindex: "-1", "aria-hidden": "true" });
+  var attach = el("button", { type: "button", "class": "attach", "aria-label": "Attach a file", title: "Attach a file" });
+  attach.appendChild(clip());
+  var actions = el("div", { "class": "actions" });
+  actions.appendChild(picker);
+  actions.appendChild(attach);
+  actions.appendChild(el("button", { type: "submit" }, "Send"));
+  composer.appendChild(actions);
 
   var header = el("div", { "class": "header" });
   header.appendChild(el("h2", {}, "Chat"));
@@ -71,6 +93,7 @@
   }
 
   function setOnline(online) {
+    state.online = online;
     status.textContent = online
       ? "We are online and usually answer in a few minutes."
       : "No one is online right now. Leave a message: we will answer here, or by email if you leave your address.";
@@ -82,7 +105,8 @@
     state.lastId = Math.max(state.lastId, message.id);
     var item = el("li", { "class": message.from === "agent" ? "agent" : "visitor" });
     if (message.from === "agent" && message.author) item.appendChild(el("span", { "class": "author" }, message.author));
-    item.appendChild(linked(message.text));
+    if (message.text) item.appendChild(linked(message.text));
+    (message.files || []).forEach(function (file) { item.appendChild(fileNode(file)); });
     log.appendChild(item);
     log.scrollTop = log.scrollHeight;
     if (message.from === "agent") typing.hidden = true;
@@ -102,6 +126,34 @@
     });
     span.appendChild(document.createTextNode(String(text || "").slice(at)));
     return span;
+  }
+
+  // A file in a message: pictures as a small preview, anything else as a download link (the
+  // server's signed, expiring links; only http(s) ones). Built node by node, never innerHTML.
+  var PREVIEWED = ["image/png", "image/jpeg", "image/gif", "image/webp"];
+  function fileNode(file) {
+    var url = String(file.url || "");
+    var name = String(file.name || "file");
+    var box = el("span", { "class": "file" });
+    if (!/^https?:\/\//.test(url)) {
+      box.appendChild(clip());
+      box.appendChild(document.createTextNode(" " + name));
+      return box;
+    }
+    var link = el("a", { href: url, target: "_blank", rel: "noopener noreferrer", download: name });
+    if (PREVIEWED.indexOf(file.content_type) !== -1) {
+      link.appendChild(el("img", { src: url, alt: name, "class": "preview" }));
+    } else {
+      link.appendChild(clip());
+      link.appendChild(document.createTextNode(" " + name + (file.size ? " (" + sizeWords(file.size) + ")" : "")));
+    }
+    box.appendChild(link);
+    return box;
+  }
+
+  function sizeWords(size) {
+    if (size >= 1048576) return (size / 1048576).toFixed(1).replace(/\.0$/, "") + " MB";
+    return Math.max(1, Math.round(size / 1024)) + " KB";
   }
 
   function showTyping(frame) {
@@ -240,6 +292,40 @@
     }).catch(function (error) {
       showProblem(error.status === 429 && error.retryAfter
         ? "Slow down: try again in " + error.retryAfter + " s." : error.message);
+    });
+  });
+
+  attach.addEventListener("click", function () { picker.click(); });
+  picker.addEventListener("change", function () {
+    var file = picker.files && picker.files[0];
+    if (!file) return;
+    var form = new FormData();
+    form.append("file", file, file.name);
+    form.append("id", Date.now().toString(36) + Math.random().toString(36).slice(2, 10));
+    showProblem("");
+    attach.disabled = true;
+    status.textContent = "Sending " + file.name + "…";
+    var headers = state.token ? { "X-Chat-Token": state.token } : {};
+    fetch(BASE + "/chat/" + encodeURIComponent(KEY) + "/files/", {
+      method: "POST", headers: headers, body: form, credentials: "omit", mode: "cors"
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          var error = new Error(data.detail || "The file could not be sent.");
+          error.status = response.status;
+          error.retryAfter = response.headers.get("Retry-After");
+          throw error;
+        }
+        addMessage(data.message);
+      });
+    }).catch(function (error) {
+      if (error.status === 401) restart();
+      showProblem(error.status === 429 && error.retryAfter
+        ? "Slow down: try again in " + error.retryAfter + " s." : error.message);
+    }).then(function () {
+      attach.disabled = false;
+      picker.value = "";
+      setOnline(state.online);
     });
   });
 

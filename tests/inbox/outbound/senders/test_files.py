@@ -371,15 +371,15 @@ def test_a_reply_of_files_alone_is_listed_by_their_names(sent, team, http_server
     assert request.path == "/bot123:ABC/sendDocument"
 
 
-def test_the_website_chat_refuses_files_and_its_composer_offers_none(client_for, agent, team):
+def test_the_website_chat_takes_five_files_and_its_composer_offers_them(client_for, agent, team):
     conversation = conversation_on("chat", team)
-    response = post_files(client_for(agent), conversation, upload("a.pdf", PDF, "application/pdf"))
+    six = [upload(f"{n}.pdf", PDF, "application/pdf") for n in range(6)]
+    response = post_files(client_for(agent), conversation, *six)
     assert response.status_code == 400
-    assert response.json()["detail"] == "This channel cannot carry files."
+    assert response.json()["detail"] == "The website chat takes at most 5 file(s) in one reply."
     assert not Message.objects.filter(direction="out").exists()
     page = Client()
     page.force_login(agent)
     html = page.get(f"/inbox/conversations/{conversation.pk}/").content.decode()
-    assert (
-        'id="reply-files" name="files" multiple data-files-list="reply-files-list" disabled' in html
-    )
+    assert 'id="reply-files" name="files" multiple data-files-list="reply-files-list" aria' in html
+    assert "The website chat takes files up to 10 MB, 5 at most." in html
