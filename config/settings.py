@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config import beat, redis_roles
+from config import beat, env, redis_roles
 from config.env import env_bool, env_list, env_proxy_ssl_header, storage_from_url
 from config.observability import init_sentry, logging_config
 
@@ -393,6 +393,9 @@ ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(20 * 1024 
 ATTACHMENT_MAX_TOTAL_BYTES = int(
     os.environ.get("ATTACHMENT_MAX_TOTAL_BYTES", str(50 * 1024 * 1024))
 )
+# Customers' media (issue 21): hosts files are downloaded from, size cap, timeout, retries.
+MEDIA_ALLOWED_HOSTS = env_list("MEDIA_ALLOWED_HOSTS", env.MEDIA_HOSTS)
+MEDIA_DOWNLOAD = env.media_download(attachment_max=ATTACHMENT_MAX_BYTES)
 IMAP_TIMEOUT_SECONDS = int(os.environ.get("IMAP_TIMEOUT_SECONDS", "30"))
 IMAP_BATCH = int(os.environ.get("IMAP_BATCH", "200"))  # mails fetched per poll per channel
 CELERY_BEAT_SCHEDULE["poll-imap"] = {

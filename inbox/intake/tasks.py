@@ -38,3 +38,20 @@ def requeue_inbound() -> int:
     from inbox.intake.queue import requeue_unprocessed
 
     return requeue_unprocessed()
+
+
+@shared_task(name="inbox.intake.tasks.download_media", acks_late=True, reject_on_worker_lost=True)
+def download_media(attachment_ids: list[int]) -> list[str]:
+    """Download customers' media the provider only referenced (inbox.intake.media), one try
+    each."""
+    from inbox.intake.media import download
+
+    return [download(attachment_id=pk) for pk in attachment_ids]
+
+
+@shared_task(name="inbox.intake.tasks.requeue_media_downloads", acks_late=True)
+def requeue_media_downloads() -> int:
+    """Periodic: send the media downloads whose try is due."""
+    from inbox.intake.media import requeue_due
+
+    return requeue_due()

@@ -7,13 +7,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import can_write
 from inbox import attachments, drafts, reads, selectors, titles
 from inbox.canned import canned_responses_for
-from inbox.models import Channel, Message
+from inbox.models import Attachment, Channel, Message
 from inbox.outbound.replies import reply_limit
 from inbox.outbound.senders import get_sender
 from workspace.views.common import PENDING_DRAFTS, SENT_DRAFTS
@@ -133,6 +134,17 @@ def message_body(request, pk):
 def attachment_download(request, pk):
     """Downloads only, never rendered inline: a hostile .html or .svg cannot run on our origin."""
     attachment = selectors.attachment_get_for_user(user=request.user, pk=pk)
+    if attachment.state == Attachment.State.PENDING:
+        return JsonResponse(
+            {"detail": gettext("The file is still being downloaded from the provider.")},
+            status=409,
+        )
+    if attachment.state == Attachment.State.UNAVAILABLE:
+        reason = attachment.unavailable_reason
+        return JsonResponse(
+            {"detail": gettext("The file is unavailable: %(reason)s") % {"reason": reason}},
+            status=404,
+        )
     try:
         stored = attachments.opened(attachment)
     except attachments.MissingFile:
