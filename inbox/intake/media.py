@@ -42,6 +42,7 @@ LOOKUP_BYTES = 64 * 1024  # a Graph API or getFile answer: a small JSON object
 MAX_DELAY = 6 * 3600
 SWEEP_LIMIT = 500
 TASK_BATCH = 20  # attachments per download_media task sent by the sweep
+FETCHERS = 8  # downloads of one task side by side
 
 
 class Unavailable(Exception):
@@ -204,42 +205,79 @@ def _basic(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
-def _claimed(attachment_id: int, now) -> Attachment | None:
+def _claimed(ids: list[int], now) -> list[Attachment]:
+    """The pending attachments of `ids` this worker takes: one UPDATE marks them with `now`
+    (a claim older than a download's timeout belongs to a worker that died)."""
     stale = now - timedelta(seconds=_config()["TIMEOUT"] + 120)
     taken = (
-        Attachment.objects.filter(pk=attachment_id, state=Attachment.State.PENDING)
+        Attachment.objects.filter(pk__in=ids, state=Attachment.State.PENDING)
         .filter(Q(download_claimed_at__isnull=True) | Q(download_claimed_at__lt=stale))
         .update(download_claimed_at=now, download_attempts=F("download_attempts") + 1)
     )
     if not taken:
-        return None
-    return Attachment.objects.select_related("message__channel", "message__conversation").get(
-        pk=attachment_id
+        return []
+    return list(
+        Attachment.objects.select_related("message__channel", "message__conversation")
+        .filter(pk__in=ids, state=Attachment.State.PENDING, download_claimed_at=now)
+        .order_by("pk")
     )
 
 
-def download(*, attachment_id: int) -> str:
-    """One try at one pending attachment; returns its state afterwards ("" when it was not
-    pending or another worker holds it)."""
-    attachment = _claimed(attachment_id, timezone.now())
-    if attachment is None:
-        return ""
+@dataclass
+class _Outcome:
+    content: bytes = b""
+    served: str = ""
+    declared: str = ""
+    failure: Exception | None = None
+
+
+def _fetched(attachment: Attachment) -> _Outcome:
+    """The provider's look-up and the download; no database work (runs on a fetcher thread)."""
     try:
         found = source(attachment)
         content, served = _get(
             found.url, "Download", headers=found.headers, max_bytes=_config()["MAX_BYTES"]
         )
-    except Unavailable as exc:
-        return _finish(attachment, state=Attachment.State.UNAVAILABLE, reason=str(exc))
-    except TryAgain as exc:
-        return _try_again(attachment, str(exc), exc.retry_after)
-    except Exception as exc:  # a bug here must not lose the file: tried again like a network error
-        logger.exception("media download of attachment %s crashed", attachment_id)
-        return _try_again(attachment, f"{exc.__class__.__name__}: {exc}", None)
+    except Exception as exc:
+        return _Outcome(failure=exc)
     if not content:
-        return _try_again(attachment, "Download: the server sent an empty file.", None)
+        return _Outcome(failure=TryAgain("Download: the server sent an empty file."))
+    return _Outcome(content, served, found.declared)
+
+
+def download_many(ids: list[int]) -> dict[int, str]:
+    """One try at each pending attachment of `ids`, the fetches side by side (FETCHERS
+    threads: the wait is the provider's, not our CPU). Returns each one's state afterwards; ids
+    not pending or held by another worker are left out."""
+    claimed = _claimed(ids, timezone.now())
+    if len(claimed) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(FETCHERS, len(claimed))) as pool:
+            outcomes = list(pool.map(_fetched, claimed))
+    else:
+        outcomes = [_fetched(a) for a in claimed]
+    return {a.pk: _settle(a, o) for a, o in zip(claimed, outcomes, strict=True)}
+
+
+def download(*, attachment_id: int) -> str:
+    """One try at one pending attachment; its state afterwards ("" when it was not pending or
+    another worker holds it)."""
+    return download_many([attachment_id]).get(attachment_id, "")
+
+
+def _settle(attachment: Attachment, outcome: _Outcome) -> str:
+    failure = outcome.failure
+    if isinstance(failure, Unavailable):
+        return _finish(attachment, state=Attachment.State.UNAVAILABLE, reason=str(failure))
+    if isinstance(failure, TryAgain):
+        return _try_again(attachment, str(failure), failure.retry_after)
+    if failure is not None:  # a bug must not lose the file: tried again like a network error
+        logger.error("media download of attachment %s crashed", attachment.pk, exc_info=failure)
+        return _try_again(attachment, f"{failure.__class__.__name__}: {failure}", None)
+    content = outcome.content
     content_type = attachments.sniffed_type(
-        content, found.declared, attachment.content_type, served
+        content, outcome.declared, attachment.content_type, outcome.served
     )
     attachment.file.save("attachment", ContentFile(content), save=False)
     name = attachment.name

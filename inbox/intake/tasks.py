@@ -44,9 +44,10 @@ def requeue_inbound() -> int:
 def download_media(attachment_ids: list[int]) -> list[str]:
     """Download customers' media the provider only referenced (inbox.intake.media), one try
     each."""
-    from inbox.intake.media import download
+    from inbox.intake.media import download_many
 
-    return [download(attachment_id=pk) for pk in attachment_ids]
+    states = download_many(attachment_ids)
+    return [states.get(pk, "") for pk in attachment_ids]
 
 
 @shared_task(name="inbox.intake.tasks.requeue_media_downloads", acks_late=True)

@@ -4,6 +4,7 @@ after the message is stored. Failing, foreign and oversize downloads end unavail
 reason, never as an empty file."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -91,12 +92,13 @@ def test_a_whatsapp_media_id_is_looked_up_then_downloaded_with_the_token(
     assert {r.headers["authorization"] for r in media_server.requests} == {"Bearer EAAB"}
 
 
-def test_a_messenger_attachment_url_is_downloaded(
-    media_server, team, django_capture_on_commit_callbacks
+@pytest.mark.parametrize("platform", ["page", "instagram"])  # Messenger, Instagram
+def test_a_messenger_or_instagram_attachment_url_is_downloaded(
+    platform, media_server, team, django_capture_on_commit_callbacks
 ):
     ChannelFactory(slug="fb", kind="meta", secret=SECRET, default_team=team)
     body = {
-        "object": "page",
+        "object": platform,
         "entry": [
             {
                 "id": "PAGE-1",
@@ -369,3 +371,26 @@ def test_a_second_try_of_a_stored_file_does_nothing(media_server, twilio_photo):
     assert download_media([attachment.pk]) == ["stored"]
     assert download_media([attachment.pk]) == [""]
     assert len(media_server.requests) == 1
+
+
+def test_the_files_of_one_message_are_fetched_side_by_side(
+    media_server, team, django_capture_on_commit_callbacks
+):
+    ChannelFactory(
+        slug="tw", kind="twilio", secret=SECRET, default_team=team, config={"account_sid": "AC1"}
+    )
+    params = {"MessageSid": "MM2", "From": "+14155550100", "To": "+14155238886", "Body": ""}
+    params["NumMedia"] = "3"
+    for n in range(3):
+        params[f"MediaUrl{n}"] = f"{media_server.url}/media/ME{n}"
+        params[f"MediaContentType{n}"] = "image/png"
+        media_server.respond(200, PNG, {"Content-Type": "image/png"}, delay=1.0)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_twilio(provider_client(), "tw", params, secret=SECRET).status_code == 200
+    ids = list(Attachment.objects.order_by("pk").values_list("pk", flat=True))
+    began = time.monotonic()
+    assert download_media(ids) == ["stored", "stored", "stored"]
+    assert time.monotonic() - began < 2.5  # not one after the other (3 x 1 s)
+    for attachment in Attachment.objects.all():
+        assert_stored(attachment, PNG, "image/png")
+    assert sorted(r.path for r in media_server.requests) == [f"/media/ME{n}" for n in range(3)]
