@@ -262,6 +262,7 @@ SPECTACULAR_SETTINGS = {
         "InboundEventStatusEnum": "inbox.models.InboundEvent.Status",
         "ChannelKindEnum": "inbox.models.Channel.Kind",
         "MessageKindEnum": "inbox.models.Message.Kind",
+        "AttachmentStateEnum": "inbox.models.Attachment.State",
         "SLAAlertKindEnum": "routing.models.SLAAlert.Kind",
     },
 }
