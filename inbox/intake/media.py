@@ -257,7 +257,9 @@ def download_many(ids: list[int]) -> dict[int, str]:
             outcomes = list(pool.map(_fetched, claimed))
     else:
         outcomes = [_fetched(a) for a in claimed]
-    return {a.pk: _settle(a, o) for a, o in zip(claimed, outcomes, strict=True)}
+    # One transaction for the task's outcomes: their events fan out together after it.
+    with transaction.atomic():
+        return {a.pk: _settle(a, o) for a, o in zip(claimed, outcomes, strict=True)}
 
 
 def download(*, attachment_id: int) -> str:
@@ -312,12 +314,12 @@ def _try_again(attachment: Attachment, reason: str, retry_after: float | None) -
         download_claimed_at=None, next_attempt_at=timezone.now() + timedelta(seconds=delay)
     )
     if not eager():  # in eager mode the sweep sends it when due
-        _send([attachment.pk], countdown=delay)
+        transaction.on_commit(lambda: _send([attachment.pk], countdown=delay))
     return Attachment.State.PENDING
 
 
-@transaction.atomic
 def _finish(attachment: Attachment, *, state: str, reason: str = "", **fields) -> str:
+    """Settle a claimed attachment (inside download_many's transaction) and tell the pages."""
     changed = Attachment.objects.filter(pk=attachment.pk, state=Attachment.State.PENDING).update(
         state=state,
         unavailable_reason=reason[:500],
