@@ -394,3 +394,58 @@ def test_the_files_of_one_message_are_fetched_side_by_side(
     for attachment in Attachment.objects.all():
         assert_stored(attachment, PNG, "image/png")
     assert sorted(r.path for r in media_server.requests) == [f"/media/ME{n}" for n in range(3)]
+
+
+def test_an_api_channel_attachment_url_is_downloaded_from_an_allowed_host(
+    media_server, team, settings, django_capture_on_commit_callbacks
+):
+    from core.signing import sign
+
+    settings.MEDIA_ALLOWED_HOSTS = ["127.0.0.1"]  # the integration's file host, named by an admin
+    ChannelFactory(slug="partner", kind="api", secret=SECRET, default_team=team)
+    body = json.dumps(
+        {
+            "id": "evt-7",
+            "sender": {"id": "u-42", "name": "Ada"},
+            "text": "The receipt",
+            "attachments": [
+                {"name": "receipt", "content_type": "image/png", "url": f"{media_server.url}/r.png"}
+            ],
+        }
+    ).encode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = provider_client().post(
+            "/webhooks/api/partner/",
+            data=body,
+            content_type="application/json",
+            HTTP_X_SIGNATURE=sign(SECRET, body),
+        )
+    assert response.status_code == 202, response.content
+    media_server.respond(200, PNG, {"Content-Type": "image/png"})
+    attachment = downloaded(Attachment.objects.get())
+    assert_stored(attachment, PNG, "image/png")
+    assert attachment.name == "receipt.png"
+
+
+def test_a_channel_without_its_token_leaves_it_unavailable_in_words(
+    media_server, team, django_capture_on_commit_callbacks
+):
+    ChannelFactory(slug="tg", kind="telegram", secret=SECRET, default_team=team, config={})
+    body = {
+        "update_id": 10,
+        "message": {
+            "message_id": 6,
+            "from": {"id": 78, "is_bot": False, "first_name": "Bo"},
+            "chat": {"id": 78, "first_name": "Bo", "type": "private"},
+            "date": 1700000000,
+            "document": {"file_name": "log.txt", "mime_type": "text/plain", "file_id": "BQAD-1"},
+        },
+    }
+    attachment = received(post_telegram, "tg", body, django_capture_on_commit_callbacks)
+    requeue_media_downloads()
+    attachment.refresh_from_db()
+    assert attachment.state == "unavailable"
+    assert attachment.unavailable_reason == (
+        "The channel has no bot token (config bot_token), so its media cannot be read."
+    )
+    assert media_server.requests == []
