@@ -65,13 +65,61 @@ class Source:
 
 
 def schedule_downloads(rows) -> None:
-    """After the transaction that stored `rows` commits, send download tasks for the pending
-    ones. In eager mode (embedded) the sweep runs them instead, off the request."""
+    """After the transaction that stored `rows` commits, make sure a media drain will take the
+    pending ones. In eager mode (embedded) the sweep runs them instead, off the request."""
     from core.tasks import eager
 
-    ids = [row.pk for row in rows if row.state == Attachment.State.PENDING]
-    if ids and not eager():
-        transaction.on_commit(lambda: _send(ids))
+    if not eager() and any(row.state == Attachment.State.PENDING for row in rows):
+        transaction.on_commit(schedule_drain)
+
+
+DRAIN_FLAG = "media:drain"
+DRAIN_FLAG_SECONDS = 5
+DRAIN_BATCH = 50
+DRAIN_ROUNDS = 20
+
+
+def schedule_drain() -> bool:
+    """Send a drain_media task unless one is queued already (a flag in the shared cache, as the
+    inbound drains do): one task takes the files of many messages. Never fails the caller."""
+    from core.cache import shared
+    from core.tasks import enqueue
+    from inbox.intake.tasks import drain_media
+
+    try:
+        if not shared().add(DRAIN_FLAG, 1, timeout=DRAIN_FLAG_SECONDS):
+            return False
+    except Exception:
+        logger.warning("the shared cache is down: a media drain is sent anyway")
+    return enqueue(drain_media)
+
+
+def drain() -> int:
+    """Download the pending files not tried yet and the retries due, DRAIN_BATCH at a time
+    (download_many: fetched side by side, settled in one transaction); at most DRAIN_ROUNDS
+    batches, then another drain is scheduled. Returns how many were tried."""
+    from core.cache import shared
+
+    try:
+        shared().delete(DRAIN_FLAG)  # arrivals from now on need a new drain
+    except Exception:
+        logger.warning("could not clear the media drain flag")
+    tried = 0
+    for _ in range(DRAIN_ROUNDS):
+        now = timezone.now()
+        stale = now - timedelta(seconds=_config()["TIMEOUT"] + 120)
+        ids = list(
+            Attachment.objects.filter(state=Attachment.State.PENDING)
+            .filter(Q(download_attempts=0) | Q(next_attempt_at__lte=now))
+            .filter(Q(download_claimed_at__isnull=True) | Q(download_claimed_at__lt=stale))
+            .order_by("pk")
+            .values_list("pk", flat=True)[:DRAIN_BATCH]
+        )
+        if not ids:
+            return tried
+        tried += len(download_many(ids))
+    schedule_drain()
+    return tried
 
 
 def _send(ids: list[int], countdown: float | None = None) -> None:

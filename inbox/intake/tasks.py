@@ -56,3 +56,12 @@ def requeue_media_downloads() -> int:
     from inbox.intake.media import requeue_due
 
     return requeue_due()
+
+
+@shared_task(name="inbox.intake.tasks.drain_media", acks_late=True, reject_on_worker_lost=True)
+def drain_media() -> int:
+    """Download the customers' media waiting (inbox.intake.media.drain); sent by
+    schedule_drain, at most one queued at a time."""
+    from inbox.intake.media import drain
+
+    return drain()

@@ -449,3 +449,24 @@ def test_a_channel_without_its_token_leaves_it_unavailable_in_words(
         "The channel has no bot token (config bot_token), so its media cannot be read."
     )
     assert media_server.requests == []
+
+
+def test_a_media_drain_takes_the_waiting_files_of_many_messages(
+    media_server, team, django_capture_on_commit_callbacks
+):
+    """Distributed mode's way: after a commit, one drain task takes every file not tried yet
+    (here run directly; the suite's tasks are eager, where the sweep runs them instead)."""
+    from inbox.intake import media
+
+    ChannelFactory(
+        slug="tw", kind="twilio", secret=SECRET, default_team=team, config={"account_sid": "AC1"}
+    )
+    for n in range(4):
+        params = {"MessageSid": f"MM{n}", "From": f"+1415555010{n}", "To": "+14155238886"}
+        params.update(NumMedia="1", MediaUrl0=f"{media_server.url}/m/{n}", Body="")
+        with django_capture_on_commit_callbacks(execute=True):
+            post_twilio(provider_client(), "tw", params, secret=SECRET)
+        media_server.respond(200, PNG, {"Content-Type": "image/png"})
+    assert media.drain() == 4
+    assert set(Attachment.objects.values_list("state", "size")) == {("stored", len(PNG))}
+    assert media.drain() == 0
