@@ -7,10 +7,11 @@ worker processes, one Celery worker with two processes), drives load from a sepa
 The database is dropped at the end (`--keep-database` keeps it). The Redis database is emptied
 first, so the harness refuses database 0 and one holding keys it did not write (`--flush-redis`).
 
-Steps: webhook and email (ingestion), sla (the sweep at 100k and 1M open), list and page (the
-list API and the inbox page for six views at 100k and 1M conversations from generate_load, with
-SQL queries per request), bulk (reassign 10,000 through the API), live (webhook acknowledged to
-event on an agent's websocket); peak RSS of a web and a worker process is read at the end.
+Steps: webhook and email (ingestion, one message in 10 with a file: benchmarks/media.py), sla
+(the sweep at 100k and 1M open), list and page (the list API and the inbox page for six views
+at 100k and 1M conversations from generate_load, with SQL queries per request), bulk (reassign
+10,000 through the API), live (webhook acknowledged to event on an agent's websocket); peak RSS
+of a web and a worker process is read at the end.
 Asked for by name only: reports (the 90-day report at 1M), load (generate_load against the
 floor of this PostgreSQL, benchmarks/load_floor.py) and workspace (the agents' pages in Chromium
 at 100k, benchmarks/workspace.py).
@@ -28,7 +29,7 @@ from pathlib import Path
 
 import psycopg
 
-from benchmarks import scale
+from benchmarks import media, scale
 from benchmarks.stack import ROOT, NotOurs, Stack, claim_redis, machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -85,6 +86,7 @@ def load(
             str(seconds),
             "--count",
             str(count),
+            *media.load_args(stack),
         ],
         cwd=ROOT,
         env=stack.env,
@@ -100,9 +102,11 @@ def measured(stack: Stack, quick: bool, **load_args) -> dict:
     accepted request and the worker per processed event: the figures that do not move with
     whatever else runs on the machine."""
     since = last_event_id(stack.database_url)
+    since_attachment = media.last_attachment_id(stack.database_url)
     before = stack.cpu()
     result = load(stack, **load_args)
     result.update(wait_processed(stack.database_url, since_id=since, timeout=60 if quick else 600))
+    result.update(media.downloaded(stack, since_id=since_attachment, quick=quick))
     after = stack.cpu()
     accepted = result["requests"] - sum(result["errors"].values())
     processed = result["events"] - result["unprocessed"]
@@ -317,6 +321,8 @@ def table(results: dict) -> str:
             f"{name}: requests, errors, unprocessed",
             f"{r['requests']}, {sum(r['errors'].values())}, {r['unprocessed']}",
         )
+        for label, value in media.table_rows(name, r):
+            row(label, value)
     for size, r in (results.get("sla") or {}).items():
         row(f"SLA sweep, {int(size):,} open, {r['due']} due: ms", r["sweep_ms"])
         for name, v in r.get("views", {}).items():
@@ -347,13 +353,10 @@ def table(results: dict) -> str:
         for name, value in table_rows(results["reports"]):
             row(name, value)
     if results.get("workspace"):
-        w = results["workspace"]
-        for name in ("first_load", "open", "triage", "reply", "live_row"):
-            v = w[name]
-            row(
-                f"workspace {name.replace('_', ' ')} at {w['conversations']:,}: p50 / p95 ms",
-                f"{v['p50_ms']} / {v['p95_ms']}",
-            )
+        from benchmarks.workspace import table_rows as workspace_rows
+
+        for name, value in workspace_rows(results["workspace"]):
+            row(name, value)
     if results.get("load"):
         from benchmarks.load_floor import table_rows as load_rows
 
@@ -408,6 +411,7 @@ def main() -> int:
     parser.add_argument(
         "--output", default="", help="results file (default benchmarks/results/<date>.json)"
     )
+    parser.add_argument("--no-media", action="store_true", help="no files in webhook and email")
     args = parser.parse_args()
     # A SIGTERM (timeout, Ctrl-C from a supervisor) stops the stack it started, not just us.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -446,7 +450,8 @@ def main() -> int:
         claim_redis(args.redis_url, force=args.flush_redis)
     except NotOurs as refused:
         parser.exit(2, f"python -m benchmarks: {refused}\n")
-    with stack:
+    results["media_every"] = None if args.no_media else media.MEDIA_EVERY
+    with stack, media.serving(stack, enabled=not args.no_media):
         step("setup", lambda: (stack.reset_database(), stack.start()))
         if "webhook" in only:
             results["webhook"] = step("webhook", lambda: bench_webhook(stack, args.quick))

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 import uvloop
 
+MEDIA_EVERY = 10  # as benchmarks.media (not imported: this process stays light)
+
 
 def sign_api(secret: str, body: bytes) -> str:
     t = int(time.time())
@@ -24,15 +26,18 @@ def sign_api(secret: str, body: bytes) -> str:
     )
 
 
-def api_request(secret: str, n: int):
-    body = json.dumps(
-        {
-            "id": f"bench-{uuid.uuid4().hex}",
-            "sender": {"id": f"customer-{n % 5000}", "name": f"Customer {n % 5000}"},
-            "text": f"Benchmark message {n}: my invoice export fails with an error, could you help?",
-            "thread": f"thread-{n % 20000}",
-        }
-    ).encode()
+def api_request(secret: str, n: int, media_url: str = ""):
+    message = {
+        "id": f"bench-{uuid.uuid4().hex}",
+        "sender": {"id": f"customer-{n % 5000}", "name": f"Customer {n % 5000}"},
+        "text": f"Benchmark message {n}: my invoice export fails with an error, could you help?",
+        "thread": f"thread-{n % 20000}",
+    }
+    if media_url and n % MEDIA_EVERY == 0:  # a file the worker downloads after storing it
+        message["attachments"] = [
+            {"name": "screenshot", "content_type": "image/png", "url": f"{media_url}/m/{n}.png"}
+        ]
+    body = json.dumps(message).encode()
     return body, {"Content-Type": "application/json", "X-Signature": sign_api(secret, body)}
 
 
@@ -41,10 +46,25 @@ def email_corpus() -> list[bytes]:
     return [p.read_bytes() for p in sorted(folder.glob("*.eml"))]
 
 
-def email_request(secret: str, n: int, corpus: list[bytes]):
+def mail_with_media(n: int) -> bytes:
+    """A reply with a screenshot attached, as a mail client sends it."""
+    from email.message import EmailMessage
+
+    from benchmarks.media import PNG
+
+    mail = EmailMessage()
+    mail["From"] = f"Customer {n % 5000} <customer-{n % 5000}@bench.example>"
+    mail["To"] = "help@support.example.com"
+    mail["Subject"] = f"Screenshot of the error {n}"
+    mail.set_content("Here is what I see when the export fails.")
+    mail.add_attachment(PNG, maintype="image", subtype="png", filename="screenshot.png")
+    return mail.as_bytes()
+
+
+def email_request(secret: str, n: int, corpus: list[bytes], media: bool = False):
     import re
 
-    raw = corpus[n % len(corpus)]
+    raw = mail_with_media(n) if media and n % MEDIA_EVERY == 0 else corpus[n % len(corpus)]
     unique = f"bench-{uuid.uuid4().hex}@bench.example"
     # Give every mail its own Message-ID so each is a new message, not a duplicate.
     if re.search(rb"(?im)^message-id:", raw):
@@ -75,8 +95,8 @@ class Requests:
 
     CHUNK = 2000
 
-    def __init__(self, url: str, kind: str, secret: str, planned: int):
-        self.url, self.kind, self.secret = url, kind, secret
+    def __init__(self, url: str, kind: str, secret: str, planned: int, media_url: str = ""):
+        self.url, self.kind, self.secret, self.media_url = url, kind, secret, media_url
         self.corpus = email_corpus() if kind == "email" else []
         self.built: list[bytes] = []
         self.extend(planned)
@@ -85,9 +105,9 @@ class Requests:
         start = len(self.built)
         for n in range(start, start + count):
             body, headers = (
-                api_request(self.secret, n)
+                api_request(self.secret, n, self.media_url)
                 if self.kind == "api"
-                else email_request(self.secret, n, self.corpus)
+                else email_request(self.secret, n, self.corpus, media=bool(self.media_url))
             )
             self.built.append(prepared(self.url, body, headers))
 
@@ -112,12 +132,18 @@ async def exchange(reader, writer, request: bytes) -> int:
 
 
 async def run(
-    url: str, kind: str, secret: str, concurrency: int, seconds: float, count: int
+    url: str,
+    kind: str,
+    secret: str,
+    concurrency: int,
+    seconds: float,
+    count: int,
+    media_url: str = "",
 ) -> dict:
     """Concurrent clients on raw asyncio streams, each with one kept-alive connection (a new one
     after an error). Reports the client's own CPU per request too: at 1,000 requests/s a client
     built on a full HTTP library would take a core of the machine under test."""
-    requests = Requests(url, kind, secret, count or int(seconds * AHEAD_PER_SECOND))
+    requests = Requests(url, kind, secret, count or int(seconds * AHEAD_PER_SECOND), media_url)
     parts = urlsplit(url)
     latencies: list[float] = []
     errors: dict[str, int] = {}
@@ -185,9 +211,22 @@ def main():
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=0)
     parser.add_argument("--count", type=int, default=0)
+    parser.add_argument(
+        "--media-url",
+        default="",
+        help=f"one message in {MEDIA_EVERY} with a file (API: a URL under this; mail: attached)",
+    )
     args = parser.parse_args()
     result = uvloop.run(
-        run(args.url, args.kind, args.secret, args.concurrency, args.seconds, args.count)
+        run(
+            args.url,
+            args.kind,
+            args.secret,
+            args.concurrency,
+            args.seconds,
+            args.count,
+            args.media_url,
+        )
     )
     sys.stdout.write(json.dumps(result) + "\n")
 

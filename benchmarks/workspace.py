@@ -134,3 +134,13 @@ def bench_workspace(stack: Stack, quick: bool) -> dict:
     for name, values in times.items():
         out[name] = percentiles(values)
     return out
+
+
+def table_rows(w: dict) -> list[tuple[str, str]]:
+    return [
+        (
+            f"workspace {name.replace('_', ' ')} at {w['conversations']:,}: p50 / p95 ms",
+            f"{w[name]['p50_ms']} / {w[name]['p95_ms']}",
+        )
+        for name in ("first_load", "open", "triage", "reply", "live_row")
+    ]

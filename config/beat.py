@@ -16,6 +16,11 @@ def schedule(*, sla_sweep_seconds: float, tag_suggester_check_seconds: int) -> d
             "task": "inbox.intake.tasks.requeue_inbound",
             "schedule": timedelta(seconds=60),
         },
+        # Customers' media whose download retry is due (inbox.intake.media).
+        "media-downloads-due": {
+            "task": "inbox.intake.tasks.requeue_media_downloads",
+            "schedule": timedelta(seconds=30),
+        },
         "requeue-outbox": {"task": "inbox.tasks.requeue_outbox", "schedule": timedelta(seconds=60)},
         # Mentions and assignments mailed to people who are away (at most one mail per 10 minutes).
         "notification-mail": {

@@ -23,6 +23,25 @@ def env_numbers(prefix: str, **defaults: float) -> dict:
     }
 
 
+# The providers' API and media hosts customers' files are downloaded from (docs/channels.md);
+# subdomains included. Twilio's media redirect to its CDN or to S3.
+MEDIA_HOSTS = (
+    "api.twilio.com,twiliocdn.com,s3-external-1.amazonaws.com,graph.facebook.com,fbsbx.com,"
+    "fbcdn.net,cdninstagram.com,api.telegram.org,ton.twitter.com,twimg.com"
+)
+
+
+def media_download(*, attachment_max: int) -> dict:
+    """Customers' media downloads: the size cap (bytes), the timeout of one download (s), the
+    retries after a failed try and the wait before the first (s; each later one waits 4x)."""
+    return {
+        "MAX_BYTES": int(os.environ.get("MEDIA_DOWNLOAD_MAX_BYTES", str(attachment_max))),
+        "TIMEOUT": float(os.environ.get("MEDIA_DOWNLOAD_TIMEOUT", "60")),
+        "RETRIES": int(os.environ.get("MEDIA_DOWNLOAD_RETRIES", "5")),
+        "BACKOFF_SECONDS": float(os.environ.get("MEDIA_DOWNLOAD_BACKOFF_SECONDS", "30")),
+    }
+
+
 def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
     """ "HTTP_X_FORWARDED_PROTO,https" (Django's form) or "X-Forwarded-Proto,https" (the header as
     the proxy sends it): the header that says the client spoke HTTPS, and the value that says so."""

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config import beat, redis_roles
+from config import beat, env, redis_roles
 from config.env import env_bool, env_list, env_numbers, env_proxy_ssl_header, storage_from_url
 from config.observability import init_sentry, logging_config
 
@@ -263,6 +263,7 @@ SPECTACULAR_SETTINGS = {
         "InboundEventStatusEnum": "inbox.models.InboundEvent.Status",
         "ChannelKindEnum": "inbox.models.Channel.Kind",
         "MessageKindEnum": "inbox.models.Message.Kind",
+        "AttachmentStateEnum": "inbox.models.Attachment.State",
         "SLAAlertKindEnum": "routing.models.SLAAlert.Kind",
     },
 }
@@ -317,12 +318,10 @@ INBOUND_DRAIN_BATCH = int(os.environ.get("INBOUND_DRAIN_BATCH", "200"))
 INBOUND_PARTITIONS = int(os.environ.get("INBOUND_PARTITIONS", "4" if ON_POSTGRESQL else "1"))
 INBOUND_MAX_BYTES = int(os.environ.get("INBOUND_MAX_BYTES", str(25 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = INBOUND_MAX_BYTES + 1024
-
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
-
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -338,10 +337,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", Fals
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", False)
-
 # Only behind a proxy that sets this header on every request and drops it from clients'.
 SECURE_PROXY_SSL_HEADER = env_proxy_ssl_header("SECURE_PROXY_SSL_HEADER")
-
 # --- Observability (logs, metrics, errors) -------------------------------------------------------
 # LOG_FORMAT=json: one JSON object per line; every line carries the request id (core.requestid).
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain").strip().lower()
@@ -357,7 +354,6 @@ if SENTRY_DSN:
 
 DATA_DIR.mkdir(parents=True, exist_ok=True)
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-
 # --- Email out ------------------------------------------------------------------------------------
 # Seconds before a stalled SMTP connection counts as a transient failure (retried with backoff).
 EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
@@ -390,6 +386,9 @@ ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(20 * 1024 
 ATTACHMENT_MAX_TOTAL_BYTES = int(
     os.environ.get("ATTACHMENT_MAX_TOTAL_BYTES", str(50 * 1024 * 1024))
 )
+# Customers' media (issue 21): hosts files are downloaded from, size cap, timeout, retries.
+MEDIA_ALLOWED_HOSTS = env_list("MEDIA_ALLOWED_HOSTS", env.MEDIA_HOSTS)
+MEDIA_DOWNLOAD = env.media_download(attachment_max=ATTACHMENT_MAX_BYTES)
 IMAP_TIMEOUT_SECONDS = int(os.environ.get("IMAP_TIMEOUT_SECONDS", "30"))
 IMAP_BATCH = int(os.environ.get("IMAP_BATCH", "200"))  # mails fetched per poll per channel
 CELERY_BEAT_SCHEDULE["poll-imap"] = {

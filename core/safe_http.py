@@ -14,15 +14,21 @@ the one checked. Local-use NAT64 (64:ff9b:1::/48) and the 6to4 relay anycast (19
 are refused outright. settings.WEBHOOK_ALLOWED_HOSTS names hosts an admin allows anyway
 (tests allow "127.0.0.1" this way to reach their local receivers).
 
+fetch() downloads a file the same way (customers' media: inbox/intake/media.py), from hosts on
+an allow-list only, up to a size cap, following a few redirects, each hop checked again.
+
 Name resolution goes through settings.WEBHOOK_DNS_OVERRIDES ({"host": ["ip", ...]}) before the
 system resolver; tests point names at fixed addresses with it, and an operator can pin a name.
 """
 
+import functools
 import ipaddress
 import socket
+import ssl
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 from django.conf import settings
@@ -190,3 +196,134 @@ def post(url: str, *, body: bytes, headers: dict) -> Result:
     except httpx.HTTPError as exc:
         error = f"{exc.__class__.__name__}: {exc}"[:500]
     return Result(None, latency_ms=int((time.monotonic() - started) * 1000), error=error)
+
+
+@dataclass
+class Fetched:
+    """What fetch() got: the body of a 2xx, or why not. `refused`: nothing was sent, or the
+    answer was dropped (host not allowed, internal address, over the size cap): trying again
+    cannot help."""
+
+    status_code: int | None
+    body: bytes = b""
+    content_type: str = ""
+    error: str = ""
+    refused: bool = False
+    retry_after: float | None = None
+
+
+REDIRECTS = (301, 302, 303, 307, 308)
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    # Building the context (loading the CA bundle) costs ~60 ms: once per process, not per call.
+    return httpx.create_ssl_context()
+
+
+def host_allowed(host: str, allowed: Iterable[str]) -> bool:
+    """Whether `host` is one of `allowed` or a subdomain of one ("fbcdn.net" allows
+    "scontent.xx.fbcdn.net")."""
+    host = host.lower().rstrip(".")
+    for entry in allowed:
+        entry = entry.lower().strip().strip(".")
+        if entry and (host == entry or host.endswith("." + entry)):
+            return True
+    return False
+
+
+def fetch(
+    url: str,
+    *,
+    allowed_hosts: Iterable[str],
+    max_bytes: int,
+    timeout: float,
+    headers: dict | None = None,
+    max_redirects: int = 3,
+) -> Fetched:
+    """GET `url` from a host on `allowed_hosts` whose addresses pass check(); read at most
+    `max_bytes` of the (decoded) body. Redirects are followed up to `max_redirects` times, each
+    target checked the same way; credentials in `headers` go only to the first URL's host.
+    Never raises for network trouble: the Fetched says what happened."""
+    allowed = list(allowed_hosts)
+    first_host = (urlsplit(url).hostname or "").lower()
+    started = time.monotonic()
+    try:
+        with httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=settings.WEBHOOK_CONNECT_TIMEOUT),
+            follow_redirects=False,
+            trust_env=False,
+            verify=_tls(),
+        ) as client:
+            for _ in range(max_redirects + 1):
+                host = (urlsplit(url).hostname or "").lower()
+                if not host_allowed(host, allowed):
+                    return Fetched(
+                        None,
+                        error=f"Refused: {host or 'the URL'} is not a media host we fetch from "
+                        "(MEDIA_ALLOWED_HOSTS).",
+                        refused=True,
+                    )
+                try:
+                    target = check(url)
+                except UnsafeURL as exc:
+                    return Fetched(None, error=f"Refused: {exc}", refused=True)
+                sent = dict(headers or {}) if host == first_host else {}
+                response = client.send(_request(client, "GET", target, sent), stream=True)
+                try:
+                    location = response.headers.get("location")
+                    if response.status_code in REDIRECTS and location:
+                        url = urljoin(url, location)
+                        continue
+                    return _read(response, max_bytes=max_bytes, started=started, limit=timeout)
+                finally:
+                    response.close()
+            return Fetched(None, error=f"More than {max_redirects} redirects.", refused=True)
+    except httpx.TimeoutException:
+        return Fetched(None, error="Timed out.")
+    except httpx.HTTPError as exc:
+        return Fetched(None, error=f"{exc.__class__.__name__}: {exc}"[:500])
+
+
+def _request(client: httpx.Client, method: str, target: Target, headers: dict) -> httpx.Request:
+    """A request to the checked address, with the original Host header and TLS server name."""
+    address = target.addresses[0]
+    literal = f"[{address}]" if ":" in address else address
+    default_port = 443 if target.scheme == "https" else 80
+    host = f"[{target.host}]" if ":" in target.host else target.host
+    host_header = host if target.port == default_port else f"{host}:{target.port}"
+    return client.build_request(
+        method,
+        f"{target.scheme}://{literal}:{target.port}{target.path}",
+        headers={**headers, "Host": host_header},
+        extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
+    )
+
+
+def _read(response: httpx.Response, *, max_bytes: int, started: float, limit: float) -> Fetched:
+    status = response.status_code
+    if status >= 300:
+        return Fetched(
+            status,
+            error=f"The server answered {status}.",
+            retry_after=_retry_after(response.headers.get("retry-after")),
+        )
+    too_large = Fetched(
+        status, error=f"The file is larger than the {max_bytes:,}-byte limit.", refused=True
+    )
+    try:
+        if int(response.headers.get("content-length") or 0) > max_bytes:
+            return too_large
+    except ValueError:
+        pass
+    chunks, received = [], 0
+    for chunk in response.iter_bytes():
+        received += len(chunk)
+        if received > max_bytes:
+            return too_large
+        chunks.append(chunk)
+        if time.monotonic() - started > limit:
+            raise httpx.ReadTimeout("The download took too long.")
+    return Fetched(
+        status, body=b"".join(chunks), content_type=response.headers.get("content-type", "")
+    )

@@ -3,11 +3,14 @@
 import logging
 import re
 import unicodedata
+from datetime import timedelta
 
 import filetype
 from django.conf import settings
 from django.core.files.base import ContentFile, File
+from django.utils import timezone
 
+from core.tasks import eager
 from inbox.models import Attachment, Message
 from inbox.normalized import AttachmentRef
 
@@ -51,7 +54,19 @@ def download_response(attachment: Attachment):
     hostile .html or .svg cannot run on our origin); a JSON 404 when the storage lost it. The
     agents' pages and the REST API (token or session) both answer with this."""
     from django.http import FileResponse, JsonResponse
+    from django.utils.translation import gettext
 
+    if attachment.state == Attachment.State.PENDING:
+        return JsonResponse(
+            {"detail": gettext("The file is still being downloaded from the provider.")},
+            status=409,
+        )
+    if attachment.state == Attachment.State.UNAVAILABLE:
+        reason = attachment.unavailable_reason
+        return JsonResponse(
+            {"detail": gettext("The file is unavailable: %(reason)s") % {"reason": reason}},
+            status=404,
+        )
     try:
         stored = opened(attachment)
     except MissingFile:
@@ -107,6 +122,46 @@ def checked_type(declared: str, content: bytes) -> tuple[str, str]:
     return "application/octet-stream", detected
 
 
+AWAIT_TASK = timedelta(minutes=2)
+SOURCE_CHARS = Attachment._meta.get_field("source").max_length or 2048
+
+
+def awaited(message: Message, ref: AttachmentRef, name: str) -> Attachment:
+    """The row of a file the provider only referenced (a URL, a media id): pending until
+    inbox.intake.media downloads it, or unavailable at once when the reference cannot be kept."""
+    attachment = Attachment(
+        message=message,
+        name=name,
+        content_type=(ref.content_type or "application/octet-stream")[:255],
+        content_id=ref.content_id[:255],
+        is_inline=ref.is_inline,
+        state=Attachment.State.PENDING,
+        source=ref.url,
+        # Embedded mode: due now, for the sweep on the scheduler thread. Otherwise a task is
+        # sent on commit; the sweep sends one only if it never ran.
+        next_attempt_at=timezone.now() + (timedelta(0) if eager() else AWAIT_TASK),
+    )
+    if len(ref.url) > SOURCE_CHARS:
+        attachment.source = ref.url[:SOURCE_CHARS]
+        attachment.state = Attachment.State.UNAVAILABLE
+        attachment.unavailable_reason = f"The media URL is longer than {SOURCE_CHARS} characters."
+    return attachment
+
+
+def sniffed_type(content: bytes, *declared: str) -> str:
+    """The type of a downloaded file: the first declared one (the provider's look-up, the
+    payload's, the server's Content-Type) that the bytes do not contradict; else what the bytes
+    are; else octet-stream. Wildcards ("image/*") and octet-stream declare nothing."""
+    for given in declared:
+        given = (given or "").split(";")[0].strip().lower()
+        if not given or "*" in given or given == "application/octet-stream":
+            continue
+        kept, contradicted = checked_type(given, content)
+        if not contradicted:
+            return kept
+    return filetype.guess_mime(content) or "application/octet-stream"
+
+
 def store(message: Message, refs: tuple[AttachmentRef, ...]) -> list[Attachment]:
     """Store what fits the per-file and per-message limits; files over them are listed by name
     with a note in the message headers, so nothing disappears without trace. The declared type
@@ -127,6 +182,9 @@ def prepared(message: Message, refs: tuple[AttachmentRef, ...]) -> tuple[list[At
     total = 0
     for ref in refs:
         name = safe_name(ref.name)
+        if ref.url and not ref.content:
+            stored.append(awaited(message, ref, name))
+            continue
         if len(ref.content) > max_attachment_bytes():
             skipped.append(
                 {"name": name, "size": len(ref.content), "reason": "over the size limit"}

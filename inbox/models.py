@@ -445,14 +445,40 @@ class Activity(models.Model):
 
 
 class Attachment(models.Model):
+    class State(models.TextChoices):
+        STORED = "stored", "Stored"
+        # A provider's media reference (URL, media id, file id) whose bytes a task downloads
+        # after the message is stored (inbox.intake.media).
+        PENDING = "pending", "Downloading"
+        UNAVAILABLE = "unavailable", "Unavailable"
+
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to=attachment_key, max_length=255)
+    file = models.FileField(upload_to=attachment_key, max_length=255, blank=True)
     name = models.CharField(max_length=255, help_text="Safe display name; never used as a path.")
     content_type = models.CharField(max_length=255, default="application/octet-stream")
     size = models.PositiveBigIntegerField(default=0)
     content_id = models.CharField(max_length=255, blank=True, help_text="cid: of an inline image")
     is_inline = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(
+        max_length=16, choices=State.choices, default=State.STORED, db_default=State.STORED
+    )
+    # What the provider gave: a URL, "whatsapp-media:<id>" or "telegram-file:<file_id>".
+    source = models.CharField(max_length=2048, blank=True, default="", db_default="")
+    unavailable_reason = models.CharField(max_length=500, blank=True, default="", db_default="")
+    download_attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    download_claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The re-queue sweep's look-up: only downloads still pending are in it.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="attachment_download_due",
+                condition=Q(state="pending"),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -179,7 +179,14 @@ class AttachmentOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Attachment
-        fields = ["id", "name", "content_type", "size", "url"]
+        fields = ["id", "name", "content_type", "size", "url", "state", "unavailable_reason"]
+        extra_kwargs = {
+            "state": {
+                "help_text": "stored; pending: the provider's file is being downloaded (the "
+                "url answers 409 until then); unavailable: it could not be (see "
+                "unavailable_reason)."
+            }
+        }
 
     def get_url(self, obj) -> str:
         # The API's own download (token or session), not the agents' page URL (session only).

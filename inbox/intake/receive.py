@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from inbox import activity, attachments, events, hooks, screening, search
+from inbox.intake import media
 from inbox.models import (
     Channel,
     Contact,
@@ -452,7 +453,7 @@ def _receive(
         raise _AlreadyStored from exc
 
     if message.attachments:
-        attachments.store(stored, message.attachments)
+        media.schedule_downloads(attachments.store(stored, message.attachments))
 
     status_before, reopened = conversation.status, False
     if not conversation_created:

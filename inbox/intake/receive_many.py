@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from core import bulk
 from inbox import attachments, events, search
+from inbox.intake import media
 from inbox.intake.receive import (
     Received,
     _arrived,
@@ -138,7 +139,7 @@ def receive_many(entries: list[Entry]) -> list[Received]:
         for row in attachments.prepared(message, entry.message.attachments)[0]
     ]
     bulk.insert(Message, stored)  # with any notes on skipped attachments in the headers
-    Attachment.objects.bulk_create(files)
+    media.schedule_downloads(Attachment.objects.bulk_create(files))
     _write_continued(continued)
 
     new = {id(conversation) for conversation in opened}

@@ -47,3 +47,30 @@ def lookup_contact_profiles() -> int:
     from inbox.intake.profiles import run_due_lookups
 
     return run_due_lookups()
+
+
+@shared_task(name="inbox.intake.tasks.download_media", acks_late=True, reject_on_worker_lost=True)
+def download_media(attachment_ids: list[int]) -> list[str]:
+    """Download customers' media the provider only referenced (inbox.intake.media), one try
+    each."""
+    from inbox.intake.media import download_many
+
+    states = download_many(attachment_ids)
+    return [states.get(pk, "") for pk in attachment_ids]
+
+
+@shared_task(name="inbox.intake.tasks.requeue_media_downloads", acks_late=True)
+def requeue_media_downloads() -> int:
+    """Periodic: send the media downloads whose try is due."""
+    from inbox.intake.media import requeue_due
+
+    return requeue_due()
+
+
+@shared_task(name="inbox.intake.tasks.drain_media", acks_late=True, reject_on_worker_lost=True)
+def drain_media() -> int:
+    """Download the customers' media waiting (inbox.intake.media.drain); sent by
+    schedule_drain, at most one queued at a time."""
+    from inbox.intake.media import drain
+
+    return drain()

@@ -61,6 +61,12 @@ def test_quick_benchmark_runs_every_step(tmp_path):
         r = results[step]
         assert r["requests"] > 0 and not r["errors"], r
         assert r["unprocessed"] == 0 and r["failed"] == 0, r
+    # One message in 10 carries a file: the webhook step's are downloaded from the local media
+    # server (each with the served size), the email step's come attached.
+    webhook = results["webhook"]
+    assert webhook["media_downloaded"] == webhook["attachments_with_the_served_size"] > 0
+    assert webhook["media_pending"] == webhook["media_unavailable"] == 0, webhook
+    assert results["email"]["attachments"] > 0
     assert all(s["sweep_ms"] > 0 for s in results["sla"].values())
 
     sizes = sorted(results["list"], key=int)
