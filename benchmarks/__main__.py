@@ -11,10 +11,8 @@ Steps: webhook and email (ingestion, one message in 10 with a file: benchmarks/m
 (the sweep at 100k and 1M open), list and page (the list API and the inbox page for six views
 at 100k and 1M conversations from generate_load, with SQL queries per request), bulk (reassign
 10,000 through the API), live (webhook acknowledged to event on an agent's websocket); peak RSS
-of a web and a worker process is read at the end.
-Asked for by name only: reports (the 90-day report at 1M), load (generate_load against the
-floor of this PostgreSQL, benchmarks/load_floor.py) and workspace (the agents' pages in Chromium
-at 100k, benchmarks/workspace.py).
+of a web and a worker process at the end. By name only: reports (90-day report at 1M), load
+(generate_load against this PostgreSQL's floor) and workspace (Chromium at 100k).
 """
 
 import argparse
