@@ -1,10 +1,18 @@
-"""Times on the agent's pages in the agent's own zone (User.time_zone), on every page the agent is
-signed in to. The REST API keeps answering in UTC whoever asks."""
+"""Times on the agent's pages in the agent's own zone (User.time_zone), on every agents' page
+(AGENT_PAGES) they are signed in to. The REST API keeps answering in UTC whoever asks."""
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.utils import timezone
+
+# The agents' pages. Everything else (webhooks, the chat door, the API, probes, surveys) never
+# reads the session for this: no user lookup on the hot paths, and in UTC.
+AGENT_PAGES = ("/inbox/", "/reports/", "/settings/")
+
+
+def _agent_page(path: str) -> bool:
+    return path.startswith(AGENT_PAGES)
 
 
 def _zone(user) -> ZoneInfo | None:
@@ -31,14 +39,14 @@ class AgentTimeZoneMiddleware:
     def __call__(self, request):
         if iscoroutinefunction(self):
             return self.__acall__(request)
-        zone = None if request.path.startswith("/api/") else _zone(request.user)
+        zone = _zone(request.user) if _agent_page(request.path) else None
         if zone is None:
             return self.get_response(request)
         with timezone.override(zone):
             return self.get_response(request)
 
     async def __acall__(self, request):
-        if request.path.startswith("/api/") or not hasattr(request, "auser"):
+        if not _agent_page(request.path) or not hasattr(request, "auser"):
             return await self.get_response(request)
         user = await request.auser()
         request._cached_user = user  # what request.user (sync) reads first

@@ -87,23 +87,12 @@ def last_customer_texts(conversation_ids) -> dict[int, str]:
 
 def attach_previews(conversations) -> list:
     """Sets `.preview` (call after attach_titles): one line of the customer's latest message,
-    the list row's second thought after its title; blank when it would repeat the title. The
-    snippet when the latest message is the customer's, else one query for the conversations
-    whose latest message is ours (never our reply as the preview)."""
+    the list row's second thought after its title; blank when it would repeat the title or the
+    customer has not written. One query for the page (never the snippet: it may be our reply)."""
     conversations = list(conversations)
-    ours_last = []
+    texts = last_customer_texts(c.pk for c in conversations)
     for c in conversations:
-        c.preview = ""
-        if c.last_inbound_at is None:
-            continue
-        if c.last_outbound_at is None or c.last_inbound_at >= c.last_outbound_at:
-            c.preview = one_line(c.snippet, PREVIEW_CHARS)
-        else:
-            ours_last.append(c)
-    texts = last_customer_texts(c.pk for c in ours_last)
-    for c in ours_last:
         c.preview = one_line(texts.get(c.pk, ""), PREVIEW_CHARS)
-    for c in conversations:
         title = getattr(c, "title", "")
         if c.preview and title and (c.preview == title or c.preview.startswith(title.rstrip("…"))):
             c.preview = ""

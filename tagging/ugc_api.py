@@ -3,6 +3,7 @@ filterable by channel, creation time and permission; asking and recording permis
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -160,6 +161,7 @@ class AttachmentDownloadApi(inbox_api.AttachmentDownloadApi):
     read-only role (marketing's viewers) gets a file of a `ugc` conversation in full only once
     its customer granted reuse, as on the conversation page; agents get it for their work."""
 
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, pk):
         attachment = selectors.attachment_get_for_user(user=request.user, pk=pk)
         if not can_write(request.user) and ugc.withheld(attachment):

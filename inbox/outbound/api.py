@@ -76,7 +76,9 @@ class ConversationMessagesCreateApi(ConversationMessagesApi):
         operation_id="conversations_messages_create",
     )
     def post(self, request, pk):
-        if "template" in request.data:  # a WhatsApp template (inbox.outbound.whatsapp_templates)
+        # A WhatsApp template (inbox.outbound.whatsapp_templates); a body that is not an object
+        # is the serializer's to refuse in words.
+        if isinstance(request.data, dict) and "template" in request.data:
             return post_template(request, pk)
         multipart = request.content_type.startswith("multipart/form-data")
         serializer = MessageMultipartSerializer if multipart else MessageInputSerializer

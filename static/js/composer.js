@@ -1,7 +1,7 @@
 /* The composer (issue 22): one box with Reply / Private note tabs, Ctrl+Enter (⌘+Enter) to send.
  * Without JavaScript both forms show one under the other; with it, the tabs appear and one form
- * shows at a time: Reply, unless only the note has a draft or the channel cannot take a reply
- * now. The keyboard's r and n (app.js) open their tab before focusing. Wired again after the
+ * is open at a time (the other shrinks to its label and a one-line box): Reply, unless only the
+ * note has a draft or the channel cannot take a reply now. The keyboard's r and n (app.js) open their tab before focusing. Wired again after the
  * conversation pane is swapped (panes.js sends "pane:loaded").
  */
 (function () {
@@ -13,7 +13,9 @@
       tab.setAttribute("aria-selected", String(on));
       tab.tabIndex = on ? 0 : -1;
       var panel = document.getElementById(tab.getAttribute("aria-controls"));
-      if (panel) panel.hidden = !on;
+      // The other box stays on screen as one quiet line (its label and text box only), so a
+      // click or a script that fills it finds it; focusing it opens its tab.
+      if (panel) panel.classList.toggle("inactive", !on);
     });
     box.classList.toggle("noting", name === "note");
     if (focus) {
@@ -48,6 +50,12 @@
       tabs.querySelector("[data-tab=" + next + "]").focus();
       event.preventDefault();
     });
+    box.addEventListener("focusin", function (event) {
+      var panel = event.target.closest("[role=tabpanel]");
+      if (panel && panel.classList.contains("inactive") && event.target.tagName === "TEXTAREA") {
+        show(box, panel.id === "note-form" ? "note" : "reply", false);
+      }
+    });
     box.addEventListener("keydown", function (event) {
       if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
       var form = event.target.closest("form");
@@ -64,7 +72,7 @@
     reveal: function (field) {
       var box = document.querySelector("[data-composer]");
       var panel = field && field.closest("[role=tabpanel]");
-      if (!box || !panel || !panel.hidden) return;
+      if (!box || !panel || !panel.classList.contains("inactive")) return;
       show(box, panel.id === "note-form" ? "note" : "reply", false);
     }
   };

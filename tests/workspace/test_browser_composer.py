@@ -34,14 +34,22 @@ def test_the_composer_tabs_keys_and_send_and_resolve(page, server, support):
 
     reply = page.get_by_role("textbox", name="Reply to Dana")
     note = page.get_by_role("textbox", name="Private note")
-    assert reply.is_visible() and not note.is_visible()
+    note_tab = page.get_by_role("tab", name="Private note")
+    assert reply.is_visible() and note_tab.get_attribute("aria-selected") == "false"
+    assert page.locator("#note-form.inactive").count() == 1  # one quiet line under the reply
     assert not page.get_by_label("Cc (optional").is_visible()  # folded under its summary line
-    page.get_by_role("tab", name="Private note").click()
-    assert note.is_visible() and not reply.is_visible()
+    note_tab.click()
+    assert note.is_visible() and note_tab.get_attribute("aria-selected") == "true"
+    assert page.locator("#reply-form.inactive").count() == 1
+    assert not page.get_by_role("button", name="Send and resolve").is_visible()
     assert page.evaluate("document.activeElement.id") == "note-text"
     page.locator("body").click(position={"x": 5, "y": 300})
     page.keyboard.press("r")  # the r shortcut opens the Reply tab and focuses its box
-    assert reply.is_visible() and page.evaluate("document.activeElement.id") == "reply-text"
+    assert page.evaluate("document.activeElement.id") == "reply-text"
+    assert page.get_by_role("tab", name="Reply").get_attribute("aria-selected") == "true"
+    note.fill("typed into the quiet line: its tab opens")  # a click or a script finds it
+    assert note_tab.get_attribute("aria-selected") == "true"
+    page.get_by_role("tab", name="Reply").click()
     browser.shot(page, "composer-reply")
 
     reply.fill("We fixed the total, a new invoice is attached.")

@@ -129,7 +129,7 @@ def test_an_agent_writes_a_personal_canned_response_and_inserts_it_with_a_slash(
     page.keyboard.press("Enter")
     assert reply.input_value() == "Hello! Thanks Dana, Alice here."
     assert page.locator("#canned-list").is_hidden()
-    page.get_by_role("button", name="Send reply").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     page.wait_for_selector("text=Reply queued for sending.")
     sent = Message.objects.get(conversation=conversation, direction="out", kind="message")
     assert sent.text == "Hello! Thanks Dana, Alice here."
