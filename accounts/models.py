@@ -27,6 +27,8 @@ class User(AbstractUser):
     # The IANA zone every time on the agent's pages is shown in; empty until the agent's
     # browser reports its own (once, accounts.services.set_time_zone) or the agent picks one.
     time_zone = models.CharField(max_length=64, blank=True, default="")
+    # One of settings.LANGUAGES the agent's pages speak; empty: the browser's Accept-Language.
+    language = models.CharField(max_length=8, blank=True, default="")
 
     teams: models.ManyToManyField = models.ManyToManyField(
         "Team", through="Membership", related_name="users"
