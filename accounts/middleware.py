@@ -27,7 +27,7 @@ def _language(user) -> str | None:
     return language if language in dict(settings.LANGUAGES) else None
 
 
-def _enter(stack: ExitStack, request, user) -> None:
+def _enter(stack: ExitStack, request, user) -> str | None:
     zone = _zone(user)
     if zone is not None:
         stack.enter_context(timezone.override(zone))
@@ -35,11 +35,13 @@ def _enter(stack: ExitStack, request, user) -> None:
     if language is not None:
         stack.enter_context(translation.override(language))
         request.LANGUAGE_CODE = language
+    return language
 
 
-def _label(response, request):
-    if getattr(request, "LANGUAGE_CODE", None):
-        response.headers["Content-Language"] = request.LANGUAGE_CODE
+def _label(response, language: str | None):
+    # A view that chose its own language (the survey page) keeps its header.
+    if language is not None:
+        response.headers.setdefault("Content-Language", language)
     return response
 
 
@@ -61,8 +63,8 @@ class AgentTimeZoneMiddleware:
         if request.path.startswith("/api/"):
             return self.get_response(request)
         with ExitStack() as stack:
-            _enter(stack, request, getattr(request, "user", None))
-            return _label(self.get_response(request), request)
+            language = _enter(stack, request, getattr(request, "user", None))
+            return _label(self.get_response(request), language)
 
     async def __acall__(self, request):
         if request.path.startswith("/api/") or not hasattr(request, "auser"):
@@ -70,5 +72,5 @@ class AgentTimeZoneMiddleware:
         user = await request.auser()
         request._cached_user = user  # what request.user (sync) reads first
         with ExitStack() as stack:
-            _enter(stack, request, user)
-            return _label(await self.get_response(request), request)
+            language = _enter(stack, request, user)
+            return _label(await self.get_response(request), language)

@@ -7,15 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 class User(AbstractUser):
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        LEAD = "lead", "Team lead"
-        AGENT = "agent", "Agent"
-        VIEWER = "viewer", "Viewer"
+        ADMIN = "admin", _("Admin")
+        LEAD = "lead", _("Team lead")
+        AGENT = "agent", _("Agent")
+        VIEWER = "viewer", _("Viewer")
 
     class Availability(models.TextChoices):
-        ONLINE = "online", "Online"
-        AWAY = "away", "Away"
-        OFFLINE = "offline", "Offline"
+        ONLINE = "online", _("Online")
+        AWAY = "away", _("Away")
+        OFFLINE = "offline", _("Offline")
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
     availability = models.CharField(
