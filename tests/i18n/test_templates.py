@@ -1,9 +1,9 @@
 """Every word a person reads on the agent's pages, the survey and the sign-in pages goes through
 the translation machinery (issue 23): a template under templates/ui, templates/inbox,
 templates/reports or templates/registration (or base.html) with visible text outside
-{% translate %} / {% blocktranslate %} fails here, naming the file and the words. Visible text: HTML text and the attributes people read
-(title, placeholder, aria-label, alt, label), once template comments, translation tags, other
-tags and {{ variables }} are taken out."""
+{% translate %} / {% blocktranslate %} fails here, naming the file and the words. Visible text:
+HTML text and the attributes people read (title, placeholder, aria-label, alt, label), once
+template comments, translation tags, other tags and {{ variables }} are taken out."""
 
 import re
 from html.parser import HTMLParser
