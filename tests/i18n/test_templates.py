@@ -1,6 +1,6 @@
 """Every word a person reads on the agent's pages, the survey and the sign-in pages goes through
 the translation machinery (issue 23): a template under templates/ui, templates/inbox,
-templates/reports or templates/registration (or base.html) with visible text outside
+templates/integrations, templates/reports or templates/registration (or base.html) with text outside
 {% translate %} / {% blocktranslate %} fails here, naming the file and the words. Visible text:
 HTML text and the attributes people read (title, placeholder, aria-label, alt, label), once
 template comments, translation tags, other tags and {{ variables }} are taken out."""
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-SCANNED = ["ui", "reports", "registration", "inbox"]
+SCANNED = ["ui", "reports", "registration", "inbox", "integrations"]
 # Names that stay the same in every language.
 ALLOWED = {
     "Switchboard",
