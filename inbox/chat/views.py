@@ -7,6 +7,7 @@ import functools
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
@@ -48,9 +49,9 @@ def _json_body(request) -> dict:
     try:
         data = safejson.loads(request.body)
     except safejson.UnsafeJson as exc:
-        raise chat.ChatError("The body must be JSON.") from exc
+        raise chat.ChatError(_("The body must be JSON.")) from exc
     if not isinstance(data, dict):
-        raise chat.ChatError("The body must be a JSON object.")
+        raise chat.ChatError(_("The body must be a JSON object."))
     return data
 
 

@@ -54,3 +54,15 @@ def test_the_api_keeps_to_the_request_and_a_visitor_gets_the_browser_language(ag
     set_language(user=agent, language="id")
     login = Client(headers={"accept-language": "id"}).get("/login/").content.decode()
     assert '<html lang="id">' in login
+
+
+def test_the_chat_door_refuses_in_the_visitors_language(team):
+    from tests.inbox.factories import ChannelFactory
+
+    channel = ChannelFactory(kind="chat", slug="chat", default_team=team)
+    url = f"/chat/{channel.public_key}/session/"
+    for accept, words in [("id-ID,id;q=0.9", "Alamat email itu"), ("en", "That email address")]:
+        visitor = Client(headers={"accept-language": accept})
+        answer = visitor.post(url, '{"email": "nope"}', content_type="application/json")
+        assert answer.status_code == 400
+        assert answer.json()["detail"].startswith(words)
