@@ -28,7 +28,11 @@ CHARTS = [
     ("volume", "volume", gettext_lazy("Volume and backlog")),
     ("response-times", "response-times", gettext_lazy("First response and resolution time")),
     ("sla", "sla", gettext_lazy("SLA compliance")),
-    ("first-contact-resolution", "first-contact-resolution", gettext_lazy("First-contact resolution")),
+    (
+        "first-contact-resolution",
+        "first-contact-resolution",
+        gettext_lazy("First-contact resolution"),
+    ),
     ("csat", "csat", gettext_lazy("Customer satisfaction")),
     ("nps", "nps", gettext_lazy("Net Promoter Score (NPS)")),
     ("ces", "ces", gettext_lazy("Customer effort (CES)")),
