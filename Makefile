@@ -10,7 +10,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/11
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres lint install worker beat bench bench-smoke clean
+.PHONY: run test test-sqlite test-postgres lint install worker beat bench bench-smoke messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,17 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/13
 bench-smoke: install
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) SWITCHBOARD_DATA_DIR=$(CURDIR)/var/test \
 		$(BIN)/python -m pytest -m bench tests/bench $(PYTEST_ARGS)
+
+## messages: refresh locale/id's catalogues from the sources and compile them (GNU gettext needed);
+## translate every new entry in the .po files, then run it again (docs/i18n.md).
+I18N_IGNORE = -i .venv -i var -i tests -i benchmarks -i node_modules -i staticfiles -i build
+messages: install
+	env -u DATABASE_URL -u REDIS_URL SWITCHBOARD_DATA_DIR=$(CURDIR)/var/test \
+		$(BIN)/python manage.py makemessages -l id $(I18N_IGNORE)
+	env -u DATABASE_URL -u REDIS_URL SWITCHBOARD_DATA_DIR=$(CURDIR)/var/test \
+		$(BIN)/python manage.py makemessages -d djangojs -l id $(I18N_IGNORE) -i static/vendor
+	env -u DATABASE_URL -u REDIS_URL SWITCHBOARD_DATA_DIR=$(CURDIR)/var/test \
+		$(BIN)/python manage.py compilemessages -l id -i .venv
 
 clean:
 	rm -rf $(VENV) var

@@ -7,15 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 class User(AbstractUser):
     class Role(models.TextChoices):
-        ADMIN = "admin", "Admin"
-        LEAD = "lead", "Team lead"
-        AGENT = "agent", "Agent"
-        VIEWER = "viewer", "Viewer"
+        ADMIN = "admin", _("Admin")
+        LEAD = "lead", _("Team lead")
+        AGENT = "agent", _("Agent")
+        VIEWER = "viewer", _("Viewer")
 
     class Availability(models.TextChoices):
-        ONLINE = "online", "Online"
-        AWAY = "away", "Away"
-        OFFLINE = "offline", "Offline"
+        ONLINE = "online", _("Online")
+        AWAY = "away", _("Away")
+        OFFLINE = "offline", _("Offline")
 
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.AGENT)
     availability = models.CharField(
@@ -27,6 +27,8 @@ class User(AbstractUser):
     # The IANA zone every time on the agent's pages is shown in; empty until the agent's
     # browser reports its own (once, accounts.services.set_time_zone) or the agent picks one.
     time_zone = models.CharField(max_length=64, blank=True, default="")
+    # One of settings.LANGUAGES the agent's pages speak; empty: the browser's Accept-Language.
+    language = models.CharField(max_length=8, blank=True, default="")
 
     teams: models.ManyToManyField = models.ManyToManyField(
         "Team", through="Membership", related_name="users"

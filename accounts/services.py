@@ -58,6 +58,23 @@ def revoke_all_api_tokens(*, user: User) -> int:
     return revoked
 
 
+def set_language(*, user: User, language: str) -> bool:
+    """Store the language the agent's pages speak: one of settings.LANGUAGES, or empty for the
+    browser's Accept-Language. Returns whether it changed. Raises ValueError, in words, for a
+    language the product does not ship."""
+    from django.conf import settings
+    from django.utils.translation import gettext as _
+
+    language = language.strip()
+    if language and language not in dict(settings.LANGUAGES):
+        raise ValueError(_("%(code)r is not a language we ship.") % {"code": language})
+    if user.language == language:
+        return False
+    user.language = language
+    user.save(update_fields=["language"])
+    return True
+
+
 def set_time_zone(*, user: User, time_zone: str, only_if_unset: bool = False) -> bool:
     """Store the zone the agent's pages show times in. `only_if_unset` is the browser's own
     report, sent once: it never overrides what the agent picked. Returns whether it changed.

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts import views as accounts_views
@@ -16,6 +17,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
+    # The djangojs catalogue (locale/*/LC_MESSAGES/djangojs.po) in the page's language.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="jsi18n"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", workspace_drafts.LogoutView.as_view(), name="logout"),
     path("password-reset/", accounts_views.PasswordResetView.as_view(), name="password_reset"),

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 def new_public_key() -> str:
@@ -117,16 +118,16 @@ class ContactIdentity(models.Model):
 
 
 class Status(models.TextChoices):
-    OPEN = "open", "Open"
-    PENDING = "pending", "Pending"
-    SNOOZED = "snoozed", "Snoozed"
-    RESOLVED = "resolved", "Resolved"
+    OPEN = "open", _("Open")
+    PENDING = "pending", _("Pending")
+    SNOOZED = "snoozed", _("Snoozed")
+    RESOLVED = "resolved", _("Resolved")
     # Out of every view but "Spam"; the contact's next messages follow it there.
-    SPAM = "spam", "Spam"
+    SPAM = "spam", _("Spam")
     # Mailing lists, auto-replies and bounces that answer nothing of ours: the Automated view.
-    AUTOMATED = "automated", "Automated"
+    AUTOMATED = "automated", _("Automated")
     # Messages from a blocked contact, stored but listed nowhere: never set by an agent.
-    BLOCKED = "blocked", "Blocked"
+    BLOCKED = "blocked", _("Blocked")
 
 
 # What an agent may set or filter on: every status but "blocked" (blocking is the contact's).
@@ -311,12 +312,12 @@ class Message(models.Model):
         LIST = "list", "List or bulk mail"
 
     class DeliveryStatus(models.TextChoices):
-        NONE = "", "Not applicable"
-        QUEUED = "queued", "Queued"
-        SENT = "sent", "Sent"
-        DELIVERED = "delivered", "Delivered"
-        READ = "read", "Read"
-        FAILED = "failed", "Failed"
+        NONE = "", _("Not applicable")
+        QUEUED = "queued", _("Queued")
+        SENT = "sent", _("Sent")
+        DELIVERED = "delivered", _("Delivered")
+        READ = "read", _("Read")
+        FAILED = "failed", _("Failed")
 
     conversation = models.ForeignKey(
         # Looked up through msg_thread (conversation, created_at, id): a second index on the
@@ -491,7 +492,7 @@ class InboundEvent(models.Model):
         RECEIVED = "received", "Received"
         PROCESSED = "processed", "Processed"
         DUPLICATE = "duplicate", "Duplicate"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", _("Failed")
 
     channel = models.ForeignKey(
         Channel, null=True, blank=True, on_delete=models.SET_NULL, related_name="inbound_events"

@@ -9,7 +9,7 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -25,17 +25,21 @@ User = get_user_model()
 
 CHARTS = [
     # (report, csv slug, title)
-    ("volume", "volume", "Volume and backlog"),
-    ("response-times", "response-times", "First response and resolution time"),
-    ("sla", "sla", "SLA compliance"),
-    ("first-contact-resolution", "first-contact-resolution", "First-contact resolution"),
-    ("csat", "csat", "Customer satisfaction"),
-    ("nps", "nps", _lazy("Net Promoter Score (NPS)")),
-    ("ces", "ces", _lazy("Customer effort (CES)")),
-    ("workload", "workload", "Workload"),
-    ("tags", "tags", "Tag trends"),
-    ("phrases", "phrases", "Recurring phrases in feature requests"),
-    ("busiest-hours", "busiest-hours", "Busiest hours"),
+    ("volume", "volume", gettext_lazy("Volume and backlog")),
+    ("response-times", "response-times", gettext_lazy("First response and resolution time")),
+    ("sla", "sla", gettext_lazy("SLA compliance")),
+    (
+        "first-contact-resolution",
+        "first-contact-resolution",
+        gettext_lazy("First-contact resolution"),
+    ),
+    ("csat", "csat", gettext_lazy("Customer satisfaction")),
+    ("nps", "nps", gettext_lazy("Net Promoter Score (NPS)")),
+    ("ces", "ces", gettext_lazy("Customer effort (CES)")),
+    ("workload", "workload", gettext_lazy("Workload")),
+    ("tags", "tags", gettext_lazy("Tag trends")),
+    ("phrases", "phrases", gettext_lazy("Recurring phrases in feature requests")),
+    ("busiest-hours", "busiest-hours", gettext_lazy("Busiest hours")),
 ]
 
 

@@ -24,6 +24,7 @@ from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
 from inbox import groups
@@ -116,7 +117,7 @@ def check_origin(channel: Channel, *, origin: str | None, own_host: str) -> None
     }
     if origin and (origin in allowed or urlsplit(origin).netloc == own_host.lower()):
         return
-    raise ForeignOrigin("This website may not use this chat channel.")
+    raise ForeignOrigin(_("This website may not use this chat channel."))
 
 
 # --- Sessions ------------------------------------------------------------------------------------
@@ -129,7 +130,7 @@ def _clean_profile(name: str, email: str) -> tuple[str, str]:
         try:
             validate_email(email)
         except ValidationError as exc:
-            raise ChatError("That email address does not look right.") from exc
+            raise ChatError(_("That email address does not look right.")) from exc
     return name, email
 
 
@@ -138,9 +139,9 @@ def read_token(channel: Channel, token: str) -> ChatSession:
     try:
         data = signing.loads(token or "", salt=TOKEN_SALT)
     except signing.BadSignature as exc:
-        raise BadToken("The chat session token is not valid.") from exc
+        raise BadToken(_("The chat session token is not valid.")) from exc
     if not isinstance(data, dict) or data.get("c") != channel.slug or not data.get("s"):
-        raise BadToken("The chat session token is for another channel.")
+        raise BadToken(_("The chat session token is for another channel."))
     return ChatSession(
         channel=channel, id=str(data["s"]), name=data.get("n", ""), email=data.get("e", "")
     )
@@ -168,7 +169,7 @@ def renew_session(*, session: ChatSession, token: str) -> ChatSession:
     names another session or channel."""
     renewed = read_token(session.channel, token)
     if renewed.id != session.id:
-        raise BadToken("The token is for another chat session.")
+        raise BadToken(_("The token is for another chat session."))
     return renewed
 
 
@@ -218,7 +219,9 @@ def agents_online(channel: Channel) -> bool:
 
 def check_limits(session: ChatSession, text: str) -> None:
     if len(text) > settings.CHAT_MAX_CHARS:
-        raise TooLong(f"A message can have at most {settings.CHAT_MAX_CHARS} characters.")
+        raise TooLong(
+            _("A message can have at most %(n)s characters.") % {"n": settings.CHAT_MAX_CHARS}
+        )
     window = settings.CHAT_RATE_WINDOW_SECONDS
     now = time.time()
     bucket = int(now // window)
@@ -238,7 +241,7 @@ def check_limits(session: ChatSession, text: str) -> None:
     if count > settings.CHAT_RATE_LIMIT:
         retry_after = max(1, math.ceil((bucket + 1) * window - now))
         raise RateLimited(
-            f"Slow down: at most {settings.CHAT_RATE_LIMIT} messages a minute.",
+            _("Slow down: at most %(n)s messages a minute.") % {"n": settings.CHAT_RATE_LIMIT},
             retry_after=retry_after,
         )
 
@@ -337,7 +340,7 @@ def post_visitor_message(*, session: ChatSession, text: str, client_id: str = ""
 
     text = (text or "").strip()
     if not text:
-        raise ChatError("A message needs some text.")
+        raise ChatError(_("A message needs some text."))
     check_limits(session, text)
     client_id = clean_client_id(client_id)
     body = adapter.encode(

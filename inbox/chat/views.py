@@ -52,9 +52,9 @@ def _json_body(request) -> dict:
     try:
         data = safejson.loads(request.body)
     except safejson.UnsafeJson as exc:
-        raise chat.ChatError("The body must be JSON.") from exc
+        raise chat.ChatError(_("The body must be JSON.")) from exc
     if not isinstance(data, dict):
-        raise chat.ChatError("The body must be a JSON object.")
+        raise chat.ChatError(_("The body must be a JSON object."))
     return data
 
 

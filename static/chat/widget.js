@@ -16,6 +16,47 @@
   var PING_MS = 25000;
   var TYPING_MS = 2000;
 
+  // --- Words: a small built-in dictionary, since the page embedding the widget is not ours and
+  // has no catalogue of ours. The script's data-lang ("id", "en") wins; else the visitor's
+  // browser languages (navigator.languages), first served one; else English. docs/i18n.md.
+  var WORDS = {
+    en: {
+      launcher: "Chat with us", panel: "Live chat", name: "Your name (optional)",
+      email: "Email for replies (optional)", save: "Save", write: "Write a message…",
+      message: "Message", send: "Send", chat: "Chat", close: "Close chat",
+      online: "We are online and usually answer in a few minutes.",
+      offline: "No one is online right now. Leave a message: we will answer here, or by email if you leave your address.",
+      someone: "An agent", typing: "{name} is typing…", unavailable: "The chat is unavailable.",
+      refused: "The chat is not available on this website.", slow: "Slow down: try again in {s} s.",
+      attach: "Attach a file"
+    },
+    id: {
+      launcher: "Chat dengan kami", panel: "Chat langsung", name: "Nama Anda (opsional)",
+      email: "Email untuk balasan (opsional)", save: "Simpan", write: "Tulis pesan…",
+      message: "Pesan", send: "Kirim", chat: "Chat", close: "Tutup chat",
+      online: "Kami sedang online dan biasanya menjawab dalam beberapa menit.",
+      offline: "Saat ini tidak ada yang online. Tinggalkan pesan: kami akan menjawab di sini, atau lewat email jika Anda meninggalkan alamat.",
+      someone: "Seorang agen", typing: "{name} sedang mengetik…", unavailable: "Chat sedang tidak tersedia.",
+      refused: "Chat tidak tersedia di situs web ini.", slow: "Pelan-pelan: coba lagi dalam {s} detik.",
+      attach: "Lampirkan berkas"
+    }
+  };
+  function pickLanguage() {
+    var wanted = [script.getAttribute("data-lang")].concat(navigator.languages || [navigator.language]);
+    for (var i = 0; i < wanted.length; i++) {
+      var code = String(wanted[i] || "").toLowerCase().split("-")[0];
+      if (code === "in") code = "id";  // the old ISO code some systems still send
+      if (WORDS[code]) return code;
+    }
+    return "en";
+  }
+  var LANG = pickLanguage();
+  function t(key, values) {
+    return (WORDS[LANG][key] || WORDS.en[key]).replace(/\{(\w+)\}/g, function (all, name) {
+      return values && name in values ? String(values[name]) : all;
+    });
+  }
+
   var state = {
     token: load(STORE), session: null, socketPath: null, ws: null, wsFailures: 0,
     pollTimer: null, pingTimer: null, lastId: 0, shown: {},
@@ -47,40 +88,40 @@
     return node;
   }
 
-  var host = el("div", { "data-switchboard-chat": "" });
+  var host = el("div", { "data-switchboard-chat": "", lang: LANG });
   var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
   root.appendChild(el("link", { rel: "stylesheet", href: BASE + "/static/chat/widget.css" }));
-  var launcher = el("button", { type: "button", "class": "launcher", "aria-expanded": "false" }, "Chat with us");
-  var panel = el("section", { "class": "panel", hidden: "", "aria-label": "Live chat" });
+  var launcher = el("button", { type: "button", "class": "launcher", "aria-expanded": "false" }, t("launcher"));
+  var panel = el("section", { "class": "panel", hidden: "", "aria-label": t("panel") });
   var status = el("p", { "class": "status", role: "status" });
   var log = el("ol", { "class": "log", "aria-live": "polite" });
   var typing = el("p", { "class": "typing", hidden: "" });
   var problem = el("p", { "class": "problem", role: "alert", hidden: "" });
 
   var prechat = el("form", { "class": "prechat", hidden: "" });
-  var nameInput = el("input", { type: "text", name: "name", maxlength: "120", placeholder: "Your name (optional)", autocomplete: "name" });
-  var emailInput = el("input", { type: "email", name: "email", maxlength: "254", placeholder: "Email for replies (optional)", autocomplete: "email" });
+  var nameInput = el("input", { type: "text", name: "name", maxlength: "120", placeholder: t("name"), autocomplete: "name" });
+  var emailInput = el("input", { type: "email", name: "email", maxlength: "254", placeholder: t("email"), autocomplete: "email" });
   prechat.appendChild(nameInput);
   prechat.appendChild(emailInput);
-  prechat.appendChild(el("button", { type: "submit" }, "Save"));
+  prechat.appendChild(el("button", { type: "submit" }, t("save")));
 
   var composer = el("form", { "class": "composer" });
-  var input = el("textarea", { name: "text", rows: "2", maxlength: "5000", placeholder: "Write a message…", "aria-label": "Message" });
+  var input = el("textarea", { name: "text", rows: "2", maxlength: "5000", placeholder: t("write"), "aria-label": t("message") });
   composer.appendChild(input);
   // Files: one at a time over HTTP (POST /chat/KEY/files/); the server checks size and type.
   var ACCEPT = ".png,.jpg,.jpeg,.gif,.webp,.pdf,.txt,.csv,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp";
   var picker = el("input", { type: "file", "class": "picker", accept: ACCEPT, tabindex: "-1", "aria-hidden": "true" });
-  var attach = el("button", { type: "button", "class": "attach", "aria-label": "Attach a file", title: "Attach a file" });
+  var attach = el("button", { type: "button", "class": "attach", "aria-label": t("attach"), title: t("attach") });
   attach.appendChild(clip());
   var actions = el("div", { "class": "actions" });
   actions.appendChild(picker);
   actions.appendChild(attach);
-  actions.appendChild(el("button", { type: "submit" }, "Send"));
+  actions.appendChild(el("button", { type: "submit" }, t("send")));
   composer.appendChild(actions);
 
   var header = el("div", { "class": "header" });
-  header.appendChild(el("h2", {}, "Chat"));
-  var closer = el("button", { type: "button", "class": "close", "aria-label": "Close chat", title: "Close chat" }, "×");
+  header.appendChild(el("h2", {}, t("chat")));
+  var closer = el("button", { type: "button", "class": "close", "aria-label": t("close"), title: t("close") }, "×");
   header.appendChild(closer);
 
   [header, status, prechat, log, typing, problem, composer].forEach(function (n) { panel.appendChild(n); });
@@ -94,9 +135,7 @@
 
   function setOnline(online) {
     state.online = online;
-    status.textContent = online
-      ? "We are online and usually answer in a few minutes."
-      : "No one is online right now. Leave a message: we will answer here, or by email if you leave your address.";
+    status.textContent = online ? t("online") : t("offline");
   }
 
   function addMessage(message) {
@@ -157,7 +196,7 @@
   }
 
   function showTyping(frame) {
-    typing.textContent = (frame.author || "An agent") + " is typing…";
+    typing.textContent = t("typing", { name: frame.author || t("someone") });
     typing.hidden = false;
     clearTimeout(state.typingTimer);
     state.typingTimer = setTimeout(function () { typing.hidden = true; }, 4000);
@@ -174,7 +213,7 @@
       if (response.status === 204) return {};
       return response.json().then(function (data) {
         if (!response.ok) {
-          var error = new Error(data.detail || "The chat is unavailable.");
+          var error = new Error(data.detail || t("unavailable"));
           error.status = response.status;
           error.retryAfter = response.headers.get("Retry-After");
           throw error;
@@ -221,7 +260,7 @@
     ws.onclose = function (event) {
       clearInterval(state.pingTimer);
       state.ws = null;
-      if (event.code === 4403) return showProblem("The chat is not available on this website.");
+      if (event.code === 4403) return showProblem(t("refused"));
       if (event.code === 4401) return restart();
       state.wsFailures += 1;
       startPolling();
@@ -291,7 +330,7 @@
       addMessage(data.message);
     }).catch(function (error) {
       showProblem(error.status === 429 && error.retryAfter
-        ? "Slow down: try again in " + error.retryAfter + " s." : error.message);
+        ? t("slow", { s: error.retryAfter }) : error.message);
     });
   });
 

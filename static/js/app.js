@@ -22,7 +22,7 @@
         var box = $("#bulk-errors");
         if ($all("input[name=ids][form=bulk]:checked").length) return;
         e.preventDefault();
-        if (box) { box.textContent = ""; var p = document.createElement("p"); p.textContent = "Pick at least one conversation."; box.appendChild(p); }
+        if (box) { box.textContent = ""; var p = document.createElement("p"); p.textContent = gettext("Pick at least one conversation."); box.appendChild(p); }
       });
     }
     document.addEventListener("click", function (e) {
@@ -36,10 +36,10 @@
 
   function formatLeft(ms) {
     var minutes = Math.round(ms / 60000);
-    if (minutes < 60) return minutes + " min";
+    if (minutes < 60) return interpolate(gettext("%(m)s min"), { m: minutes }, true);
     var hours = Math.floor(minutes / 60);
-    if (hours < 48) return hours + " h " + (minutes % 60) + " min";
-    return Math.floor(hours / 24) + " days";
+    if (hours < 48) return interpolate(gettext("%(h)s h %(m)s min"), { h: hours, m: minutes % 60 }, true);
+    return interpolate(gettext("%(d)s days"), { d: Math.floor(hours / 24) }, true);
   }
 
   function tickSla() {
@@ -49,7 +49,7 @@
       var state = left <= 0 || el.classList.contains("sla-breached") ? "breached" : left <= 30 * 60000 ? "warning" : "ok";
       el.classList.remove("sla-ok", "sla-warning", "sla-breached");
       el.classList.add("sla-" + state);
-      el.textContent = state === "breached" ? "breached" : formatLeft(left);
+      el.textContent = state === "breached" ? gettext("breached") : formatLeft(left);
     });
   }
 
@@ -194,7 +194,7 @@
     newCount += 1;
     var wrap = pill();
     if (!wrap) return;
-    wrap.firstElementChild.textContent = newCount + " new";
+    wrap.firstElementChild.textContent = interpolate(gettext("%(n)s new"), { n: newCount }, true);
     wrap.firstElementChild.hidden = false;
   }
 
@@ -245,8 +245,8 @@
     if (!firstTime(event.id)) return;
     var last = parseInt(sessionStorage.getItem(LAST_EVENT_KEY) || "0", 10);
     if (event.id > last) sessionStorage.setItem(LAST_EVENT_KEY, String(event.id));
-    if (event.type === "sla.warning") toast("SLA warning on conversation #" + event.conversation, "warning");
-    if (event.type === "sla.breached") toast("SLA breached on conversation #" + event.conversation, "error");
+    if (event.type === "sla.warning") toast(interpolate(gettext("SLA warning on conversation #%(id)s"), { id: event.conversation }, true), "warning");
+    if (event.type === "sla.breached") toast(interpolate(gettext("SLA breached on conversation #%(id)s"), { id: event.conversation }, true), "error");
     if (!event.conversation) return;
     refreshRow(event.conversation);
     refreshSidebar();
@@ -279,7 +279,7 @@
       else if (data.type === "resync.required") {
         // Too much was missed to replay: start again from now, and say so.
         sessionStorage.removeItem(LAST_EVENT_KEY);
-        toast("Many changes while you were away: reload the page.", "warning");
+        toast(gettext("Many changes while you were away: reload the page."), "warning");
       }
       // Other frames (the bell's "notifications") go to whichever module listens for them.
       else if (data.type) document.dispatchEvent(new CustomEvent("feed:" + data.type, { detail: data }));
@@ -323,7 +323,7 @@
       var p = document.createElement("p");
       var who = others[username];
       p.className = "presence " + who.state;
-      p.textContent = (who.user.name || username) + " is " + who.state;
+      p.textContent = interpolate(who.state === "replying" ? gettext("%(name)s is replying") : gettext("%(name)s is viewing"), { name: who.user.name || username }, true);
       box.appendChild(p);
     });
     box.hidden = box.childElementCount === 0;
@@ -460,11 +460,11 @@
     toastEl.className = "toast undo-toast";
     var text = document.createElement("span");
     text.setAttribute("role", "status");
-    text.textContent = "Resolved: " + title + ". ";
+    text.textContent = interpolate(gettext("Resolved: %(title)s."), { title: title }, true) + " ";
     var button = document.createElement("button");
     button.type = "button";
     button.className = "primary";
-    button.textContent = "Undo";
+    button.textContent = gettext("Undo");
     toastEl.appendChild(text);
     toastEl.appendChild(button);
     box.appendChild(toastEl);
@@ -474,12 +474,12 @@
       fetch(url, { method: "POST", body: data, credentials: "same-origin", headers: { "HX-Request": "true" } })
         .then(function (r) {
           clearTimeout(gone);
-          text.textContent = r.ok ? "Reopened: " + title + "." : "Not undone (" + r.status + "). Reopen it from its page.";
+          text.textContent = r.ok ? interpolate(gettext("Reopened: %(title)s."), { title: title }, true) : interpolate(gettext("Not undone (%(status)s). Reopen it from its page."), { status: r.status }, true);
           button.remove();
           setTimeout(function () { toastEl.remove(); }, 4000);
           if (r.ok && id) document.dispatchEvent(new CustomEvent("conversation-changed", { detail: { id: id } }));
         })
-        .catch(function () { text.textContent = "Not undone: the server could not be reached."; button.disabled = false; });
+        .catch(function () { text.textContent = gettext("Not undone: the server could not be reached."); button.disabled = false; });
     });
   }
 

@@ -32,10 +32,10 @@
     if (!box) return;
     box.textContent = "";
     var p = document.createElement("p");
-    p.textContent = (detail || "You are signed out. Nothing you typed is lost: it is kept on this device.") + " ";
+    p.textContent = (detail || gettext("You are signed out. Nothing you typed is lost: it is kept on this device.")) + " ";
     var link = document.createElement("a");
     link.href = loginUrl();
-    link.textContent = "Log in again";
+    link.textContent = gettext("Log in again");
     p.appendChild(link);
     box.appendChild(p);
     box.hidden = false;
@@ -59,7 +59,7 @@
       if (!r.ok) return;
       return r.json().then(function (data) {
         if (data.username && data.username !== user) {
-          showSignedOut("You are signed in as " + data.username + " in another tab, not as " + user + ".");
+          showSignedOut(interpolate(gettext("You are signed in as %(other)s in another tab, not as %(user)s."), { other: data.username, user: user }, true));
         } else {
           showSignedIn();
         }
@@ -129,14 +129,14 @@
       var n = area.value.length;
       var over = limit > 0 && n > limit;
       var message = over
-        ? "Too long to send: " + fmt(n) + " characters, the limit is " + fmt(limit) + ". Shorten it by " + fmt(n - limit) + "; nothing will be cut."
+        ? interpolate(gettext("Too long to send: %(n)s characters, the limit is %(limit)s. Shorten it by %(cut)s; nothing will be cut."), { n: fmt(n), limit: fmt(limit), cut: fmt(n - limit) }, true)
         : "";
       area.setCustomValidity(message);
       area.setAttribute("aria-invalid", over ? "true" : "false");
       if (!counter) return;
       counter.classList.toggle("over", over);
       counter.setAttribute("role", over ? "alert" : "status");
-      counter.textContent = (over ? message : fmt(n) + " of " + fmt(limit) + " characters at most") + (state ? " · " + state : "");
+      counter.textContent = (over ? message : interpolate(gettext("%(count)s of %(limit)s characters at most"), { count: fmt(n), limit: fmt(limit) }, true)) + (state ? " · " + state : "");
     }
 
     function setState(text) { state = text; show(); }
@@ -151,16 +151,16 @@
         body: JSON.stringify({ kind: kind, text: text })
       }).then(function (r) {
         if (r.status === 401 || r.status === 403) {
-          setState("signed out: kept on this device");
+          setState(gettext("signed out: kept on this device"));
           return r.json().then(function (d) { showSignedOut(d.detail); }, function () { showSignedOut(); });
         }
-        if (!r.ok) return r.json().then(function (d) { setState(d.detail || "not saved"); });
+        if (!r.ok) return r.json().then(function (d) { setState(d.detail || gettext("not saved")); });
         var local = readLocal(area);
         if (local && local.text === text && !local.sending) writeLocal(area, null);
         showSignedIn();
-        setState(text.trim() ? "draft saved" : "");
+        setState(text.trim() ? gettext("draft saved") : "");
       }).catch(function () {
-        setState("offline: kept on this device");
+        setState(gettext("offline: kept on this device"));
       });
       inFlight = request;
       request.then(function () { if (inFlight === request) inFlight = null; });

@@ -15,15 +15,18 @@
 
   function zone() { return body.getAttribute("data-tz") || browserZone(); }
 
+  // The page's language (<html lang>), as stamp_text writes Django's day and month names.
+  function locale() { return document.documentElement.lang === "id" ? "id-ID" : "en-US"; }
+
   function parts(date) {
     var tz = zone();
     if (!formatters[tz]) {
       try {
-        formatters[tz] = new Intl.DateTimeFormat("en-US", {
+        formatters[tz] = new Intl.DateTimeFormat(locale(), {
           timeZone: tz, weekday: "short", day: "numeric", month: "short", year: "numeric",
           hour: "2-digit", minute: "2-digit", hourCycle: "h23"
         });
-      } catch (e) { formatters[tz] = new Intl.DateTimeFormat("en-US", { timeZone: "UTC", weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }); }
+      } catch (e) { formatters[tz] = new Intl.DateTimeFormat(locale(), { timeZone: "UTC", weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }); }
     }
     var out = {};
     formatters[tz].formatToParts(date).forEach(function (p) { out[p.type] = p.value; });
@@ -40,11 +43,11 @@
 
   function ago(date, now) {
     var minutes = Math.floor((now - date) / 60000);
-    if (minutes < 1) return "just now";
-    if (minutes < 60) return minutes + " min ago";
-    if (minutes < 24 * 60) return Math.floor(minutes / 60) + " h ago";
+    if (minutes < 1) return gettext("just now");
+    if (minutes < 60) return interpolate(gettext("%(m)s min ago"), { m: minutes }, true);
+    if (minutes < 24 * 60) return interpolate(gettext("%(h)s h ago"), { h: Math.floor(minutes / 60) }, true);
     var days = Math.floor(minutes / (24 * 60));
-    if (days < 7) return days === 1 ? "1 day ago" : days + " days ago";
+    if (days < 7) return interpolate(ngettext("%(d)s day ago", "%(d)s days ago", days), { d: days }, true);
     return stamp(date, now);
   }
 

@@ -104,11 +104,11 @@
   document.addEventListener("htmx:responseError", function (e) {
     var status = e.detail.xhr ? e.detail.xhr.status : 0;
     refuse(status === 403
-      ? "Not saved: the server refused the change (403). Reload the page, sign in again if asked, and retry."
-      : "Not saved: the server answered with an error (" + status + "). Try again in a moment.");
+      ? gettext("Not saved: the server refused the change (403). Reload the page, sign in again if asked, and retry.")
+      : interpolate(gettext("Not saved: the server answered with an error (%(status)s). Try again in a moment."), { status: status }, true));
   });
   document.addEventListener("htmx:sendError", function () {
-    refuse("Not saved: the server could not be reached. Check the connection and try again.");
+    refuse(gettext("Not saved: the server could not be reached. Check the connection and try again."));
   });
 
   document.addEventListener("htmx:load", function (e) { wire(e.detail.elt); });

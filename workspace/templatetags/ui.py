@@ -83,13 +83,15 @@ def sla_state(conversation, now) -> str:
 def sla_left(delta: dt.timedelta) -> str:
     """Time left in the list's words, the same as the page's script writes every tick (app.js
     formatLeft): "25 min", "3 h 5 min", "4 days"."""
+    from django.utils.translation import gettext as _
+
     minutes = round(delta.total_seconds() / 60)
     if minutes < 60:
-        return f"{minutes} min"
+        return _("%(m)s min") % {"m": minutes}
     hours = minutes // 60
     if hours < 48:
-        return f"{hours} h {minutes % 60} min"
-    return f"{hours // 24} days"
+        return _("%(h)s h %(m)s min") % {"h": hours, "m": minutes % 60}
+    return _("%(d)s days") % {"d": hours // 24}
 
 
 def row_view(conversation, now, *, unread: bool = False) -> dict:
@@ -159,28 +161,33 @@ def stamp_text(value: dt.datetime, now: dt.datetime | None = None) -> str:
     """The one way a moment is written: "Mon 7 Dec, 13:01" this year, "7 Dec 2025, 13:01" before,
     in the active (the agent's) time zone. times.js writes the same."""
     from django.utils import timezone
+    from django.utils.dateformat import format as date_format
 
+    # Django's day and month names, in the active (the agent's) language.
     local = timezone.localtime(value)
     this_year = timezone.localtime(now or timezone.now()).year
     if local.year == this_year:
-        return f"{local:%a} {local.day} {local:%b}, {local:%H:%M}"
-    return f"{local.day} {local:%b %Y}, {local:%H:%M}"
+        return date_format(local, "D j M, H:i")
+    return date_format(local, "j M Y, H:i")
 
 
 def ago_text(value: dt.datetime, now: dt.datetime) -> str:
     """How long ago, as times.js writes it every minute: "just now", "3 min ago", "5 h ago",
     "2 days ago", then the date itself after a week."""
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
     seconds = (now - value).total_seconds()
     minutes = int(seconds // 60)
     if minutes < 1:
-        return "just now"
+        return _("just now")
     if minutes < 60:
-        return f"{minutes} min ago"
+        return _("%(m)s min ago") % {"m": minutes}
     if minutes < 24 * 60:
-        return f"{minutes // 60} h ago"
+        return _("%(h)s h ago") % {"h": minutes // 60}
     days = minutes // (24 * 60)
     if days < 7:
-        return f"{days} day ago" if days == 1 else f"{days} days ago"
+        return ngettext("%(d)s day ago", "%(d)s days ago", days) % {"d": days}
     return stamp_text(value, now)
 
 

@@ -59,13 +59,13 @@ def _act(
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
     url = reverse("ui:conversation", args=[conversation.pk])
     if not can_write(request.user):
-        raise PermissionDenied("Your role is read-only.")
+        raise PermissionDenied(gettext("Your role is read-only."))
     try:
         done = action(conversation)
     except ActionRefused as exc:
         flash.error(request, refused.format(exc))
     except PermissionDenied as exc:
-        flash.error(request, str(exc) or "You may not do that.")
+        flash.error(request, str(exc) or gettext("You may not do that."))
     except (ApiValidationError, DjangoValidationError, ValueError) as exc:
         for problem in errors_of(exc):
             flash.error(request, problem)
@@ -87,7 +87,7 @@ def _back_to(request, conversation, url, *, triage: bool = False, undo: dict | N
     )
     if triage and request.htmx:
         if still is None:  # handed out of the agent's teams: back to the list, saying so
-            flash.info(request, "The conversation is no longer in your teams.")
+            flash.info(request, gettext("The conversation is no longer in your teams."))
             response = HttpResponse(status=204)
             response["HX-Redirect"] = reverse("ui:inbox")
             return response
@@ -117,13 +117,15 @@ def _compose(request, pk, kind: str, send) -> HttpResponse:
         drafts.delete_draft(user=request.user, conversation=conversation, kind=kind)
         sent = request.session.get(SENT_DRAFTS, [])
         request.session[SENT_DRAFTS] = [*sent, f"{conversation.pk}:{kind}"][-20:]
-        return said or ("Reply queued for sending." if kind == "message" else "Note added.")
+        return said or (
+            gettext("Reply queued for sending.") if kind == "message" else gettext("Note added.")
+        )
 
     def keep(conversation):
         if text.strip() and len(text) <= MAX_TEXT and can_write(request.user):
             drafts.save_draft(user=request.user, conversation=conversation, kind=kind, text=text)
 
-    refused = "Not sent: {}" if kind == "message" else "Not saved: {}"
+    refused = gettext("Not sent: {}") if kind == "message" else gettext("Not saved: {}")
     return _act(request, pk, action, refused=refused, on_refusal=keep)
 
 
@@ -170,7 +172,7 @@ def reply(request, pk):
             inbox_services.set_status(
                 conversation_id=conversation.pk, status=Status.RESOLVED, actor=request.user
             )
-            return "Reply queued for sending, and the conversation is resolved."
+            return gettext("Reply queued for sending, and the conversation is resolved.")
         return None
 
     return _compose(request, pk, "message", send)
@@ -190,13 +192,15 @@ def add_tags(request, pk):
     def action(conversation):
         typed = [s.strip() for s in request.POST.getlist("tags") if s.strip()]
         if not typed:
-            raise ValueError("Pick a tag.")
+            raise ValueError(gettext("Pick a tag."))
         added = tagging_services.apply_tags(
             conversation_id=conversation.pk,
             tags=[tag_for_name_or_slug(t) for t in typed],
             actor=request.user,
         )
-        return f"Tagged {', '.join(t.name for t in added)}." if added else "Already tagged."
+        if not added:
+            return gettext("Already tagged.")
+        return gettext("Tagged %(tags)s.") % {"tags": ", ".join(t.name for t in added)}
 
     return _act(request, pk, action, triage=True)
 
@@ -207,7 +211,7 @@ def remove_tag(request, pk, slug):
     def action(conversation):
         (tag,) = tagging_services.tags_for_slugs([slug])
         tagging_services.remove_tag(conversation_id=conversation.pk, tag=tag, actor=request.user)
-        return f"Removed {tag.name}."
+        return gettext("Removed %(tag)s.") % {"tag": tag.name}
 
     return _act(request, pk, action, triage=True)
 
@@ -220,7 +224,7 @@ def accept_suggested_tag(request, pk, slug):
         tagging_services.accept_suggested_tag(
             conversation_id=conversation.pk, tag=tag, actor=request.user
         )
-        return f"Tagged {tag.name}."
+        return gettext("Tagged %(tags)s.") % {"tags": tag.name}
 
     return _act(request, pk, action, triage=True)
 
@@ -233,7 +237,7 @@ def dismiss_suggested_tag(request, pk, slug):
         tagging_services.dismiss_suggested_tag(
             conversation_id=conversation.pk, tag=tag, actor=request.user
         )
-        return f"Suggestion {tag.name} dismissed."
+        return gettext("Suggestion %(tag)s dismissed.") % {"tag": tag.name}
 
     return _act(request, pk, action, triage=True)
 
@@ -244,14 +248,16 @@ def set_severity(request, pk):
     def action(conversation):
         name = request.POST.get("severity", "")
         if name not in SEVERITIES:
-            raise ValueError(f"Severity is one of {', '.join(SEVERITIES)}.")
+            raise ValueError(
+                gettext("Severity is one of %(names)s.") % {"names": ", ".join(SEVERITIES)}
+            )
         tagging_services.set_severity(
             conversation_id=conversation.pk,
             severity=Severity.from_name(name),
             actor=request.user,
             reason=request.POST.get("reason", ""),
         )
-        return f"Severity set to {name}."
+        return gettext("Severity set to %(name)s.") % {"name": name}
 
     return _act(request, pk, action, triage=True)
 
@@ -271,8 +277,9 @@ def assign(request, pk):
             actor=request.user,
             reason=data["reason"],
         )
-        who = assignee.username if assignee else "nobody"
-        return f"Assigned to {team.name if team else 'no team'} / {who}."
+        who = assignee.username if assignee else gettext("nobody")
+        where = team.name if team else gettext("no team")
+        return gettext("Assigned to %(team)s / %(who)s.") % {"team": where, "who": who}
 
     return _act(request, pk, action, triage=True)
 
@@ -285,7 +292,7 @@ def set_status(request, pk):
     def action(conversation):
         status = request.POST.get("status", "")
         if status not in dict(AGENT_STATUSES):
-            raise ValueError("Unknown status.")
+            raise ValueError(gettext("Unknown status."))
         until = None
         if status == Status.SNOOZED:
             until = snooze_until(
@@ -305,12 +312,16 @@ def set_status(request, pk):
         if status == Status.RESOLVED and before != Status.RESOLVED:
             undo["status"] = before
         if request.POST.get("reason") == "undo":
-            return f"Undone: {Status(status).label.lower()} again, and no survey goes out."
+            return gettext("Undone: %(status)s again, and no survey goes out.") % {
+                "status": Status(status).label.lower()
+            }
         if status == Status.SPAM:
-            return "Marked as spam: it and the contact's next messages are in the Spam view."
+            return gettext(
+                "Marked as spam: it and the contact's next messages are in the Spam view."
+            )
         if before == Status.SPAM:
-            return "Marked not spam: back in the inbox."
-        return f"Marked {Status(status).label.lower()}."
+            return gettext("Marked not spam: back in the inbox.")
+        return gettext("Marked %(status)s.") % {"status": Status(status).label.lower()}
 
     return _act(request, pk, action, triage=True, undo=undo)
 
@@ -320,7 +331,7 @@ def set_status(request, pk):
 def bulk_action(request):
     """The list's bulk bar: the same rules as POST /api/v1/conversations/bulk/."""
     if not can_bulk(request.user):
-        raise PermissionDenied("Bulk actions are for leads and admins.")
+        raise PermissionDenied(gettext("Bulk actions are for leads and admins."))
     data = {
         "ids": request.POST.getlist("ids"),
         "action": request.POST.get("action", ""),
@@ -395,7 +406,11 @@ def bulk_action(request):
         for problem in errors_of(exc):
             flash.error(request, problem, extra_tags="bulk")
         return back(request, fallback)
-    flash.success(request, f"{changed} of {len(wanted)} conversations changed.")
+    flash.success(
+        request,
+        gettext("%(changed)s of %(wanted)s conversations changed.")
+        % {"changed": changed, "wanted": len(wanted)},
+    )
     return back(request, fallback)
 
 

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from inbox import selectors, titles
@@ -46,7 +47,7 @@ def _merge(request, *, source_id, target_id, page_contact, field: str):
     try:
         merge_contacts(source_id=source_id, target_id=target_id, actor=request.user)
     except PermissionDenied:
-        return HttpResponseForbidden("Only admins and leads may merge contacts.")
+        return HttpResponseForbidden(_("Only admins and leads may merge contacts."))
     except MergeRefused as exc:
         context = {**_page_context(request, page_contact), f"{field}_error": str(exc)}
         return render(request, "inbox/contact.html", context, status=400)
@@ -74,7 +75,7 @@ def contact_merge_duplicate(request, pk):
 
     target = selectors.contact_get_for_user(user=request.user, pk=pk)
     if not can_merge_contacts(request.user):
-        return HttpResponseForbidden("Only admins and leads may merge contacts.")
+        return HttpResponseForbidden(_("Only admins and leads may merge contacts."))
     typed = request.POST.get("duplicate_id", "").strip()
     raw = (typed or request.POST.get("duplicate", "")).strip().lstrip("#")
     problem = None
@@ -110,11 +111,11 @@ def contact_block(request, pk):
     try:
         service(contact_id=contact.pk, actor=request.user)
     except PermissionDenied:
-        return HttpResponseForbidden("Only admins and leads may block or unblock contacts.")
+        return HttpResponseForbidden(_("Only admins and leads may block or unblock contacts."))
     flash.success(
         request,
-        "Blocked: their new messages are kept here and reach no inbox view."
+        _("Blocked: their new messages are kept here and reach no inbox view.")
         if service is block_contact
-        else "Unblocked: their next message opens a conversation as usual.",
+        else _("Unblocked: their next message opens a conversation as usual."),
     )
     return redirect("inbox:contact", pk=contact.pk)

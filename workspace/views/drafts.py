@@ -77,13 +77,15 @@ def draft(request, pk):
         try:
             body = safejson.loads(request.body or b"{}")
         except ValueError:
-            return JsonResponse({"detail": "The draft could not be read (not JSON)."}, status=400)
+            return JsonResponse(
+                {"detail": _("The draft could not be read (not JSON).")}, status=400
+            )
         if not isinstance(body, dict):
-            return JsonResponse({"detail": 'Send an object: {"kind", "text"}.'}, status=400)
+            return JsonResponse({"detail": _('Send an object: {"kind", "text"}.')}, status=400)
         kind = body.get("kind", "message")
     if kind not in drafts.KINDS:
         return JsonResponse(
-            {"detail": "A draft is for a reply (message) or a private note (note)."}, status=400
+            {"detail": _("A draft is for a reply (message) or a private note (note).")}, status=400
         )
     if request.method == "GET":
         found = drafts.draft_get(user=request.user, conversation=conversation, kind=kind)
@@ -93,7 +95,7 @@ def draft(request, pk):
         return JsonResponse(_draft_json(None, kind))
     text = body.get("text", "")
     if not isinstance(text, str):
-        return JsonResponse({"detail": "The draft's text must be a string."}, status=400)
+        return JsonResponse({"detail": _("The draft's text must be a string.")}, status=400)
     try:
         saved = drafts.save_draft(
             user=request.user, conversation=conversation, kind=kind, text=text

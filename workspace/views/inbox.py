@@ -6,6 +6,7 @@ from django.http import HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
@@ -20,12 +21,12 @@ from workspace.templatetags.ui import row_view
 from workspace.views.common import PageParams, agents_with_load, errors_of, write_context
 
 SORTS = [
-    ("-last_message_at", "Newest activity"),
-    ("last_message_at", "Oldest activity"),
-    ("-created_at", "Newest first"),
-    ("created_at", "Oldest first"),
-    ("first_response_due", "SLA due soonest"),
-    ("severity", "Most severe"),
+    ("-last_message_at", gettext_lazy("Newest activity")),
+    ("last_message_at", gettext_lazy("Oldest activity")),
+    ("-created_at", gettext_lazy("Newest first")),
+    ("created_at", gettext_lazy("Oldest first")),
+    ("first_response_due", gettext_lazy("SLA due soonest")),
+    ("severity", gettext_lazy("Most severe")),
 ]
 
 
@@ -50,20 +51,24 @@ def sidebar_views(request, *, counted: bool = True) -> list[dict]:
         team_ids.append(team_id)
         team_slugs.append(slug)
     built_in = [
-        ("Mine", {"assignee": ["me"]}, open_ & Q(assignee_id=user.pk)),
-        ("Unassigned", {"unassigned": ["true"]}, open_ & Q(assignee__isnull=True)),
-        ("All", {}, open_),
-        ("Overnight", {"overnight": ["true"]}, filters.overnight_q()),
-        ("SLA at risk", {"sla_at_risk": ["true"]}, open_ & filters.sla_at_risk_q()),
-        ("SLA breached", {"sla_breached": ["true"]}, open_ & Q(sla_breached=True)),
+        (gettext_lazy("Mine"), {"assignee": ["me"]}, open_ & Q(assignee_id=user.pk)),
+        (gettext_lazy("Unassigned"), {"unassigned": ["true"]}, open_ & Q(assignee__isnull=True)),
+        (gettext_lazy("All"), {}, open_),
+        (gettext_lazy("Overnight"), {"overnight": ["true"]}, filters.overnight_q()),
+        (gettext_lazy("SLA at risk"), {"sla_at_risk": ["true"]}, open_ & filters.sla_at_risk_q()),
+        (gettext_lazy("SLA breached"), {"sla_breached": ["true"]}, open_ & Q(sla_breached=True)),
     ]
     if team_slugs:
-        built_in.insert(2, ("My teams", {"team": team_slugs}, open_ & Q(team_id__in=team_ids)))
+        built_in.insert(
+            2, (gettext_lazy("My teams"), {"team": team_slugs}, open_ & Q(team_id__in=team_ids))
+        )
     for tag in Tag.objects.filter(is_default=True).order_by("name"):
         built_in.append((tag.name, {"tag": [tag.slug]}, open_ & filters.tag_exists([tag.pk])))
     # Out of every other view; a blocked contact's messages are in none (their contact's page).
-    built_in.append(("Automated", {"status": [Status.AUTOMATED]}, Q(status=Status.AUTOMATED)))
-    built_in.append(("Spam", {"status": [Status.SPAM]}, Q(status=Status.SPAM)))
+    built_in.append(
+        (gettext_lazy("Automated"), {"status": [Status.AUTOMATED]}, Q(status=Status.AUTOMATED))
+    )
+    built_in.append((gettext_lazy("Spam"), {"status": [Status.SPAM]}, Q(status=Status.SPAM)))
     saved_views = SavedViewListApi().visible(user).order_by("position", "name")
     views = [_view_entry(request, name, view_filters) for name, view_filters, _ in built_in]
     views += [_view_entry(request, saved.name, saved.filters) for saved in saved_views]

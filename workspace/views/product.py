@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError as ApiValidationError
 
@@ -177,7 +178,10 @@ def set_feature_request_status(request, key):
     status = request.POST.get("status", "")
     back = reverse("ui:product") + "?" + urlencode({"tag": settings.REPORTS_FEATURE_REQUEST_TAG})
     if status not in FeatureRequest.Status.values:
-        flash.error(request, f"Status is one of {', '.join(FeatureRequest.Status.values)}.")
+        flash.error(
+            request,
+            _("Status is one of %(names)s.") % {"names": ", ".join(FeatureRequest.Status.values)},
+        )
         return redirect(back)
     try:
         found = update_feature_request(user=request.user, key=key, status=status)

@@ -1,18 +1,20 @@
-"""The agent's own profile: the time zone every time on their pages is shown in. The browser
+"""The agent's own profile: the language their pages speak and the time zone every time on
+their pages is shown in. The browser
 reports its zone once (static/js/times.js, `auto=1`), which never overrides a zone the agent
 picked here."""
 
 from zoneinfo import available_timezones
 
+from django.conf import settings
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from accounts.services import set_time_zone
+from accounts.services import set_language, set_time_zone
 from workspace.templatetags.ui import stamp_text
 
 
@@ -21,6 +23,8 @@ from workspace.templatetags.ui import stamp_text
 def profile_page(request):
     status = 200
     error = ""
+    if request.method == "POST" and "language" in request.POST:
+        return _save_language(request)
     if request.method == "POST":
         auto = request.POST.get("auto") == "1"
         try:
@@ -45,5 +49,18 @@ def profile_page(request):
         "current": request.POST.get("time_zone") if error else request.user.time_zone,
         "error": error,
         "now_stamp": stamp_text(timezone.now()),
+        "languages": settings.LANGUAGES,
     }
     return render(request, "ui/profile.html", context, status=status)
+
+
+def _save_language(request):
+    try:
+        set_language(user=request.user, language=request.POST["language"])
+    except ValueError as exc:
+        flash.error(request, str(exc))
+        return redirect("ui:profile")
+    # The flash is read on the next page, which speaks the new language: say it in that one.
+    with translation.override(request.user.language or translation.get_language()):
+        flash.success(request, _("Your pages now speak this language."))
+    return redirect("ui:profile")

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from inbox.models import Activity, Status
@@ -26,7 +27,7 @@ def agent_zone(raw: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(raw) if raw else ZoneInfo("UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"Unknown time zone {raw!r}.") from None
+        raise ValueError(_("Unknown time zone %(zone)r.") % {"zone": raw}) from None
 
 
 def snooze_until(*, preset: str, raw: str, tz: str | None, now: dt.datetime) -> dt.datetime:
@@ -42,11 +43,11 @@ def snooze_until(*, preset: str, raw: str, tz: str | None, now: dt.datetime) -> 
     elif preset == "monday":
         day = local.date() + dt.timedelta(days=(7 - local.weekday()) or 7)
     elif preset:
-        raise ValueError("Pick one of the snooze times or give a date and time.")
+        raise ValueError(_("Pick one of the snooze times or give a date and time."))
     else:
         value = parse_datetime(raw or "")
         if value is None:
-            raise ValueError("Snooze needs a date and time.")
+            raise ValueError(_("Snooze needs a date and time."))
         return value if timezone.is_aware(value) else value.replace(tzinfo=zone)
     return dt.datetime.combine(day, nine, tzinfo=zone)
 
@@ -109,5 +110,7 @@ def tag_for_name_or_slug(typed: str):
 
     tag = Tag.objects.filter(slug=typed).first() or Tag.objects.filter(name__iexact=typed).first()
     if tag is None:
-        raise ValueError(f"There is no tag called {typed!r}. Pick one from the list.")
+        raise ValueError(
+            _("There is no tag called %(tag)r. Pick one from the list.") % {"tag": typed}
+        )
     return tag
