@@ -6,6 +6,7 @@ from inbox import canned_api, channel_api, contact_api
 from inbox.chat import views as chat_views
 from inbox.outbound import api as outbound_api
 from routing import api as routing_api
+from routing import macro_api
 from tagging import alerts_api, ugc_api
 from tagging import api as tagging_api
 
@@ -74,6 +75,14 @@ urlpatterns = [
         "conversations/<int:pk>/typing/",
         chat_views.ConversationTypingApi.as_view(),
         name="conversation-typing",
+    ),
+    path("macros/", macro_api.MacroListApi.as_view(), name="macro-list"),
+    path("macros/<int:pk>/", macro_api.MacroDetailApi.as_view(), name="macro-detail"),
+    path("macros/<int:macro_id>/run/", macro_api.MacroBulkRunApi.as_view(), name="macro-bulk-run"),
+    path(
+        "conversations/<int:pk>/macros/<int:macro_id>/run/",
+        macro_api.MacroRunApi.as_view(),
+        name="macro-run",
     ),
     path("canned-responses/", canned_api.CannedListApi.as_view(), name="canned-list"),
     path(

@@ -7,11 +7,13 @@ from workspace.views import (
     conversation,
     drafts,
     inbox,
+    macros,
     notifications,
     product,
     profile,
     settings_canned,
     settings_channels,
+    settings_macros,
     ugc,
 )
 
@@ -63,6 +65,14 @@ urlpatterns = [
     path("conversations/<int:pk>/status/", actions.set_status, name="status"),
     path("messages/<int:pk>/body/", conversation.message_body, name="message-body"),
     path("messages/<int:pk>/retry/", actions.retry_message, name="retry"),
+    path("conversations/<int:pk>/macro/", macros.run_macro, name="run-macro"),
+    path("settings/macros/", settings_macros.macro_page, name="settings-macros"),
+    path("settings/macros/<int:pk>/", settings_macros.macro_page, name="settings-macros-edit"),
+    path(
+        "settings/macros/<int:pk>/delete/",
+        settings_macros.macro_delete,
+        name="settings-macros-delete",
+    ),
     path("settings/canned/", settings_canned.canned_page, name="settings-canned"),
     path("settings/canned/<int:pk>/", settings_canned.canned_page, name="settings-canned-edit"),
     path(
