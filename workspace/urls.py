@@ -21,7 +21,7 @@ app_name = "ui"
 
 urlpatterns = [
     path("", inbox.inbox_page, name="inbox"),
-    path("bulk/", actions.bulk_action, name="bulk"),
+    path("bulk/", macros.bulk_bar, name="bulk"),
     path("sidebar/", inbox.sidebar, name="sidebar"),
     path("tags.css", base.tags_css, name="tags-css"),
     path("availability/", base.set_my_availability, name="availability"),

@@ -321,10 +321,6 @@ def bulk_action(request):
     """The list's bulk bar: the same rules as POST /api/v1/conversations/bulk/."""
     if not can_bulk(request.user):
         raise PermissionDenied("Bulk actions are for leads and admins.")
-    if request.POST.get("action") == "macro":
-        from workspace.views.macros import bulk_run
-
-        return bulk_run(request)
     data = {
         "ids": request.POST.getlist("ids"),
         "action": request.POST.get("action", ""),

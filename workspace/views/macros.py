@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import can_bulk
 from routing import macros as service
-from workspace.views.actions import _act
+from workspace.views.actions import _act, bulk_action
 from workspace.views.common import back
 
 
@@ -43,6 +43,15 @@ def run_macro(request, pk):
         }
 
     return _act(request, pk, action, triage=True)
+
+
+@login_required
+@require_POST
+def bulk_bar(request):
+    """The list's bulk bar: "Run macro" here, every other action in actions.bulk_action."""
+    if request.POST.get("action") == "macro":
+        return bulk_run(request)
+    return bulk_action(request)
 
 
 def bulk_run(request):
