@@ -6,7 +6,7 @@ from inbox import canned_api, channel_api, contact_api
 from inbox.chat import views as chat_views
 from inbox.outbound import api as outbound_api
 from routing import api as routing_api
-from routing import macro_api
+from routing import after_hours_api, macro_api
 from tagging import alerts_api, ugc_api
 from tagging import api as tagging_api
 
@@ -97,6 +97,11 @@ urlpatterns = [
         "channels/<int:pk>/rotate-secret/",
         channel_api.ChannelRotateSecretApi.as_view(),
         name="channel-rotate-secret",
+    ),
+    path(
+        "channels/<int:pk>/after-hours/",
+        after_hours_api.ChannelAfterHoursApi.as_view(),
+        name="channel-after-hours",
     ),
     path("channels/<int:pk>/test/", channel_api.ChannelTestApi.as_view(), name="channel-test"),
     path(

@@ -19,12 +19,13 @@ import logging
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from inbox import activity
+from inbox import activity, events
 from inbox.models import Activity, Channel, Conversation, Message
 from inbox.outbound import auto_ack
 from inbox.outbound.replies import queue_system_message
@@ -42,6 +43,35 @@ def settings_for(channel: Channel) -> dict:
     if not str(options.get("text") or "").strip():
         return {}
     return options
+
+
+MAX_TEXT = 5000
+
+
+@transaction.atomic
+def set_after_hours(*, actor, channel: Channel, enabled: bool, text: str) -> Channel:
+    """Switch a channel's after-hours reply on or off and set its text (admins). A reply that is
+    on needs a text; ValidationError keyed by `text`. Emits channel.updated."""
+    from accounts.permissions import can_administer
+
+    if not can_administer(actor):
+        raise PermissionDenied(_("Channel settings are for admins."))
+    text = (text or "").strip()
+    if enabled and not text:
+        raise ValidationError({"text": [_("Write the message to send after hours.")]})
+    if len(text) > MAX_TEXT:
+        raise ValidationError({"text": [_("At most 5,000 characters.")]})
+    channel = Channel.objects.select_for_update().get(pk=channel.pk)
+    config = dict(channel.config or {})
+    config["after_hours"] = {"enabled": bool(enabled), "text": text}
+    channel.config = config
+    channel.save(update_fields=["config"])
+    events.publish(
+        "channel.updated",
+        actor=actor,
+        data={"channel": channel.pk, "slug": channel.slug, "fields": ["after_hours"]},
+    )
+    return channel
 
 
 def refusal(channel: Channel, message: Message) -> str | None:

@@ -11,6 +11,7 @@ from workspace.views import (
     notifications,
     product,
     profile,
+    settings_after_hours,
     settings_canned,
     settings_channels,
     settings_macros,
@@ -87,6 +88,11 @@ urlpatterns = [
         name="settings-channel-add",
     ),
     path("settings/channels/<int:pk>/", settings_channels.channel_page, name="settings-channel"),
+    path(
+        "settings/channels/<int:pk>/after-hours/",
+        settings_after_hours.channel_after_hours,
+        name="settings-channel-after-hours",
+    ),
     path(
         "settings/channels/<int:pk>/test/",
         settings_channels.channel_test,
