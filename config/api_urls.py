@@ -5,8 +5,8 @@ from inbox import api as inbox_api
 from inbox import canned_api, channel_api, contact_api
 from inbox.chat import views as chat_views
 from inbox.outbound import api as outbound_api
-from routing import api as routing_api
 from routing import after_hours_api, macro_api
+from routing import api as routing_api
 from tagging import alerts_api, ugc_api
 from tagging import api as tagging_api
 
