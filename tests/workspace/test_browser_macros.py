@@ -23,6 +23,8 @@ def test_an_agent_builds_a_macro_and_runs_it_from_the_triage_panel(page, server,
     login(page, server, "alice", "/inbox/settings/macros/")
     page.get_by_label("Name").fill("Escalate incident")
     page.get_by_label("Step 1: what to do").select_option("add_tags")
+    offered = page.get_by_label("Step 1: value").locator("optgroup:not([disabled])")
+    assert offered.evaluate_all("gs => gs.map(g => g.dataset.kind)") == ["add_tags"]
     page.get_by_label("Step 1: value").select_option("add_tags:incident")
     page.get_by_label("Step 2: what to do").select_option("set_severity")
     page.get_by_label("Step 2: value").select_option("set_severity:critical")
