@@ -123,3 +123,24 @@ def test_a_switched_off_channel_sends_nothing(office, email_channel, inbound):
             is None
         )
     assert not replies().exists()
+
+
+def test_the_back_line_is_in_the_contacts_language(office, inbound):
+    from django.conf import settings
+
+    from routing.after_hours import language_for
+
+    with time_machine.travel(SATURDAY_NIGHT, tick=False):
+        received = inbound("<lang@customer.example>", "Halo")
+    conversation = received.conversation
+    conversation.contact.attributes = {"language": "id-ID"}
+    assert language_for(conversation) == "id"
+    conversation.contact.attributes = {}
+    conversation.channel.config = {**conversation.channel.config, "language": "id"}
+    assert language_for(conversation) == "id"
+    conversation.channel.config = {}
+    assert language_for(conversation) == settings.LANGUAGE_CODE
+    friday_night = dt.datetime(2026, 12, 4, 12, 0, tzinfo=dt.UTC)
+    monday = dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)
+    line = back_line(opening=monday, now=friday_night, zone="Asia/Jakarta", language="id")
+    assert "Senin" in line and "09:00" in line  # Django's own Indonesian day names
