@@ -5,6 +5,7 @@ from inbox import api as inbox_api
 from inbox import canned_api, channel_api, contact_api
 from inbox.chat import views as chat_views
 from inbox.outbound import api as outbound_api
+from routing import after_hours_api, macro_api
 from routing import api as routing_api
 from tagging import alerts_api, ugc_api
 from tagging import api as tagging_api
@@ -75,6 +76,14 @@ urlpatterns = [
         chat_views.ConversationTypingApi.as_view(),
         name="conversation-typing",
     ),
+    path("macros/", macro_api.MacroListApi.as_view(), name="macro-list"),
+    path("macros/<int:pk>/", macro_api.MacroDetailApi.as_view(), name="macro-detail"),
+    path("macros/<int:macro_id>/run/", macro_api.MacroBulkRunApi.as_view(), name="macro-bulk-run"),
+    path(
+        "conversations/<int:pk>/macros/<int:macro_id>/run/",
+        macro_api.MacroRunApi.as_view(),
+        name="macro-run",
+    ),
     path("canned-responses/", canned_api.CannedListApi.as_view(), name="canned-list"),
     path(
         "canned-responses/preview/",
@@ -88,6 +97,11 @@ urlpatterns = [
         "channels/<int:pk>/rotate-secret/",
         channel_api.ChannelRotateSecretApi.as_view(),
         name="channel-rotate-secret",
+    ),
+    path(
+        "channels/<int:pk>/after-hours/",
+        after_hours_api.ChannelAfterHoursApi.as_view(),
+        name="channel-after-hours",
     ),
     path("channels/<int:pk>/test/", channel_api.ChannelTestApi.as_view(), name="channel-test"),
     path(

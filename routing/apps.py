@@ -8,6 +8,7 @@ class RoutingConfig(AppConfig):
     def ready(self):
         from inbox import hooks
         from routing import (
+            after_hours,
             auto_assignment,
             notifications,
             rules,
@@ -23,6 +24,8 @@ class RoutingConfig(AppConfig):
         hooks.register("tags_changed", rules.route_on_tags, order=30)
         hooks.register("conversation_changed", auto_assignment.hand_out_after_close, order=90)
         hooks.register("messages_received", sla_reactions.on_messages_received, order=40)
+        # After the acknowledgement (inbox, 900), once routing has picked the team.
+        hooks.register("messages_received", after_hours.reply_after_hours, order=905)
         hooks.register("agent_replied", sla_reactions.on_agent_replied, order=40)
         hooks.register("conversation_changed", sla_reactions.on_conversation_changed, order=40)
         hooks.register("tags_changed", sla_reactions.on_tags_changed, order=40)

@@ -107,3 +107,19 @@ def elapsed(calendar: BusinessHours | None, start: dt.datetime, end: dt.datetime
                 total += (finish - begin).total_seconds()
         day += dt.timedelta(days=1)
     return total
+
+
+def next_opening(calendar: BusinessHours | None, at: dt.datetime) -> dt.datetime | None:
+    """When the calendar is next open from `at`: `at` itself when open now, None when it has no
+    open hours in the next three years."""
+    if always_open(calendar):
+        return at
+    at = at.astimezone(UTC)
+    day = at.astimezone(ZoneInfo(calendar.timezone)).date() - dt.timedelta(days=1)
+    for _ in range(MAX_DAYS):
+        for open_at, close_at in intervals(calendar, day):
+            if close_at <= at:
+                continue
+            return max(open_at, at)
+        day += dt.timedelta(days=1)
+    return None

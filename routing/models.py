@@ -273,3 +273,40 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.recipient_id} on {self.conversation_id}"
+
+
+class Macro(models.Model):
+    """A named list of actions an agent runs on a conversation, or a selection, in one click
+    (routing.macros). `actions` is a list of {"kind": ..., "value": ...} checked against
+    routing.macros.ACTIONS_SCHEMA. Scoped like canned responses: personal (created_by set as
+    owner), one team's, or everyone's."""
+
+    name = models.CharField(max_length=120)
+    actions = models.JSONField(default=list)
+    owner = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="macros",
+        help_text="Personal to this agent; empty to share.",
+    )
+    team = models.ForeignKey(
+        "accounts.Team",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="macros",
+        help_text="Shared with this team only; empty for everyone.",
+    )
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name

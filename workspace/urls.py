@@ -7,11 +7,14 @@ from workspace.views import (
     conversation,
     drafts,
     inbox,
+    macros,
     notifications,
     product,
     profile,
+    settings_after_hours,
     settings_canned,
     settings_channels,
+    settings_macros,
     ugc,
 )
 
@@ -19,7 +22,7 @@ app_name = "ui"
 
 urlpatterns = [
     path("", inbox.inbox_page, name="inbox"),
-    path("bulk/", actions.bulk_action, name="bulk"),
+    path("bulk/", macros.bulk_bar, name="bulk"),
     path("sidebar/", inbox.sidebar, name="sidebar"),
     path("tags.css", base.tags_css, name="tags-css"),
     path("availability/", base.set_my_availability, name="availability"),
@@ -63,6 +66,14 @@ urlpatterns = [
     path("conversations/<int:pk>/status/", actions.set_status, name="status"),
     path("messages/<int:pk>/body/", conversation.message_body, name="message-body"),
     path("messages/<int:pk>/retry/", actions.retry_message, name="retry"),
+    path("conversations/<int:pk>/macro/", macros.run_macro, name="run-macro"),
+    path("settings/macros/", settings_macros.macro_page, name="settings-macros"),
+    path("settings/macros/<int:pk>/", settings_macros.macro_page, name="settings-macros-edit"),
+    path(
+        "settings/macros/<int:pk>/delete/",
+        settings_macros.macro_delete,
+        name="settings-macros-delete",
+    ),
     path("settings/canned/", settings_canned.canned_page, name="settings-canned"),
     path("settings/canned/<int:pk>/", settings_canned.canned_page, name="settings-canned-edit"),
     path(
@@ -77,6 +88,11 @@ urlpatterns = [
         name="settings-channel-add",
     ),
     path("settings/channels/<int:pk>/", settings_channels.channel_page, name="settings-channel"),
+    path(
+        "settings/channels/<int:pk>/after-hours/",
+        settings_after_hours.channel_after_hours,
+        name="settings-channel-after-hours",
+    ),
     path(
         "settings/channels/<int:pk>/test/",
         settings_channels.channel_test,

@@ -138,6 +138,11 @@ def contact_initials(contact) -> str:
 @register.filter
 def activity_value(value) -> str:
     """An audit value in words: {"team": "support", "assignee": "bob"} -> "team support, bob"."""
+    if isinstance(value, dict) and "macro" in value and "changes" in value:
+        from routing.macros import describe
+
+        steps = "; ".join(describe(c) for c in value["changes"] if isinstance(c, dict))
+        return f"“{value['macro']}”: {steps or '—'}"
     if isinstance(value, dict):
         parts = []
         for key, item in value.items():

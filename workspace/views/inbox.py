@@ -16,6 +16,7 @@ from inbox import filters, reads, search, selectors, titles
 from inbox.api import COUNT_CAP, SavedViewListApi
 from inbox.models import Channel, Status
 from inbox.pagination import KeysetPagination
+from routing.macros import macros_for
 from tagging.models import SpikeAlert, Tag
 from workspace.templatetags.ui import row_view
 from workspace.views.common import PageParams, agents_with_load, errors_of, write_context
@@ -200,6 +201,7 @@ def list_context(request) -> tuple[dict, list[str]]:
     }
     if context["can_bulk"]:  # only the bulk bar names agents with their open loads
         context["agents"] = agents_with_load()
+        context["macros"] = list(macros_for(user=request.user).order_by("name", "pk"))
     context["spikes"] = open_spikes(request.user)
     return context, errors
 

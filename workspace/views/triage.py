@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from inbox.models import Activity, Status
+from routing.macros import macros_for
 from tagging.selectors import suggested_tags_for
 from workspace.views.common import agents_with_load, write_context
 
@@ -91,6 +92,7 @@ def triage_context(request, conversation, *, undo_status: str | None = None) -> 
         "undo_ms": undo_ms,
         "undo_seconds": window,
         **write_context(request),
+        "macros": list(macros_for(user=request.user).order_by("name", "pk")),
     }
 
 
