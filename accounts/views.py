@@ -33,3 +33,12 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         if context.get("validlink") is False:
             response.status_code = 410
         return response
+
+
+class InviteAcceptView(PasswordResetConfirmView):
+    """The link in an invitation (accounts.people.invite_user): the invited person chooses a
+    password, and their account becomes active. Used or expired links answer 410 like a reset."""
+
+    def form_valid(self, form):
+        form.user.is_active = True  # saved with the new password by SetPasswordForm.save()
+        return super().form_valid(form)

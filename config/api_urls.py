@@ -1,5 +1,6 @@
 from django.urls import path
 
+from accounts import api as accounts_api
 from accounts.api import TeamListApi, UserListApi
 from inbox import api as inbox_api
 from inbox import canned_api, channel_api, contact_api
@@ -144,7 +145,15 @@ urlpatterns = [
     path("ugc/<int:pk>/ask/", ugc_api.UgcAskApi.as_view(), name="ugc-ask"),
     path("ugc/<int:pk>/permission/", ugc_api.UgcPermissionApi.as_view(), name="ugc-permission"),
     path("teams/", TeamListApi.as_view(), name="team-list"),
+    path("teams/<int:pk>/", accounts_api.TeamDetailApi.as_view(), name="team-detail"),
     path("users/", UserListApi.as_view(), name="user-list"),
+    path("users/<int:pk>/", accounts_api.UserDetailApi.as_view(), name="user-detail"),
+    path("memberships/", accounts_api.MembershipListApi.as_view(), name="membership-list"),
+    path(
+        "memberships/<int:pk>/",
+        accounts_api.MembershipDetailApi.as_view(),
+        name="membership-detail",
+    ),
     path("users/me/", routing_api.MeApi.as_view(), name="user-me"),
     path("sla-alerts/", routing_api.SLAAlertListApi.as_view(), name="sla-alert-list"),
     path("alerts/", alerts_api.SpikeAlertListApi.as_view(), name="alert-list"),

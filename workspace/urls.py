@@ -12,6 +12,7 @@ from workspace.views import (
     profile,
     settings_canned,
     settings_channels,
+    settings_teams,
     ugc,
 )
 
@@ -70,6 +71,21 @@ urlpatterns = [
         settings_canned.canned_delete,
         name="settings-canned-delete",
     ),
+    path("settings/teams/", settings_teams.teams_page, name="settings-teams"),
+    path("settings/teams/add/", settings_teams.team_save, name="settings-team-add"),
+    path("settings/teams/<int:pk>/", settings_teams.team_save, name="settings-team"),
+    path(
+        "settings/teams/<int:team_pk>/members/",
+        settings_teams.membership_save,
+        name="settings-membership",
+    ),
+    path(
+        "settings/memberships/<int:pk>/remove/",
+        settings_teams.membership_remove,
+        name="settings-membership-remove",
+    ),
+    path("settings/people/invite/", settings_teams.invite, name="settings-invite"),
+    path("settings/people/<int:pk>/", settings_teams.person_save, name="settings-person"),
     path("settings/channels/", settings_channels.channel_list, name="settings-channels"),
     path(
         "settings/channels/add/<slug:kind>/",
