@@ -7,6 +7,7 @@ from inbox import canned_api, channel_api, contact_api
 from inbox.chat import views as chat_views
 from inbox.outbound import api as outbound_api
 from routing import api as routing_api
+from routing import settings_api as routing_settings_api
 from tagging import alerts_api, ugc_api
 from tagging import api as tagging_api
 
@@ -147,6 +148,21 @@ urlpatterns = [
     path("teams/", TeamListApi.as_view(), name="team-list"),
     path("teams/<int:pk>/", accounts_api.TeamDetailApi.as_view(), name="team-detail"),
     path("users/", UserListApi.as_view(), name="user-list"),
+    path(
+        "business-hours/",
+        routing_settings_api.BusinessHoursListApi.as_view(),
+        name="business-hours-list",
+    ),
+    path(
+        "business-hours/<int:pk>/",
+        routing_settings_api.BusinessHoursDetailApi.as_view(),
+        name="business-hours-detail",
+    ),
+    path(
+        "business-hours/<int:pk>/public-holidays/",
+        routing_settings_api.BusinessHoursPublicHolidaysApi.as_view(),
+        name="business-hours-public-holidays",
+    ),
     path("users/<int:pk>/", accounts_api.UserDetailApi.as_view(), name="user-detail"),
     path("memberships/", accounts_api.MembershipListApi.as_view(), name="membership-list"),
     path(

@@ -12,6 +12,7 @@ from workspace.views import (
     profile,
     settings_canned,
     settings_channels,
+    settings_hours,
     settings_teams,
     ugc,
 )
@@ -70,6 +71,13 @@ urlpatterns = [
         "settings/canned/<int:pk>/delete/",
         settings_canned.canned_delete,
         name="settings-canned-delete",
+    ),
+    path("settings/hours/", settings_hours.hours_page, name="settings-hours"),
+    path("settings/hours/<int:pk>/", settings_hours.hours_page, name="settings-hours-edit"),
+    path(
+        "settings/hours/<int:pk>/public-holidays/",
+        settings_hours.public_holidays,
+        name="settings-hours-public-holidays",
     ),
     path("settings/teams/", settings_teams.teams_page, name="settings-teams"),
     path("settings/teams/add/", settings_teams.team_save, name="settings-team-add"),

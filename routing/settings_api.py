@@ -1,0 +1,142 @@
+"""/api/v1/business-hours/ and /api/v1/sla-policies/: the REST twins of the settings pages, for
+admins, through routing.calendars and routing.sla_settings (the functions the pages call)."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api import IsAdminRole, refused
+from accounts.models import Team
+from routing import calendars
+from routing.models import BusinessHours
+
+
+def _teams(slugs) -> list[Team] | None:
+    if slugs is None:
+        return None
+    teams = list(Team.objects.filter(slug__in=slugs))
+    missing = set(slugs) - {t.slug for t in teams}
+    if missing:
+        raise ValidationError({"teams": [f"No team {slug!r}." for slug in sorted(missing)]})
+    return teams
+
+
+class BusinessHoursOutputSerializer(serializers.ModelSerializer):
+    teams = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BusinessHours
+        fields = ["id", "name", "timezone", "always_open", "weekly", "holidays", "teams"]
+
+    def get_teams(self, obj) -> list[str]:
+        return [team.slug for team in calendars.teams_of(obj)]
+
+
+class BusinessHoursInputSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_blank=True)
+    timezone = serializers.CharField(allow_blank=True, help_text="An IANA zone, like Asia/Jakarta.")
+    always_open = serializers.BooleanField(required=False, default=False)
+    weekly = serializers.JSONField(
+        required=False, help_text='{"mon": [["09:00", "17:00"]], ...} in local time'
+    )
+    holidays = serializers.JSONField(required=False, help_text='["2027-01-01", ...]')
+    teams = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Slugs of the teams using it."
+    )
+
+
+class BusinessHoursPatchSerializer(BusinessHoursInputSerializer):
+    name = serializers.CharField(required=False, allow_blank=True)
+    timezone = serializers.CharField(required=False, allow_blank=True)
+    always_open = serializers.BooleanField(required=False)
+
+
+def _save(request, calendar: BusinessHours | None, data: dict) -> BusinessHours:
+    teams = _teams(data.pop("teams", None))
+    if calendar is not None:
+        data.setdefault("name", calendar.name)
+        data.setdefault("timezone", calendar.timezone)
+        data.setdefault("always_open", calendar.always_open)
+    try:
+        return calendars.save_calendar(actor=request.user, calendar=calendar, teams=teams, **data)
+    except DjangoValidationError as exc:
+        raise refused(exc) from exc
+
+
+class BusinessHoursListApi(APIView):
+    permission_classes = [IsAuthenticated, IsAdminRole]
+
+    @extend_schema(responses=BusinessHoursOutputSerializer(many=True))
+    def get(self, request):
+        rows = BusinessHours.objects.order_by("name", "pk")
+        return Response(BusinessHoursOutputSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=BusinessHoursInputSerializer, responses={201: BusinessHoursOutputSerializer}
+    )
+    def post(self, request):
+        data = BusinessHoursInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        calendar = _save(request, None, dict(data.validated_data))
+        return Response(BusinessHoursOutputSerializer(calendar).data, status=201)
+
+
+class BusinessHoursDetailApi(APIView):
+    permission_classes = [IsAuthenticated, IsAdminRole]
+
+    @extend_schema(responses=BusinessHoursOutputSerializer)
+    def get(self, request, pk: int):
+        return Response(BusinessHoursOutputSerializer(get_object_or_404(BusinessHours, pk=pk)).data)
+
+    @extend_schema(request=BusinessHoursPatchSerializer, responses=BusinessHoursOutputSerializer)
+    def patch(self, request, pk: int):
+        calendar = get_object_or_404(BusinessHours, pk=pk)
+        data = BusinessHoursPatchSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        calendar = _save(request, calendar, dict(data.validated_data))
+        return Response(BusinessHoursOutputSerializer(calendar).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int):
+        calendars.delete_calendar(
+            actor=request.user, calendar=get_object_or_404(BusinessHours, pk=pk)
+        )
+        return Response(status=204)
+
+
+class PublicHolidaysInputSerializer(serializers.Serializer):
+    country = serializers.CharField(allow_blank=True, help_text="ISO 3166 code, like ID or US.")
+    year = serializers.CharField(allow_blank=True)
+
+
+class BusinessHoursPublicHolidaysApi(APIView):
+    """Add a country's public holidays for a year (the `holidays` package) to the calendar."""
+
+    permission_classes = [IsAuthenticated, IsAdminRole]
+
+    @extend_schema(
+        request=PublicHolidaysInputSerializer,
+        responses=inline_serializer(
+            "PublicHolidaysAdded",
+            {
+                "added": serializers.ListField(child=serializers.CharField()),
+                "calendar": BusinessHoursOutputSerializer(),
+            },
+        ),
+    )
+    def post(self, request, pk: int):
+        calendar = get_object_or_404(BusinessHours, pk=pk)
+        data = PublicHolidaysInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            added = calendars.add_public_holidays(
+                actor=request.user, calendar=calendar, **data.validated_data
+            )
+        except DjangoValidationError as exc:
+            raise refused(exc) from exc
+        return Response({"added": added, "calendar": BusinessHoursOutputSerializer(calendar).data})
