@@ -158,6 +158,22 @@ urlpatterns = [
         routing_settings_api.BusinessHoursDetailApi.as_view(),
         name="business-hours-detail",
     ),
+    path("sla-policies/", routing_settings_api.SLAPolicyListApi.as_view(), name="sla-policy-list"),
+    path(
+        "sla-policies/preview/",
+        routing_settings_api.SLAPolicyPreviewApi.as_view(),
+        name="sla-policy-preview-new",
+    ),
+    path(
+        "sla-policies/<int:pk>/",
+        routing_settings_api.SLAPolicyDetailApi.as_view(),
+        name="sla-policy-detail",
+    ),
+    path(
+        "sla-policies/<int:pk>/preview/",
+        routing_settings_api.SLAPolicyPreviewApi.as_view(),
+        name="sla-policy-preview",
+    ),
     path(
         "business-hours/<int:pk>/public-holidays/",
         routing_settings_api.BusinessHoursPublicHolidaysApi.as_view(),

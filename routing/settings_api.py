@@ -12,8 +12,10 @@ from rest_framework.views import APIView
 
 from accounts.api import IsAdminRole, refused
 from accounts.models import Team
-from routing import calendars
-from routing.models import BusinessHours
+from inbox.models import Channel, Severity
+from routing import calendars, sla_settings
+from routing.models import BusinessHours, SLAPolicy
+from tagging.models import Tag
 
 
 def _teams(slugs) -> list[Team] | None:
@@ -140,3 +142,149 @@ class BusinessHoursPublicHolidaysApi(APIView):
         except DjangoValidationError as exc:
             raise refused(exc) from exc
         return Response({"added": added, "calendar": BusinessHoursOutputSerializer(calendar).data})
+
+
+# --- SLA policies ------------------------------------------------------------------------------
+
+
+class SLAPolicyOutputSerializer(serializers.ModelSerializer):
+    severity = serializers.SerializerMethodField()
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    channel = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    tag = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = SLAPolicy
+        fields = [
+            "id",
+            "name",
+            "severity",
+            "team",
+            "channel",
+            "tag",
+            "first_response_minutes",
+            "next_response_minutes",
+            "resolution_minutes",
+            "business_hours_only",
+            "business_hours",
+            "warning_percent",
+            "is_active",
+        ]
+
+    def get_severity(self, obj) -> str:
+        return Severity(obj.severity).label
+
+
+class SLAPolicyInputSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True)
+    severity = serializers.CharField(required=False, help_text="low, normal, high or critical")
+    team = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    channel = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    tag = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    first_response_minutes = serializers.CharField(required=False)
+    next_response_minutes = serializers.CharField(required=False)
+    resolution_minutes = serializers.CharField(required=False)
+    business_hours_only = serializers.BooleanField(required=False)
+    business_hours = serializers.IntegerField(required=False, allow_null=True)
+    warning_percent = serializers.CharField(required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class SLAPreviewSerializer(serializers.Serializer):
+    arriving_at = serializers.DateTimeField()
+    calendar = serializers.CharField(allow_null=True)
+    timezone = serializers.CharField()
+    first_response_due = serializers.DateTimeField(allow_null=True)
+    next_response_due = serializers.DateTimeField(allow_null=True)
+    resolution_due = serializers.DateTimeField(allow_null=True)
+
+
+def _resolve(values: dict) -> dict:
+    """Slugs and ids to rows; an unknown one is a 400 naming the field."""
+    lookups = {
+        "team": (Team, "slug"),
+        "channel": (Channel, "slug"),
+        "tag": (Tag, "slug"),
+        "business_hours": (BusinessHours, "pk"),
+    }
+    for field, (model, key) in lookups.items():
+        if field not in values:
+            continue
+        if values[field] in (None, ""):
+            values[field] = None
+            continue
+        row = model.objects.filter(**{key: values[field]}).first()
+        if row is None:
+            raise ValidationError({field: [f"No {field.replace('_', ' ')} {values[field]!r}."]})
+        values[field] = row
+    return values
+
+
+def _policy_values(request, *, partial: bool) -> dict:
+    data = SLAPolicyInputSerializer(data=request.data, partial=partial)
+    data.is_valid(raise_exception=True)
+    return _resolve(dict(data.validated_data))
+
+
+class SLAPolicyListApi(APIView):
+    permission_classes = [IsAuthenticated, IsAdminRole]
+
+    @extend_schema(responses=SLAPolicyOutputSerializer(many=True))
+    def get(self, request):
+        rows = SLAPolicy.objects.select_related("team", "channel", "tag").order_by(
+            "-severity", "name"
+        )
+        return Response(SLAPolicyOutputSerializer(rows, many=True).data)
+
+    @extend_schema(request=SLAPolicyInputSerializer, responses={201: SLAPolicyOutputSerializer})
+    def post(self, request):
+        values = _policy_values(request, partial=False)
+        try:
+            policy = sla_settings.save_policy(actor=request.user, **values)
+        except DjangoValidationError as exc:
+            raise refused(exc) from exc
+        return Response(SLAPolicyOutputSerializer(policy).data, status=201)
+
+
+class SLAPolicyDetailApi(APIView):
+    permission_classes = [IsAuthenticated, IsAdminRole]
+
+    @extend_schema(responses=SLAPolicyOutputSerializer)
+    def get(self, request, pk: int):
+        return Response(SLAPolicyOutputSerializer(get_object_or_404(SLAPolicy, pk=pk)).data)
+
+    @extend_schema(
+        request=SLAPolicyInputSerializer,
+        responses=SLAPolicyOutputSerializer,
+        description="Change a policy; `is_active: false` deactivates it (kept, matching nothing).",
+    )
+    def patch(self, request, pk: int):
+        policy = get_object_or_404(SLAPolicy, pk=pk)
+        values = _policy_values(request, partial=True)
+        try:
+            policy = sla_settings.save_policy(actor=request.user, policy=policy, **values)
+        except DjangoValidationError as exc:
+            raise refused(exc) from exc
+        return Response(SLAPolicyOutputSerializer(policy).data)
+
+
+class SLAPolicyPreviewApi(APIView):
+    """When a conversation the policy covers, arriving now, would be due (the live clock's own
+    arithmetic). GET for a stored policy; POST a policy's fields to preview before saving."""
+
+    permission_classes = [IsAuthenticated, IsAdminRole]
+
+    @extend_schema(responses=SLAPreviewSerializer)
+    def get(self, request, pk: int):
+        policy = get_object_or_404(SLAPolicy, pk=pk)
+        return Response(SLAPreviewSerializer(sla_settings.preview(policy)).data)
+
+    @extend_schema(request=SLAPolicyInputSerializer, responses=SLAPreviewSerializer)
+    def post(self, request, pk: int | None = None):
+        policy = get_object_or_404(SLAPolicy, pk=pk) if pk else None
+        values = _policy_values(request, partial=policy is not None)
+        try:
+            unsaved = sla_settings.clean(values, policy=policy)
+        except DjangoValidationError as exc:
+            raise refused(exc) from exc
+        return Response(SLAPreviewSerializer(sla_settings.preview(unsaved)).data)

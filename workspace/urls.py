@@ -13,6 +13,7 @@ from workspace.views import (
     settings_canned,
     settings_channels,
     settings_hours,
+    settings_sla,
     settings_teams,
     ugc,
 )
@@ -79,6 +80,9 @@ urlpatterns = [
         settings_hours.public_holidays,
         name="settings-hours-public-holidays",
     ),
+    path("settings/sla/", settings_sla.sla_page, name="settings-sla"),
+    path("settings/sla/<int:pk>/", settings_sla.sla_page, name="settings-sla-edit"),
+    path("settings/sla/<int:pk>/active/", settings_sla.sla_active, name="settings-sla-active"),
     path("settings/teams/", settings_teams.teams_page, name="settings-teams"),
     path("settings/teams/add/", settings_teams.team_save, name="settings-team-add"),
     path("settings/teams/<int:pk>/", settings_teams.team_save, name="settings-team"),
