@@ -88,6 +88,7 @@ class UserPatchSerializer(serializers.Serializer):
 class MembershipOutputSerializer(serializers.ModelSerializer):
     team = serializers.CharField(source="team.slug")
     username = serializers.CharField(source="user.username")
+    role = serializers.CharField(help_text="member or lead")
 
     class Meta:
         model = Membership

@@ -161,7 +161,7 @@ urlpatterns = [
     path("sla-policies/", routing_settings_api.SLAPolicyListApi.as_view(), name="sla-policy-list"),
     path(
         "sla-policies/preview/",
-        routing_settings_api.SLAPolicyPreviewApi.as_view(),
+        routing_settings_api.SLAPolicyDraftPreviewApi.as_view(),
         name="sla-policy-preview-new",
     ),
     path(

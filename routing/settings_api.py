@@ -279,12 +279,34 @@ class SLAPolicyPreviewApi(APIView):
         policy = get_object_or_404(SLAPolicy, pk=pk)
         return Response(SLAPreviewSerializer(sla_settings.preview(policy)).data)
 
-    @extend_schema(request=SLAPolicyInputSerializer, responses=SLAPreviewSerializer)
-    def post(self, request, pk: int | None = None):
-        policy = get_object_or_404(SLAPolicy, pk=pk) if pk else None
-        values = _policy_values(request, partial=policy is not None)
-        try:
-            unsaved = sla_settings.clean(values, policy=policy)
-        except DjangoValidationError as exc:
-            raise refused(exc) from exc
-        return Response(SLAPreviewSerializer(sla_settings.preview(unsaved)).data)
+    @extend_schema(
+        request=SLAPolicyInputSerializer,
+        responses=SLAPreviewSerializer,
+        description="Preview the policy with these changes, without saving them.",
+    )
+    def post(self, request, pk: int):
+        return _preview(request, get_object_or_404(SLAPolicy, pk=pk))
+
+
+class SLAPolicyDraftPreviewApi(APIView):
+    """When a conversation a policy with these fields would cover, arriving now, would be due;
+    nothing is saved."""
+
+    permission_classes = [IsAuthenticated, IsAdminRole]
+
+    @extend_schema(
+        operation_id="v1_sla_policies_draft_preview",
+        request=SLAPolicyInputSerializer,
+        responses=SLAPreviewSerializer,
+    )
+    def post(self, request):
+        return _preview(request, None)
+
+
+def _preview(request, policy: SLAPolicy | None) -> Response:
+    values = _policy_values(request, partial=policy is not None)
+    try:
+        unsaved = sla_settings.clean(values, policy=policy)
+    except DjangoValidationError as exc:
+        raise refused(exc) from exc
+    return Response(SLAPreviewSerializer(sla_settings.preview(unsaved)).data)
