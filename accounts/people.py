@@ -4,6 +4,7 @@ in which team. Admins may do all of it; a team's leads may change that team's me
 Errors are ValidationError keyed by field, or PermissionDenied."""
 
 import logging
+import smtplib
 from zoneinfo import available_timezones
 
 from django.conf import settings
@@ -144,7 +145,21 @@ def invite_user(
             ) from None
         if team is not None:
             Membership.objects.create(user=user, team=team)
-    link = invite_link(user)
+        try:  # inside the transaction: no mail, no account
+            _send_invitation(actor, user)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise ValidationError(
+                {
+                    "email": [
+                        _("The invitation mail could not be sent (%s); nobody was added.") % exc
+                    ]
+                }
+            ) from None
+    audit.info("user invited: actor=%s user=%s", actor.get_username(), user.username)
+    return user
+
+
+def _send_invitation(actor: User, user: User) -> None:
     send_mail(
         _("You are invited to Switchboard"),
         _(
@@ -152,12 +167,10 @@ def invite_user(
             "Choose your password here to start:\n%(link)s\n\n"
             "Your sign-in name is %(username)s. The link works once."
         )
-        % {"who": actor.display_name, "link": link, "username": user.username},
+        % {"who": actor.display_name, "link": invite_link(user), "username": user.username},
         None,
-        [email],
+        [user.email],
     )
-    audit.info("user invited: actor=%s user=%s", actor.get_username(), user.username)
-    return user
 
 
 def update_user(

@@ -9,6 +9,7 @@ from django.test import Client
 
 from accounts.models import Membership, Team, User
 from tests.accounts.factories import AgentFactory
+from tests.support.smtp import LocalSMTPServer
 
 pytestmark = pytest.mark.django_db
 
@@ -140,3 +141,28 @@ def test_the_schema_lists_the_new_endpoints(client_for, admin_user):
     for path in ("/api/v1/teams/{id}/", "/api/v1/users/{id}/", "/api/v1/memberships/"):
         assert path in schema["paths"], path
     assert "post" in schema["paths"]["/api/v1/users/"]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    with LocalSMTPServer() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", server.port
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS, settings.EMAIL_TIMEOUT = False, 5
+        yield server
+
+
+def test_the_invitation_goes_through_the_smtp_relay(client_for, admin_user, smtp_server):
+    response = client_for(admin_user).post("/api/v1/users/", {"email": "dewi@example.net"})
+    assert response.status_code == 201
+    [sent] = smtp_server.messages
+    assert sent.rcpt_tos == ["dewi@example.net"]
+    assert "/invite/" in sent.message.get_content()
+
+
+def test_a_refused_invitation_mail_adds_nobody(client_for, admin_user, smtp_server):
+    smtp_server.refuse_recipient("gone@example.net", "550 5.1.1 No such mailbox")
+    response = client_for(admin_user).post("/api/v1/users/", {"email": "gone@example.net"})
+    assert response.status_code == 400 and "could not be sent" in response.json()["email"][0]
+    assert not User.objects.filter(email="gone@example.net").exists()
