@@ -8,7 +8,6 @@ import logging
 import re
 from zoneinfo import available_timezones
 
-import holidays as public_holidays
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -118,7 +117,10 @@ def clean_holidays(values) -> list[str]:
 
 
 def public_holidays_for(country: str, year) -> list[tuple[str, str]]:
-    """(date, name) of a country's public holidays in a year, from the `holidays` package."""
+    """(date, name) of a country's public holidays in a year, from the `holidays` package
+    (imported here: it takes a quarter of a second, which no other request should pay)."""
+    import holidays as public_holidays
+
     errors = {}
     code = (country or "").strip().upper()
     try:
