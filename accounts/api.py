@@ -4,6 +4,7 @@ memberships) and goes through accounts.people, the functions the settings page c
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -106,7 +107,7 @@ def _team_by_slug(slug: str, field: str = "team") -> Team | None:
         return None
     team = Team.objects.filter(slug=slug).first()
     if team is None:
-        raise ValidationError({field: [f"No team {slug!r}."]})
+        raise ValidationError({field: [_("No team %r.") % slug]})
     return team
 
 
@@ -212,10 +213,10 @@ class MembershipListApi(APIView):
         data.is_valid(raise_exception=True)
         team = _team_by_slug(data.validated_data["team"])
         if team is None:
-            raise ValidationError({"team": ["Give the team's slug."]})
+            raise ValidationError({"team": [_("Give the team's slug.")]})
         user = User.objects.filter(pk=data.validated_data["user"]).first()
         if user is None:
-            raise ValidationError({"user": ["No such user."]})
+            raise ValidationError({"user": [_("No such user.")]})
         try:
             membership = people.set_membership(
                 actor=request.user, team=team, user=user, role=data.validated_data["role"]

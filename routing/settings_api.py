@@ -3,6 +3,7 @@ admins, through routing.calendars and routing.sla_settings (the functions the pa
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -24,7 +25,7 @@ def _teams(slugs) -> list[Team] | None:
     teams = list(Team.objects.filter(slug__in=slugs))
     missing = set(slugs) - {t.slug for t in teams}
     if missing:
-        raise ValidationError({"teams": [f"No team {slug!r}." for slug in sorted(missing)]})
+        raise ValidationError({"teams": [_("No team %r.") % slug for slug in sorted(missing)]})
     return teams
 
 
@@ -215,7 +216,14 @@ def _resolve(values: dict) -> dict:
             continue
         row = model.objects.filter(**{key: values[field]}).first()
         if row is None:
-            raise ValidationError({field: [f"No {field.replace('_', ' ')} {values[field]!r}."]})
+            raise ValidationError(
+                {
+                    field: [
+                        _("Nothing by %(value)r for %(field)s.")
+                        % {"value": values[field], "field": field}
+                    ]
+                }
+            )
         values[field] = row
     return values
 
