@@ -193,6 +193,21 @@ class UserDetailApi(APIView):
         return Response(UserDetailSerializer(user).data)
 
 
+class ResendInvitationApi(APIView):
+    """Mail an invited person (not yet joined) a fresh set-password link."""
+
+    permission_classes = [IsAuthenticated, IsAdminRole]
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, pk: int):
+        user = get_object_or_404(User, pk=pk)
+        try:
+            people.resend_invitation(actor=request.user, user=user)
+        except DjangoValidationError as exc:
+            raise refused(exc) from exc
+        return Response(status=204)
+
+
 class MembershipListApi(APIView):
     """Admins see and change every team's members, leads their own teams'."""
 

@@ -173,6 +173,20 @@ def _send_invitation(actor: User, user: User) -> None:
     )
 
 
+def resend_invitation(*, actor: User, user: User) -> None:
+    """Mail an invited person a fresh link (the first one may have expired or been lost)."""
+    _require_admin(actor)
+    if user.is_active or user.has_usable_password():
+        raise ValidationError({"user": [_("%s has already joined.") % user.get_username()]})
+    try:
+        _send_invitation(actor, user)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise ValidationError(
+            {"email": [_("The invitation mail could not be sent (%s).") % exc]}
+        ) from None
+    audit.info("invitation resent: actor=%s user=%s", actor.get_username(), user.username)
+
+
 def update_user(
     *, actor: User, user: User, role: str | None = None, capacity=None, time_zone=None
 ) -> User:

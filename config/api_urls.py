@@ -180,6 +180,11 @@ urlpatterns = [
         name="business-hours-public-holidays",
     ),
     path("users/<int:pk>/", accounts_api.UserDetailApi.as_view(), name="user-detail"),
+    path(
+        "users/<int:pk>/resend-invitation/",
+        accounts_api.ResendInvitationApi.as_view(),
+        name="user-resend-invitation",
+    ),
     path("memberships/", accounts_api.MembershipListApi.as_view(), name="membership-list"),
     path(
         "memberships/<int:pk>/",

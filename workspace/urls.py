@@ -98,6 +98,7 @@ urlpatterns = [
     ),
     path("settings/people/invite/", settings_teams.invite, name="settings-invite"),
     path("settings/people/<int:pk>/", settings_teams.person_save, name="settings-person"),
+    path("settings/people/<int:pk>/resend/", settings_teams.resend, name="settings-resend"),
     path("settings/channels/", settings_channels.channel_list, name="settings-channels"),
     path(
         "settings/channels/add/<slug:kind>/",

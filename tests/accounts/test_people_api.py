@@ -166,3 +166,14 @@ def test_a_refused_invitation_mail_adds_nobody(client_for, admin_user, smtp_serv
     response = client_for(admin_user).post("/api/v1/users/", {"email": "gone@example.net"})
     assert response.status_code == 400 and "could not be sent" in response.json()["email"][0]
     assert not User.objects.filter(email="gone@example.net").exists()
+
+
+def test_an_invitation_can_be_sent_again_until_they_join(client_for, admin_user, agent):
+    client = client_for(admin_user)
+    pk = client.post("/api/v1/users/", {"email": "sari@example.net"}).json()["id"]
+    assert client.post(f"/api/v1/users/{pk}/resend-invitation/").status_code == 204
+    assert [m.to for m in mail.outbox] == [["sari@example.net"], ["sari@example.net"]]
+    joined = client.post(f"/api/v1/users/{agent.pk}/resend-invitation/")
+    assert joined.status_code == 400 and "user" in joined.json()
+    assert client_for(agent).post(f"/api/v1/users/{pk}/resend-invitation/").status_code == 403
+    assert len(mail.outbox) == 2

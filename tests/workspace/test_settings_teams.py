@@ -41,6 +41,9 @@ def test_admin_creates_a_team_invites_and_sets_a_person(admin_user, team):
     )
     assert invited.status_code == 302 and mail.outbox[0].to == ["rina@example.org"]
     rina = User.objects.get(email="rina@example.org")
+    assert "Send the invitation again" in client.get(PAGE).content.decode()
+    assert client.post(f"/inbox/settings/people/{rina.pk}/resend/").status_code == 302
+    assert len(mail.outbox) == 2
     assert Membership.objects.filter(user=rina, team=billing).exists()
     saved = client.post(
         f"/inbox/settings/people/{rina.pk}/",

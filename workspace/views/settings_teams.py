@@ -133,3 +133,15 @@ def membership_remove(request, pk: int):
     people.remove_membership(actor=request.user, membership=membership)
     flash.success(request, _("Removed from the team."))
     return redirect("ui:settings-teams")
+
+
+@login_required
+@require_POST
+def resend(request, pk: int):
+    user = get_object_or_404(User, pk=pk)
+    try:
+        people.resend_invitation(actor=request.user, user=user)
+    except (ValidationError, PermissionDenied) as exc:
+        return _fail(request, exc, {})
+    flash.success(request, _("Invitation sent again to %s.") % user.email)
+    return redirect("ui:settings-teams")
