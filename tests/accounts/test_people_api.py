@@ -177,3 +177,17 @@ def test_an_invitation_can_be_sent_again_until_they_join(client_for, admin_user,
     assert joined.status_code == 400 and "user" in joined.json()
     assert client_for(agent).post(f"/api/v1/users/{pk}/resend-invitation/").status_code == 403
     assert len(mail.outbox) == 2
+
+
+def test_the_invite_door_does_not_reactivate_someone_switched_off(agent):
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    token = default_token_generator.make_token(agent)  # say, a reset mail from before
+    agent.is_active = False
+    agent.save(update_fields=["is_active"])
+    uid = urlsafe_base64_encode(force_bytes(agent.pk))
+    assert Client().get(f"/invite/{uid}/{token}/", follow=True).status_code == 410
+    agent.refresh_from_db()
+    assert not agent.is_active
