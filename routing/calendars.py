@@ -1,6 +1,8 @@
 """Business-hours calendars for the settings page and /api/v1/business-hours/: weekly opening
 ranges, holidays (custom dates, or a country's public holidays from the `holidays` package) and
-which teams use a calendar. Admins only. Errors are ValidationError keyed by field."""
+which teams use a calendar. Admins manage every calendar; a team lead manages the calendars only
+their own teams use, and may make one for them. Errors are ValidationError keyed by field, or
+PermissionDenied."""
 
 import datetime as dt
 import itertools
@@ -12,8 +14,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import Team
-from accounts.permissions import can_administer
+from accounts.models import Membership, Team
+from accounts.permissions import can_administer, can_write
 from routing.models import BusinessHours, TeamPolicy
 
 audit = logging.getLogger("switchboard.audit")
@@ -25,6 +27,61 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 def require_admin(actor) -> None:
     if not can_administer(actor):
         raise PermissionDenied(_("Only admins may do this."))
+
+
+def led_team_ids(actor) -> set[int]:
+    if not can_write(actor):
+        return set()
+    return set(
+        Membership.objects.filter(user=actor, role=Membership.Role.LEAD).values_list(
+            "team_id", flat=True
+        )
+    )
+
+
+def may_manage_hours(actor) -> bool:
+    """Whether the hours settings are open to the user at all: admins and team leads."""
+    return can_administer(actor) or bool(led_team_ids(actor))
+
+
+def visible_calendars(actor):
+    """Every calendar for admins; for a lead, those their teams use."""
+    if can_administer(actor):
+        return BusinessHours.objects.order_by("name", "pk")
+    return (
+        BusinessHours.objects.filter(
+            pk__in=TeamPolicy.objects.filter(team_id__in=led_team_ids(actor)).values(
+                "business_hours_id"
+            )
+        )
+        .order_by("name", "pk")
+        .distinct()
+    )
+
+
+def may_edit(actor, calendar: BusinessHours) -> bool:
+    """Admins edit any calendar; a lead one that only teams they lead use."""
+    if can_administer(actor):
+        return True
+    users = {team.pk for team in teams_of(calendar)}
+    return bool(users) and users <= led_team_ids(actor)
+
+
+def _require_editor(actor, calendar: BusinessHours | None, teams: list[Team] | None) -> None:
+    if can_administer(actor):
+        return
+    led = led_team_ids(actor)
+    if not led:
+        raise PermissionDenied(_("Only admins and team leads may change business hours."))
+    if calendar is not None and not may_edit(actor, calendar):
+        raise PermissionDenied(_("Other teams use this calendar too: only admins may change it."))
+    if teams is not None:
+        if not {team.pk for team in teams} <= led:
+            raise PermissionDenied(_("You may only choose the teams you lead."))
+        if not teams:
+            raise ValidationError({"teams": [_("Choose at least one of your teams.")]})
+    elif calendar is None:
+        raise ValidationError({"teams": [_("Choose at least one of your teams.")]})
 
 
 def _minutes(value: str) -> int:
@@ -151,7 +208,7 @@ def save_calendar(
     teams: list[Team] | None = None,
 ) -> BusinessHours:
     """Create or change a calendar; `teams` (when given) are the teams that use it."""
-    require_admin(actor)
+    _require_editor(actor, calendar, teams)
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name or len(name) > 120:
@@ -200,7 +257,7 @@ def save_calendar(
 
 def assign(*, actor, calendar: BusinessHours, teams: list[Team]) -> None:
     """Exactly `teams` use `calendar` afterwards (others that did go back to always open)."""
-    require_admin(actor)
+    _require_editor(actor, None, teams)
     wanted = {team.pk for team in teams}
     for policy in TeamPolicy.objects.filter(business_hours=calendar).exclude(team_id__in=wanted):
         policy.business_hours = None
@@ -218,7 +275,7 @@ def teams_of(calendar: BusinessHours) -> list[Team]:
 
 def add_public_holidays(*, actor, calendar: BusinessHours, country: str, year) -> list[str]:
     """Add a country's public holidays for a year to the calendar; returns the dates added."""
-    require_admin(actor)
+    _require_editor(actor, calendar, None)
     found = [day for day, _name in public_holidays_for(country, year)]
     added = sorted(set(found) - set(calendar.holidays or []))
     calendar.holidays = sorted(set(calendar.holidays or []) | set(found))
@@ -230,5 +287,5 @@ def add_public_holidays(*, actor, calendar: BusinessHours, country: str, year) -
 
 
 def delete_calendar(*, actor, calendar: BusinessHours) -> None:
-    require_admin(actor)
+    _require_editor(actor, calendar, None)
     calendar.delete()

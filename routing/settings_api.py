@@ -1,5 +1,6 @@
-"""/api/v1/business-hours/ and /api/v1/sla-policies/: the REST twins of the settings pages, for
-admins, through routing.calendars and routing.sla_settings (the functions the pages call)."""
+"""/api/v1/business-hours/ and /api/v1/sla-policies/: the REST twins of the settings pages,
+through routing.calendars and routing.sla_settings (the functions the pages call). SLA policies
+are for admins; business hours for admins and, for their own teams' calendars, team leads."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
@@ -7,7 +8,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -17,6 +18,17 @@ from inbox.models import Channel, Severity
 from routing import calendars, sla_settings
 from routing.models import BusinessHours, SLAPolicy
 from tagging.models import Tag
+
+
+class ManagesHours(BasePermission):
+    message = "Only admins and team leads may do this."
+
+    def has_permission(self, request, view):
+        return calendars.may_manage_hours(request.user)
+
+
+def _calendar(request, pk: int) -> BusinessHours:
+    return get_object_or_404(calendars.visible_calendars(request.user), pk=pk)
 
 
 def _teams(slugs) -> list[Team] | None:
@@ -72,11 +84,11 @@ def _save(request, calendar: BusinessHours | None, data: dict) -> BusinessHours:
 
 
 class BusinessHoursListApi(APIView):
-    permission_classes = [IsAuthenticated, IsAdminRole]
+    permission_classes = [IsAuthenticated, ManagesHours]
 
     @extend_schema(responses=BusinessHoursOutputSerializer(many=True))
     def get(self, request):
-        rows = BusinessHours.objects.order_by("name", "pk")
+        rows = calendars.visible_calendars(request.user)
         return Response(BusinessHoursOutputSerializer(rows, many=True).data)
 
     @extend_schema(
@@ -90,15 +102,15 @@ class BusinessHoursListApi(APIView):
 
 
 class BusinessHoursDetailApi(APIView):
-    permission_classes = [IsAuthenticated, IsAdminRole]
+    permission_classes = [IsAuthenticated, ManagesHours]
 
     @extend_schema(responses=BusinessHoursOutputSerializer)
     def get(self, request, pk: int):
-        return Response(BusinessHoursOutputSerializer(get_object_or_404(BusinessHours, pk=pk)).data)
+        return Response(BusinessHoursOutputSerializer(_calendar(request, pk)).data)
 
     @extend_schema(request=BusinessHoursPatchSerializer, responses=BusinessHoursOutputSerializer)
     def patch(self, request, pk: int):
-        calendar = get_object_or_404(BusinessHours, pk=pk)
+        calendar = _calendar(request, pk)
         data = BusinessHoursPatchSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         calendar = _save(request, calendar, dict(data.validated_data))
@@ -106,9 +118,7 @@ class BusinessHoursDetailApi(APIView):
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk: int):
-        calendars.delete_calendar(
-            actor=request.user, calendar=get_object_or_404(BusinessHours, pk=pk)
-        )
+        calendars.delete_calendar(actor=request.user, calendar=_calendar(request, pk))
         return Response(status=204)
 
 
@@ -120,7 +130,7 @@ class PublicHolidaysInputSerializer(serializers.Serializer):
 class BusinessHoursPublicHolidaysApi(APIView):
     """Add a country's public holidays for a year (the `holidays` package) to the calendar."""
 
-    permission_classes = [IsAuthenticated, IsAdminRole]
+    permission_classes = [IsAuthenticated, ManagesHours]
 
     @extend_schema(
         request=PublicHolidaysInputSerializer,
@@ -133,7 +143,7 @@ class BusinessHoursPublicHolidaysApi(APIView):
         ),
     )
     def post(self, request, pk: int):
-        calendar = get_object_or_404(BusinessHours, pk=pk)
+        calendar = _calendar(request, pk)
         data = PublicHolidaysInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:

@@ -116,3 +116,33 @@ def test_the_page_saves_through_the_same_service(admin_user, agent, team):
     agent_client = Client()
     agent_client.force_login(agent)
     assert agent_client.get("/inbox/settings/hours/").status_code == 403
+
+
+def test_a_lead_manages_only_the_calendars_of_their_own_teams(
+    client_for, admin_user, lead, team, other_team
+):
+    client = client_for(lead)
+    body = {"name": "Support hours", "timezone": "Asia/Jakarta", "weekly": WEEK}
+    assert client.post(URL, body, format="json").status_code == 400  # no team: whose is it?
+    assert client.post(URL, {**body, "teams": ["sales"]}, format="json").status_code == 403
+    mine = client.post(URL, {**body, "teams": ["support"]}, format="json")
+    assert mine.status_code == 201, mine.content
+    assert TeamPolicy.objects.get(team=team).business_hours_id == mine.json()["id"]
+    added = client.post(
+        f"{URL}{mine.json()['id']}/public-holidays/", {"country": "ID", "year": "2027"}
+    )
+    assert added.status_code == 200
+    shared = BusinessHours.objects.create(name="Shared", weekly=WEEK)
+    calendars.assign(actor=admin_user, calendar=shared, teams=[other_team])
+    assert [c["name"] for c in client.get(URL).json()] == ["Support hours"]
+    assert (
+        client.patch(f"{URL}{shared.pk}/", {"name": "Mine now"}, format="json").status_code == 404
+    )
+    calendars.assign(actor=admin_user, calendar=shared, teams=[team, other_team])
+    refused = client.patch(f"{URL}{shared.pk}/", {"name": "Mine now"}, format="json")
+    assert refused.status_code == 403  # sales uses it too
+    shared.refresh_from_db()
+    assert shared.name == "Shared"
+    page = Client()
+    page.force_login(lead)
+    assert page.get("/inbox/settings/hours/").status_code == 200

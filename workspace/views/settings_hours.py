@@ -1,5 +1,6 @@
 """Settings > Business hours: calendars (time zone, weekly ranges, holidays), a country's public
-holidays added in one step, and which teams use each. Admins only. Writes are routing.calendars'
+holidays added in one step, and which teams use each. Admins, and team leads for the calendars
+only their own teams use. Writes are routing.calendars'
 functions, the ones /api/v1/business-hours/ calls."""
 
 import datetime as dt
@@ -56,8 +57,11 @@ def _form_from(calendar: BusinessHours | None) -> dict:
 def _page(request, *, editing=None, form=None, errors=None, status=200):
     rows = [
         {"calendar": c, "teams": calendars.teams_of(c)}
-        for c in BusinessHours.objects.order_by("name", "pk")
+        for c in calendars.visible_calendars(request.user)
     ]
+    teams = Team.objects.order_by("name")
+    if not can_administer(request.user):
+        teams = teams.filter(pk__in=calendars.led_team_ids(request.user))
     form = form or _form_from(editing)
     return render(
         request,
@@ -68,7 +72,7 @@ def _page(request, *, editing=None, form=None, errors=None, status=200):
             "form": form,
             "day_rows": [(d, DAY_NAMES[d], form["days"].get(d, "")) for d in BusinessHours.DAYS],
             "errors": errors or {},
-            "teams": Team.objects.order_by("name"),
+            "teams": teams,
             "time_zones": sorted(available_timezones()),
             "this_year": dt.date.today().year,
         },
@@ -78,9 +82,9 @@ def _page(request, *, editing=None, form=None, errors=None, status=200):
 
 @login_required
 def hours_page(request, pk: int | None = None):
-    if not can_administer(request.user):
+    if not calendars.may_manage_hours(request.user):
         raise PermissionDenied
-    editing = get_object_or_404(BusinessHours, pk=pk) if pk else None
+    editing = get_object_or_404(calendars.visible_calendars(request.user), pk=pk) if pk else None
     if request.method != "POST":
         return _page(request, editing=editing)
     form = {
@@ -112,7 +116,7 @@ def hours_page(request, pk: int | None = None):
 @login_required
 @require_POST
 def public_holidays(request, pk: int):
-    calendar = get_object_or_404(BusinessHours, pk=pk)
+    calendar = get_object_or_404(calendars.visible_calendars(request.user), pk=pk)
     try:
         added = calendars.add_public_holidays(
             actor=request.user,
