@@ -158,6 +158,9 @@ def test_the_page_previews_saves_and_deactivates(admin_user, team, jakarta):
     assert "Tue 1 Dec 2026, 10:30 (Asia/Jakarta)" in text
     assert client.post("/inbox/settings/sla/", form).status_code == 302
     policy = SLAPolicy.objects.get()
+    with time_machine.travel(FRIDAY_LATE, tick=False):
+        edit_page = client.get(f"/inbox/settings/sla/{policy.pk}/").content.decode()
+    assert "would be due" in edit_page and "Tue 1 Dec 2026, 10:30 (Asia/Jakarta)" in edit_page
     bad = client.post(f"/inbox/settings/sla/{policy.pk}/", {**form, "first_response_minutes": "0"})
     assert bad.status_code == 400 and "first_response_minutes" in bad.content.decode()
     assert (
