@@ -33,3 +33,20 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         if context.get("validlink") is False:
             response.status_code = 410
         return response
+
+
+class InviteAcceptView(PasswordResetConfirmView):
+    """The link in an invitation (accounts.people.invite_user): the invited person chooses a
+    password, and their account becomes active. Used or expired links answer 410 like a reset.
+    Only for someone invited who never joined: a reset token of a person an admin switched off
+    must not switch them back on."""
+
+    def get_user(self, uidb64):
+        user = super().get_user(uidb64)
+        if user is None or user.is_active or user.has_usable_password() or user.last_login:
+            return None
+        return user
+
+    def form_valid(self, form):
+        form.user.is_active = True  # saved with the new password by SetPasswordForm.save()
+        return super().form_valid(form)

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from accounts import api as accounts_api
 from accounts.api import TeamListApi, UserListApi
 from inbox import api as inbox_api
 from inbox import canned_api, channel_api, contact_api
@@ -7,6 +8,7 @@ from inbox.chat import views as chat_views
 from inbox.outbound import api as outbound_api
 from routing import after_hours_api, macro_api
 from routing import api as routing_api
+from routing import settings_api as routing_settings_api
 from tagging import alerts_api, ugc_api
 from tagging import api as tagging_api
 
@@ -158,7 +160,51 @@ urlpatterns = [
     path("ugc/<int:pk>/ask/", ugc_api.UgcAskApi.as_view(), name="ugc-ask"),
     path("ugc/<int:pk>/permission/", ugc_api.UgcPermissionApi.as_view(), name="ugc-permission"),
     path("teams/", TeamListApi.as_view(), name="team-list"),
+    path("teams/<int:pk>/", accounts_api.TeamDetailApi.as_view(), name="team-detail"),
     path("users/", UserListApi.as_view(), name="user-list"),
+    path(
+        "business-hours/",
+        routing_settings_api.BusinessHoursListApi.as_view(),
+        name="business-hours-list",
+    ),
+    path(
+        "business-hours/<int:pk>/",
+        routing_settings_api.BusinessHoursDetailApi.as_view(),
+        name="business-hours-detail",
+    ),
+    path("sla-policies/", routing_settings_api.SLAPolicyListApi.as_view(), name="sla-policy-list"),
+    path(
+        "sla-policies/preview/",
+        routing_settings_api.SLAPolicyDraftPreviewApi.as_view(),
+        name="sla-policy-preview-new",
+    ),
+    path(
+        "sla-policies/<int:pk>/",
+        routing_settings_api.SLAPolicyDetailApi.as_view(),
+        name="sla-policy-detail",
+    ),
+    path(
+        "sla-policies/<int:pk>/preview/",
+        routing_settings_api.SLAPolicyPreviewApi.as_view(),
+        name="sla-policy-preview",
+    ),
+    path(
+        "business-hours/<int:pk>/public-holidays/",
+        routing_settings_api.BusinessHoursPublicHolidaysApi.as_view(),
+        name="business-hours-public-holidays",
+    ),
+    path("users/<int:pk>/", accounts_api.UserDetailApi.as_view(), name="user-detail"),
+    path(
+        "users/<int:pk>/resend-invitation/",
+        accounts_api.ResendInvitationApi.as_view(),
+        name="user-resend-invitation",
+    ),
+    path("memberships/", accounts_api.MembershipListApi.as_view(), name="membership-list"),
+    path(
+        "memberships/<int:pk>/",
+        accounts_api.MembershipDetailApi.as_view(),
+        name="membership-detail",
+    ),
     path("users/me/", routing_api.MeApi.as_view(), name="user-me"),
     path("sla-alerts/", routing_api.SLAAlertListApi.as_view(), name="sla-alert-list"),
     path("alerts/", alerts_api.SpikeAlertListApi.as_view(), name="alert-list"),

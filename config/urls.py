@@ -33,6 +33,11 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path(
+        "invite/<uidb64>/<token>/",
+        accounts_views.InviteAcceptView.as_view(),
+        name="invite_accept",
+    ),
+    path(
         "password-reset/done/",
         auth_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",

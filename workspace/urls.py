@@ -14,7 +14,10 @@ from workspace.views import (
     settings_after_hours,
     settings_canned,
     settings_channels,
+    settings_hours,
     settings_macros,
+    settings_sla,
+    settings_teams,
     ugc,
 )
 
@@ -81,6 +84,32 @@ urlpatterns = [
         settings_canned.canned_delete,
         name="settings-canned-delete",
     ),
+    path("settings/hours/", settings_hours.hours_page, name="settings-hours"),
+    path("settings/hours/<int:pk>/", settings_hours.hours_page, name="settings-hours-edit"),
+    path(
+        "settings/hours/<int:pk>/public-holidays/",
+        settings_hours.public_holidays,
+        name="settings-hours-public-holidays",
+    ),
+    path("settings/sla/", settings_sla.sla_page, name="settings-sla"),
+    path("settings/sla/<int:pk>/", settings_sla.sla_page, name="settings-sla-edit"),
+    path("settings/sla/<int:pk>/active/", settings_sla.sla_active, name="settings-sla-active"),
+    path("settings/teams/", settings_teams.teams_page, name="settings-teams"),
+    path("settings/teams/add/", settings_teams.team_save, name="settings-team-add"),
+    path("settings/teams/<int:pk>/", settings_teams.team_save, name="settings-team"),
+    path(
+        "settings/teams/<int:team_pk>/members/",
+        settings_teams.membership_save,
+        name="settings-membership",
+    ),
+    path(
+        "settings/memberships/<int:pk>/remove/",
+        settings_teams.membership_remove,
+        name="settings-membership-remove",
+    ),
+    path("settings/people/invite/", settings_teams.invite, name="settings-invite"),
+    path("settings/people/<int:pk>/", settings_teams.person_save, name="settings-person"),
+    path("settings/people/<int:pk>/resend/", settings_teams.resend, name="settings-resend"),
     path("settings/channels/", settings_channels.channel_list, name="settings-channels"),
     path(
         "settings/channels/add/<slug:kind>/",

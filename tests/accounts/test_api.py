@@ -66,8 +66,10 @@ def test_the_lists_need_a_signed_in_user(api_client, url):
 
 
 @pytest.mark.parametrize("url", ["/api/v1/teams/", "/api/v1/users/"])
-def test_the_lists_are_read_only(client_for, admin_user, url):
-    assert client_for(admin_user).post(url, {}, format="json").status_code == 405
+def test_the_lists_are_not_replaced_or_deleted_whole(client_for, admin_user, url):
+    # POST creates one (a team, an invitation: tests/accounts/test_people_api.py)
+    assert client_for(admin_user).put(url, {}, format="json").status_code == 405
+    assert client_for(admin_user).delete(url).status_code == 405
 
 
 def test_the_user_list_costs_the_same_queries_for_more_users(
