@@ -11,7 +11,8 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.utils import timezone, translation
 
-AGENT_PAGES = ("/inbox/", "/reports/", "/settings/")
+# /jsi18n/: the catalogue those pages load for their scripts, in the same language.
+AGENT_PAGES = ("/inbox/", "/reports/", "/settings/", "/jsi18n/")
 
 
 def _agent_page(path: str) -> bool:

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from inbox import events
 from inbox.models import CannedResponse
@@ -101,7 +101,7 @@ def preview(*, user, text: str) -> str:
         "contact.email": "dana@example.com",
         "agent.name": agent,
         "agent.first_name": user.first_name or agent,
-        "team.name": _("Support"),
+        "team.name": pgettext("a sample team name", "Support"),
     }
     return fill(text, sample)
 
