@@ -452,3 +452,11 @@ class AttachmentDownloadApi(APIView):
     def get(self, request, pk):
         attachment = selectors.attachment_get_for_user(user=request.user, pk=pk)
         return attachments.download_response(attachment)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        # The file is a plain download; anything DRF renders here (a 404, a 403) is JSON,
+        # whatever `?format=` or Accept asked for.
+        if isinstance(response, Response):
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)

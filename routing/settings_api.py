@@ -160,9 +160,9 @@ class BusinessHoursPublicHolidaysApi(APIView):
 
 class SLAPolicyOutputSerializer(serializers.ModelSerializer):
     severity = serializers.SerializerMethodField()
-    team = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    channel = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    tag = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    team = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    channel = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    tag = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
 
     class Meta:
         model = SLAPolicy

@@ -142,7 +142,9 @@ def test_typing_shows_both_ways_and_the_widget_closes_and_links(team, agent):
         desk.wait_for_selector("body[data-live=connected]")
         indicator = desk.locator("#customer-typing")
         expect(indicator).to_be_hidden()
-        box.press_sequentially("are you there", delay=30)
+        # The visitor's typing is signalled at most once per CHAT_TYPING_SECONDS: the signal of
+        # "Hello?" may still hold the window, so type for longer than that.
+        box.press_sequentially("are you there, anyone at all?", delay=150)
         expect(indicator).to_be_visible(timeout=10_000)
         expect(indicator).to_have_text("Ada is typing…")
 
