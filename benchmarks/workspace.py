@@ -83,6 +83,7 @@ def bench_workspace(stack: Stack, quick: bool) -> dict:
         page.set_default_timeout(30_000)
         _login(page, stack.base_url)
         rows = page.get_by_role("region", name="Conversations").get_by_role("link")
+        pane = page.get_by_role("region", name="Conversation", exact=True)  # the open one
         for n in range(repeats + 1):  # the first round warms caches and is not counted
             began = time.perf_counter()
             # The email conversations: every one of them can be answered (the generated chat,
@@ -93,12 +94,12 @@ def bench_workspace(stack: Stack, quick: bool) -> dict:
 
             began = time.perf_counter()
             rows.nth(n % 10).click()
-            page.get_by_role("textbox", name="Reply", exact=False).first.wait_for(state="visible")
-            page.locator("[data-open-conversation] h1").first.wait_for(state="visible")
+            pane.get_by_role("textbox", name="Reply", exact=False).first.wait_for(state="visible")
+            pane.locator("[data-open-conversation] h1").first.wait_for(state="visible")
             opened = _ms(began)
 
             severity = SEVERITIES[n % 2]
-            select = page.get_by_role("combobox", name="Severity")
+            select = pane.get_by_role("combobox", name="Severity", exact=True)
             if select.input_value() == severity:
                 severity = SEVERITIES[(n + 1) % 2]
             began = time.perf_counter()
@@ -107,10 +108,10 @@ def bench_workspace(stack: Stack, quick: bool) -> dict:
             triaged = _ms(began)
 
             text = f"Benchmark reply {n} {uuid.uuid4().hex[:8]}"
-            box = page.get_by_role("textbox", name="Reply", exact=False).first
+            box = pane.get_by_role("textbox", name="Reply", exact=False).first
             box.fill(text)
             began = time.perf_counter()
-            page.get_by_role("button", name="Send", exact=True).first.click()
+            pane.get_by_role("button", name="Send", exact=True).first.click()
             page.get_by_text(text).first.wait_for(state="visible")
             replied = _ms(began)
 
