@@ -11,8 +11,12 @@ change is on screen (the element it waits for is visible), p50 and p95 over the 
 - reply: Send until the reply is in the thread;
 - live row: a signed webhook posted from outside the browser until its row is in the open list.
 
-Playwright's own round trip (a few ms) is inside every figure; targets: first load <= 400 ms,
-open <= 150 ms, triage <= 150 ms, live row <= 300 ms.
+Playwright's own work is inside those figures: before a click it waits for the element to hold
+still for two animation frames, and it notices the change by polling from this process, tens of
+ms on this box. So open and triage are also timed inside the page ("in page"): from the input
+event's own timestamp to the first animation frame after the change is in the DOM, which is what
+the agent sees. Targets: first load <= 400 ms, open <= 150 ms, triage <= 150 ms, live row
+<= 300 ms.
 """
 
 import json
@@ -36,6 +40,34 @@ ARGS = [
 ]
 USER = "admin"
 SEVERITIES = ("high", "normal")
+
+
+# Started just before an action: the input event's timestamp (a click or a change) to the first
+# animation frame after `selector` (with `text`, when given) is in the DOM and shown.
+IN_PAGE = """([selector, text]) => {
+  window.__shown = null;
+  let start = null;
+  const began = (e) => { if (start === null) start = e.timeStamp; };
+  document.addEventListener("click", began, { capture: true, once: true });
+  document.addEventListener("change", began, { capture: true, once: true });
+  const shown = () => {
+    const el = document.querySelector(selector);
+    return el && el.getClientRects().length > 0 && (!text || el.textContent.includes(text));
+  };
+  const watch = new MutationObserver(() => {
+    if (start === null || !shown()) return;
+    watch.disconnect();
+    requestAnimationFrame(() => { window.__shown = performance.now() - start; });
+  });
+  watch.observe(document.documentElement, {
+    subtree: true, childList: true, characterData: true, attributes: true,
+  });
+}"""
+
+
+def _in_page(page) -> float:
+    page.wait_for_function("window.__shown !== null")
+    return page.evaluate("window.__shown")
 
 
 def _ms(began: float) -> float:
@@ -75,8 +107,8 @@ def bench_workspace(stack: Stack, quick: bool) -> dict:
     repeats = 3 if quick else 20
     clear_conversations(stack)
     filled = populate(stack, total)
-    times: dict[str, list[float]] = {k: [] for k in ("first_load", "open", "triage", "reply")}
-    times["live_row"] = []
+    names = ("first_load", "open", "open_in_page", "triage", "triage_in_page", "reply", "live_row")
+    times: dict[str, list[float]] = {k: [] for k in names}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 900})
@@ -92,20 +124,26 @@ def bench_workspace(stack: Stack, quick: bool) -> dict:
             rows.first.wait_for(state="visible")
             first_load = _ms(began)
 
+            row = rows.nth(n % 10)
+            target = row.evaluate("a => a.closest('tr').getAttribute('data-conversation')")
+            page.evaluate(IN_PAGE, [f'#pane [data-open-conversation="{target}"] h1', ""])
             began = time.perf_counter()
-            rows.nth(n % 10).click()
+            row.click()
             pane.get_by_role("textbox", name="Reply", exact=False).first.wait_for(state="visible")
-            pane.locator("[data-open-conversation] h1").first.wait_for(state="visible")
+            pane.locator(f'[data-open-conversation="{target}"] h1').first.wait_for(state="visible")
             opened = _ms(began)
+            opened_in_page = _in_page(page)
 
             severity = SEVERITIES[n % 2]
             select = pane.get_by_role("combobox", name="Severity", exact=True)
             if select.input_value() == severity:
                 severity = SEVERITIES[(n + 1) % 2]
+            page.evaluate(IN_PAGE, ["#conv-meta", f"severity {severity}"])
             began = time.perf_counter()
             select.select_option(severity)
             page.locator("#conv-meta", has_text=f"severity {severity}").wait_for(state="visible")
             triaged = _ms(began)
+            triaged_in_page = _in_page(page)
 
             text = f"Benchmark reply {n} {uuid.uuid4().hex[:8]}"
             box = pane.get_by_role("textbox", name="Reply", exact=False).first
@@ -118,7 +156,9 @@ def bench_workspace(stack: Stack, quick: bool) -> dict:
             if n:
                 times["first_load"].append(first_load)
                 times["open"].append(opened)
+                times["open_in_page"].append(opened_in_page)
                 times["triage"].append(triaged)
+                times["triage_in_page"].append(triaged_in_page)
                 times["reply"].append(replied)
 
         page.goto(f"{stack.base_url}/inbox/")
@@ -145,5 +185,7 @@ def table_rows(w: dict) -> list[tuple[str, str]]:
             f"workspace {name.replace('_', ' ')} at {w['conversations']:,}: p50 / p95 ms",
             f"{w[name]['p50_ms']} / {w[name]['p95_ms']}",
         )
-        for name in ("first_load", "open", "triage", "reply", "live_row")
-    ]
+        for name in ("first_load", "open", "open_in_page", "triage", "triage_in_page", "reply",
+                     "live_row")
+        if name in w
+    ]  # fmt: skip

@@ -17,7 +17,7 @@ def open_loads(user_ids) -> dict[int, int]:
     rows = (
         Conversation.objects.filter(assignee_id__in=user_ids, status__in=OPEN_STATUSES)
         .values("assignee_id")
-        .annotate(n=Count("id"))
+        .annotate(n=Count("*"))  # not Count("id"): counted from the index alone, no heap reads
     )
     loads = dict.fromkeys(user_ids, 0)
     loads.update({row["assignee_id"]: row["n"] for row in rows})

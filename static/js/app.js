@@ -241,6 +241,8 @@
     return true;
   }
 
+  var THREAD_UNCHANGED = /^(conversation\.(updated|assigned|tagged|untagged)|sla\.)/;
+
   function onEvent(event) {
     if (!firstTime(event.id)) return;
     var last = parseInt(sessionStorage.getItem(LAST_EVENT_KEY) || "0", 10);
@@ -250,6 +252,8 @@
     if (!event.conversation) return;
     refreshRow(event.conversation);
     refreshSidebar();
+    // The thread shows messages: a triage change (severity, tags, assignment) leaves it as is.
+    if (THREAD_UNCHANGED.test(event.type)) return;
     var open = $("[data-open-conversation]");
     if (open && open.getAttribute("data-open-conversation") === String(event.conversation)) {
       refreshThread(event.conversation);

@@ -73,7 +73,10 @@
   document.addEventListener("conversation-changed", function (e) {
     var id = e.detail && e.detail.id;
     if (id) refreshRow(id);
-    if (document.getElementById("sidebar")) document.body.dispatchEvent(new CustomEvent("sidebar-refresh"));
+    // The counts follow a moment later, so their query does not compete with the change shown.
+    if (document.getElementById("sidebar")) {
+      setTimeout(function () { document.body.dispatchEvent(new CustomEvent("sidebar-refresh")); }, 500);
+    }
   });
 
   // A triage post that was redirected (an expired session sends the login page) is not a

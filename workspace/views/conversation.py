@@ -137,7 +137,13 @@ def conversation_thread(request, pk):
     new message, so it is read."""
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
     reads.mark_read(user=request.user, conversation_id=conversation.pk)
-    return render(request, "ui/_thread.html", _conversation_context(request, conversation))
+    # Only what the thread shows: not the side panel, canned responses or other conversations.
+    context = {
+        "conversation": conversation,
+        "thread_messages": selectors.message_list_for_conversation(conversation=conversation),
+        "can_write": can_write(request.user),
+    }
+    return render(request, "ui/_thread.html", context)
 
 
 @login_required

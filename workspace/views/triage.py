@@ -75,9 +75,6 @@ def triage_context(request, conversation, *, undo_status: str | None = None) -> 
         left = window - (timezone.now() - conversation.resolved_at).total_seconds()
         if left > 0.5:
             undo_status, undo_ms = Status.OPEN, int(left * 1000)
-    agents = agents_with_load()
-    for agent in agents:
-        agent.team_slugs = " ".join(t.slug for t in agent.teams.all())
     return {
         "conversation": conversation,
         "conversation_tags": list(conversation.tags.all()),
@@ -86,21 +83,41 @@ def triage_context(request, conversation, *, undo_status: str | None = None) -> 
         "activity": Activity.objects.filter(conversation=conversation)
         .select_related("actor")
         .order_by("created_at", "id"),
-        "agents": agents,
-        "my_team_for_conversation": _team_for_me(request.user, conversation),
+        # Called by the template only where the assignment part is drawn (the loads' count).
+        "agents": _agents_for_assigning,
+        "my_team_for_conversation": functools.partial(_team_for_me, request.user, conversation),
         "undo_status": undo_status,
         "undo_ms": undo_ms,
         "undo_seconds": window,
         **write_context(request),
-        "macros": list(macros_for(user=request.user).order_by("name", "pk")),
+        "macros": macros_for(user=request.user).order_by("name", "pk"),
     }
 
 
+def _agents_for_assigning():
+    agents = agents_with_load()
+    for agent in agents:
+        agent.team_slugs = " ".join(t.slug for t in agent.teams.all())
+    return agents
+
+
+# The panel's parts a form swaps by itself (its hx-target, sent as HX-Target): the response
+# draws only that part, so a severity change does not count every agent's open conversations.
+TRIAGE_PARTS = {
+    "tags-panel": "ui/_triage_tags.html",
+    "severity-form": "ui/_triage_severity.html",
+    "assign-panel": "ui/_triage_assign.html",
+    "status-panel": "ui/_triage_status.html",
+}
+
+
 def triage_response(request, conversation, *, undo_status: str | None = None):
-    """The panel, the header line and the flash messages, for htmx; HX-Trigger names the
-    conversation so a list row on the page (and the sidebar counts) follow."""
+    """The part of the panel that was posted (or all of it), the header line and the flash
+    messages, for htmx; HX-Trigger names the conversation so a list row on the page (and the
+    sidebar counts) follow."""
     context = triage_context(request, conversation, undo_status=undo_status)
     context["triage_oob"] = True  # the activity list follows whichever part was swapped
+    context["triage_part"] = TRIAGE_PARTS.get(request.htmx.target if request.htmx else None)
     response = render(request, "ui/_triage_response.html", context)
     response["HX-Trigger"] = json.dumps({"conversation-changed": {"id": conversation.pk}})
     return response
