@@ -24,7 +24,7 @@
     }
   }
 
-  function wire() {
+  function wire(event) {
     var box = document.querySelector("[data-composer]");
     if (!box || box.hasAttribute("data-wired")) return;
     box.setAttribute("data-wired", "");
@@ -37,6 +37,9 @@
     if ((reply && reply.disabled) || (note && note.value.trim() && !(reply && reply.value.trim()))) {
       start = "note";
     }
+    // Just sent in place (panes.js): the agent stays on the tab they wrote in.
+    var sent = event && event.detail && event.detail.sent;
+    if (sent === "note" || (sent === "reply" && !(reply && reply.disabled))) start = sent;
     show(box, start, false);
     tabs.addEventListener("click", function (event) {
       var tab = event.target.closest("[role=tab]");

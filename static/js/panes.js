@@ -39,14 +39,14 @@
     $all("[data-unread]", row).forEach(function (el) { el.remove(); });
   }
 
-  function loaded(previous) {
+  function loaded(previous, sent) {
     var ws = workspace();
     var id = openId();
     if (ws) { if (id) ws.setAttribute("data-open", ""); else ws.removeAttribute("data-open"); }
     markOpen();
     var p = pane();
     if (p) p.scrollTop = 0;
-    document.dispatchEvent(new CustomEvent("pane:loaded", { detail: { id: id, previous: previous } }));
+    document.dispatchEvent(new CustomEvent("pane:loaded", { detail: { id: id, previous: previous, sent: sent } }));
   }
 
   /* Open a conversation's URL in the right pane; push it to the history unless it came from
@@ -94,6 +94,73 @@
     open(withListQuery(href), true);
   }
 
+  /* The reply and the note are sent in place: the pane comes back with the message in the
+     thread and the outcome in the flash, the list beside it untouched. A form stopped by an
+     earlier listener (over the limit, a draft save under way) is left alone; a redirect away
+     from the conversation (the session ended: the text waits on the server) is followed as a
+     page, and a network failure falls back to the plain POST. */
+  var SENT_IN_PLACE = "#pane #reply-form, #pane #note-form";
+
+  function joined(first, then) {
+    if (!first) return then;
+    if (!then || then === first) return first;
+    return first + "\n\n" + then;
+  }
+
+  function onSubmit(e) {
+    var form = e.target;
+    if (e.defaultPrevented || !window.htmx || !form.matches || !form.matches(SENT_IN_PLACE)) return;
+    e.preventDefault();
+    var id = openId();
+    var data = new FormData(form, e.submitter || undefined);
+    var buttons = $all("button[type=submit]", form);
+    buttons.forEach(function (b) { b.disabled = true; });
+    form.setAttribute("aria-busy", "true");
+    // The box is free at once for what comes next (the live feed may show the message before
+    // this answer does); whatever is typed meanwhile is carried into the new pane.
+    var area = $("textarea", form);
+    var sentText = area ? area.value : "";
+    if (area) area.value = "";
+    function failed() {
+      // Not posted again by itself (the server may have stored it): the text goes back in.
+      buttons.forEach(function (b) { b.disabled = false; });
+      form.removeAttribute("aria-busy");
+      if (area && area.isConnected) area.value = joined(sentText, area.value);
+      var flash = document.getElementById("flash");
+      if (!flash) return;
+      var p = document.createElement("p");
+      p.className = "flash error";
+      p.setAttribute("role", "alert");
+      p.textContent = gettext("The connection failed before the answer came back. Your text is still in the box: check the thread, then send again.");
+      flash.replaceChildren(p);
+    }
+    fetch(form.action, {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "HX-Request": "true", "HX-Target": "pane" },
+    }).then(function (r) {
+      var got = new URL(r.url);
+      if (!CONVERSATION.test(got.pathname)) { location.href = r.url; return; }
+      if (!r.ok) { failed(); return; }
+      r.text().then(function (html) {
+        var typed = {};
+        $all("#pane textarea[id]").forEach(function (box) { typed[box.id] = box.value; });
+        window.htmx.swap(pane(), html, { swapStyle: "innerHTML" });
+        loaded(id, form.id === "note-form" ? "note" : "reply");
+        Object.keys(typed).forEach(function (boxId) {
+          var box = document.getElementById(boxId);
+          if (!box || !typed[boxId] || box.value === typed[boxId]) return;
+          // Kept by the server (a refused send, a saved draft) and typed since: both stay.
+          box.value = area && boxId === area.id ? joined(box.value, typed[boxId]) : typed[boxId];
+          box.dispatchEvent(new Event("input", { bubbles: true }));  // saved as the draft
+        });
+        var last = $("#thread > li:last-child");
+        if (last) last.scrollIntoView({ block: "end" });
+      }, failed);
+    }, failed);
+  }
+
   function onPopState() {
     if (!pane()) return;
     var m = CONVERSATION.exec(location.pathname);
@@ -116,6 +183,7 @@
     history.replaceState({ pane: openId() ? location.pathname + location.search : null }, "", location.href);
     markOpen();
     document.addEventListener("click", onClick);
+    document.addEventListener("submit", onSubmit);
     // A conversation the pane cannot show (gone, or out of the agent's teams): the page says why.
     document.addEventListener("htmx:responseError", function (e) {
       var target = e.detail && e.detail.target;

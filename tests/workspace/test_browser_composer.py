@@ -3,6 +3,7 @@ their tab; Ctrl+Enter sends what is typed; "Send and resolve" sends and resolves
 the email subject and cc fold under one line. Browser, server and helpers of test_browser.py."""
 
 import pytest
+from playwright.sync_api import expect
 
 from inbox.models import Conversation, Message
 from tests.accounts.factories import AgentFactory
@@ -52,6 +53,7 @@ def test_the_composer_tabs_keys_and_send_and_resolve(page, server, support):
     page.get_by_role("tab", name="Reply").click()
     browser.shot(page, "composer-reply")
 
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
     reply.fill("We fixed the total, a new invoice is attached.")
     reply.press("Control+Enter")
     page.get_by_text("We fixed the total, a new invoice is attached.").first.wait_for()
@@ -64,6 +66,9 @@ def test_the_composer_tabs_keys_and_send_and_resolve(page, server, support):
     page.get_by_role("button", name="Send and resolve").click()
     page.get_by_text("Anything else? Closing this now.").first.wait_for()
     browser.wait_for(lambda: Conversation.objects.get(pk=conversation.pk).status == "resolved")
+    # Sent in place: the thread and the panel changed, the page (and the list) did not reload.
+    assert page.evaluate("window.__sameDocument") is True
+    expect(page.get_by_role("button", name="Undo")).to_be_visible()
     assert page.problems == []
 
 
