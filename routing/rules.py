@@ -119,7 +119,7 @@ def send_rule_canned_reply(*, rule: RoutingRule, conversation_id: int) -> Messag
     from routing.after_hours import refusal
 
     conversation = (
-        Conversation.objects.select_for_update()
+        Conversation.objects.select_for_update(of=("self",))  # team, assignee: outer joins
         .select_related("channel", "contact", "team", "assignee")
         .get(pk=conversation_id)
     )
