@@ -6,10 +6,10 @@ from inbox import api as inbox_api
 from inbox import canned_api, channel_api, contact_api
 from inbox.chat import views as chat_views
 from inbox.outbound import api as outbound_api
-from routing import after_hours_api, macro_api
+from routing import after_hours_api, macro_api, rules_api
 from routing import api as routing_api
 from routing import settings_api as routing_settings_api
-from tagging import alerts_api, ugc_api
+from tagging import alerts_api, classification_api, ugc_api
 from tagging import api as tagging_api
 
 urlpatterns = [
@@ -218,6 +218,27 @@ urlpatterns = [
         "routing-rules/<int:pk>/dry-run/",
         routing_api.RoutingRuleDryRunApi.as_view(),
         name="routing-rule-dry-run",
+    ),
+    path("routing-rules/", rules_api.RoutingRuleListApi.as_view(), name="routing-rule-list"),
+    path(
+        "routing-rules/preview/",
+        rules_api.RoutingRuleDraftPreviewApi.as_view(),
+        name="routing-rule-preview",
+    ),
+    path(
+        "routing-rules/<int:pk>/",
+        rules_api.RoutingRuleDetailApi.as_view(),
+        name="routing-rule-detail",
+    ),
+    path(
+        "classification-rules/",
+        classification_api.ClassificationRuleListApi.as_view(),
+        name="classification-rule-list",
+    ),
+    path(
+        "classification-rules/<int:pk>/",
+        classification_api.ClassificationRuleDetailApi.as_view(),
+        name="classification-rule-detail",
     ),
 ]
 

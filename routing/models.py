@@ -126,7 +126,8 @@ class RoutingRule(models.Model):
                  "contact_attribute": {"key": k, "value": v}, "outside_business_hours": bool,
                  "automated": true (only, and also, mail that opened an Automated conversation)}
     actions:    {"add_tags": [slug], "set_severity": name, "assign_team": slug,
-                 "assign_agent": username, "set_status": status}
+                 "assign_agent": username, "set_status": status,
+                 "send_canned": canned response id (once per conversation; routing.rules)}
     """
 
     name = models.CharField(max_length=120)

@@ -1,12 +1,24 @@
 """Routing rules: conditions on a conversation (channel, tags, severity, keywords, sender, contact
 attributes, business hours) and the actions they take; run on arrival and when tags change."""
 
+import logging
+from types import SimpleNamespace
+
+from django.db import transaction
+
 from accounts.models import Team, User
-from inbox.models import Conversation, Status
+from inbox import activity
+from inbox import canned as canned_service
+from inbox.models import Activity, CannedResponse, Conversation, Message, Status
 from routing import reference
 from routing.auto_assignment import _auto_assign_in_order
 from routing.models import RoutingRule, TeamPolicy
 from routing.services import _assign_locked
+
+logger = logging.getLogger(__name__)
+DRY_RUN_LIMIT = 200
+CANNED_VERB = "rule_canned_replied"
+NO_AUTOMATIC_REPLY = (Status.AUTOMATED, Status.SPAM, Status.BLOCKED)
 
 
 def rule_matches(
@@ -88,6 +100,66 @@ def apply_rule_actions(rule: RoutingRule, conversation: Conversation) -> None:
         set_status(
             conversation_id=conversation.pk, status=a["set_status"], actor=None, reason=reason
         )
+    if a.get("send_canned"):
+        try:
+            with transaction.atomic():  # a reply that cannot be queued never costs the arrival
+                send_rule_canned_reply(rule=rule, conversation_id=conversation.pk)
+        except Exception:
+            logger.exception("canned reply by rule %s on %s failed", rule.pk, conversation.pk)
+
+
+def send_rule_canned_reply(*, rule: RoutingRule, conversation_id: int) -> Message | None:
+    """Queue the rule's canned response (variables filled, the assignee as the agent) on the
+    conversation, through the outbound queue, as the system (auto_kind auto_reply). Loop-safe
+    like the automatic acknowledgement: nothing (None) for an Automated, spam or blocked
+    conversation, or when its latest customer message is automatic or from an address
+    inbox.outbound.auto_ack refuses (lists, bounces, auto-responders, our own); and once per
+    conversation and rule, checked under the conversation's row lock. Writes Activity
+    "rule_canned_replied"; emits message.created."""
+    from routing.after_hours import refusal
+
+    conversation = (
+        Conversation.objects.select_for_update(of=("self",))  # team, assignee: outer joins
+        .select_related("channel", "contact", "team", "assignee")
+        .get(pk=conversation_id)
+    )
+    if conversation.status in NO_AUTOMATIC_REPLY:
+        return None
+    canned = CannedResponse.objects.filter(pk=(rule.actions or {}).get("send_canned")).first()
+    if canned is None:
+        return None
+    inbound = (
+        Message.objects.select_related("sender_contact")
+        .filter(conversation=conversation, direction=Message.Direction.IN)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    why = "no customer message" if inbound is None else refusal(conversation.channel, inbound)
+    if why:
+        logger.info("no canned reply by rule %s on %s: %s", rule.pk, conversation.pk, why)
+        return None
+    done = Activity.objects.filter(conversation=conversation, verb=CANNED_VERB)
+    if any((v or {}).get("rule") == rule.pk for v in done.values_list("to_value", flat=True)):
+        return None
+    agent = conversation.assignee or SimpleNamespace(
+        display_name=conversation.team.name if conversation.team_id else "", first_name=""
+    )
+    text = canned_service.fill(
+        canned.text, canned_service.values_for(user=agent, conversation=conversation)
+    )
+    from inbox.outbound.replies import queue_system_message
+
+    message = queue_system_message(
+        conversation=conversation, text=text, auto_kind=Message.AutoKind.AUTO_REPLY
+    )
+    activity.record(
+        conversation=conversation,
+        actor=None,
+        verb=CANNED_VERB,
+        to_value={"rule": rule.pk, "canned": canned.pk, "message": message.pk},
+        reason=f"routing rule: {rule.name}",
+    )
+    return message
 
 
 def run_routing_rules(
@@ -109,7 +181,7 @@ def run_routing_rules(
     return applied
 
 
-def dry_run_rule(*, rule: RoutingRule, limit: int = 200) -> list[int]:
+def dry_run_rule(*, rule: RoutingRule, limit: int = DRY_RUN_LIMIT) -> list[int]:
     """Which of the most recent conversations this rule would act on; changes nothing."""
     recent = (
         Conversation.objects.select_related("channel", "contact")
