@@ -145,7 +145,7 @@ def _written(event, conversation, zone: str) -> tuple[str, str]:
     if due is None:
         body = _("The %(target)s target of conversation #%(number)s is %(word)s.") % values
     else:
-        values["due"] = f"{date_format(timezone.localtime(due), 'DATETIME_FORMAT')} ({zone})"
+        values["due"] = f"{date_format(timezone.localtime(due), 'DATETIME_FORMAT')} {zone}"
         body = (
             _("The %(target)s target of conversation #%(number)s is %(word)s (due %(due)s).")
             % values
