@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Team, User
 from accounts.permissions import can_administer
+from core import languages
 
 audit = logging.getLogger("switchboard.audit")
 
@@ -160,17 +161,17 @@ def invite_user(
 
 
 def _send_invitation(actor: User, user: User) -> None:
-    send_mail(
-        _("You are invited to Switchboard"),
-        _(
+    """The invitation, in the invited person's language when set, else the inviter's (who most
+    likely shares it), else the site's."""
+    language = languages.supported(user.language) or languages.of_person(actor)
+    with languages.speaking(language):
+        subject = _("You are invited to Switchboard")
+        body = _(
             "%(who)s invited you to answer customers with Switchboard.\n\n"
             "Choose your password here to start:\n%(link)s\n\n"
             "Your sign-in name is %(username)s. The link works once."
-        )
-        % {"who": actor.display_name, "link": invite_link(user), "username": user.username},
-        None,
-        [user.email],
-    )
+        ) % {"who": actor.display_name, "link": invite_link(user), "username": user.username}
+    send_mail(subject, body, None, [user.email])
 
 
 def resend_invitation(*, actor: User, user: User) -> None:

@@ -169,8 +169,19 @@ def register_secret_push(kind: str, push: Callable[[Channel, str, str], str | No
     _secret_pushes[kind] = push
 
 
+# Every kind: the language the product's own messages to the channel's customers are written
+# in when the contact's is not known (inbox.languages); blank: the site's.
+LANGUAGE = _f(
+    "language",
+    gettext_lazy("Customers' language"),
+    kind="choice",
+    choices=tuple(code for code, _name in settings.LANGUAGES),
+    help=gettext_lazy("For the product's own messages when a customer's language is not known."),
+)
+
+
 def fields_for(kind: str) -> list[Field]:
-    return SCHEMA.get(kind, [])
+    return [*SCHEMA[kind], LANGUAGE] if kind in SCHEMA else []
 
 
 def has_connection_test(kind: str) -> bool:

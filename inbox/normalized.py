@@ -49,6 +49,9 @@ class SenderRef(_Storable):
     # Whether the provider vouches for email/phone (a WhatsApp number, a mailbox we received
     # from); verified handles link the same person across channels.
     verified: bool = False
+    # The language the provider or the visitor's browser reports ("id", "en-US"), if any; it
+    # fills the contact's language when unknown (inbox.languages).
+    language: str = ""
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,10 @@ Display only: the full text is stored; `split_quoted` tells the UI what to fold.
 import re
 
 # "On Tue, 3 Mar 2026 at 10:00, Ann <ann@example.com> wrote:" (Gmail, Apple Mail, Thunderbird),
-# possibly wrapped over two lines by the sending client.
+# possibly wrapped over two lines by the sending client; "Pada ... menulis:" in Indonesian.
 _ON_WROTE = re.compile(
-    r"^(On|Am|Le|El|Il|Op)\s.{0,300}?(wrote|schrieb|a écrit|escribió|scrisse|schreef)\s*:\s*$",
+    r"^(On|Am|Le|El|Il|Op|Pada)\s.{0,300}?"
+    r"(wrote|schrieb|a écrit|escribió|scrisse|schreef|menulis)\s*:\s*$",
     re.IGNORECASE | re.DOTALL,
 )
 # Outlook: "-----Original Message-----", or a "From: ... Sent: ..." header block.
@@ -31,7 +32,7 @@ def _quote_start(lines: list[str]) -> int | None:
         # a two-line "On ... \n ... wrote:" header
         if (
             index + 1 < len(lines)
-            and stripped.lower().startswith(("on ", "am ", "le ", "el ", "il ", "op "))
+            and stripped.lower().startswith(("on ", "am ", "le ", "el ", "il ", "op ", "pada "))
             and _ON_WROTE.match(f"{stripped} {lines[index + 1].strip()}")
         ):
             return index

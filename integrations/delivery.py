@@ -18,8 +18,9 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from core import metrics, refcache
+from core import languages, metrics, refcache
 from core.sendlock import WEBHOOK_DELIVERY, sending
 from inbox.models import Event
 from integrations import schemas, signing, transport
@@ -232,22 +233,26 @@ def disable_endpoint(*, endpoint_id: int, reason: str) -> bool:
 
 
 def _email_admins(endpoint_id: int, reason: str) -> None:
+    """Tell the admins, one mail per language, each in the admins' own (core.languages). The
+    reason is the system's own sentence, sent as written."""
     endpoint = WebhookEndpoint.objects.get(pk=endpoint_id)
     User = get_user_model()
     admins = User.objects.filter(is_active=True).filter(Q(role="admin") | Q(is_superuser=True))
-    recipients = sorted({u.email for u in admins if u.email})
-    if not recipients:
-        return
-    try:
-        send_mail(
-            f"Webhook endpoint disabled: {endpoint.url}",
-            f"Switchboard stopped sending webhooks to {endpoint.url}.\n\nWhy: {reason}\n\n"
-            "Fix the receiver, then enable the endpoint again and replay what it missed.",
-            None,
-            recipients,
-        )
-    except Exception:
-        logger.exception("could not email admins about webhook endpoint %s", endpoint_id)
+    by_language: dict[str, set[str]] = {}
+    for admin in admins:
+        if admin.email:
+            by_language.setdefault(languages.of_person(admin), set()).add(admin.email)
+    for language, recipients in sorted(by_language.items()):
+        with languages.speaking(language):
+            subject = _("Webhook endpoint disabled: %(url)s") % {"url": endpoint.url}
+            body = _(
+                "Switchboard stopped sending webhooks to %(url)s.\n\nWhy: %(reason)s\n\n"
+                "Fix the receiver, then enable the endpoint again and replay what it missed."
+            ) % {"url": endpoint.url, "reason": reason}
+        try:
+            send_mail(subject, body + "\n", None, sorted(recipients))
+        except Exception:
+            logger.exception("could not email admins about webhook endpoint %s", endpoint_id)
 
 
 def requeue_due(*, limit: int = 500) -> int:

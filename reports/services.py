@@ -155,7 +155,7 @@ def send_survey(*, conversation_id: int) -> SatisfactionSurvey | None:
         return None
     kind = survey_kind_for(conversation, options)
     scale = SCALES[kind]
-    language = survey_language(conversation.contact, options)
+    language = survey_language(conversation.contact, options, conversation.channel)
     token = secrets.token_urlsafe(32)
     own_text = str(options.get("text") or "").strip()
     channel_kind = options.get("kind") if options.get("kind") in SCALES else "csat"

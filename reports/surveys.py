@@ -21,6 +21,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SurveyKind
+from core import languages
+from inbox import languages as customer_languages
 
 
 @dataclass(frozen=True)
@@ -102,20 +104,18 @@ def survey_kind_for(conversation, options: dict) -> str:
 
 def supported_language(code) -> str:
     """A language code the deployment serves (settings.LANGUAGES), or "" for anything else."""
-    if not isinstance(code, str) or not code.strip():
-        return ""
-    try:
-        return translation.get_supported_language_variant(code.strip().lower())
-    except LookupError:
-        return ""
+    return languages.supported(code)
 
 
-def survey_language(contact, options: dict) -> str:
+def survey_language(contact, options: dict, channel=None) -> str:
     """The customer's language as far as we know it when sending: the contact's
-    attributes["language"], else the channel's config["csat"]["language"]; "" when neither
-    names a served language (the page then follows the customer's browser)."""
-    return supported_language((contact.attributes or {}).get("language")) or supported_language(
-        options.get("language")
+    attributes["language"], else the channel's config["csat"]["language"], else the channel's
+    own default language (config["language"]); "" when none names a served language (the page
+    then follows the customer's browser)."""
+    return (
+        customer_languages.of_contact(contact)
+        or supported_language(options.get("language"))
+        or customer_languages.of_channel(channel)
     )
 
 

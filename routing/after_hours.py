@@ -6,8 +6,8 @@ channel answers once per conversation saying when the team is back.
 The message is the channel's text followed by "We are back on Monday at 09:00." (today /
 tomorrow / a weekday, the time on the team's clock), computed from the team's business hours
 (TeamPolicy.business_hours; a team with no calendar, or none at all, is always open so nothing is
-sent) and written in the customer's language: the contact's `attributes["language"]` when known,
-else the channel's `config["language"]`, else the site's. It is loop-safe like the automatic
+sent) and written in the customer's language (inbox.languages: the contact's, else the
+channel's, else the site's). It is loop-safe like the automatic
 acknowledgement: on email it is refused for exactly what inbox.outbound.auto_ack.refusal refuses
 (auto-replies, bounces, list mail, our own addresses), on every channel for automatic messages;
 and it goes at most once per conversation (checked under the conversation's row lock), sent by
@@ -18,14 +18,15 @@ import datetime as dt
 import logging
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from inbox import activity, events
+from inbox import languages as customer_languages
 from inbox.models import Activity, Channel, Conversation, Message
 from inbox.outbound import auto_ack
 from inbox.outbound.replies import queue_system_message
@@ -86,17 +87,8 @@ def refusal(channel: Channel, message: Message) -> str | None:
 
 
 def language_for(conversation: Conversation) -> str:
-    known = {code for code, _name in settings.LANGUAGES}
-    for wanted in (
-        (conversation.contact.attributes or {}).get("language"),
-        (conversation.channel.config or {}).get("language"),
-    ):
-        if isinstance(wanted, str):
-            wanted = wanted.strip().lower().replace("_", "-")
-            for code in (wanted, wanted.split("-")[0]):
-                if code in known:
-                    return code
-    return settings.LANGUAGE_CODE
+    """The customer's language (inbox.languages.for_customer)."""
+    return customer_languages.for_customer(conversation.contact, conversation.channel)
 
 
 def back_line(*, opening: dt.datetime, now: dt.datetime, zone: str, language: str) -> str:
@@ -105,7 +97,8 @@ def back_line(*, opening: dt.datetime, now: dt.datetime, zone: str, language: st
     local_now = now.astimezone(ZoneInfo(zone))
     days = (local_open.date() - local_now.date()).days
     with translation.override(language):
-        time = local_open.strftime("%H:%M")
+        # The clock as the language writes it (Indonesian: 09.00), a date_format() format.
+        time = date_format(local_open, pgettext("time of day, a date format", "H:i"))
         if days == 0:
             return _("We are back today at %(time)s.") % {"time": time}
         if days == 1:

@@ -12,8 +12,10 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from core import online
+from core import languages, online
 from routing.models import Notification
 from routing.notifications import Kind, recent_for
 
@@ -85,26 +87,43 @@ def mail_waiting(*, now=None) -> int:
 
 
 def _mail_for(person_id: int, ids: set[int]) -> EmailMessage:
+    """The away mail, written in the person's language (core.languages)."""
     from accounts.models import User
 
     person = User.objects.get(pk=person_id)
     items = recent_for(person, limit=len(ids), only=ids)[::-1]  # oldest first
-    lines = []
-    for item in items:
-        n = item.notification
-        who = n.actor.display_name if n.actor else "Switchboard"
-        verb = "mentioned you" if n.kind == Kind.MENTION else "assigned you"
-        url = settings.PUBLIC_BASE_URL + reverse("ui:conversation", args=[n.conversation_id])
-        lines.append(f"- {who} {verb} on #{n.conversation_id} {item.title}\n  {url}")
-        if n.text:
-            lines.append(f"  {n.text}")
-    count = len(items)
-    noun = "notification" if count == 1 else "notifications"
-    subject = f"[Switchboard] {count} {noun} while you were away"
-    body = (
-        f"Hello {person.display_name},\n\n"
-        + "\n".join(lines)
-        + "\n\nAt most one such mail goes out every ten minutes; the bell in the workspace "
-        "lists them all.\n"
-    )
+    with languages.speaking_to(person):
+        lines = []
+        for item in items:
+            n = item.notification
+            url = settings.PUBLIC_BASE_URL + reverse("ui:conversation", args=[n.conversation_id])
+            values = {
+                "who": n.actor.display_name if n.actor else "Switchboard",
+                "number": n.conversation_id,
+                "title": item.title,
+            }
+            if n.kind == Kind.MENTION:
+                line = _("- %(who)s mentioned you on #%(number)s %(title)s") % values
+            else:
+                line = _("- %(who)s assigned you #%(number)s %(title)s") % values
+            lines.append(f"{line}\n  {url}")
+            if n.text:
+                lines.append(f"  {n.text}")
+        count = len(items)
+        subject = ngettext(
+            "[Switchboard] %(count)d notification while you were away",
+            "[Switchboard] %(count)d notifications while you were away",
+            count,
+        ) % {"count": count}
+        body = (
+            _("Hello %(name)s,") % {"name": person.display_name}
+            + "\n\n"
+            + "\n".join(lines)
+            + "\n\n"
+            + _(
+                "At most one such mail goes out every ten minutes; the bell in the workspace "
+                "lists them all."
+            )
+            + "\n"
+        )
     return EmailMessage(subject, body, None, [person.email])

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core import languages
 from inbox import events as outbox
 from inbox import groups
 from inbox.titles import one_line
@@ -179,19 +180,32 @@ def mail_spikes(event_ids: list[int]) -> int:
 
 
 def _mail_for(notification: Notification) -> EmailMessage:
+    """The spike mail, in the person's language and time zone (core.languages); the line about
+    the spike is described again from the alert in that language, not copied from the bell's
+    text (written in whichever language dispatched it)."""
     alert = notification.alert
     person = notification.recipient
-    lines = [
-        _("Hello %(name)s,") % {"name": person.display_name},
-        "",
-        notification.text,
-        "",
-        _("The conversations, to tag, set severity and assign together:"),
-        grouped_url(alert.pk),
-        "",
-        _("Some of them:"),
-    ]
-    for pk in alert.samples:
-        lines.append(f"- #{pk} {settings.PUBLIC_BASE_URL}{reverse('ui:conversation', args=[pk])}")
-    subject = _("[Switchboard] Incident spike: %(watch)s") % {"watch": alert.watch}
+    with languages.speaking_to(person):
+        spike = {
+            "kind": alert.kind,
+            "watch": alert.watch,
+            "count": alert.count,
+            "window_minutes": alert.window_minutes,
+            "baseline": alert.baseline,
+        }
+        lines = [
+            _("Hello %(name)s,") % {"name": person.display_name},
+            "",
+            describe(spike),
+            "",
+            _("The conversations, to tag, set severity and assign together:"),
+            grouped_url(alert.pk),
+            "",
+            _("Some of them:"),
+        ]
+        for pk in alert.samples:
+            lines.append(
+                f"- #{pk} {settings.PUBLIC_BASE_URL}{reverse('ui:conversation', args=[pk])}"
+            )
+        subject = _("[Switchboard] Incident spike: %(watch)s") % {"watch": alert.watch}
     return EmailMessage(subject, "\n".join(lines) + "\n", None, [person.email])

@@ -21,12 +21,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.permissions import can_write
 from core.errors import ActionRefused
 from inbox import activity, attachments, selectors
+from inbox import languages as customer_languages
 from inbox.models import Attachment, Conversation, Message
 from tagging.models import ConversationTag, UgcItem
 
@@ -113,12 +114,16 @@ def ugc_conversation_get(*, user, pk: int) -> Conversation:
 
 
 def permission_request_text(conversation: Conversation) -> str:
-    """The one-click question, in the active language, addressed by the contact's first name."""
+    """The one-click question, in the customer's language (inbox.languages), addressed by the
+    contact's first name."""
     name = (conversation.contact.name or "").split()
-    return _(
-        "Hi {name}, we love what you shared with us! May we feature it on our website and "
-        "social media, crediting you? Reply YES to agree or NO to decline."
-    ).format(name=name[0] if name else _("there"))
+    with translation.override(
+        customer_languages.for_customer(conversation.contact, conversation.channel)
+    ):
+        return _(
+            "Hi {name}, we love what you shared with us! May we feature it on our website and "
+            "social media, crediting you? Reply YES to agree or NO to decline."
+        ).format(name=name[0] if name else _("there"))
 
 
 def _locked_item(conversation_id: int) -> UgcItem:

@@ -104,6 +104,7 @@ def post_visitor_file(
         email=session.email,
         text="",
         files=[(shown, content_type, content)],
+        language=session.language,
     )
     message = chat.take_visitor_body(session=session, body=body)
     if message is None:  # stored, processed later by the sweep: nothing is lost

@@ -14,7 +14,7 @@ import math
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from asgiref.sync import async_to_sync
@@ -27,6 +27,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
+from core import languages
 from inbox import groups
 from inbox.intake.queue import store_inbound
 from inbox.models import Channel, Conversation, Message
@@ -72,11 +73,13 @@ class ChatSession:
     id: str
     name: str = ""
     email: str = ""
+    language: str = ""  # the visitor's browser language, one we serve; "" when not known
 
     @property
     def token(self) -> str:
         return signing.dumps(
-            {"c": self.channel.slug, "s": self.id, "n": self.name, "e": self.email},
+            {"c": self.channel.slug, "s": self.id, "n": self.name, "e": self.email}
+            | ({"l": self.language} if self.language else {}),
             salt=TOKEN_SALT,
             compress=True,
         )
@@ -143,13 +146,20 @@ def read_token(channel: Channel, token: str) -> ChatSession:
     if not isinstance(data, dict) or data.get("c") != channel.slug or not data.get("s"):
         raise BadToken(_("The chat session token is for another channel."))
     return ChatSession(
-        channel=channel, id=str(data["s"]), name=data.get("n", ""), email=data.get("e", "")
+        channel=channel,
+        id=str(data["s"]),
+        name=data.get("n", ""),
+        email=data.get("e", ""),
+        language=languages.supported(data.get("l")),
     )
 
 
-def start_session(*, channel: Channel, token: str = "", name=None, email=None) -> ChatSession:
+def start_session(
+    *, channel: Channel, token: str = "", name=None, email=None, language: str = ""
+) -> ChatSession:
     """Resume the session a valid token names, or start a new one; `name` and `email` (the
-    optional pre-chat form) replace the ones the token carries when given. Writes nothing."""
+    optional pre-chat form) replace the ones the token carries when given, and so does the
+    visitor's `language` when we serve it (it becomes their contact's). Writes nothing."""
     try:
         session = read_token(channel, token) if token else None
     except BadToken:
@@ -160,7 +170,9 @@ def start_session(*, channel: Channel, token: str = "", name=None, email=None) -
         new_name, new_email = _clean_profile(
             session.name if name is None else name, session.email if email is None else email
         )
-        session = ChatSession(channel=channel, id=session.id, name=new_name, email=new_email)
+        session = replace(session, name=new_name, email=new_email)
+    if languages.supported(language):
+        session = replace(session, language=languages.supported(language))
     return session
 
 
@@ -349,6 +361,7 @@ def post_visitor_message(*, session: ChatSession, text: str, client_id: str = ""
         name=session.name,
         email=session.email,
         text=text,
+        language=session.language,
     )
     shown = take_visitor_body(session=session, body=body)
     if shown is None:

@@ -15,7 +15,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core import safejson
+from core import languages, safejson
 from inbox import selectors
 from inbox.chat import files as chat_files
 from inbox.chat import service as chat
@@ -97,13 +97,16 @@ def _session(request, channel) -> chat.ChatSession:
 
 @chat_door("POST")
 def session_start(request, channel):
-    """Start or resume a session: {"token"?, "name"?, "email"?} -> the session and its history."""
+    """Start or resume a session: {"token"?, "name"?, "email"?, "language"?} -> the session and
+    its history. Without "language", the browser's Accept-Language says it."""
     data = _json_body(request)
+    language = data.get("language") if isinstance(data.get("language"), str) else ""
     session = chat.start_session(
         channel=channel,
         token=str(data.get("token") or ""),
         name=data["name"] if isinstance(data.get("name"), str) else None,
         email=data["email"] if isinstance(data.get("email"), str) else None,
+        language=language or languages.from_accept_language(request.headers.get("Accept-Language")),
     )
     return JsonResponse(chat.session_snapshot(session))
 

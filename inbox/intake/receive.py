@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from inbox import activity, attachments, events, hooks, screening, search
+from inbox import activity, attachments, events, hooks, languages, screening, search
 from inbox.intake import media
 from inbox.models import (
     Channel,
@@ -58,7 +58,9 @@ def _handles(sender: SenderRef) -> list[tuple[str, str]]:
 
 
 def _new_contact(sender: SenderRef) -> Contact:
-    return Contact(name=sender.name[:255], email=sender.email[:320], phone=sender.phone[:32])
+    contact = Contact(name=sender.name[:255], email=sender.email[:320], phone=sender.phone[:32])
+    languages.filled_in(contact, sender.language)  # what the provider or browser says
+    return contact
 
 
 def _filled_in(contact: Contact, sender: SenderRef) -> list[str]:
@@ -73,6 +75,8 @@ def _filled_in(contact: Contact, sender: SenderRef) -> list[str]:
     if sender.phone and not contact.phone:
         contact.phone = sender.phone[:32]
         updates.append("phone")
+    if languages.filled_in(contact, sender.language):
+        updates.append("attributes")
     return updates
 
 
@@ -137,16 +141,14 @@ def _takes_part(conversation: Conversation, contact: Contact) -> bool:
     it): people cc'd on a thread may answer in it; strangers and our own addresses may not."""
     address = (contact.email or "").strip().lower()
     if address and _is_own_address(address):
-        # Mail "from" one of our own mailboxes is a loop or a spoof: our replies are made here,
-        # never received; it may not continue a customer's conversation.
+        # Mail "from" one of our own mailboxes is a loop or a spoof: it continues nothing.
         return False
     if conversation.contact_id == contact.pk:
         return True
     if not address:
         return False
     if (conversation.contact.email or "").strip().lower() == address:
-        # The address our mail went to (a chat visitor's, given in the widget): only its owner
-        # holds the reply token we sent there.
+        # The address our mail went to (a chat visitor's): only its owner holds our token.
         return True
     recent = Message.objects.filter(conversation=conversation).order_by("-created_at")[:200]
     for headers in recent.values_list("headers", flat=True):
@@ -302,8 +304,7 @@ def _opened(channel, contact, message: NormalizedMessage, *, now, sent_at, previ
         subject=subject,
         status=_opening_status(contact, message),
         team_id=channel.default_team_id,
-        # When we received it, not the sender's own timestamp (an email's Date can be days
-        # old or forged): SLA clocks start here.
+        # When we received it, not the sender's (a Date may be old or forged): SLA starts here.
         created_at=now,
         thread_key=message.thread_key,
         previous=previous,

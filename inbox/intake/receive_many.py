@@ -202,7 +202,7 @@ def _write_contacts(senders, contacts: list, missing: list) -> None:
         for contact in new:
             events.publish("contact.created", data={"contact": contact.pk})
     for contact in filled.values():
-        contact.save(update_fields=["name", "email", "phone"])
+        contact.save(update_fields=["name", "email", "phone", "attributes"])
     rows = [
         row
         for sender, contact, handles in zip(senders, contacts, missing, strict=True)

@@ -3,6 +3,8 @@
     Channel.config = {"auto_ack": {"enabled": true, "text": "Thanks, we got your message.",
                                    "window_hours": 24}}
 
+Without a "text", the product's own acknowledgement goes, in the customer's language.
+
 Mail loops are what this guards against: an acknowledgement never answers an auto-reply, a
 bounce or list mail, an auto-responder's address, or one of our own channel addresses; and a
 contact gets at most one per window (counted in the database by send_auto_acknowledgement), so
@@ -16,9 +18,10 @@ from email.utils import getaddresses
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
-from inbox import activity
+from inbox import activity, languages
 from inbox.contacts import canonical_address, own_addresses
 from inbox.models import (
     Channel,
@@ -44,9 +47,19 @@ def settings_for(channel: Channel) -> dict:
     options = (channel.config or {}).get("auto_ack") or {}
     if channel.kind != Channel.Kind.EMAIL or not isinstance(options, dict):
         return {}
-    if not options.get("enabled") or not str(options.get("text") or "").strip():
+    if not options.get("enabled"):
         return {}
     return options
+
+
+def acknowledgement_text(options: dict, conversation: Conversation) -> str:
+    """The channel's own text as its admin wrote it; without one, the product's, in the
+    customer's language (inbox.languages)."""
+    own = str(options.get("text") or "").strip()
+    if own:
+        return own
+    with translation.override(languages.for_customer(conversation.contact, conversation.channel)):
+        return _("Thank you for writing to us. We have received your message and will answer soon.")
 
 
 def refusal(channel: Channel, message: Message) -> str | None:
@@ -169,7 +182,7 @@ def send_auto_acknowledgement(*, conversation_id: int, inbound_message_id: int) 
         return None
     message = queue_system_message(
         conversation=conversation,
-        text=str(options["text"]).strip(),
+        text=acknowledgement_text(options, conversation),
         auto_kind=Message.AutoKind.AUTO_REPLY,
         now=now,
     )

@@ -48,9 +48,11 @@
       if (code === "in") code = "id";  // the old ISO code some systems still send
       if (WORDS[code]) return code;
     }
-    return "en";
+    return "";
   }
-  var LANG = pickLanguage();
+  // The one the visitor asked for (sent with the session: their contact's language), or "".
+  var ASKED = pickLanguage();
+  var LANG = ASKED || "en";
   function t(key, values) {
     return (WORDS[LANG][key] || WORDS.en[key]).replace(/\{(\w+)\}/g, function (all, name) {
       return values && name in values ? String(values[name]) : all;
@@ -293,7 +295,7 @@
   }
 
   function start() {
-    return api("POST", "/session/", { token: state.token }).then(function (snapshot) {
+    return api("POST", "/session/", { token: state.token, language: ASKED }).then(function (snapshot) {
       adopt(snapshot);
       connect();
     }).catch(function (error) { showProblem(error.message); });
@@ -384,7 +386,9 @@
 
   prechat.addEventListener("submit", function (event) {
     event.preventDefault();
-    api("POST", "/session/", { token: state.token, name: nameInput.value, email: emailInput.value })
+    api("POST", "/session/", {
+      token: state.token, name: nameInput.value, email: emailInput.value, language: ASKED
+    })
       .then(function (snapshot) {
         save(STORE + ":prechat", "1");
         adopt(snapshot);

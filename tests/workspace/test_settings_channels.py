@@ -36,7 +36,8 @@ def test_the_telegram_form_asks_only_what_telegram_needs(admin_client):
     form = page[page.index('class="panel settings-form"') :]
     form = form[: form.index("</form>")]
     names = set(re.findall(r'name="([a-z_]+)"', form)) - {"csrfmiddlewaretoken"}
-    assert names == {"name", "slug", "team", "bot_token", "address"}  # no secret: generated
+    # No secret (generated); the customers' language is every channel's.
+    assert names == {"name", "slug", "team", "bot_token", "address", "language"}
     assert admin_client.get(f"{LIST}add/fax/").status_code == 404
 
 

@@ -2,7 +2,8 @@
 
 Visitor messages do not come through the webhook door: the chat door (inbox/chat.py) checks the
 signed session token, the origin and the limits, then stores the body built by `encode()` as an
-InboundEvent with provider "chat". Body: {"id", "session", "name", "email", "text"}, and
+InboundEvent with provider "chat". Body: {"id", "session", "name", "email", "text"}, "language"
+when the visitor's browser named one we serve, and
 "files": [{"name", "content_type", "content_base64"}] when the visitor attached a file (the chat
 door has already checked its size and sniffed type).
 The pre-chat email is whatever the visitor typed: never treated as verified, so it never links
@@ -27,8 +28,11 @@ def encode(
     email: str,
     text: str,
     files: list[tuple[str, str, bytes]] | None = None,
+    language: str = "",
 ) -> bytes:
     data: dict = {"id": message_id, "session": session, "name": name, "email": email, "text": text}
+    if language:
+        data["language"] = language
     if files:
         data["files"] = [
             {
@@ -89,6 +93,7 @@ def parse(event) -> list[NormalizedMessage]:
                 name=data.get("name", ""),
                 email=data.get("email", ""),
                 verified=False,
+                language=data["language"] if isinstance(data.get("language"), str) else "",
             ),
             text=data["text"],
             html=None,

@@ -127,7 +127,7 @@ def _button_pressed(query: dict, at) -> NormalizedMessage | Ignored:
         channel_kind="telegram",
         external_id=f"callback:{query['id']}",
         thread_key=None,
-        sender=SenderRef(kind="telegram", id=str(user["id"]), name=_name(user)),
+        sender=_sender(user),
         text=text,
         html=None,
         attachments=(),
@@ -135,6 +135,17 @@ def _button_pressed(query: dict, at) -> NormalizedMessage | Ignored:
         # Replies go to the chat of the message the button was under (a private chat's id is
         # the user's).
         headers={"chat_id": chat.get("id") or user["id"], "callback_query_id": query["id"]},
+    )
+
+
+def _sender(user: dict) -> SenderRef:
+    # language_code: the IETF tag of the user's Telegram app language, when Telegram sends it.
+    language = user.get("language_code")
+    return SenderRef(
+        kind="telegram",
+        id=str(user["id"]),
+        name=_name(user),
+        language=language if isinstance(language, str) else "",
     )
 
 
@@ -155,7 +166,7 @@ def _message(kind: str, message: dict):
         external_id=external_id(message),
         thread_key=None,
         # A Telegram user id is not a phone number: it links nothing across channels.
-        sender=SenderRef(kind="telegram", id=str(user["id"]), name=_name(user)),
+        sender=_sender(user),
         text=text,
         html=None,
         attachments=attachments,

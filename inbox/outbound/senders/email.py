@@ -14,6 +14,7 @@ channel names an ESP sent through django-anymail:
 API base URLs always come from settings (ANYMAIL), never from a channel's config.
 """
 
+import datetime as dt
 import html
 import re
 import smtplib
@@ -21,7 +22,12 @@ from email.utils import formataddr, make_msgid
 
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRequestsAPIError
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from inbox import languages
 from inbox.models import Channel, Message
 from inbox.outbound.senders import PermanentSendError, TransientSendError
 from inbox.outbound.senders.media import attachments_of, content_of
@@ -155,10 +161,18 @@ def ensure_message_id(message: Message) -> str:
 
 def reply_subject(subject: str) -> str:
     base = REPLY_PREFIX.sub("", _one_line(subject))
-    return f"Re: {base}" if base else "Re: your message"
+    return f"Re: {base}" if base else _("Re: your message")
 
 
 def build_email(message: Message, *, message_id: str, recipient: str) -> EmailMultiAlternatives:
+    # Our own words in it (a subject when there is none, the quote's "On ..., ... wrote:") are
+    # in the customer's language (inbox.languages); the text is whoever wrote it.
+    conversation = message.conversation
+    with translation.override(languages.for_customer(conversation.contact, conversation.channel)):
+        return _build_email(message, message_id=message_id, recipient=recipient)
+
+
+def _build_email(message: Message, *, message_id: str, recipient: str) -> EmailMultiAlternatives:
     conversation = message.conversation
     channel = sending_channel(conversation)
     thread = _thread_ids(message)
@@ -267,9 +281,14 @@ def _quoted_message(message: Message) -> tuple[str, str] | None:
     if previous is None or not previous.text.strip():
         return None
     contact = previous.sender_contact
-    who = (contact.name or contact.email) if contact else "You"
-    when = previous.created_at.strftime("%a, %d %b %Y at %H:%M UTC")
-    return f"On {when}, {_one_line(who)} wrote:", previous.text.strip()[:MAX_QUOTED_CHARS]
+    who = (contact.name or contact.email) if contact else _("You")
+    at = previous.created_at.astimezone(dt.UTC)
+    when = _("%(date)s at %(time)s UTC") % {
+        "date": date_format(at, "D, d M Y"),
+        "time": date_format(at, pgettext("time of day, a date format", "H:i")),
+    }
+    words = _("On %(when)s, %(who)s wrote:") % {"when": when, "who": _one_line(who)}
+    return words, previous.text.strip()[:MAX_QUOTED_CHARS]
 
 
 def _text_body(text: str, quoted: tuple[str, str] | None) -> str:

@@ -20,8 +20,9 @@ pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "webhooks" / "telegram"
 SECRET = "tg-secret-token"
 
-MARIO_BROS = SenderRef(kind="telegram", id="12345", name="Mario Bros")
-MARIO = SenderRef(kind="telegram", id="456", name="Mario")
+# language_code, as Telegram sends it (the contact keeps it only when we serve it).
+MARIO_BROS = SenderRef(kind="telegram", id="12345", name="Mario Bros", language="it")
+MARIO = SenderRef(kind="telegram", id="456", name="Mario", language="en")
 ANIMATION = "telegram-file:sdaafsghhjhgkkygrssgdfghgfdgh"
 
 
