@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import people
-from accounts.models import Membership, Team, User
+from accounts.models import Membership, SurveyKind, Team, User
 from accounts.permissions import can_administer
 
 
@@ -46,12 +46,18 @@ def refused(exc: DjangoValidationError) -> ValidationError:
 class TeamOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Team
-        fields = ["id", "slug", "name", "description"]
+        fields = ["id", "slug", "name", "description", "survey_kind"]
 
 
 class TeamInputSerializer(serializers.Serializer):
     name = serializers.CharField(allow_blank=True)
     slug = serializers.CharField(required=False, allow_blank=True)
+    survey_kind = serializers.ChoiceField(
+        choices=SurveyKind.choices,
+        required=False,
+        allow_blank=True,
+        help_text="The survey after this team's resolutions; blank: the channel's choice.",
+    )
 
 
 class UserOutputSerializer(serializers.ModelSerializer):
@@ -139,10 +145,15 @@ class TeamDetailApi(APIView):
     @extend_schema(request=TeamInputSerializer, responses=TeamOutputSerializer)
     def patch(self, request, pk: int):
         team = get_object_or_404(Team, pk=pk)
-        data = TeamInputSerializer(data=request.data)
+        data = TeamInputSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         try:
-            people.save_team(actor=request.user, team=team, name=data.validated_data["name"])
+            people.save_team(
+                actor=request.user,
+                team=team,
+                name=data.validated_data.get("name", team.name),
+                survey_kind=data.validated_data.get("survey_kind"),
+            )
         except DjangoValidationError as exc:
             raise refused(exc) from exc
         return Response(TeamOutputSerializer(team).data)

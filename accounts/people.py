@@ -19,7 +19,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from accounts.models import Membership, Team, User
+from accounts.models import Membership, SurveyKind, Team, User
 from accounts.permissions import can_administer
 from core import languages
 
@@ -46,26 +46,47 @@ def may_manage_team(actor: User, team: Team) -> bool:
     )
 
 
-def save_team(*, actor: User, team: Team | None = None, name: str, slug: str = "") -> Team:
-    """Create a team (slug from the name when not given) or rename one."""
+def save_team(
+    *,
+    actor: User,
+    team: Team | None = None,
+    name: str,
+    slug: str = "",
+    survey_kind: str | None = None,
+) -> Team:
+    """Create a team (slug from the name when not given) or rename one; `survey_kind` (when
+    given) is the survey after its resolutions: csat, nps, ces, or "" for the channel's."""
     _require_admin(actor)
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": [_("A team needs a name.")]})
     if len(name) > 120:
         raise ValidationError({"name": [_("At most 120 characters.")]})
+    if survey_kind is not None and survey_kind not in {"", *SurveyKind.values}:
+        raise ValidationError(
+            {"survey_kind": [_("Choose one of: %s.") % ", ".join(SurveyKind.values)]}
+        )
     if team is None:
         slug = slugify(slug or name)[:64]
         if not slug:
             raise ValidationError({"slug": [_("Give a slug of letters, digits and dashes.")]})
         if Team.objects.filter(slug=slug).exists():
             raise ValidationError({"slug": [_("A team with this slug already exists.")]})
-        team = Team.objects.create(slug=slug, name=name)
+        team = Team.objects.create(slug=slug, name=name, survey_kind=survey_kind or "")
         audit.info("team created: actor=%s team=%s", actor.get_username(), slug)
         return team
     team.name = name
-    team.save(update_fields=["name"])
-    audit.info("team renamed: actor=%s team=%s", actor.get_username(), team.slug)
+    fields = ["name"]
+    if survey_kind is not None:
+        team.survey_kind = survey_kind
+        fields.append("survey_kind")
+    team.save(update_fields=fields)
+    audit.info(
+        "team saved: actor=%s team=%s survey=%s",
+        actor.get_username(),
+        team.slug,
+        team.survey_kind or "-",
+    )
     return team
 
 

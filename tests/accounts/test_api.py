@@ -23,6 +23,7 @@ def test_teams_are_listed_by_slug(client_for, agent):
         "slug": "billing",
         "name": "Billing",
         "description": "Invoices and refunds",
+        "survey_kind": "",  # the channel's choice
     }
 
 

@@ -16,7 +16,7 @@ from reports.models import SatisfactionSurvey
 from reports.rollups import rebuild
 from reports.services import send_due_surveys
 from tagging.models import ConversationTag, Tag
-from tests.accounts.factories import AgentFactory
+from tests.accounts.factories import AdminFactory, AgentFactory
 from tests.inbox.factories import ContactFactory, ConversationFactory
 from tests.reports.scenario import Week, at, customer_writes, survey_token, undo_window_passes
 
@@ -83,6 +83,44 @@ def test_a_team_choosing_nps_gets_an_nps_survey_answered_once_on_the_page(world,
         b"Recommendation score 9 of 10"
         in client.get(f"/inbox/conversations/{conversation.pk}/").content
     )
+
+
+def test_an_admin_chooses_the_teams_survey_on_the_teams_page_and_it_follows(world, client):
+    admin = AdminFactory(username="ada")
+    client.force_login(admin)
+    page = client.get("/inbox/settings/teams/").content.decode()
+    assert "Survey after resolving" in page and "NPS (likely to recommend, 0-10)" in page
+    saved = client.post(
+        f"/inbox/settings/teams/{world.support.pk}/",
+        {"name": "Support", "survey_kind": "nps"},
+    )
+    assert saved.status_code == 302
+    conversation = resolved(world, world.mail, "p1", sender="pia@example.com", when=at(16, 8))
+    assert SatisfactionSurvey.objects.get(conversation=conversation).kind == "nps"
+
+    refused = client.post(
+        f"/inbox/settings/teams/{world.support.pk}/", {"name": "Support", "survey_kind": "stars"}
+    )
+    assert refused.status_code == 400 and "Choose one of: csat, nps, ces." in (
+        refused.content.decode()
+    )
+    world.support.refresh_from_db()
+    assert world.support.survey_kind == "nps"  # the refused choice changed nothing
+
+
+def test_the_teams_survey_through_the_api(world):
+    api = APIClient()
+    api.force_authenticate(AdminFactory(username="ada"))
+    url = f"/api/v1/teams/{world.sales.pk}/"
+    changed = api.patch(url, {"survey_kind": "ces"}, format="json")
+    assert changed.status_code == 200 and changed.json()["survey_kind"] == "ces"
+    assert changed.json()["name"] == "Sales"  # a PATCH without a name keeps it
+    bad = api.patch(url, {"survey_kind": "stars"}, format="json")
+    assert bad.status_code == 400 and "survey_kind" in bad.json()
+    api.force_authenticate(world.alice)
+    assert api.patch(url, {"survey_kind": "nps"}, format="json").status_code == 403
+    world.sales.refresh_from_db()
+    assert world.sales.survey_kind == "ces"
 
 
 def test_a_channel_choosing_ces_gets_a_ces_survey_in_its_own_scale(world, client):

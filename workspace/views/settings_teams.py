@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import people
-from accounts.models import Membership, Team, User
+from accounts.models import Membership, SurveyKind, Team, User
 from accounts.permissions import can_administer
 
 
@@ -39,6 +39,7 @@ def _page(request, *, errors=None, form=None, status=200):
             "roles": User.Role.choices,
             "membership_roles": Membership.Role.choices,
             "time_zones": sorted(available_timezones()),
+            "survey_kinds": SurveyKind.choices,
             "errors": errors or {},
             "form": form or {},
         },
@@ -64,7 +65,13 @@ def team_save(request, pk: int | None = None):
     team = get_object_or_404(Team, pk=pk) if pk else None
     form = {"name": request.POST.get("name", ""), "slug": request.POST.get("slug", "")}
     try:
-        people.save_team(actor=request.user, team=team, name=form["name"], slug=form["slug"])
+        people.save_team(
+            actor=request.user,
+            team=team,
+            name=form["name"],
+            slug=form["slug"],
+            survey_kind=request.POST.get("survey_kind"),  # absent: left as it is
+        )
     except (ValidationError, PermissionDenied) as exc:
         return _fail(request, exc, form)
     flash.success(request, _("Team saved."))
