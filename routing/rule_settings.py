@@ -266,13 +266,28 @@ def examined(*, limit: int = rules.DRY_RUN_LIMIT) -> int:
 def describe(rule: RoutingRule) -> dict[str, list[str]]:
     """The rule in words, for the list: {"conditions": [...], "actions": [...]}."""
 
+    # What a person knows them by: a channel's, tag's or team's name, an agent's full name.
+    names = {
+        "channels": dict(Channel.objects.values_list("slug", "name")),
+        "tags_any": dict(Tag.objects.values_list("slug", "name")),
+        "assign_team": dict(Team.objects.values_list("slug", "name")),
+    }
+    names["add_tags"] = names["tags_any"]
+    agent = (rule.actions or {}).get("assign_agent")
+    if agent:
+        found = User.objects.filter(username=agent).first()
+        names["assign_agent"] = {agent: found.display_name if found else agent}
+
     def words(labels, mapping) -> list[str]:
         shown = []
         for key, value in mapping.items():
+            named = names.get(key, {})
             if isinstance(value, dict):
                 value = f"{value.get('key')} = {value.get('value')}"
             elif isinstance(value, list):
-                value = ", ".join(str(v) for v in value)
+                value = ", ".join(str(named.get(v, v)) for v in value)
+            elif key in names:
+                value = named.get(value, value)
             elif key == "outside_business_hours":
                 value = _("outside") if value else _("inside")
             elif key == "automated":

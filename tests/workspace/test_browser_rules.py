@@ -50,7 +50,7 @@ def test_an_admin_builds_previews_and_saves_a_rule_that_routes_a_webhook_message
         {"keywords": ["invoice", "receipt"]},
         {"add_tags": ["billing"], "assign_team": "billing-team"},
     )
-    page.wait_for_selector("table.rules td:has-text('Assign to team: billing-team')")
+    page.wait_for_selector("table.rules td:has-text('Assign to team: Billing desk')")
     browser.shot(page, "settings-rules")
 
     response = browser.post_to_partner(

@@ -75,7 +75,7 @@ def test_an_admin_previews_then_saves_a_routing_rule(admin_user, team, billing):
         "send_canned": canned.pk,
     }
     listed = client.get(PAGE).content.decode()
-    assert "Assign to team: support" in listed and "Send canned reply: Refund policy" in listed
+    assert "Assign to team: Support" in listed and "Send canned reply: Refund policy" in listed
     edit = client.get(f"{PAGE}{rule.pk}/").content.decode()
     assert 'value="refund, money back"' in edit
 
