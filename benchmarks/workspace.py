@@ -13,11 +13,12 @@ change is on screen (the element it waits for is visible), p50 and p95 over the 
 - live row: a signed webhook posted from outside the browser until its row is in the open list.
 
 Playwright's own work is inside those figures: before a click it waits for the element to hold
-still for two animation frames, and it notices the change by polling from this process, tens of
-ms on this box. So open and triage are also timed inside the page ("in page"): from the input
-event's own timestamp to the first animation frame after the change is in the DOM, which is what
-the agent sees. Targets: first load <= 400 ms, open <= 150 ms, triage <= 150 ms, live row
-<= 300 ms.
+still for two animation frames, and it notices the change by polling from this process at
+growing intervals, so a change is seen up to ~100 ms after it was drawn. So each action is also
+timed inside the page ("in page"): from the input event's own timestamp (for the live row: the
+moment this process posted the webhook, on the same clock) to the first animation frame after the
+change is in the DOM, which is what the agent sees. Targets: first load <= 400 ms, open <= 150
+ms, triage <= 150 ms, live row <= 300 ms.
 """
 
 import json
@@ -66,6 +67,21 @@ IN_PAGE = """([selector, text]) => {
 }"""
 
 
+# The live row: the first animation frame after a list row holding `text` is in the DOM, as a
+# wall-clock time (performance.timeOrigin is on the same clock as this process's time.time()).
+ROW_IN_PAGE = """(text) => {
+  window.__shownAt = null;
+  const rows = document.getElementById("rows");
+  const watch = new MutationObserver(() => {
+    const row = Array.from(rows.children).find((r) => r.textContent.includes(text));
+    if (!row) return;
+    watch.disconnect();
+    requestAnimationFrame(() => { window.__shownAt = performance.timeOrigin + performance.now(); });
+  });
+  watch.observe(rows, { subtree: true, childList: true, characterData: true });
+}"""
+
+
 def _in_page(page) -> float:
     page.wait_for_function("window.__shown !== null")
     return page.evaluate("window.__shown")
@@ -108,7 +124,8 @@ def bench_workspace(stack: Stack, quick: bool) -> dict:
     repeats = 3 if quick else 20
     clear_conversations(stack)
     filled = populate(stack, total)
-    names = ("first_load", "open", "open_in_page", "triage", "triage_in_page", "reply", "live_row")
+    names = ("first_load", "open", "open_in_page", "triage", "triage_in_page", "reply")
+    names += ("reply_in_page", "live_row", "live_row_in_page")
     times: dict[str, list[float]] = {k: [] for k in names}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -153,10 +170,12 @@ def bench_workspace(stack: Stack, quick: bool) -> dict:
             text = f"Benchmark reply {n} {uuid.uuid4().hex[:8]}"
             box = pane.get_by_role("textbox", name="Reply", exact=False).first
             box.fill(text)
+            page.evaluate(IN_PAGE, ["#thread", text])
             began = time.perf_counter()
             pane.get_by_role("button", name="Send", exact=True).first.click()
             page.get_by_text(text).first.wait_for(state="visible")
             replied = _ms(began)
+            replied_in_page = _in_page(page)
 
             if n:
                 times["first_load"].append(first_load)
@@ -165,11 +184,14 @@ def bench_workspace(stack: Stack, quick: bool) -> dict:
                 times["triage"].append(triaged)
                 times["triage_in_page"].append(triaged_in_page)
                 times["reply"].append(replied)
+                times["reply_in_page"].append(replied_in_page)
 
         page.goto(f"{stack.base_url}/inbox/")
         page.wait_for_selector("body[data-live=connected]")
         for n in range(repeats + 1):
             text = f"Live row {n} {uuid.uuid4().hex[:8]}"
+            page.evaluate(ROW_IN_PAGE, text)
+            sent_at = 1000 * time.time()
             began = time.perf_counter()
             _webhook(stack, text)
             page.get_by_role("region", name="Conversations").get_by_text(text).first.wait_for(
@@ -177,6 +199,8 @@ def bench_workspace(stack: Stack, quick: bool) -> dict:
             )
             if n:
                 times["live_row"].append(_ms(began))
+                page.wait_for_function("window.__shownAt !== null")
+                times["live_row_in_page"].append(page.evaluate("window.__shownAt") - sent_at)
         browser.close()
     out: dict = {"conversations": filled["conversations"], "repeats": repeats}
     for name, values in times.items():
@@ -191,6 +215,6 @@ def table_rows(w: dict) -> list[tuple[str, str]]:
             f"{w[name]['p50_ms']} / {w[name]['p95_ms']}",
         )
         for name in ("first_load", "open", "open_in_page", "triage", "triage_in_page", "reply",
-                     "live_row")
+                     "reply_in_page", "live_row", "live_row_in_page")
         if name in w
     ]  # fmt: skip
