@@ -60,6 +60,11 @@ def english_patterns() -> list[tuple[str, re.Pattern]]:
                 pattern = ".+?".join(re.escape(part) for part in literal)
             else:
                 continue
+            # Whole words only: "Per period" is not left in "Per periode".
+            if msgid[:1].isalnum():
+                pattern = rf"(?<!\w){pattern}" if not pattern.startswith("(?m)") else pattern
+            if msgid[-1:].isalnum():
+                pattern = rf"{pattern}(?!\w)"
             patterns[msgid] = re.compile(pattern)
     return sorted(patterns.items())
 
@@ -71,6 +76,7 @@ def english_left(text: str) -> list[str]:
 def test_the_scan_finds_english_and_passes_indonesian():
     assert english_left("Kotak masuk\nSend\n3 min ago") == ["%(m)s min ago", "Send"]
     assert english_left("Kotak masuk\nKirim\n3 mnt lalu\nAda (otomatis)") == []
+    assert english_left("Per periode") == [] and english_left("Per period") == ["Per period"]
 
 
 def test_inbox_and_conversation_in_indonesian(chromium, server, support):  # noqa: F811
