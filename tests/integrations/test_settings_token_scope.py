@@ -2,7 +2,8 @@
 people, memberships, business hours, SLA policies and rules only with the admin scope (the
 user's role still decides), the way the single-item team and user endpoints always did. A token
 with read and write does triage, not settings. Canned responses and macros stay personal tools:
-any agent's write token writes their own."""
+any agent's write token writes their own. Every settings endpoint, with its methods, is in the
+OpenAPI schema."""
 
 import pytest
 
@@ -86,3 +87,49 @@ def test_agents_may_not_read_memberships(client_for, agent, lead, team, other_te
     assert client_for(agent).get("/api/v1/memberships/").status_code == 403
     seen = client_for(lead).get("/api/v1/memberships/").json()
     assert {row["team"] for row in seen} == {"support"}
+
+
+SETTINGS_PATHS = {
+    "/api/v1/channels/": {"get", "post"},
+    "/api/v1/channels/{id}/": {"get", "patch"},
+    "/api/v1/channels/{id}/rotate-secret/": {"post"},
+    "/api/v1/channels/{id}/test/": {"post"},
+    "/api/v1/channels/{id}/disable/": {"post"},
+    "/api/v1/channels/{id}/enable/": {"post"},
+    "/api/v1/channels/{id}/after-hours/": {"get", "put"},
+    "/api/v1/teams/": {"get", "post"},
+    "/api/v1/teams/{id}/": {"get", "patch"},
+    "/api/v1/users/": {"get", "post"},
+    "/api/v1/users/{id}/": {"get", "patch"},
+    "/api/v1/memberships/": {"get", "post"},
+    "/api/v1/memberships/{id}/": {"patch", "delete"},
+    "/api/v1/business-hours/": {"get", "post"},
+    "/api/v1/business-hours/{id}/": {"get", "patch", "delete"},
+    "/api/v1/business-hours/{id}/public-holidays/": {"post"},
+    "/api/v1/sla-policies/": {"get", "post"},
+    "/api/v1/sla-policies/{id}/": {"get", "patch"},
+    "/api/v1/sla-policies/{id}/preview/": {"get"},
+    "/api/v1/sla-policies/preview/": {"post"},
+    "/api/v1/routing-rules/": {"get", "post"},
+    "/api/v1/routing-rules/{id}/": {"get", "patch", "delete"},
+    "/api/v1/routing-rules/preview/": {"post"},
+    "/api/v1/classification-rules/": {"get", "post"},
+    "/api/v1/classification-rules/{id}/": {"get", "patch", "delete"},
+    "/api/v1/canned-responses/": {"get", "post"},
+    "/api/v1/canned-responses/{id}/": {"get", "patch", "delete"},
+    "/api/v1/canned-responses/preview/": {"post"},
+    "/api/v1/macros/": {"get", "post"},
+    "/api/v1/macros/{id}/": {"get", "patch", "delete"},
+    "/api/v1/macros/{macro_id}/run/": {"post"},
+    "/api/v1/conversations/{id}/macros/{macro_id}/run/": {"post"},
+}
+
+
+def test_every_settings_endpoint_is_in_the_openapi_schema(client_for, admin_user):
+    paths = client_for(admin_user).get("/api/schema/?format=json").json()["paths"]
+    missing = {
+        path: sorted(methods - set(paths.get(path, {})))
+        for path, methods in SETTINGS_PATHS.items()
+        if methods - set(paths.get(path, {}))
+    }
+    assert missing == {}
