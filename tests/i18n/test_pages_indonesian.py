@@ -141,3 +141,15 @@ def test_severities_roles_and_groupings_are_words_not_codes(siti):
     assert {"Hari", "Minggu", "Bulan"} <= set(reports) and "Week" not in reports
     email = visible(client.get(f"/inbox/settings/channels/{mail}/").content.decode())
     assert "Tanpa enkripsi" in email
+
+
+def test_a_refused_page_is_in_indonesian_too(agent):
+    agent.language = "id"
+    agent.save(update_fields=["language"])
+    client = Client()
+    client.force_login(agent)
+    for url in ["/inbox/settings/channels/", "/inbox/settings/rules/", "/inbox/settings/sla/"]:
+        response = client.get(url)
+        assert response.status_code == 403
+        text = visible(response.content.decode())
+        assert "Tidak diizinkan" in text and english_left(text) == [], (url, text[-300:])
