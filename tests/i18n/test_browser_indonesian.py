@@ -161,3 +161,25 @@ def test_the_chat_widget_speaks_the_visitors_indonesian(chromium, server, suppor
         assert left == []
     finally:
         context.close()
+
+
+def test_the_chat_widget_speaks_the_channels_language_to_a_browser_with_none_of_ours(
+    chromium,  # noqa: F811
+    server,  # noqa: F811
+    support,  # noqa: F811
+):
+    ChannelFactory(kind="chat", slug="chat", default_team=support, config={"language": "id"})
+    context = chromium.new_context(locale="fr-FR")
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    try:
+        page.goto(f"{server}/demo/chat/")
+        widget = page.locator("[data-switchboard-chat]")
+        page.wait_for_function(
+            "() => document.querySelector('[data-switchboard-chat]')?.lang === 'id'"
+        )
+        widget.get_by_role("button", name="Chat dengan kami").click()
+        assert widget.get_by_placeholder("Tulis pesan…").is_visible()
+        assert widget.get_by_role("button", name="Kirim").is_visible()
+    finally:
+        context.close()
