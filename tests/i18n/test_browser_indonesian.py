@@ -121,6 +121,9 @@ def test_inbox_and_conversation_in_indonesian(chromium, server, support):  # noq
         opened = page.evaluate(VISIBLE)
         assert "Catatan pribadi" in opened and "Selesaikan" in opened
         assert english_left(opened) == []
+        # Numbers as Indonesian writes them: the reply box's counter groups with a dot.
+        page.locator("textarea[data-draft]").first.fill("Halo Budi")
+        page.wait_for_selector("[data-counter-for]:has-text('50.000')")
         shot(page, "conversation-id")
     finally:
         context.close()
