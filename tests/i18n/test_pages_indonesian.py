@@ -141,6 +141,9 @@ def test_severities_roles_and_groupings_are_words_not_codes(siti):
     assert {"Hari", "Minggu", "Bulan"} <= set(reports) and "Week" not in reports
     email = visible(client.get(f"/inbox/settings/channels/{mail}/").content.decode())
     assert "Tanpa enkripsi" in email
+    client.post("/settings/tokens/", {"name": "CRM", "scopes": ["read", "write"]})
+    tokens = visible(client.get("/settings/tokens/").content.decode()).splitlines()
+    assert "Baca, Tulis" in tokens and "read, write" not in tokens
 
 
 def test_a_refused_page_is_in_indonesian_too(agent):
