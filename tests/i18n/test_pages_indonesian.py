@@ -9,6 +9,7 @@ import re
 import pytest
 from django.test import Client
 
+from accounts.models import ApiToken
 from tests.accounts.factories import AdminFactory
 from tests.i18n.test_browser_indonesian import english_left
 from tests.inbox.factories import (
@@ -156,3 +157,18 @@ def test_a_refused_page_is_in_indonesian_too(agent):
         assert response.status_code == 403
         text = visible(response.content.decode())
         assert "Tidak diizinkan" in text and english_left(text) == [], (url, text[-300:])
+
+
+def test_the_webhook_and_token_pages_answer_in_indonesian(siti, settings):
+    client, *_ = siti
+    settings.WEBHOOK_DNS_OVERRIDES = {"hooks.example": ["93.184.216.34"]}
+    refused = client.post("/settings/tokens/", {"name": "", "scopes": []})
+    assert refused.status_code == 400
+    text = visible(refused.content.decode())
+    assert "Beri token nama" in text and english_left(text) == []
+    missing = client.post("/settings/webhooks/", {"url": ""})
+    assert "url: Masukkan URL." in missing.content.decode()
+    client.post("/settings/tokens/", {"name": "CRM", "scopes": ["read"]})
+    token = ApiToken.objects.get(name="CRM")
+    revoked = client.post(f"/settings/tokens/{token.pk}/revoke/", follow=True)
+    assert "Token CRM dicabut." in revoked.content.decode()
