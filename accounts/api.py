@@ -5,6 +5,7 @@ memberships) and goes through accounts.people, the functions the settings page c
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -18,9 +19,10 @@ from accounts.permissions import can_administer
 
 
 class AdminWrites(BasePermission):
-    """Anyone signed in reads; only admins write."""
+    """Anyone signed in reads; only admins write (with an admin-scope token)."""
 
     message = "Only admins may do this."
+    token_scope_writes = "admin"  # accounts/authentication.py
 
     def has_permission(self, request, view):
         if request.method in SAFE_METHODS:
@@ -219,16 +221,27 @@ class ResendInvitationApi(APIView):
         return Response(status=204)
 
 
-class MembershipListApi(APIView):
-    """Admins see and change every team's members, leads their own teams'."""
+class ManagesMemberships(BasePermission):
+    """Admins, and the leads of a team (for that team's members: accounts.people)."""
 
-    permission_classes = [IsAuthenticated]
+    message = _lazy("Only admins and team leads may do this.")
+    token_scope = "admin"  # a settings endpoint (accounts/authentication.py)
+
+    def has_permission(self, request, view):
+        return can_administer(request.user) or people.leads_a_team(request.user)
+
+
+class MembershipListApi(APIView):
+    """Admins see and change every team's members, leads the teams they lead."""
+
+    permission_classes = [IsAuthenticated, ManagesMemberships]
 
     @extend_schema(responses=MembershipOutputSerializer(many=True))
     def get(self, request):
         rows = Membership.objects.select_related("team", "user").order_by("team__slug", "user_id")
         if not can_administer(request.user):
-            rows = rows.filter(team__memberships__user=request.user)
+            led = Membership.objects.filter(user=request.user, role=Membership.Role.LEAD)
+            rows = rows.filter(team_id__in=led.values("team_id"))
         if request.query_params.get("team"):
             rows = rows.filter(team__slug=request.query_params["team"])
         return Response(MembershipOutputSerializer(rows, many=True).data)
@@ -257,7 +270,7 @@ class MembershipRoleSerializer(serializers.Serializer):
 
 
 class MembershipDetailApi(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ManagesMemberships]
 
     @extend_schema(request=MembershipRoleSerializer, responses=MembershipOutputSerializer)
     def patch(self, request, pk: int):

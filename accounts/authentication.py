@@ -38,10 +38,15 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 def required_scope(request) -> str:
     """The scope a token needs for this request: `admin` on admin endpoints (a view whose
-    permission classes say `token_scope = "admin"`), else `read` for safe methods and `write`
-    for the rest. Session users are not limited by scopes, only by their role."""
+    permission classes say `token_scope = "admin"`, or `token_scope_writes = "admin"` for its
+    writes only: the settings endpoints whose lists are reference data), else `read` for safe
+    methods and `write` for the rest. Session users are not limited by scopes, only by their
+    role."""
     view = (getattr(request, "parser_context", None) or {}).get("view")
+    writing = request.method not in SAFE_METHODS
     for permission in getattr(view, "permission_classes", []):
         if getattr(permission, "token_scope", None) == ApiToken.Scope.ADMIN:
+            return ApiToken.Scope.ADMIN
+        if writing and getattr(permission, "token_scope_writes", None) == ApiToken.Scope.ADMIN:
             return ApiToken.Scope.ADMIN
     return ApiToken.Scope.READ if request.method in SAFE_METHODS else ApiToken.Scope.WRITE

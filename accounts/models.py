@@ -3,6 +3,7 @@ import hashlib
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class User(AbstractUser):
@@ -81,8 +82,8 @@ class Team(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        LEAD = "lead", "Lead"
-        MEMBER = "member", "Member"
+        LEAD = "lead", _("Lead")
+        MEMBER = "member", _("Member")
 
     user = models.ForeignKey(  # looked up through membership_unique_user_team
         User, on_delete=models.CASCADE, related_name="memberships", db_index=False
@@ -104,8 +105,8 @@ class ApiToken(models.Model):
     """A personal API token. Only a SHA-256 of the key is stored; the key is shown once."""
 
     class Scope(models.TextChoices):
-        READ = "read", "Read"
-        WRITE = "write", "Write"
+        READ = "read", pgettext_lazy("an API token's scope", "Read")
+        WRITE = "write", pgettext_lazy("an API token's scope", "Write")
         ADMIN = "admin", "Admin"
 
     user = models.ForeignKey(  # looked up through the (user, revoked_at) index
@@ -124,6 +125,12 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def scope_labels(self) -> list[str]:
+        """The scopes as people read them (the stored values stay the API's words)."""
+        labels = dict(self.Scope.choices)
+        return [str(labels.get(scope, scope)) for scope in self.scopes]
 
     @staticmethod
     def hash_key(key: str) -> str:

@@ -35,6 +35,16 @@ def _require_admin(actor: User) -> None:
         raise PermissionDenied(_("Only admins may do this."))
 
 
+def leads_a_team(actor: User) -> bool:
+    """An active lead of at least one team (who may manage that team's members)."""
+    return bool(
+        actor.is_authenticated
+        and actor.is_active
+        and actor.role != User.Role.VIEWER
+        and Membership.objects.filter(user=actor, role=Membership.Role.LEAD).exists()
+    )
+
+
 def may_manage_team(actor: User, team: Team) -> bool:
     """Admins manage every team's memberships, leads their own teams'."""
     if can_administer(actor):

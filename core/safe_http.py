@@ -32,6 +32,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 
 class UnsafeURL(ValueError):
@@ -63,7 +64,7 @@ def resolve(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise UnsafeURL(f"The host {host} does not resolve.") from exc
+        raise UnsafeURL(_("The host %(host)s does not resolve.") % {"host": host}) from exc
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
@@ -102,28 +103,31 @@ def check(url: str) -> Target:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise UnsafeURL("The URL is not valid.") from exc
+        raise UnsafeURL(_("The URL is not valid.")) from exc
     if parts.scheme not in ("http", "https"):
-        raise UnsafeURL("Only http and https URLs can be called.")
+        raise UnsafeURL(_("Only http and https URLs can be called."))
     host = (parts.hostname or "").lower().rstrip(".")
     if not host:
-        raise UnsafeURL("The URL has no host.")
+        raise UnsafeURL(_("The URL has no host."))
     if parts.username or parts.password:
-        raise UnsafeURL("Put credentials in the secret, not in the URL.")
+        raise UnsafeURL(_("Put credentials in the secret, not in the URL."))
     port = port or (443 if parts.scheme == "https" else 80)
     try:
         addresses = [str(ipaddress.ip_address(host))]
     except ValueError:
         addresses = resolve(host, port)
     if not addresses:
-        raise UnsafeURL(f"The host {host} does not resolve.")
+        raise UnsafeURL(_("The host %(host)s does not resolve.") % {"host": host})
     allowed = {h.lower() for h in getattr(settings, "WEBHOOK_ALLOWED_HOSTS", [])}
     if host not in allowed:
         for address in addresses:
             if forbidden(address):
                 raise UnsafeURL(
-                    f"{host} resolves to {address}, an internal address; we only call public "
-                    "hosts (an admin can allow named hosts in WEBHOOK_ALLOWED_HOSTS)."
+                    _(
+                        "%(host)s resolves to %(address)s, an internal address; we only call "
+                        "public hosts (an admin can allow named hosts in WEBHOOK_ALLOWED_HOSTS)."
+                    )
+                    % {"host": host, "address": address}
                 )
     path = parts.path or "/"
     if parts.query:

@@ -100,6 +100,15 @@ class IsAdminRole(BasePermission):
         return can_administer(request.user)
 
 
+class AdminScopeForWrites(BasePermission):
+    """Lets the view decide who may write; an API token writes here only with the admin scope."""
+
+    token_scope_writes = "admin"  # accounts/authentication.py
+
+    def has_permission(self, request, view):
+        return True
+
+
 class InboundEventFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=InboundEvent.Status.choices)
     provider = django_filters.CharFilter()

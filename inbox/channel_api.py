@@ -9,13 +9,14 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Team
 from accounts.permissions import can_administer
 from inbox import channel_settings
-from inbox.api import IsAdminRole
+from inbox.api import AdminScopeForWrites, IsAdminRole
 from inbox.models import Channel
 from inbox.serializers import ChannelInputSerializer, ChannelOutputSerializer
 
@@ -93,6 +94,9 @@ def _values(data: dict, *, given: dict) -> dict:
 
 
 class ChannelListApi(APIView):
+    # The list is reference data for everyone; adding a channel needs an admin-scope token.
+    permission_classes = [IsAuthenticated, AdminScopeForWrites]
+
     @extend_schema(responses=ChannelOutputSerializer(many=True))
     def get(self, request):
         channels = Channel.objects.select_related("default_team").order_by("name")

@@ -40,6 +40,12 @@ class Field:
     kind: str = "text"  # text, email, url, number, lines, choice
     choices: tuple[str, ...] = ()
     help: object = ""
+    words: tuple[tuple[str, object], ...] = ()  # a choice's words on the page, when not itself
+
+    @property
+    def options(self) -> list[tuple[str, object]]:
+        shown = dict(self.words)
+        return [(c, shown.get(c, c)) for c in self.choices]
 
 
 def _f(name, label, **kw) -> Field:
@@ -106,6 +112,11 @@ SCHEMA: dict[str, list[Field]] = {
             gettext_lazy("IMAP security"),
             kind="choice",
             choices=("ssl", "starttls", "none"),
+            words=(
+                ("ssl", gettext_lazy("SSL/TLS")),
+                ("starttls", gettext_lazy("STARTTLS")),
+                ("none", gettext_lazy("None (unencrypted)")),
+            ),
         ),
         _f("imap_username", gettext_lazy("IMAP user name")),
         _f("imap_password", gettext_lazy("IMAP password"), sensitive=True),

@@ -25,11 +25,11 @@ def attachment_key(instance: "Attachment", filename: str) -> str:
 class Channel(models.Model):
     class Kind(models.TextChoices):
         EMAIL = "email", "Email"
-        CHAT = "chat", "Live chat"
+        CHAT = "chat", _("Live chat")
         META = "meta", "Meta (Messenger, Instagram, WhatsApp)"
         TELEGRAM = "telegram", "Telegram"
         TWILIO = "twilio", "Twilio SMS"
-        X = "x", "X direct messages"
+        X = "x", _("X direct messages")
         API = "api", "API"
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -150,6 +150,15 @@ class Severity(models.IntegerChoices):
             if member.label == name:
                 return member
         raise ValueError(name)
+
+
+# A severity's name is the API's word; people read it in their language.
+SEVERITY_WORDS = {
+    "low": _("low"),
+    "normal": _("normal"),
+    "high": _("high"),
+    "critical": _("critical"),
+}
 
 
 OPEN_STATUSES = (Status.OPEN, Status.PENDING, Status.SNOOZED)

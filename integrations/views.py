@@ -10,6 +10,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -60,10 +62,10 @@ def endpoints_page(request):
         "description": request.POST.get("description", "").strip(),
     }
     if not form["url"]:
-        return _endpoints_page(request, form=form, errors=["url: Enter a URL."], status=400)
+        return _endpoints_page(request, form=form, errors=[_("url: Enter a URL.")], status=400)
     if len(form["url"]) > 2000 or len(form["description"]) > 255:
         return _endpoints_page(
-            request, form=form, errors=["The URL or the description is too long."], status=400
+            request, form=form, errors=[_("The URL or the description is too long.")], status=400
         )
     try:
         endpoint, secret = services.endpoint_create(
@@ -104,7 +106,8 @@ def endpoint_enable(request, pk):
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     enabled = request.POST.get("enabled") == "1"
     services.endpoint_update(endpoint_id=endpoint.pk, actor=request.user, enabled=enabled)
-    flash.success(request, f"{endpoint.url} {'enabled' if enabled else 'disabled'}.")
+    done = _("%(url)s enabled.") if enabled else _("%(url)s disabled.")
+    flash.success(request, done % {"url": endpoint.url})
     return redirect("integrations-ui:endpoints")
 
 
@@ -114,7 +117,7 @@ def endpoint_delete(request, pk):
     _admin_only(request)
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     services.endpoint_delete(endpoint_id=endpoint.pk, actor=request.user)
-    flash.success(request, f"{endpoint.url} deleted with its delivery log.")
+    flash.success(request, _("%(url)s deleted with its delivery log.") % {"url": endpoint.url})
     return redirect("integrations-ui:endpoints")
 
 
@@ -126,9 +129,9 @@ def endpoint_test(request, pk):
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     status_code = services.send_test(endpoint_id=endpoint.pk)
     if status_code is None:
-        flash.error(request, "Test sent: no answer.")
+        flash.error(request, _("Test sent: no answer."))
     else:
-        flash.info(request, f"Test sent: the endpoint answered {status_code}.")
+        flash.info(request, _("Test sent: the endpoint answered %(code)s.") % {"code": status_code})
     return redirect("integrations-ui:endpoint", pk=endpoint.pk)
 
 
@@ -138,7 +141,7 @@ def delivery_replay(request, pk):
     _admin_only(request)
     delivery = get_object_or_404(WebhookDelivery, pk=pk)
     services.replay_delivery(delivery_id=delivery.pk, actor=request.user)
-    flash.success(request, f"Delivery {delivery.webhook_id} queued again.")
+    flash.success(request, _("Delivery %(id)s queued again.") % {"id": delivery.webhook_id})
     return redirect("integrations-ui:endpoint", pk=delivery.endpoint_id)
 
 
@@ -157,7 +160,7 @@ def endpoint_replay(request, pk):
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk)
     since, until = _when(request.POST.get("since", "")), _when(request.POST.get("until", ""))
     if since is None or until is None:
-        flash.error(request, "Give both times of the range, e.g. 2026-01-31 14:00.")
+        flash.error(request, _("Give both times of the range, e.g. 2026-01-31 14:00."))
         return redirect("integrations-ui:endpoint", pk=endpoint.pk)
     try:
         queued = services.replay_range(
@@ -167,7 +170,10 @@ def endpoint_replay(request, pk):
         for problem in _errors(exc):
             flash.error(request, problem)
     else:
-        flash.success(request, f"{queued} deliveries queued.")
+        flash.success(
+            request,
+            ngettext("%(n)s delivery queued.", "%(n)s deliveries queued.", queued) % {"n": queued},
+        )
     return redirect("integrations-ui:endpoint", pk=endpoint.pk)
 
 
@@ -200,9 +206,9 @@ def tokens_page(request):
     chosen = set(request.POST.getlist("scopes"))
     errors = []
     if not name or len(name) > 120:
-        errors.append("name: Give the token a name of at most 120 characters.")
+        errors.append(_("name: Give the token a name of at most 120 characters."))
     if not chosen or chosen - set(ApiToken.Scope.values):
-        errors.append("scopes: Choose at least one of read, write, admin.")
+        errors.append(_("scopes: Choose at least one of read, write, admin."))
     if errors:
         return _tokens_page(request, errors=errors, status=400)
     token, key = account_services.create_api_token(
@@ -218,5 +224,5 @@ def token_revoke(request, pk):
         token = account_services.revoke_api_token(token_id=pk, actor=request.user)
     except ApiToken.DoesNotExist as exc:
         raise Http404("No such token.") from exc
-    flash.success(request, f"Token {token.name} revoked.")
+    flash.success(request, _("Token %(name)s revoked.") % {"name": token.name})
     return redirect("integrations-ui:tokens")

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Team
 from accounts.permissions import sees_everything
-from inbox.models import Channel, Severity
+from inbox.models import SEVERITY_WORDS, Channel, Severity
 from reports import metrics, selectors, services
 from reports.models import RollupState
 from reports.surveys import SCALES, page_language
@@ -23,6 +23,12 @@ from tagging.models import Tag
 
 User = get_user_model()
 
+# The report's grouping as the reader's language names it; the key stays the query's word.
+GROUPING_WORDS = {
+    "day": gettext_lazy("Day"),
+    "week": gettext_lazy("Week"),
+    "month": gettext_lazy("Month"),
+}
 CHARTS = [
     # (report, csv slug, title)
     ("volume", "volume", gettext_lazy("Volume and backlog")),
@@ -95,9 +101,9 @@ def reports_page(request):
             "teams": Team.objects.order_by("name"),
             "channels": Channel.objects.order_by("name"),
             "tags": Tag.objects.order_by("name"),
-            "severities": [s.label for s in Severity],
+            "severities": [(s.label, SEVERITY_WORDS[s.label]) for s in Severity],
             "agents": agents,
-            "groupings": selectors.GROUPINGS,
+            "groupings": [(g, GROUPING_WORDS[g]) for g in selectors.GROUPINGS],
             "refreshed_at": getattr(state, "refreshed_at", None),
             "everything": sees_everything(request.user),
         },

@@ -26,7 +26,7 @@ from inbox import activity, events
 from inbox import canned as canned_service
 from inbox import services as inbox_services
 from inbox.canned import GLOBAL, PERSONAL, SCOPES, TEAM, led_team_ids, may_manage, scope_of
-from inbox.models import AGENT_STATUSES, CannedResponse, Conversation, Severity
+from inbox.models import AGENT_STATUSES, SEVERITY_WORDS, CannedResponse, Conversation, Severity
 from inbox.outbound.replies import send_reply
 from routing import services as routing_services
 from routing.models import Macro
@@ -177,6 +177,10 @@ def delete_macro(*, actor, macro: Macro) -> None:
 def describe(action: dict) -> str:
     """One action in words, for the builder's list and for refusals."""
     value = action.get("value")
+    if action.get("kind") == "set_status":
+        value = dict(AGENT_STATUSES).get(value, value)
+    elif action.get("kind") == "set_severity":
+        value = SEVERITY_WORDS.get(value, value)
     if isinstance(value, list):
         value = ", ".join(str(v) for v in value)
     return f"{KINDS.get(action.get('kind'), action.get('kind'))}: {value}"

@@ -22,6 +22,7 @@ from tagging.models import Tag
 
 class ManagesHours(BasePermission):
     message = "Only admins and team leads may do this."
+    token_scope = "admin"  # a settings endpoint (accounts/authentication.py)
 
     def has_permission(self, request, view):
         return calendars.may_manage_hours(request.user)

@@ -29,6 +29,7 @@ from redis.exceptions import RedisError
 
 from core import languages
 from inbox import groups
+from inbox import languages as customer_languages
 from inbox.intake.queue import store_inbound
 from inbox.models import Channel, Conversation, Message
 
@@ -307,9 +308,11 @@ def session_messages(session: ChatSession, *, after: int = 0, limit: int = 200) 
 
 def session_snapshot(session: ChatSession) -> dict:
     """What the widget needs to (re)open: the token, where to connect, whether anyone is online,
-    and the history so far."""
+    the history so far, and the language to speak: the visitor's, else the channel's ("" for
+    neither: the widget stays in English)."""
     return {
         "token": session.token,
+        "language": session.language or customer_languages.of_channel(session.channel),
         "session": session.id,
         "channel": session.channel.slug,
         "socket": f"/ws/chat/{session.channel.slug}/{session.id}/",

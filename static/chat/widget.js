@@ -18,7 +18,8 @@
 
   // --- Words: a small built-in dictionary, since the page embedding the widget is not ours and
   // has no catalogue of ours. The script's data-lang ("id", "en") wins; else the visitor's
-  // browser languages (navigator.languages), first served one; else English. docs/i18n.md.
+  // browser languages (navigator.languages), first served one; else the channel's language (its
+  // session answer says it, and the words are swapped then); else English. docs/i18n.md.
   var WORDS = {
     en: {
       launcher: "Chat with us", panel: "Live chat", name: "Your name (optional)",
@@ -90,40 +91,55 @@
     return node;
   }
 
+  // Each fixed word on the widget, [node, attribute ("" for its text), key], so that the words
+  // can follow the channel's language when the visitor's browser named none of ours.
+  var LABELS = [];
+  function said(node, attr, key) {
+    LABELS.push([node, attr, key]);
+    if (attr) node.setAttribute(attr, t(key)); else node.textContent = t(key);
+    return node;
+  }
+  function speak(lang) {
+    if (ASKED || !WORDS[lang] || lang === LANG) return;
+    LANG = lang;
+    host.setAttribute("lang", LANG);
+    LABELS.forEach(function (l) { if (l[1]) l[0].setAttribute(l[1], t(l[2])); else l[0].textContent = t(l[2]); });
+  }
+
   var host = el("div", { "data-switchboard-chat": "", lang: LANG });
   var root = host.attachShadow ? host.attachShadow({ mode: "open" }) : host;
   root.appendChild(el("link", { rel: "stylesheet", href: BASE + "/static/chat/widget.css" }));
-  var launcher = el("button", { type: "button", "class": "launcher", "aria-expanded": "false" }, t("launcher"));
-  var panel = el("section", { "class": "panel", hidden: "", "aria-label": t("panel") });
+  var launcher = said(el("button", { type: "button", "class": "launcher", "aria-expanded": "false" }), "", "launcher");
+  var panel = said(el("section", { "class": "panel", hidden: "" }), "aria-label", "panel");
   var status = el("p", { "class": "status", role: "status" });
   var log = el("ol", { "class": "log", "aria-live": "polite" });
   var typing = el("p", { "class": "typing", hidden: "" });
   var problem = el("p", { "class": "problem", role: "alert", hidden: "" });
 
   var prechat = el("form", { "class": "prechat", hidden: "" });
-  var nameInput = el("input", { type: "text", name: "name", maxlength: "120", placeholder: t("name"), autocomplete: "name" });
-  var emailInput = el("input", { type: "email", name: "email", maxlength: "254", placeholder: t("email"), autocomplete: "email" });
+  var nameInput = said(el("input", { type: "text", name: "name", maxlength: "120", autocomplete: "name" }), "placeholder", "name");
+  var emailInput = said(el("input", { type: "email", name: "email", maxlength: "254", autocomplete: "email" }), "placeholder", "email");
   prechat.appendChild(nameInput);
   prechat.appendChild(emailInput);
-  prechat.appendChild(el("button", { type: "submit" }, t("save")));
+  prechat.appendChild(said(el("button", { type: "submit" }), "", "save"));
 
   var composer = el("form", { "class": "composer" });
-  var input = el("textarea", { name: "text", rows: "2", maxlength: "5000", placeholder: t("write"), "aria-label": t("message") });
+  var input = said(said(el("textarea", { name: "text", rows: "2", maxlength: "5000" }), "placeholder", "write"), "aria-label", "message");
   composer.appendChild(input);
   // Files: one at a time over HTTP (POST /chat/KEY/files/); the server checks size and type.
   var ACCEPT = ".png,.jpg,.jpeg,.gif,.webp,.pdf,.txt,.csv,.doc,.docx,.xls,.xlsx,.ppt,.pptx,.odt,.ods,.odp";
   var picker = el("input", { type: "file", "class": "picker", accept: ACCEPT, tabindex: "-1", "aria-hidden": "true" });
-  var attach = el("button", { type: "button", "class": "attach", "aria-label": t("attach"), title: t("attach") });
+  var attach = said(said(el("button", { type: "button", "class": "attach" }), "aria-label", "attach"), "title", "attach");
   attach.appendChild(clip());
   var actions = el("div", { "class": "actions" });
   actions.appendChild(picker);
   actions.appendChild(attach);
-  actions.appendChild(el("button", { type: "submit" }, t("send")));
+  actions.appendChild(said(el("button", { type: "submit" }), "", "send"));
   composer.appendChild(actions);
 
   var header = el("div", { "class": "header" });
-  header.appendChild(el("h2", {}, t("chat")));
-  var closer = el("button", { type: "button", "class": "close", "aria-label": t("close"), title: t("close") }, "×");
+  header.appendChild(said(el("h2", {}), "", "chat"));
+  var closer = said(said(el("button", { type: "button", "class": "close" }, "×"), "aria-label", "close"), "title", "close");
   header.appendChild(closer);
 
   [header, status, prechat, log, typing, problem, composer].forEach(function (n) { panel.appendChild(n); });
@@ -230,6 +246,7 @@
     state.session = snapshot.session;
     state.socketPath = snapshot.socket;
     save(STORE, snapshot.token);
+    speak(snapshot.language);
     setOnline(snapshot.online);
     (snapshot.messages || []).forEach(addMessage);
     prechat.hidden = !!(snapshot.name || snapshot.email || load(STORE + ":prechat"));

@@ -2,9 +2,11 @@
    reply with files may go without text. The server checks each channel's limits. */
 (function () {
   "use strict";
+  // In the page's language: 1.5 MB in English, 1,5 MB in Indonesian.
+  var NUMBER = new Intl.NumberFormat(document.documentElement.lang || "en", { maximumFractionDigits: 1 });
   function size(bytes) {
-    if (bytes >= 1048576) return (bytes / 1048576).toFixed(1).replace(/\.0$/, "") + " MB";
-    return Math.max(1, Math.round(bytes / 1024)) + " KB";
+    if (bytes >= 1048576) return NUMBER.format(bytes / 1048576) + " MB";
+    return NUMBER.format(Math.max(1, Math.round(bytes / 1024))) + " KB";
   }
   function setUp(input) {
     var list = document.getElementById(input.getAttribute("data-files-list"));

@@ -12,7 +12,8 @@
   var user = body.getAttribute("data-user") || "";
   var signedOut = false;
 
-  function fmt(n) { return Number(n).toLocaleString("en"); }
+  // Numbers as the page's language writes them (50,000 in English, 50.000 in Indonesian).
+  function fmt(n) { return Number(n).toLocaleString(document.documentElement.lang || "en"); }
   function here() { return location.pathname + location.search; }
   function loginUrl() { return "/login/?next=" + encodeURIComponent(here()); }
 

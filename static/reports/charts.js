@@ -47,10 +47,12 @@
   }
 
   /* Rounding with as many decimals as a quarter of `max` needs, so ticks never all read "0". */
+  // Axis and tooltip figures in the page's language (0.5 in English, 0,5 in Indonesian).
+  var NUMBER = new Intl.NumberFormat(document.documentElement.lang || "en", { maximumFractionDigits: 6 });
   function fitting(max) {
     var decimals = Math.max(0, Math.min(6, 1 - Math.floor(Math.log10(max / 4))));
     var f = Math.pow(10, decimals);
-    return function (v) { return Math.round(v * f) / f; };
+    return function (v) { return NUMBER.format(Math.round(v * f) / f); };
   }
 
   function niceMax(value) {

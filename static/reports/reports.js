@@ -7,13 +7,18 @@
     return el ? JSON.parse(el.textContent) : null;
   }
 
+  // Figures as the page's language writes them: 12,345 and 95.5 in English, 12.345 and 95,5 in
+  // Indonesian.
+  var NUMBER = new Intl.NumberFormat(document.documentElement.lang || "en", { maximumFractionDigits: 2 });
+  function num(v) { return typeof v === "number" ? NUMBER.format(v) : v; }
   function hours(seconds) { return seconds == null ? null : seconds / 3600; }
   function pct(share) { return share == null ? null : Math.round(share * 1000) / 10; }
+  function percent(share) { return share == null ? "—" : num(pct(share)) + " %"; }
   function duration(seconds) {
     if (seconds == null) return "—";
-    if (seconds < 90) return interpolate(gettext("%(n)s s"), { n: Math.round(seconds) }, true);
-    if (seconds < 5400) return interpolate(gettext("%(m)s min"), { m: Math.round(seconds / 60) }, true);
-    return interpolate(gettext("%(n)s h"), { n: Math.round(seconds / 360) / 10 }, true);
+    if (seconds < 90) return interpolate(gettext("%(n)s s"), { n: num(Math.round(seconds)) }, true);
+    if (seconds < 5400) return interpolate(gettext("%(m)s min"), { m: num(Math.round(seconds / 60)) }, true);
+    return interpolate(gettext("%(n)s h"), { n: num(Math.round(seconds / 360) / 10) }, true);
   }
 
   function summary(name, parts) {
@@ -23,7 +28,7 @@
     dl.className = "figures";
     parts.forEach(function (p) {
       var dt = document.createElement("dt"); dt.textContent = p[0];
-      var dd = document.createElement("dd"); dd.textContent = p[1];
+      var dd = document.createElement("dd"); dd.textContent = num(p[1]);
       dl.appendChild(dt); dl.appendChild(dd);
     });
     el.appendChild(dl);
@@ -74,7 +79,7 @@
       var names = { first_response: gettext("First response"), next_response: gettext("Next response"), resolution: gettext("Resolution") };
       summary("sla", Object.keys(names).map(function (k) {
         var x = s.totals[k];
-        return [interpolate(gettext("%(target)s met"), { target: names[k] }, true), x.share_met == null ? "—" : interpolate(gettext("%(share)s of %(n)s"), { share: pct(x.share_met) + " %", n: x.met + x.missed }, true)];
+        return [interpolate(gettext("%(target)s met"), { target: names[k] }, true), x.share_met == null ? "—" : interpolate(gettext("%(share)s of %(n)s"), { share: percent(x.share_met), n: num(x.met + x.missed) }, true)];
       }));
       C.line(chartEl("sla"), { title: gettext("Share of SLA targets met, %"), max: 100, labels: labels(s.rows),
         series: Object.keys(names).map(function (k) {
@@ -85,15 +90,15 @@
     if (f) {
       summary("first-contact-resolution", [[gettext("Resolved"), f.totals.resolved],
         [gettext("With one reply, not reopened"), f.totals.first_contact],
-        [gettext("Rate"), f.totals.rate == null ? "—" : pct(f.totals.rate) + " %"]]);
+        [gettext("Rate"), percent(f.totals.rate)]]);
       C.line(chartEl("first-contact-resolution"), { title: gettext("First-contact resolution rate, %"), max: 100, labels: labels(f.rows),
         series: [{ name: gettext("Rate (%)"), values: pick(f.rows, function (r) { return pct(r.rate); }) }] });
     }
     var c = data("csat");
     if (c) {
-      summary("csat", [[gettext("Average score"), c.totals.average_score == null ? "—" : interpolate(gettext("%(n)s / 5"), { n: c.totals.average_score }, true)],
+      summary("csat", [[gettext("Average score"), c.totals.average_score == null ? "—" : interpolate(gettext("%(n)s / 5"), { n: num(c.totals.average_score) }, true)],
         [gettext("Surveys sent"), c.totals.sent],
-        [gettext("Response rate"), c.totals.response_rate == null ? "—" : pct(c.totals.response_rate) + " %"],
+        [gettext("Response rate"), percent(c.totals.response_rate)],
         [gettext("Answers"), c.totals.answered]]);
       C.bars(chartEl("csat"), { title: gettext("Surveys sent and answered"), labels: labels(c.rows), series: [
         { name: gettext("Sent"), values: pick(c.rows, function (r) { return r.sent; }) },

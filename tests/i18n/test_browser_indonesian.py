@@ -60,6 +60,11 @@ def english_patterns() -> list[tuple[str, re.Pattern]]:
                 pattern = ".+?".join(re.escape(part) for part in literal)
             else:
                 continue
+            # Whole words only: "Per period" is not left in "Per periode".
+            if msgid[:1].isalnum():
+                pattern = rf"(?<!\w){pattern}" if not pattern.startswith("(?m)") else pattern
+            if msgid[-1:].isalnum():
+                pattern = rf"{pattern}(?!\w)"
             patterns[msgid] = re.compile(pattern)
     return sorted(patterns.items())
 
@@ -71,6 +76,7 @@ def english_left(text: str) -> list[str]:
 def test_the_scan_finds_english_and_passes_indonesian():
     assert english_left("Kotak masuk\nSend\n3 min ago") == ["%(m)s min ago", "Send"]
     assert english_left("Kotak masuk\nKirim\n3 mnt lalu\nAda (otomatis)") == []
+    assert english_left("Per periode") == [] and english_left("Per period") == ["Per period"]
 
 
 def test_inbox_and_conversation_in_indonesian(chromium, server, support):  # noqa: F811
@@ -115,6 +121,9 @@ def test_inbox_and_conversation_in_indonesian(chromium, server, support):  # noq
         opened = page.evaluate(VISIBLE)
         assert "Catatan pribadi" in opened and "Selesaikan" in opened
         assert english_left(opened) == []
+        # Numbers as Indonesian writes them: the reply box's counter groups with a dot.
+        page.locator("textarea[data-draft]").first.fill("Halo Budi")
+        page.wait_for_selector("[data-counter-for]:has-text('50.000')")
         shot(page, "conversation-id")
     finally:
         context.close()
@@ -153,5 +162,27 @@ def test_the_chat_widget_speaks_the_visitors_indonesian(chromium, server, suppor
         assert "Kami sedang online" in text or "tidak ada yang online" in text
         left = [english for english in widget_english() if english and english in text]
         assert left == []
+    finally:
+        context.close()
+
+
+def test_the_chat_widget_speaks_the_channels_language_to_a_browser_with_none_of_ours(
+    chromium,  # noqa: F811
+    server,  # noqa: F811
+    support,  # noqa: F811
+):
+    ChannelFactory(kind="chat", slug="chat", default_team=support, config={"language": "id"})
+    context = chromium.new_context(locale="fr-FR")
+    page = context.new_page()
+    page.set_default_timeout(5000)
+    try:
+        page.goto(f"{server}/demo/chat/")
+        widget = page.locator("[data-switchboard-chat]")
+        page.wait_for_function(
+            "() => document.querySelector('[data-switchboard-chat]')?.lang === 'id'"
+        )
+        widget.get_by_role("button", name="Chat dengan kami").click()
+        assert widget.get_by_placeholder("Tulis pesan…").is_visible()
+        assert widget.get_by_role("button", name="Kirim").is_visible()
     finally:
         context.close()

@@ -326,3 +326,20 @@ def test_the_django_admin_refuses_a_signed_channel_without_a_secret(admin_user):
     assert not Channel.objects.exists()
     saved = client.post("/admin/inbox/channel/add/", {**form, "secret": "tg-secret"})
     assert saved.status_code == 302 and Channel.objects.get().secret == "tg-secret"
+
+
+def test_an_unreachable_callback_url_is_refused_with_a_message(admin_api, settings):
+    settings.WEBHOOK_DNS_OVERRIDES = {"gone.example": []}  # a name no DNS answers for
+    refused = admin_api.post(
+        URL,
+        {
+            "kind": "api",
+            "slug": "partner",
+            "name": "Partner",
+            "config": {"callback_url": "https://gone.example/replies"},
+        },
+        format="json",
+    )
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["config"]["callback_url"] == ["The host gone.example does not resolve."]
+    assert not Channel.objects.exists()

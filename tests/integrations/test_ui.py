@@ -126,7 +126,7 @@ def test_replaying_a_time_range_needs_a_range_in_the_right_order(admin_browser, 
         {"since": "2000-01-01T00:00", "until": "2100-01-01T00:00"},
         follow=True,
     )
-    assert "1 deliveries queued" in response.content.decode()
+    assert "1 delivery queued" in response.content.decode()
     assert WebhookDelivery.objects.get().status == "pending"
 
 

@@ -87,3 +87,16 @@ def test_short_times_are_charted_in_minutes_with_ticks_that_differ(page, server,
     ticks = page.evaluate(Y_TICKS, "response-times")
     assert len(ticks) == 5 and len(set(ticks)) == 5 and ticks[-1] != "0", ticks
     assert page.problems == []
+
+
+def test_figures_are_written_as_the_readers_language_writes_them(page, server, settings):  # noqa: F811
+    """A lead whose profile says Indonesian reads 2,3 (not 2.3) on the charts and summaries."""
+    week_signed_in_as_lead(page, server, settings)
+    from accounts.models import User
+
+    User.objects.filter(username="lead").update(language="id")
+    page.goto(f"{server}/reports/?from={WEEK[0]}&to={WEEK[1]}")
+    page.wait_for_selector("body[data-charts=drawn]")
+    title = page.locator('[data-chart="response-times"] svg circle title').first.text_content()
+    assert title.endswith("2026-11-16: 2,3"), title  # 8100 s
+    assert page.problems == []

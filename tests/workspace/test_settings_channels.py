@@ -101,3 +101,18 @@ def test_rotating_a_provider_secret_needs_the_new_one(admin_client):
     assert "Paste the new Consumer secret from the provider." in refused.content.decode()
     admin_client.post(f"{LIST}{channel.pk}/rotate/", {"secret": "new"})
     assert Channel.objects.get(pk=channel.pk).secret == "new"
+
+
+def test_an_unreachable_callback_is_refused_in_the_admins_language(
+    admin_client, admin_user, settings
+):
+    settings.WEBHOOK_DNS_OVERRIDES = {"gone.example": []}
+    admin_user.language = "id"
+    admin_user.save(update_fields=["language"])
+    response = admin_client.post(
+        f"{LIST}add/api/",
+        {"name": "P", "slug": "p", "callback_url": "https://gone.example/replies"},
+    )
+    assert response.status_code == 400
+    assert "Host gone.example tidak ditemukan di DNS." in response.content.decode()
+    assert not Channel.objects.exists()

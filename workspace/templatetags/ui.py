@@ -5,6 +5,7 @@ import datetime as dt
 from django import template
 
 from inbox import quoting, titles
+from inbox.models import SEVERITY_WORDS
 
 register = template.Library()
 
@@ -227,3 +228,9 @@ def ago(value, now=None):
         stamp_text(value, now),
         ago_text(value, now),
     )
+
+
+@register.filter
+def severity_word(name) -> str:
+    """A severity's name ("high") as the reader's language writes it; the name stays the value."""
+    return SEVERITY_WORDS.get(str(name), name)

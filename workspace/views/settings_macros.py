@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Team, User
 from accounts.permissions import can_write
 from inbox.canned import canned_list_for
-from inbox.models import AGENT_STATUSES
+from inbox.models import AGENT_STATUSES, SEVERITY_WORDS
 from routing import macros as service
 from tagging.models import Tag
 from workspace.views.common import SEVERITIES
@@ -32,7 +32,11 @@ def value_choices(user) -> list[tuple[str, str, list[tuple[str, str]]]]:
             service.KINDS["add_tags"],
             [(t.slug, t.name) for t in Tag.objects.order_by("name")],
         ),
-        ("set_severity", service.KINDS["set_severity"], [(s, s) for s in SEVERITIES]),
+        (
+            "set_severity",
+            service.KINDS["set_severity"],
+            [(s, SEVERITY_WORDS[s]) for s in SEVERITIES],
+        ),
         (
             "assign_team",
             service.KINDS["assign_team"],

@@ -98,3 +98,23 @@ def test_a_visitor_whose_browser_names_no_language_we_serve_stays_unknown(team):
         f"/chat/{channel.public_key}/session/", json.dumps({}), content_type="application/json"
     )
     assert visitor_contact(response.json()["token"], channel).attributes == {}
+
+
+@pytest.mark.parametrize(
+    "accept, channel_language, spoken",
+    [
+        ("fr-FR,fr;q=0.9", "id", "id"),  # a browser with none of ours: the channel's language
+        ("id-ID,id;q=0.9", "en", "id"),  # the visitor's browser wins over the channel's
+        ("fr-FR,fr;q=0.9", "", ""),  # neither: the widget stays in English
+    ],
+)
+def test_the_widget_is_told_the_language_to_speak(team, accept, channel_language, spoken):
+    channel = chat_channel(team)
+    if channel_language:
+        channel.config = {**channel.config, "language": channel_language}
+        channel.save(update_fields=["config"])
+    browser = Client(headers={"Origin": SHOP, "Accept-Language": accept})
+    response = browser.post(
+        f"/chat/{channel.public_key}/session/", json.dumps({}), content_type="application/json"
+    )
+    assert response.status_code == 200 and response.json()["language"] == spoken
