@@ -337,21 +337,29 @@
     if (event.key === "Escape") { setOpen(false); launcher.focus(); }
   });
 
+  // A name or email being saved: messages sent meanwhile wait for it, so they carry it.
+  var profileSaved = Promise.resolve();
+
   composer.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();
     if (!text) return;
     var id = Date.now().toString(36) + Math.random().toString(36).slice(2, 10);
     showProblem("");
-    if (sendFrame({ type: "message", text: text, id: id })) { input.value = ""; return; }
+    input.value = "";
+    profileSaved.then(function () { sendMessage(text, id); });
+  });
+
+  function sendMessage(text, id) {
+    if (sendFrame({ type: "message", text: text, id: id })) return;
     api("POST", "/messages/", { text: text, id: id }).then(function (data) {
-      input.value = "";
       addMessage(data.message);
     }).catch(function (error) {
+      if (!input.value) input.value = text;  // not sent: the text comes back to the box
       showProblem(error.status === 429 && error.retryAfter
         ? t("slow", { s: error.retryAfter }) : error.message);
     });
-  });
+  }
 
   attach.addEventListener("click", function () { picker.click(); });
   picker.addEventListener("change", function () {
@@ -403,7 +411,7 @@
 
   prechat.addEventListener("submit", function (event) {
     event.preventDefault();
-    api("POST", "/session/", {
+    profileSaved = api("POST", "/session/", {
       token: state.token, name: nameInput.value, email: emailInput.value, language: ASKED
     })
       .then(function (snapshot) {
