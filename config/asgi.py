@@ -1,5 +1,6 @@
 import logging
 import os
+import threading
 
 from django.core.asgi import get_asgi_application
 
@@ -46,6 +47,29 @@ def forget_process_metrics() -> None:
         multiprocess.mark_process_dead(os.getpid(), settings.PROMETHEUS_MULTIPROC_DIR)
 
 
+def warm_up() -> threading.Thread | None:
+    """Load at start what an agent's first click would otherwise wait for: scikit-learn (about
+    1.5 s to import) and the learned tag suggester's model, read when a conversation's suggested
+    tags are shown. In a thread, so the process serves at once; a failure only logs (they load on
+    first use as before)."""
+    from django.conf import settings
+
+    if not settings.TAG_SUGGESTER_ENABLED:
+        return None
+
+    def load() -> None:
+        try:
+            from tagging.learning import current_suggester
+
+            current_suggester()
+        except Exception:
+            logger.exception("warming the tag suggester up failed: it loads on first use")
+
+    thread = threading.Thread(target=load, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 async def lifespan(scope, receive, send):
     """ASGI lifespan: start the embedded scheduler with the server, stop it on shutdown. In
     embedded mode a second web process is refused at startup (config/embedded.py): uvicorn then
@@ -66,6 +90,8 @@ async def lifespan(scope, receive, send):
             await send({"type": "lifespan.shutdown.complete"})
             return
 
+
+WARMING = warm_up()  # the thread, for tests to wait on
 
 application = ProtocolTypeRouter(
     {
