@@ -10,6 +10,11 @@
   // Figures as the page's language writes them: 12,345 and 95.5 in English, 12.345 and 95,5 in
   // Indonesian.
   var NUMBER = new Intl.NumberFormat(document.documentElement.lang || "en", { maximumFractionDigits: 2 });
+  // The heatmap's rows, Monday first, in the page's language (the API keeps "Mon".."Sun").
+  var WEEKDAYS = (function () {
+    var day = new Intl.DateTimeFormat(document.documentElement.lang || "en", { weekday: "short", timeZone: "UTC" });
+    return [0, 1, 2, 3, 4, 5, 6].map(function (i) { return day.format(new Date(Date.UTC(2024, 0, 1 + i))); });  // 1 Jan 2024: a Monday
+  })();
   function num(v) { return typeof v === "number" ? NUMBER.format(v) : v; }
   function hours(seconds) { return seconds == null ? null : seconds / 3600; }
   function pct(share) { return share == null ? null : Math.round(share * 1000) / 10; }
@@ -152,7 +157,7 @@
       var cols = []; for (var i = 0; i < 24; i++) cols.push((i < 10 ? "0" : "") + i);
       summary("busiest-hours", [[gettext("Arrivals"), h.total], [gettext("Time zone"), h.time_zone]]);
       C.heatmap(chartEl("busiest-hours"), { title: gettext("Arrivals by weekday and hour"), columns: cols,
-        rows: h.rows.map(function (r) { return { label: r.weekday, values: r.hours }; }) });
+        rows: h.rows.map(function (r, i) { return { label: WEEKDAYS[i] || r.weekday, values: r.hours }; }) });
     }
     document.body.setAttribute("data-charts", "drawn");
   }

@@ -48,6 +48,21 @@ def test_the_reports_page_draws_charts_and_downloads_csv(page, server, settings)
     assert page.problems == []
 
 
+def test_the_heatmap_names_the_weekdays_in_the_readers_language(page, server, settings):  # noqa: F811
+    week_signed_in_as_lead(page, server, settings)
+    from accounts.models import User
+
+    User.objects.filter(username="lead").update(language="id")
+    page.goto(f"{server}/reports/?from={WEEK[0]}&to={WEEK[1]}")
+    page.wait_for_selector("body[data-charts=drawn]")
+    rows = page.eval_on_selector_all(
+        '[data-chart="busiest-hours"] svg text.axis[text-anchor=end]',
+        "ts => ts.map(t => t.textContent)",
+    )
+    assert rows == ["Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"]  # Monday first
+    assert page.problems == []
+
+
 X_LABELS = """(chart) => Array.from(
     document.querySelectorAll('[data-chart="' + chart + '"] svg text.axis[text-anchor=middle]')
 ).map((t) => { const b = t.getBoundingClientRect(); return [t.textContent, b.left, b.right]; })"""
