@@ -16,7 +16,6 @@ channel owner's call.
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -120,10 +119,15 @@ def survey_language(contact, options: dict, channel=None) -> str:
 
 
 def page_language(survey, request) -> str:
-    """The survey page's language: the one the invitation went out in, else the browser's
-    Accept-Language, else settings.LANGUAGE_CODE."""
+    """The survey page's language: the one the invitation went out in, else one of ours the
+    browser asks for (Accept-Language), else the channel's customers' language, else
+    settings.LANGUAGE_CODE."""
+    from core import languages
+    from inbox.languages import of_channel
+
     return (
         survey.language
-        or translation.get_language_from_request(request)
-        or (settings.LANGUAGE_CODE)
+        or languages.from_accept_language(request.headers.get("Accept-Language", ""))
+        or of_channel(survey.channel)
+        or settings.LANGUAGE_CODE
     )

@@ -209,6 +209,13 @@ def test_the_survey_speaks_the_customers_language(world, client):
     page = client.get(f"/survey/{survey_token(unknown)}/", HTTP_ACCEPT_LANGUAGE="id")
     assert page["Content-Language"] == "id"
     assert "Accept-Language" in page["Vary"]
+    # A browser asking only for languages we do not serve: the channel's customers' language.
+    page = client.get(f"/survey/{survey_token(unserved)}/", HTTP_ACCEPT_LANGUAGE="de, fr;q=0.5")
+    assert page["Content-Language"] == "en"  # the channel has none: the site's
+    world.mail.config = {**world.mail.config, "language": "id"}
+    world.mail.save()
+    page = client.get(f"/survey/{survey_token(unserved)}/", HTTP_ACCEPT_LANGUAGE="de, fr;q=0.5")
+    assert page["Content-Language"] == "id"
 
 
 # --- the figures ----------------------------------------------------------------------------------
