@@ -42,6 +42,22 @@ def _eager_tasks():
     yield
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _test_database_droppable(django_db_setup, django_db_blocker):
+    """At the end of the run pytest-django drops the PostgreSQL test database, which PostgreSQL
+    refuses while any other session is connected to it. Server threads of the browser and
+    websocket tests (executor threads, consumers) can leave their connections open after the
+    server stops; end those sessions first, so the database is dropped and not left behind."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
