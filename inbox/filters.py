@@ -108,6 +108,13 @@ class SlugChoicesField(django_filters.fields.ModelMultipleChoiceField):
 
     shared: dict | None = None  # per request: model label -> {slug: object}
 
+    def clean(self, value):
+        # Django answers an absent parameter with `queryset.none()`, which each filter then
+        # tests for truth: a query built and compiled (if not sent) per filter, per request.
+        if not value and not self.required:
+            return []
+        return super().clean(value)
+
     def _check_values(self, value):
         if self.shared is None:
             return super()._check_values(value)
