@@ -330,8 +330,8 @@ def table(results: dict) -> str:
         for size, views in (results.get(kind) or {}).items():
             for name, v in views.items():
                 row(
-                    f"{label} {name} at {int(size):,}: p50/p95 ms, q",
-                    f"{v['p50_ms']} / {v['p95_ms']}, {v['queries']}",
+                    f"{label} {name} at {int(size):,}: p50/p95 ms, q, web CPU ms",
+                    f"{v['p50_ms']} / {v['p95_ms']}, {v['queries']}, {v.get('web_cpu_ms')}",
                 )
     for size, d in (results.get("data") or {}).items():
         if d.get("generated_per_s"):
