@@ -1,8 +1,8 @@
 /* Switchboard: the conversation's triage panel in place (htmx swaps #triage; see
    workspace/views/triage.py). This module fills in what the server cannot know (the browser's
    time zone for snooze presets), keeps the Agent list to the chosen team's members, retires the
-   Undo after its window, and refreshes a list row and the view counts when a triage action names
-   a conversation. Plain JavaScript from a static file (the CSP forbids inline script). */
+   Undo after its window, and refreshes a list row (app.js's refreshRow) and the view counts when
+   a triage action names a conversation. Plain JavaScript from a static file (the CSP forbids inline script). */
 (function () {
   "use strict";
 
@@ -56,23 +56,10 @@
     armUndo(root);
   }
 
-  function refreshRow(id) {
-    var row = document.getElementById("row-" + id);
-    if (!row) return;
-    fetch("/inbox/rows/" + id + "/" + location.search, {
-      credentials: "same-origin",
-      headers: { "HX-Request": "true" },
-    }).then(function (r) { return r.status === 200 ? r.text() : ""; }).then(function (html) {
-      var holder = document.createElement("tbody");
-      holder.innerHTML = html.trim();
-      if (holder.firstElementChild) row.replaceWith(holder.firstElementChild);
-      else row.classList.add("stale");
-    }).catch(function () {});
-  }
-
   document.addEventListener("conversation-changed", function (e) {
-    var id = e.detail && e.detail.id;
-    if (id) refreshRow(id);
+    var d = e.detail || {};
+    var id = d.id;
+    if (id && window.switchboardFeed) window.switchboardFeed.refreshRow(id, d.events_through);
     // The counts follow a moment later, so their query does not compete with the change shown.
     if (document.getElementById("sidebar")) {
       setTimeout(function () { document.body.dispatchEvent(new CustomEvent("sidebar-refresh")); }, 500);
