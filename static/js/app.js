@@ -294,6 +294,8 @@
     heard[key] = Math.max(heard[key] || 0, event.id);
     refreshRow(event.conversation, event.id);
     refreshSidebar();
+    // The open conversation's side panel follows its triage events (triage.js).
+    document.dispatchEvent(new CustomEvent("feed:event", { detail: event }));
     // The thread shows messages: a triage change (severity, tags, assignment) leaves it as is.
     if (THREAD_UNCHANGED.test(event.type)) return;
     var open = $("[data-open-conversation]");
