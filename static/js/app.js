@@ -245,16 +245,63 @@
     window.addEventListener("scroll", onScroll, { passive: true });
   }
 
+  /* The thread scrolls inside the conversation pane where the composer is pinned below it
+     (static/css/app.css); elsewhere (a short window) the page scrolls. */
+  function threadScroller() {
+    var wrap = $("#thread-wrap");
+    if (wrap && getComputedStyle(wrap).overflowY !== "visible") return wrap;
+    var pane = document.getElementById("pane");
+    if (pane && pane.scrollHeight > pane.clientHeight && getComputedStyle(pane).overflowY !== "hidden") return pane;
+    return null;
+  }
+
+  function threadAtEnd() {
+    var scroller = threadScroller();
+    if (scroller) return scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 40;
+    return window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
+  }
+
+  // The latest message in view, moving only the thread's own box when it has one.
+  function showLatest() {
+    var wrap = $("#thread-wrap");
+    var scroller = threadScroller();
+    if (scroller && scroller === wrap) { wrap.scrollTop = wrap.scrollHeight; return; }
+    if (wrap && wrap.lastElementChild) {
+      var last = wrap.querySelector("#thread > li:last-child") || wrap.lastElementChild;
+      last.scrollIntoView({ block: "end" });
+    }
+  }
+
+  // A conversation opens at its latest message where the thread has a box of its own, as in
+  // Front and Chatwoot (the composer is pinned below it); a page that scrolls stays at the top.
+  function openAtLatest() {
+    var wrap = $("#thread-wrap");
+    if (!wrap || threadScroller() !== wrap) return;
+    wrap.scrollTop = wrap.scrollHeight;
+    // Messages drawn a moment later (a mail's frame, an image) keep it there until the agent scrolls.
+    var pinned = true;
+    function unpin() { pinned = false; }
+    wrap.addEventListener("wheel", unpin, { once: true, passive: true });
+    wrap.addEventListener("touchstart", unpin, { once: true, passive: true });
+    wrap.addEventListener("keydown", unpin, { once: true });
+    if (window.ResizeObserver) {
+      var thread = $("#thread", wrap);
+      var watcher = new ResizeObserver(function () { if (pinned && wrap.isConnected) wrap.scrollTop = wrap.scrollHeight; });
+      if (thread) watcher.observe(thread);
+      setTimeout(function () { watcher.disconnect(); }, 3000);
+    }
+  }
+
   function refreshThread(id) {
     var wrap = $("#thread-wrap");
     if (!wrap) return;
     fetchHtml("/inbox/conversations/" + id + "/thread/").then(function (html) {
-      var pane = document.getElementById("pane");
-      var atBottom = pane && pane.scrollHeight > pane.clientHeight
-        ? pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 40
-        : window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
+      var atEnd = threadAtEnd();
+      var scroller = threadScroller();
+      var kept = scroller ? scroller.scrollTop : 0;
       wrap.innerHTML = html;
-      if (atBottom && wrap.lastElementChild) wrap.lastElementChild.scrollIntoView({ block: "end" });
+      if (atEnd) showLatest();
+      else if (scroller) scroller.scrollTop = kept;
     }).catch(function () {});
   }
 
@@ -647,10 +694,11 @@
   }
 
   // For the other modules: one row refresh for the whole page (triage.js asks after a triage
-  // answer).
-  window.switchboardFeed = { refreshRow: refreshRow };
+  // answer), and the thread's latest message (panes.js after sending in place).
+  window.switchboardFeed = { refreshRow: refreshRow, showLatest: showLatest };
 
   document.addEventListener("DOMContentLoaded", function () {
+    openAtLatest();
     wireForms();
     wireCanned();
     wirePresence();
@@ -675,6 +723,7 @@
     others = {};
     myPresence = "viewing";
     sendPresence();
+    if (!(e.detail && e.detail.sent)) openAtLatest();
     wireCanned();
     wirePresence();
     wireMentions();

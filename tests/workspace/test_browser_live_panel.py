@@ -1,15 +1,20 @@
-"""In headless Chromium: the open conversation stays live.
+"""In headless Chromium: the open conversation stays live and its composer stays at hand.
 
 A colleague's triage change (severity, a tag) shows in the side panel of an agent who has the
 conversation open, within a couple of seconds and without a page load; a part the agent is using
 (the Add tag box focused, text typed in it) waits until they leave it and keeps what they typed.
 The agent's own change fetches its list row once, though both its answer and the live feed name
-it. The browser, server and helpers are those of test_browser.py."""
+it. With a long thread the composer is pinned at the foot of the pane and the thread opens at its
+latest message, as in Front and Chatwoot. The browser, server and helpers are those of
+test_browser.py; screenshots land in tests/artifacts/."""
 
+import datetime as dt
 import re
 
 import pytest
+from django.utils import timezone
 
+from inbox.models import Conversation, Message
 from tests.accounts.factories import AgentFactory
 from tests.inbox.factories import (
     ChannelFactory,
@@ -25,6 +30,30 @@ chromium, server, page, support = browser.chromium, browser.server, browser.page
 login, user = browser.login, browser.user
 
 MARKER = "window.__samePage"
+NO_SIDEWAYS = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+PAGE_STILL = (
+    "window.scrollY === 0 && document.scrollingElement.scrollHeight <= window.innerHeight + 1"
+)
+# Fully inside the window, and not covered by anything (the element found at its middle is it).
+IN_VIEW = """(el) => {
+  const r = el.getBoundingClientRect();
+  if (r.top < 0 || r.left < 0 || r.bottom > innerHeight || r.right > innerWidth) return false;
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + Math.min(r.height / 2, 10));
+  return !!hit && (el === hit || el.contains(hit));
+}"""
+# The last message's foot is inside the window and inside the thread's own box.
+LAST_SHOWN = """() => {
+  const last = document.querySelector('#thread > li:last-child');
+  const box = document.querySelector('#thread-wrap').getBoundingClientRect();
+  const r = last.getBoundingClientRect();
+  return r.bottom <= Math.min(innerHeight, box.bottom) + 1 && r.bottom > box.top;
+}"""
+
+
+def shot(page, name):
+    """The window as the agent sees it (the page itself does not scroll here)."""
+    browser.ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(browser.ARTIFACTS / f"{name}.png"), caret="initial")
 
 
 def a_conversation(support, subject="Printer on fire", name="Ann Lee"):
@@ -33,6 +62,37 @@ def a_conversation(support, subject="Printer on fire", name="Ann Lee"):
         channel=channel, team=support, subject=subject, contact=ContactFactory(name=name)
     )
     MessageFactory(conversation=conversation, text=f"Hello, this is about: {subject}")
+    return conversation
+
+
+def a_long_thread(support, n=60):
+    """A conversation of `n` messages, the customer's and the agents' in turn, an hour apart."""
+    channel = ChannelFactory(slug="mail", kind="email", default_team=support)
+    others = [
+        ConversationFactory(
+            channel=channel, team=support, subject=f"Question number {i} about the account"
+        )
+        for i in range(6)
+    ]
+    for other in others:
+        MessageFactory(conversation=other, text="Hello")
+    conversation = ConversationFactory(
+        channel=channel,
+        team=support,
+        subject="The long one",
+        contact=ContactFactory(name="Ann Lee"),
+    )
+    start = timezone.now() - dt.timedelta(hours=n)
+    for i in range(n):
+        inbound = i % 2 == 0
+        MessageFactory(
+            conversation=conversation,
+            direction=Message.Direction.IN if inbound else Message.Direction.OUT,
+            text=f"Message {i + 1} of {n}: "
+            + ("the printer still smokes." if inbound else "we are looking into it."),
+            created_at=start + dt.timedelta(hours=i),
+        )
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=timezone.now())
     return conversation
 
 
@@ -141,3 +201,90 @@ def max_event_id(conversation) -> int:
         .first()
         or 0
     )
+
+
+def test_a_long_thread_opens_at_its_latest_message_with_the_composer_pinned(page, server, support):
+    user(AgentFactory, "alice", teams=[support])
+    conversation = a_long_thread(support, n=60)
+    page.set_default_timeout(15000)
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+    # Opened from the list, in the pane.
+    login(page, server, "alice")
+    page.evaluate(f"{MARKER} = true")
+    page.get_by_role("region", name="Conversations").get_by_role(
+        "link", name="The long one"
+    ).click()
+    page.wait_for_selector(f"#pane [data-open-conversation='{conversation.pk}']")
+    reply = page.get_by_role("textbox", name="Reply")
+    page.wait_for_function(LAST_SHOWN)
+    assert reply.evaluate(IN_VIEW)
+    assert page.evaluate(PAGE_STILL)
+    assert page.locator("#thread > li:last-child").inner_text().count("Message 60 of 60") == 1
+    assert page.evaluate(NO_SIDEWAYS)
+    # The side panel is there beside it, from its top.
+    assert page.get_by_role("combobox", name="Severity").evaluate(IN_VIEW)
+    assert page.evaluate(MARKER) is True
+    shot(page, "composer-pinned-1440")
+
+    # Reading back up the thread moves the thread alone; the composer stays.
+    page.locator("#thread-wrap").evaluate("(w) => { w.scrollTop = 0; }")
+    assert page.locator("#thread > li:first-child").evaluate(IN_VIEW)
+    assert reply.evaluate(IN_VIEW) and page.evaluate(PAGE_STILL)
+    shot(page, "composer-pinned-1440-scrolled-up")
+
+    # The private note tab is pinned as well.
+    page.get_by_role("tab", name="Private note").click()
+    assert page.get_by_role("textbox", name="Private note").evaluate(IN_VIEW)
+    shot(page, "composer-pinned-1440-note")
+
+    # The URL as a full page: the same.
+    page.goto(f"{server}/inbox/conversations/{conversation.pk}/")
+    page.wait_for_function(LAST_SHOWN)
+    assert page.get_by_role("textbox", name="Reply").evaluate(IN_VIEW)
+    assert page.evaluate(PAGE_STILL)
+
+    # A reply sent in place lands at the foot of the thread, in view.
+    page.get_by_role("textbox", name="Reply").fill("We replaced the fuser; it is safe now.")
+    page.get_by_role("button", name="Send", exact=True).click()
+    page.wait_for_selector("#thread > li:last-child:has-text('We replaced the fuser')")
+    page.wait_for_function(LAST_SHOWN)
+    assert page.get_by_role("textbox", name="Reply").evaluate(IN_VIEW)
+    assert page.problems == [], page.problems
+
+
+@pytest.mark.parametrize(("width", "height", "name"), [(1024, 768, "1024"), (1180, 820, "1180")])
+def test_below_1280_the_conversations_turn_pins_the_composer_too(
+    page, server, support, width, height, name
+):
+    user(AgentFactory, "alice", teams=[support])
+    conversation = a_long_thread(support, n=60)
+    page.set_default_timeout(15000)
+    page.set_viewport_size({"width": width, "height": height})
+    login(page, server, "alice")
+    listed = page.get_by_role("region", name="Conversations")
+    listed.get_by_role("link", name="The long one").click()
+    page.wait_for_selector(f"#pane [data-open-conversation='{conversation.pk}']")
+    assert not listed.is_visible()  # the conversation's turn
+    page.wait_for_function(LAST_SHOWN)
+    assert page.get_by_role("textbox", name="Reply").evaluate(IN_VIEW)
+    assert page.evaluate(PAGE_STILL) and page.evaluate(NO_SIDEWAYS)
+    shot(page, f"composer-pinned-{name}")
+    assert page.problems == [], page.problems
+
+
+def test_at_200_percent_zoom_the_page_scrolls_as_a_whole_and_nothing_sideways(
+    page, server, support
+):
+    user(AgentFactory, "alice", teams=[support])
+    conversation = a_long_thread(support, n=60)
+    page.set_default_timeout(15000)
+    page.set_viewport_size({"width": 683, "height": 450})  # 200% zoom of a 1366 x 900 window
+    login(page, server, "alice", f"/inbox/conversations/{conversation.pk}/")
+    assert page.evaluate(NO_SIDEWAYS)
+    # Too short a window for a pinned composer: the page scrolls, and the composer is below.
+    reply = page.get_by_role("textbox", name="Reply")
+    reply.scroll_into_view_if_needed()
+    assert reply.evaluate(IN_VIEW)
+    assert page.evaluate(NO_SIDEWAYS)
+    assert page.problems == [], page.problems
