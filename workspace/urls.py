@@ -19,6 +19,7 @@ from workspace.views import (
     settings_rules,
     settings_sla,
     settings_teams,
+    triage,
     ugc,
 )
 
@@ -68,6 +69,7 @@ urlpatterns = [
     path("conversations/<int:pk>/severity/", actions.set_severity, name="severity"),
     path("conversations/<int:pk>/assign/", actions.assign, name="assign"),
     path("conversations/<int:pk>/status/", actions.set_status, name="status"),
+    path("conversations/<int:pk>/triage/", triage.triage_parts, name="triage"),
     path("messages/<int:pk>/body/", conversation.message_body, name="message-body"),
     path("messages/<int:pk>/retry/", actions.retry_message, name="retry"),
     path("conversations/<int:pk>/macro/", macros.run_macro, name="run-macro"),

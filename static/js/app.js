@@ -99,38 +99,78 @@
     });
   }
 
-  function refreshRow(id) {
+  /* A list row drawn afresh. Both the live feed (an event) and a triage answer (its HX-Trigger,
+     triage.js) ask for it, usually for the same change: `through` is the newest event of the
+     conversation the caller needs shown. A fetch that started after that event was heard (or
+     after the server said it was committed) shows it, so a second ask is dropped; asks that
+     arrive together make one fetch; one arriving while a fetch is out waits for it and goes
+     once after it. Without `through` the row is always fetched again. */
+  var ROW_DELAY_MS = 40;
+  var rowState = {};
+  var heard = {};  // conversation id -> newest event of it this page has heard of (committed)
+
+  function refreshRow(id, through) {
+    if (!$("#rows")) return;
+    var key = String(id);
+    var s = rowState[key] || (rowState[key] = { covers: 0, busy: false, timer: null, need: 0, always: false });
+    through = parseInt(through, 10) || 0;
+    if (through && s.covers >= through) return;  // made or in flight since then: it shows it
+    if (through) s.need = Math.max(s.need, through); else s.always = true;
+    if (s.busy || s.timer) return;  // goes with the one scheduled, or once the one out is back
+    s.timer = setTimeout(function () { fetchRow(key, s); }, ROW_DELAY_MS);
+  }
+
+  function fetchRow(key, s) {
+    s.timer = null;
+    var before = s.covers;
+    s.covers = Math.max(s.covers, s.need, heard[key] || 0);
+    s.need = 0;
+    s.always = false;
+    s.busy = true;
+    function done() {
+      s.busy = false;
+      if (s.always || s.need > s.covers) fetchRow(key, s);
+    }
+    // The list's own filters go along: a conversation that no longer matches comes back empty.
+    fetchHtml("/inbox/rows/" + key + "/" + location.search).then(function (html) {
+      placeRow(key, html);
+      done();
+    }).catch(function () {
+      // Out of scope now (404): leave the list as it is; a later ask tries again.
+      s.covers = before;
+      done();
+    });
+  }
+
+  function placeRow(id, html) {
     var tbody = $("#rows");
     if (!tbody) return;
-    // The list's own filters go along: a conversation that no longer matches comes back empty.
-    fetchHtml("/inbox/rows/" + id + "/" + location.search).then(function (html) {
-      var holder = document.createElement("tbody");
-      holder.innerHTML = html.trim();
-      var row = holder.firstElementChild;
-      var existing = document.getElementById("row-" + id);
-      if (!row) {
-        if (existing) existing.classList.add("stale");
-        return;
-      }
-      if (existing) {
-        // Keep what the agent was doing with the row: its checkbox, selection and focus.
-        var box = existing.querySelector("input[type=checkbox]");
-        var checked = box && box.checked;
-        var selected = existing.classList.contains("selected");
-        var opened = existing.classList.contains("open");
-        var focused = existing.contains(document.activeElement);
-        existing.replaceWith(row);
-        if (checked) row.querySelector("input[type=checkbox]").checked = true;
-        if (selected) { row.classList.add("selected"); row.setAttribute("aria-selected", "true"); }
-        if (opened) { row.classList.add("open"); row.setAttribute("aria-current", "true"); }
-        if (focused) { var link = row.querySelector("td.subject a"); if (link) link.focus(); }
-      } else {
-        var empty = tbody.querySelector("tr.empty");
-        if (empty) empty.remove();
-        arrive(tbody, row);
-      }
-      tickSla();
-    }).catch(function () { /* out of scope now (404): leave the list as it is */ });
+    var holder = document.createElement("tbody");
+    holder.innerHTML = html.trim();
+    var row = holder.firstElementChild;
+    var existing = document.getElementById("row-" + id);
+    if (!row) {
+      if (existing) existing.classList.add("stale");
+      return;
+    }
+    if (existing) {
+      // Keep what the agent was doing with the row: its checkbox, selection and focus.
+      var box = existing.querySelector("input[type=checkbox]");
+      var checked = box && box.checked;
+      var selected = existing.classList.contains("selected");
+      var opened = existing.classList.contains("open");
+      var focused = existing.contains(document.activeElement);
+      existing.replaceWith(row);
+      if (checked) row.querySelector("input[type=checkbox]").checked = true;
+      if (selected) { row.classList.add("selected"); row.setAttribute("aria-selected", "true"); }
+      if (opened) { row.classList.add("open"); row.setAttribute("aria-current", "true"); }
+      if (focused) { var link = row.querySelector("td.subject a"); if (link) link.focus(); }
+    } else {
+      var empty = tbody.querySelector("tr.empty");
+      if (empty) empty.remove();
+      arrive(tbody, row);
+    }
+    tickSla();
   }
 
   /* A new row slides in at the top. An agent who has scrolled down keeps seeing the rows they
@@ -205,16 +245,63 @@
     window.addEventListener("scroll", onScroll, { passive: true });
   }
 
+  /* The thread scrolls inside the conversation pane where the composer is pinned below it
+     (static/css/app.css); elsewhere (a short window) the page scrolls. */
+  function threadScroller() {
+    var wrap = $("#thread-wrap");
+    if (wrap && getComputedStyle(wrap).overflowY !== "visible") return wrap;
+    var pane = document.getElementById("pane");
+    if (pane && pane.scrollHeight > pane.clientHeight && getComputedStyle(pane).overflowY !== "hidden") return pane;
+    return null;
+  }
+
+  function threadAtEnd() {
+    var scroller = threadScroller();
+    if (scroller) return scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 40;
+    return window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
+  }
+
+  // The latest message in view, moving only the thread's own box when it has one.
+  function showLatest() {
+    var wrap = $("#thread-wrap");
+    var scroller = threadScroller();
+    if (scroller && scroller === wrap) { wrap.scrollTop = wrap.scrollHeight; return; }
+    if (wrap && wrap.lastElementChild) {
+      var last = wrap.querySelector("#thread > li:last-child") || wrap.lastElementChild;
+      last.scrollIntoView({ block: "end" });
+    }
+  }
+
+  // A conversation opens at its latest message where the thread has a box of its own, as in
+  // Front and Chatwoot (the composer is pinned below it); a page that scrolls stays at the top.
+  function openAtLatest() {
+    var wrap = $("#thread-wrap");
+    if (!wrap || threadScroller() !== wrap) return;
+    wrap.scrollTop = wrap.scrollHeight;
+    // Messages drawn a moment later (a mail's frame, an image) keep it there until the agent scrolls.
+    var pinned = true;
+    function unpin() { pinned = false; }
+    wrap.addEventListener("wheel", unpin, { once: true, passive: true });
+    wrap.addEventListener("touchstart", unpin, { once: true, passive: true });
+    wrap.addEventListener("keydown", unpin, { once: true });
+    if (window.ResizeObserver) {
+      var thread = $("#thread", wrap);
+      var watcher = new ResizeObserver(function () { if (pinned && wrap.isConnected) wrap.scrollTop = wrap.scrollHeight; });
+      if (thread) watcher.observe(thread);
+      setTimeout(function () { watcher.disconnect(); }, 3000);
+    }
+  }
+
   function refreshThread(id) {
     var wrap = $("#thread-wrap");
     if (!wrap) return;
     fetchHtml("/inbox/conversations/" + id + "/thread/").then(function (html) {
-      var pane = document.getElementById("pane");
-      var atBottom = pane && pane.scrollHeight > pane.clientHeight
-        ? pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 40
-        : window.innerHeight + window.scrollY >= document.body.scrollHeight - 40;
+      var atEnd = threadAtEnd();
+      var scroller = threadScroller();
+      var kept = scroller ? scroller.scrollTop : 0;
       wrap.innerHTML = html;
-      if (atBottom && wrap.lastElementChild) wrap.lastElementChild.scrollIntoView({ block: "end" });
+      if (atEnd) showLatest();
+      else if (scroller) scroller.scrollTop = kept;
     }).catch(function () {});
   }
 
@@ -250,8 +337,12 @@
     if (event.type === "sla.warning") toast(interpolate(gettext("SLA warning on conversation #%(id)s"), { id: event.conversation }, true), "warning");
     if (event.type === "sla.breached") toast(interpolate(gettext("SLA breached on conversation #%(id)s"), { id: event.conversation }, true), "error");
     if (!event.conversation) return;
-    refreshRow(event.conversation);
+    var key = String(event.conversation);
+    heard[key] = Math.max(heard[key] || 0, event.id);
+    refreshRow(event.conversation, event.id);
     refreshSidebar();
+    // The open conversation's side panel follows its triage events (triage.js).
+    document.dispatchEvent(new CustomEvent("feed:event", { detail: event }));
     // The thread shows messages: a triage change (severity, tags, assignment) leaves it as is.
     if (THREAD_UNCHANGED.test(event.type)) return;
     var open = $("[data-open-conversation]");
@@ -481,10 +572,20 @@
           text.textContent = r.ok ? interpolate(gettext("Reopened: %(title)s."), { title: title }, true) : interpolate(gettext("Not undone (%(status)s). Reopen it from its page."), { status: r.status }, true);
           button.remove();
           setTimeout(function () { toastEl.remove(); }, 4000);
-          if (r.ok && id) document.dispatchEvent(new CustomEvent("conversation-changed", { detail: { id: id } }));
+          if (r.ok && id) document.dispatchEvent(new CustomEvent("conversation-changed", { detail: changedDetail(r, id) }));
         })
         .catch(function () { text.textContent = gettext("Not undone: the server could not be reached."); button.disabled = false; });
     });
+  }
+
+  // The newest event a triage answer's HX-Trigger says the change made, for a plain fetch (no
+  // part of a panel was drawn from it, so none is named).
+  function changedDetail(response, id) {
+    try {
+      var said = JSON.parse(response.headers.get("HX-Trigger") || "{}")["conversation-changed"];
+      if (said && String(said.id) === String(id)) return { id: id, events_through: said.events_through };
+    } catch (err) { /* not JSON: the id alone */ }
+    return { id: id };
   }
 
   function onKey(e) {
@@ -592,7 +693,12 @@
     });
   }
 
+  // For the other modules: one row refresh for the whole page (triage.js asks after a triage
+  // answer), and the thread's latest message (panes.js after sending in place).
+  window.switchboardFeed = { refreshRow: refreshRow, showLatest: showLatest };
+
   document.addEventListener("DOMContentLoaded", function () {
+    openAtLatest();
     wireForms();
     wireCanned();
     wirePresence();
@@ -617,6 +723,7 @@
     others = {};
     myPresence = "viewing";
     sendPresence();
+    if (!(e.detail && e.detail.sent)) openAtLatest();
     wireCanned();
     wirePresence();
     wireMentions();

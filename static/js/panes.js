@@ -155,8 +155,7 @@
           box.value = area && boxId === area.id ? joined(box.value, typed[boxId]) : typed[boxId];
           box.dispatchEvent(new Event("input", { bubbles: true }));  // saved as the draft
         });
-        var last = $("#thread > li:last-child");
-        if (last) last.scrollIntoView({ block: "end" });
+        if (window.switchboardFeed) window.switchboardFeed.showLatest();
       }, failed);
     }, failed);
   }

@@ -1,8 +1,8 @@
 /* Switchboard: the conversation's triage panel in place (htmx swaps #triage; see
    workspace/views/triage.py). This module fills in what the server cannot know (the browser's
    time zone for snooze presets), keeps the Agent list to the chosen team's members, retires the
-   Undo after its window, and refreshes a list row and the view counts when a triage action names
-   a conversation. Plain JavaScript from a static file (the CSP forbids inline script). */
+   Undo after its window, refreshes a list row (app.js's refreshRow) and the view counts when a
+   triage action names a conversation, and redraws the parts a colleague's change touched. Plain JavaScript from a static file (the CSP forbids inline script). */
 (function () {
   "use strict";
 
@@ -56,23 +56,150 @@
     armUndo(root);
   }
 
-  function refreshRow(id) {
-    var row = document.getElementById("row-" + id);
-    if (!row) return;
-    fetch("/inbox/rows/" + id + "/" + location.search, {
-      credentials: "same-origin",
-      headers: { "HX-Request": "true" },
-    }).then(function (r) { return r.status === 200 ? r.text() : ""; }).then(function (html) {
-      var holder = document.createElement("tbody");
-      holder.innerHTML = html.trim();
-      if (holder.firstElementChild) row.replaceWith(holder.firstElementChild);
-      else row.classList.add("stale");
-    }).catch(function () {});
+  /* --- a colleague's change, live ---------------------------------------------------------
+     The live feed (app.js, "feed:event") says which conversation changed and how; when it is
+     the one open here, the parts of the panel it touched are drawn afresh (GET .../triage/) and
+     put in place. A part the agent is using (focus in it, a choice picked but not yet sent, a
+     post of theirs still out) waits until they leave it; text typed in a box is carried over.
+     Each part remembers the newest event it shows, so the agent's own change, whose answer
+     drew the part already, is not fetched again. */
+  var PARTS = ["tags-panel", "severity-form", "assign-panel", "status-panel"];
+  var REFRESH_DELAY_MS = 150;
+  var shows = {};  // part id -> newest event of the open conversation it shows
+  var wanted = {};  // part id -> newest event it should show
+  var fetching = false;
+  var refreshTimer = null;
+
+  function panel() { return document.getElementById("triage"); }
+  function panelConversation() { var t = panel(); return t ? t.getAttribute("data-conversation-id") : null; }
+
+  function partsFor(event) {
+    var changes = (event.data && event.data.changes) || {};
+    switch (event.type) {
+      case "conversation.tagged":
+      case "conversation.untagged":
+        return ["tags-panel"];
+      case "conversation.assigned":
+        return ["assign-panel"];
+      case "conversation.updated": {
+        var parts = [];
+        if ("severity" in changes) parts.push("severity-form");
+        if ("status" in changes || "snoozed_until" in changes) parts.push("status-panel");
+        return parts.length ? parts : PARTS;
+      }
+      case "macro.ran":
+        return PARTS;
+      default:
+        return [];
+    }
   }
 
+  // The choice a select shows is not the one the server drew: the agent picked it, unsent.
+  function picked(select) {
+    var drawn = 0;
+    for (var i = 0; i < select.options.length; i++) { if (select.options[i].defaultSelected) { drawn = i; break; } }
+    return select.selectedIndex !== drawn;
+  }
+
+  function inUse(part) {
+    if (part.contains(document.activeElement)) return true;
+    return $all("select", part).some(picked);
+  }
+
+  function scheduleRefresh(delay) {
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(refreshParts, delay === undefined ? REFRESH_DELAY_MS : delay);
+  }
+
+  function due() {
+    return PARTS.filter(function (id) {
+      return (wanted[id] || 0) > (shows[id] || 0) && document.getElementById(id);
+    });
+  }
+
+  function refreshParts() {
+    refreshTimer = null;
+    var id = panelConversation();
+    if (!id || posts.length || fetching) return;  // their answer (or ours) comes first
+    var ready = due().filter(function (part) { return !inUse(document.getElementById(part)); });
+    if (!ready.length) return;  // leaving the part (focusout) asks again
+    fetching = true;
+    var query = ready.map(function (part) { return "part=" + encodeURIComponent(part); }).join("&");
+    fetch("/inbox/conversations/" + id + "/triage/?" + query, {
+      credentials: "same-origin",
+      headers: { "HX-Request": "true" },
+    }).then(function (r) {
+      if (!r.ok) throw new Error(String(r.status));
+      var through = parseInt(r.headers.get("X-Events-Through"), 10) || 0;
+      return r.text().then(function (html) { place(id, html, through); });
+    }).catch(function () {
+      // Out of reach (gone, or no longer in the agent's teams): the list and the feed say so.
+      ready.forEach(function (part) { delete wanted[part]; });
+    }).then(function () {
+      fetching = false;
+      if (due().length) scheduleRefresh();
+    });
+  }
+
+  function place(id, html, through) {
+    if (panelConversation() !== id) return;  // another conversation was opened meanwhile
+    var drawn = document.createElement("template");
+    drawn.innerHTML = html;
+    Array.prototype.slice.call(drawn.content.children).forEach(function (fresh) {
+      var old = fresh.id && document.getElementById(fresh.id);
+      if (!old) return;
+      var isPart = PARTS.indexOf(fresh.id) >= 0;
+      if (isPart && inUse(old)) return;  // taken up since the fetch: it waits
+      // Text typed and left in a box (a tag's name, a reason) stays.
+      $all("input[id]:not([type=hidden])", old).forEach(function (box) {
+        var twin = fresh.querySelector("#" + box.id);
+        if (twin && box.value && box.value !== box.defaultValue) twin.value = box.value;
+      });
+      old.replaceWith(fresh);
+      if (window.htmx) window.htmx.process(fresh);
+      wire(fresh);
+      if (isPart) shows[fresh.id] = Math.max(shows[fresh.id] || 0, through);
+    });
+  }
+
+  document.addEventListener("feed:event", function (e) {
+    var event = e.detail;
+    if (!event || String(event.conversation) !== panelConversation()) return;
+    var parts = partsFor(event);
+    parts.forEach(function (part) {
+      if ((shows[part] || 0) < event.id) wanted[part] = Math.max(wanted[part] || 0, event.id);
+    });
+    if (due().length) scheduleRefresh();
+  });
+
+  var posts = [];  // the requests of this page's triage forms still out
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    if (panel() && panel().contains(e.target) && e.detail.xhr) posts.push(e.detail.xhr);
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var at = posts.indexOf(e.detail && e.detail.xhr);
+    if (at < 0) return;
+    posts.splice(at, 1);
+    if (due().length) scheduleRefresh();
+  });
+  document.addEventListener("focusout", function (e) {
+    if (!panel() || !panel().contains(e.target)) return;
+    // Where the focus lands is known only after this event.
+    setTimeout(function () { if (due().length) scheduleRefresh(0); }, 0);
+  });
+  document.addEventListener("pane:loaded", function () {
+    shows = {};
+    wanted = {};
+  });
+
   document.addEventListener("conversation-changed", function (e) {
-    var id = e.detail && e.detail.id;
-    if (id) refreshRow(id);
+    var d = e.detail || {};
+    var id = d.id;
+    if (id && window.switchboardFeed) window.switchboardFeed.refreshRow(id, d.events_through);
+    // The parts this answer drew show everything up to its newest event.
+    if (id && String(id) === panelConversation() && d.events_through) {
+      (d.parts || []).forEach(function (part) { shows[part] = Math.max(shows[part] || 0, d.events_through); });
+    }
     // The counts follow a moment later, so their query does not compete with the change shown.
     if (document.getElementById("sidebar")) {
       setTimeout(function () { document.body.dispatchEvent(new CustomEvent("sidebar-refresh")); }, 500);

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 from django.test import Client
 
-from inbox.models import Activity, Conversation, Message
+from inbox.models import Activity, Conversation, Event, Message
 from reports.models import SatisfactionSurvey
 from reports.tasks import send_due_surveys, send_survey_after_undo
 from tagging.models import Tag
@@ -57,9 +57,24 @@ def test_a_triage_post_under_htmx_answers_with_the_panel_not_a_redirect(
     assert html.startswith('<div id="triage"')
     assert 'class="chip tag-feature-request">Feature request<' in html
     assert "Tagged Feature request." in html and 'id="flash" aria-live="polite" hx-swap-oob' in html
-    assert json.loads(response["HX-Trigger"]) == {"conversation-changed": {"id": conversation.pk}}
+    newest = Event.objects.filter(conversation_id=conversation.pk).latest("pk").pk
+    assert json.loads(response["HX-Trigger"]) == {
+        "conversation-changed": {
+            "id": conversation.pk,
+            "events_through": newest,  # the page skips the feed's copy of its own change
+            "parts": ["tags-panel", "severity-form", "assign-panel", "status-panel"],
+        }
+    }
 
-    html = post(client, conversation, "severity", {"severity": "high"}).content.decode()
+    response = client.post(
+        f"/inbox/conversations/{conversation.pk}/severity/",
+        {"severity": "high"},
+        HTTP_HX_TARGET="severity-form",
+    )
+    changed = json.loads(response["HX-Trigger"])["conversation-changed"]
+    assert changed["parts"] == ["severity-form"]
+    assert changed["events_through"] == Event.objects.latest("pk").pk
+    html = response.content.decode()
     assert 'id="conv-meta" hx-swap-oob="true"' in html and "severity high" in html
     conversation.refresh_from_db()
     assert conversation.severity_name == "high"
@@ -232,3 +247,36 @@ def test_handing_it_out_of_ones_teams_under_htmx_goes_back_to_the_list(
     assert conversation.team == other_team
     page = client.get("/inbox/").content.decode()  # where HX-Redirect leads
     assert "The conversation is no longer in your teams." in page
+
+
+def test_the_panels_parts_drawn_afresh_for_the_live_feed(agent, conversation, feature):
+    """GET .../triage/?part=...: the parts asked for, the activity list and the header line, with
+    the newest event they show; a read-only role gets the tags only; another team's conversation
+    is a 404."""
+    from tests.accounts.factories import TeamFactory, ViewerFactory
+
+    client = browser_for(agent, htmx=True)
+    post(client, conversation, "severity", {"severity": "high"})
+    url = f"/inbox/conversations/{conversation.pk}/triage/"
+    response = client.get(url, {"part": ["severity-form", "tags-panel", "nonsense"]})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.index('id="tags-panel"') < html.index('id="severity-form"')  # the panel's order
+    assert '<option value="high" selected>' in html
+    assert 'id="activity-panel"' in html and 'id="conv-meta"' in html
+    assert "hx-swap-oob" not in html  # put in place by the page's script, not by htmx
+    assert 'id="assign-panel"' not in html and 'id="status-panel"' not in html
+    assert response["X-Events-Through"] == str(Event.objects.latest("pk").pk)
+    assert response["Cache-Control"] == "no-store"
+
+    everything = client.get(url).content.decode()
+    for part in ["tags-panel", "severity-form", "assign-panel", "status-panel"]:
+        assert f'id="{part}"' in everything
+
+    viewer = browser_for(ViewerFactory(teams=[conversation.team]))
+    html = viewer.get(url, {"part": "severity-form"}).content.decode()
+    assert 'id="tags-panel"' in html and 'id="severity-form"' not in html
+
+    stranger = browser_for(AgentFactory(teams=[TeamFactory(slug="elsewhere")]))
+    assert stranger.get(url).status_code == 404
+    assert client.post(url).status_code == 405

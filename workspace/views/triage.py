@@ -9,13 +9,17 @@ import json
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from accounts.models import Membership
-from inbox.models import Activity, Status
+from accounts.permissions import can_write
+from inbox import selectors
+from inbox.models import Activity, Event, Status
 from routing.macros import macros_for
 from tagging.selectors import suggested_tags_for
 from workspace.views.common import agents_with_load, write_context
@@ -111,15 +115,51 @@ TRIAGE_PARTS = {
 }
 
 
+def events_through(conversation) -> int:
+    """The newest event of this conversation: a panel drawn now shows every change up to it, so
+    the page skips the live feed's events it already shows (static/js/triage.js)."""
+    newest = (
+        Event.objects.filter(conversation_id=conversation.pk)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return newest or 0
+
+
 def triage_response(request, conversation, *, undo_status: str | None = None):
     """The part of the panel that was posted (or all of it), the header line and the flash
-    messages, for htmx; HX-Trigger names the conversation so a list row on the page (and the
-    sidebar counts) follow."""
+    messages, for htmx; HX-Trigger names the conversation, the parts drawn and the newest event
+    they show, so a list row on the page (and the sidebar counts) follow, once."""
     context = triage_context(request, conversation, undo_status=undo_status)
     context["triage_oob"] = True  # the activity list follows whichever part was swapped
-    context["triage_part"] = TRIAGE_PARTS.get(request.htmx.target if request.htmx else None)
+    target = request.htmx.target if request.htmx else None
+    context["triage_part"] = TRIAGE_PARTS.get(target)
     response = render(request, "ui/_triage_response.html", context)
-    response["HX-Trigger"] = json.dumps({"conversation-changed": {"id": conversation.pk}})
+    changed = {
+        "id": conversation.pk,
+        "events_through": events_through(conversation),
+        "parts": [target] if context["triage_part"] else list(TRIAGE_PARTS),
+    }
+    response["HX-Trigger"] = json.dumps({"conversation-changed": changed})
+    return response
+
+
+@login_required
+@require_GET
+def triage_parts(request, pk):
+    """Parts of the panel (`?part=severity-form`, repeatable; all of them without), the activity
+    list and the header line, drawn afresh: the page asks when a colleague's change reaches it
+    through the live feed. The header X-Events-Through names the newest event they show."""
+    conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
+    # A read-only role sees the tags, not the forms of the other parts.
+    allowed = list(TRIAGE_PARTS) if can_write(request.user) else ["tags-panel"]
+    asked = set(request.GET.getlist("part")) & set(allowed) or set(allowed)
+    context = triage_context(request, conversation)
+    context["parts"] = [TRIAGE_PARTS[p] for p in allowed if p in asked]  # the panel's order
+    response = render(request, "ui/_triage_parts.html", context)
+    response["X-Events-Through"] = str(events_through(conversation))
+    response["Cache-Control"] = "no-store"
     return response
 
 
