@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Team, User
+from accounts.permissions import require_admin
 from core import ordering
 from inbox.models import AGENT_STATUSES, CannedResponse, Channel, Conversation, Severity
 from routing import rules
-from routing.calendars import require_admin
 from routing.models import RoutingRule
 from tagging.models import Tag
 

@@ -9,10 +9,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.permissions import require_admin
 from core import ordering
 from inbox.models import Conversation, Severity
 from routing import sla
-from routing.calendars import require_admin
 from routing.models import SLAPolicy
 
 audit = logging.getLogger("switchboard.audit")

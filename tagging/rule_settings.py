@@ -5,11 +5,11 @@ rule_matches (the code arrivals run). Admins only. Errors are ValidationError ke
 import logging
 import re
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.permissions import can_administer
+from accounts.permissions import require_admin
 from core import ordering
 from inbox.models import Channel, Conversation, Severity
 from tagging.models import ClassificationRule, Tag
@@ -22,11 +22,6 @@ KINDS = [value for value, _label in Channel.Kind.choices]
 DOMAIN = re.compile(r"^(?=.{3,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)+$")
 MAX_ITEMS = 50
 DRY_RUN_LIMIT = 200
-
-
-def require_admin(actor) -> None:
-    if not can_administer(actor):
-        raise PermissionDenied(_("Only admins may do this."))
 
 
 def _strings(value, field: str, errors: dict) -> list[str]:
