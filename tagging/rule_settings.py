@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import require_admin
 from core import ordering
+from inbox import selectors
 from inbox.models import Channel, Conversation, Severity
 from tagging.models import ClassificationRule, Tag
 from tagging.services import rule_matches
@@ -140,16 +141,10 @@ def preview(rule: ClassificationRule, *, limit: int = DRY_RUN_LIMIT) -> list[Con
     recent = Conversation.objects.select_related("channel", "contact").order_by("-created_at")
     matched = []
     for conversation in recent[:limit]:
-        first = (
-            conversation.messages.filter(direction="in")
-            .order_by("created_at")
-            .values_list("text", flat=True)
-            .first()
-        )
         if rule_matches(
             rule,
             subject=conversation.subject,
-            text=first or "",
+            text=selectors.first_customer_text(conversation=conversation),
             sender_email=conversation.contact.email,
             channel_kind=conversation.channel.kind,
         ):
