@@ -39,17 +39,9 @@ class CannedInputSerializer(serializers.Serializer):
 
 
 def _save(request, *, canned=None):
-    current = None
-    if canned is not None:
-        current = {
-            "title": canned.title,
-            "text": canned.text,
-            "shortcut": canned.shortcut,
-            "scope": service.scope_of(canned),
-            "team": canned.team,
-        }
     save = functools.partial(service.save_canned_response, canned=canned)
-    return scoped_api.save(request, CannedInputSerializer, save, current=current)
+    fields = ("title", "text", "shortcut")
+    return scoped_api.save(request, CannedInputSerializer, save, saved=canned, fields=fields)
 
 
 class CannedListApi(APIView):

@@ -46,14 +46,16 @@ def refusals() -> Iterator[None]:
         raise ValidationError(exc.message_dict) from exc
 
 
-def save(request, input_serializer, service: Callable, *, current: dict | None = None):
+def save(request, input_serializer, service: Callable, *, saved=None, fields: tuple[str, ...] = ()):
     """Validate the request with `input_serializer` and call `service(actor=..., **values)`.
-    With `current` (the saved values, on a PATCH) the change is partial: what the request does not
-    name keeps its saved value."""
-    data = input_serializer(data=request.data, partial=current is not None)
+    With `saved` (the item a PATCH changes) the change is partial: its `fields`, scope and team
+    keep their saved values unless the request names them."""
+    data = input_serializer(data=request.data, partial=saved is not None)
     data.is_valid(raise_exception=True)
     given = data.validated_data
-    if current is not None:
+    if saved is not None:
+        current = {name: getattr(saved, name) for name in fields}
+        current.update(scope=scope_of(saved), team=saved.team)
         given = {**current, **{k: v for k, v in given.items() if k in request.data}}
     with refusals():
         return service(actor=request.user, **given)

@@ -48,16 +48,9 @@ class MacroInputSerializer(serializers.Serializer):
 
 
 def _save(request, *, macro=None):
-    current = None
-    if macro is not None:
-        current = {
-            "name": macro.name,
-            "actions": macro.actions,
-            "scope": service.scope_of(macro),
-            "team": macro.team,
-        }
     save = functools.partial(service.save_macro, macro=macro)
-    return scoped_api.save(request, MacroInputSerializer, save, current=current)
+    fields = ("name", "actions")
+    return scoped_api.save(request, MacroInputSerializer, save, saved=macro, fields=fields)
 
 
 def _out(request, macro):
