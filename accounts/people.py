@@ -20,7 +20,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, SurveyKind, Team, User
-from accounts.permissions import can_administer
+from accounts.permissions import can_administer, require_admin
 from core import languages
 
 audit = logging.getLogger("switchboard.audit")
@@ -28,11 +28,6 @@ audit = logging.getLogger("switchboard.audit")
 ROLES = [value for value, _label in User.Role.choices]
 MEMBERSHIP_ROLES = [value for value, _label in Membership.Role.choices]
 MAX_CAPACITY = 500
-
-
-def _require_admin(actor: User) -> None:
-    if not can_administer(actor):
-        raise PermissionDenied(_("Only admins may do this."))
 
 
 def leads_a_team(actor: User) -> bool:
@@ -66,7 +61,7 @@ def save_team(
 ) -> Team:
     """Create a team (slug from the name when not given) or rename one; `survey_kind` (when
     given) is the survey after its resolutions: csat, nps, ces, or "" for the channel's."""
-    _require_admin(actor)
+    require_admin(actor)
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": [_("A team needs a name.")]})
@@ -150,7 +145,7 @@ def invite_user(
 ) -> User:
     """Create the person inactive with no usable password and mail them a set-password link;
     they become active when they set it (accounts.views.InviteAcceptView)."""
-    _require_admin(actor)
+    require_admin(actor)
     email = (email or "").strip().lower()
     try:
         validate_email(email)
@@ -207,7 +202,7 @@ def _send_invitation(actor: User, user: User) -> None:
 
 def resend_invitation(*, actor: User, user: User) -> None:
     """Mail an invited person a fresh link (the first one may have expired or been lost)."""
-    _require_admin(actor)
+    require_admin(actor)
     if user.is_active or user.has_usable_password():
         raise ValidationError({"user": [_("%s has already joined.") % user.get_username()]})
     try:
@@ -222,7 +217,7 @@ def resend_invitation(*, actor: User, user: User) -> None:
 def update_user(
     *, actor: User, user: User, role: str | None = None, capacity=None, time_zone=None
 ) -> User:
-    _require_admin(actor)
+    require_admin(actor)
     values = _clean_profile(role, capacity, time_zone)
     if (
         "role" in values

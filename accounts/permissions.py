@@ -11,6 +11,9 @@ built on these in inbox.access, who may assign what in routing.access.
 A conversation outside a user's scope does not exist for them (404, never 403).
 """
 
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
 from accounts.models import User
 
 
@@ -32,6 +35,12 @@ def can_write(user) -> bool:
 
 def can_administer(user) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_admin_role)
+
+
+def require_admin(user) -> None:
+    """PermissionDenied unless the user may administer: the settings services' first line."""
+    if not can_administer(user):
+        raise PermissionDenied(_("Only admins may do this."))
 
 
 def can_bulk(user) -> bool:

@@ -2,21 +2,22 @@
 they may use; any agent writes personal ones, team leads their team's, admins everyone's
 (inbox.canned, the functions the page calls too). One not visible to the caller is a 404."""
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
+import functools
+
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Team
 from inbox import canned as service
+from inbox import scoped_api
 
 
-class CannedOutputSerializer(serializers.Serializer):
+class CannedOutputSerializer(scoped_api.ScopedFields, serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     shortcut = serializers.CharField()
@@ -25,27 +26,6 @@ class CannedOutputSerializer(serializers.Serializer):
     team = serializers.SerializerMethodField()
     owner = serializers.SerializerMethodField()
     can_edit = serializers.SerializerMethodField()
-
-    def get_scope(self, obj) -> str:
-        return service.scope_of(obj)
-
-    def get_team(self, obj) -> str | None:
-        return obj.team.slug if obj.team_id else None
-
-    def get_owner(self, obj) -> str | None:
-        return obj.owner.get_username() if obj.owner_id else None
-
-    def get_can_edit(self, obj) -> bool:
-        user = self.context["request"].user
-        if "led" not in self.context:  # once per list, not per row
-            self.context["led"] = service.led_team_ids(user)
-        return service.may_manage(
-            user,
-            scope=service.scope_of(obj),
-            team=obj.team,
-            owner=obj.owner,
-            led=self.context["led"],
-        )
 
 
 class CannedInputSerializer(serializers.Serializer):
@@ -58,25 +38,10 @@ class CannedInputSerializer(serializers.Serializer):
     )
 
 
-def _save(request, *, canned=None, partial=False):
-    data = CannedInputSerializer(data=request.data, partial=partial)
-    data.is_valid(raise_exception=True)
-    given = data.validated_data
-    if canned is not None:  # a partial change keeps what it does not name
-        current = {
-            "title": canned.title,
-            "text": canned.text,
-            "shortcut": canned.shortcut,
-            "scope": service.scope_of(canned),
-            "team": canned.team,
-        }
-        given = {**current, **{k: v for k, v in given.items() if k in request.data}}
-    try:
-        return service.save_canned_response(actor=request.user, canned=canned, **given)
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except DjangoValidationError as exc:
-        raise ValidationError(exc.message_dict) from exc
+def _save(request, *, canned=None):
+    save = functools.partial(service.save_canned_response, canned=canned)
+    fields = ("title", "text", "shortcut")
+    return scoped_api.save(request, CannedInputSerializer, save, saved=canned, fields=fields)
 
 
 class CannedListApi(APIView):
@@ -108,16 +73,14 @@ class CannedDetailApi(APIView):
 
     @extend_schema(request=CannedInputSerializer, responses=CannedOutputSerializer)
     def patch(self, request, pk):
-        canned = _save(request, canned=self._get(request, pk), partial=True)
+        canned = _save(request, canned=self._get(request, pk))
         return Response(CannedOutputSerializer(canned, context={"request": request}).data)
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk):
         canned = self._get(request, pk)
-        try:
+        with scoped_api.refusals():
             service.delete_canned_response(actor=request.user, canned=canned)
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
         return Response(status=204)
 
 

@@ -66,6 +66,17 @@ def message_list_for_conversation(*, conversation: Conversation) -> QuerySet:
     )
 
 
+def first_customer_text(*, conversation: Conversation) -> str:
+    """The text of the conversation's first customer message; "" when it has none."""
+    first = (
+        conversation.messages.filter(direction="in")
+        .order_by("created_at")
+        .values_list("text", flat=True)
+        .first()
+    )
+    return first or ""
+
+
 def attachment_get_for_user(*, user, pk) -> Attachment:
     attachment = (
         Attachment.objects.select_related("message__conversation")

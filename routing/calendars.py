@@ -24,11 +24,6 @@ DAYS = BusinessHours.DAYS
 _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
 
-def require_admin(actor) -> None:
-    if not can_administer(actor):
-        raise PermissionDenied(_("Only admins may do this."))
-
-
 def led_team_ids(actor) -> set[int]:
     if not can_write(actor):
         return set()

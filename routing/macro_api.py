@@ -3,8 +3,8 @@ selection. Scoped like canned responses: everyone lists what they may use; any a
 personal ones, team leads their team's, admins everyone's (routing.macros, the functions the
 pages call too). A macro or conversation not visible to the caller is a 404."""
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
+import functools
+
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -15,7 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Team
 from accounts.permissions import can_bulk, can_write
-from inbox import selectors
+from inbox import scoped_api, selectors
 from routing import macros as service
 
 
@@ -28,7 +28,7 @@ class ActionSerializer(serializers.Serializer):
     )
 
 
-class MacroOutputSerializer(serializers.Serializer):
+class MacroOutputSerializer(scoped_api.ScopedFields, serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     actions = ActionSerializer(many=True)
@@ -36,27 +36,6 @@ class MacroOutputSerializer(serializers.Serializer):
     team = serializers.SerializerMethodField()
     owner = serializers.SerializerMethodField()
     can_edit = serializers.SerializerMethodField()
-
-    def get_scope(self, obj) -> str:
-        return service.scope_of(obj)
-
-    def get_team(self, obj) -> str | None:
-        return obj.team.slug if obj.team_id else None
-
-    def get_owner(self, obj) -> str | None:
-        return obj.owner.get_username() if obj.owner_id else None
-
-    def get_can_edit(self, obj) -> bool:
-        user = self.context["request"].user
-        if "led" not in self.context:
-            self.context["led"] = service.led_team_ids(user)
-        return service.may_manage(
-            user,
-            scope=service.scope_of(obj),
-            team=obj.team,
-            owner=obj.owner,
-            led=self.context["led"],
-        )
 
 
 class MacroInputSerializer(serializers.Serializer):
@@ -68,24 +47,10 @@ class MacroInputSerializer(serializers.Serializer):
     )
 
 
-def _save(request, *, macro=None, partial=False):
-    data = MacroInputSerializer(data=request.data, partial=partial)
-    data.is_valid(raise_exception=True)
-    given = data.validated_data
-    if macro is not None:
-        current = {
-            "name": macro.name,
-            "actions": macro.actions,
-            "scope": service.scope_of(macro),
-            "team": macro.team,
-        }
-        given = {**current, **{k: v for k, v in given.items() if k in request.data}}
-    try:
-        return service.save_macro(actor=request.user, macro=macro, **given)
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc)) from exc
-    except DjangoValidationError as exc:
-        raise ValidationError(exc.message_dict) from exc
+def _save(request, *, macro=None):
+    save = functools.partial(service.save_macro, macro=macro)
+    fields = ("name", "actions")
+    return scoped_api.save(request, MacroInputSerializer, save, saved=macro, fields=fields)
 
 
 def _out(request, macro):
@@ -115,15 +80,13 @@ class MacroDetailApi(APIView):
 
     @extend_schema(request=MacroInputSerializer, responses=MacroOutputSerializer)
     def patch(self, request, pk):
-        return Response(_out(request, _save(request, macro=self._get(request, pk), partial=True)))
+        return Response(_out(request, _save(request, macro=self._get(request, pk))))
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk):
         macro = self._get(request, pk)
-        try:
+        with scoped_api.refusals():
             service.delete_macro(actor=request.user, macro=macro)
-        except DjangoPermissionDenied as exc:
-            raise PermissionDenied(str(exc)) from exc
         return Response(status=204)
 
 

@@ -8,14 +8,14 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Team, User
+from accounts.permissions import require_admin
+from core import ordering
 from inbox.models import AGENT_STATUSES, CannedResponse, Channel, Conversation, Severity
 from routing import rules
-from routing.calendars import require_admin
 from routing.models import RoutingRule
 from tagging.models import Tag
 
@@ -213,33 +213,22 @@ def save_rule(*, actor, rule: RoutingRule | None = None, **values) -> RoutingRul
     require_admin(actor)
     target = clean(values, rule=rule)
     if target.pk is None and values.get("position") is None:
-        last = RoutingRule.objects.aggregate(last=Max("position"))["last"]
-        target.position = (last or 0) + 10
+        target.position = ordering.next_position(RoutingRule)
     target.save()
     audit.info("routing rule saved: actor=%s rule=%s", actor.get_username(), target.pk)
     return target
 
 
-@transaction.atomic
 def move_rule(*, actor, rule: RoutingRule, up: bool) -> None:
     """Swap the rule with the one before (up) or after it; positions become 10, 20, ..."""
     require_admin(actor)
-    ordered = list(RoutingRule.objects.select_for_update().order_by("position", "id"))
-    at = next(i for i, r in enumerate(ordered) if r.pk == rule.pk)
-    other = at - 1 if up else at + 1
-    if 0 <= other < len(ordered):
-        ordered[at], ordered[other] = ordered[other], ordered[at]
-    for i, row in enumerate(ordered, start=1):
-        if row.position != i * 10:
-            row.position = i * 10
-            row.save(update_fields=["position"])
+    ordering.move(RoutingRule, rule, up=up)
     audit.info("routing rule moved: actor=%s rule=%s", actor.get_username(), rule.pk)
 
 
 def set_active(*, actor, rule: RoutingRule, active: bool) -> RoutingRule:
     require_admin(actor)
-    rule.is_active = active
-    rule.save(update_fields=["is_active"])
+    ordering.set_active(rule, active=active)
     audit.info("routing rule %s: rule=%s", "enabled" if active else "disabled", rule.pk)
     return rule
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from django.db import transaction
 
 from accounts.models import Team, User
-from inbox import activity
+from inbox import activity, selectors
 from inbox import canned as canned_service
 from inbox.models import Activity, CannedResponse, Conversation, Message, Status
 from routing import reference
@@ -190,16 +190,10 @@ def dry_run_rule(*, rule: RoutingRule, limit: int = DRY_RUN_LIMIT) -> list[int]:
     )
     matched = []
     for conversation in recent:
-        first = (
-            conversation.messages.filter(direction="in")
-            .order_by("created_at")
-            .values_list("text", flat=True)
-            .first()
-        )
         if rule_matches(
             rule,
             conversation,
-            text=first or "",
+            text=selectors.first_customer_text(conversation=conversation),
             tag_slugs=[t.slug for t in conversation.tags.all()],
         ):
             matched.append(conversation.pk)

@@ -9,9 +9,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.permissions import require_admin
+from core import ordering
 from inbox.models import Conversation, Severity
 from routing import sla
-from routing.calendars import require_admin
 from routing.models import SLAPolicy
 
 audit = logging.getLogger("switchboard.audit")
@@ -81,8 +82,7 @@ def save_policy(*, actor, policy: SLAPolicy | None = None, **values) -> SLAPolic
 
 def set_active(*, actor, policy: SLAPolicy, active: bool) -> SLAPolicy:
     require_admin(actor)
-    policy.is_active = active
-    policy.save(update_fields=["is_active"])
+    ordering.set_active(policy, active=active)
     audit.info("sla policy %s: policy=%s", "enabled" if active else "disabled", policy.pk)
     return policy
 

@@ -5,12 +5,13 @@ rule_matches (the code arrivals run). Admins only. Errors are ValidationError ke
 import logging
 import re
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from accounts.permissions import can_administer
+from accounts.permissions import require_admin
+from core import ordering
+from inbox import selectors
 from inbox.models import Channel, Conversation, Severity
 from tagging.models import ClassificationRule, Tag
 from tagging.services import rule_matches
@@ -22,11 +23,6 @@ KINDS = [value for value, _label in Channel.Kind.choices]
 DOMAIN = re.compile(r"^(?=.{3,253}$)[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9-]+)+$")
 MAX_ITEMS = 50
 DRY_RUN_LIMIT = 200
-
-
-def require_admin(actor) -> None:
-    if not can_administer(actor):
-        raise PermissionDenied(_("Only admins may do this."))
 
 
 def _strings(value, field: str, errors: dict) -> list[str]:
@@ -115,34 +111,22 @@ def save_rule(*, actor, rule: ClassificationRule | None = None, **values) -> Cla
     require_admin(actor)
     target, tags = clean(values, rule=rule)
     if target.pk is None and values.get("position") is None:
-        last = ClassificationRule.objects.aggregate(last=Max("position"))["last"]
-        target.position = (last or 0) + 10
+        target.position = ordering.next_position(ClassificationRule)
     target.save()
     target.tags.set(tags)
     audit.info("classification rule saved: actor=%s rule=%s", actor.get_username(), target.pk)
     return target
 
 
-@transaction.atomic
 def move_rule(*, actor, rule: ClassificationRule, up: bool) -> None:
     """Swap the rule with the one before (up) or after it; positions become 10, 20, ..."""
     require_admin(actor)
-    ordered = list(ClassificationRule.objects.select_for_update().order_by("position", "id"))
-    at = next(i for i, r in enumerate(ordered) if r.pk == rule.pk)
-    other = at - 1 if up else at + 1
-    if 0 <= other < len(ordered):
-        ordered[at], ordered[other] = ordered[other], ordered[at]
-    for i, row in enumerate(ordered, start=1):
-        if row.position != i * 10:
-            row.position = i * 10
-            row.save(update_fields=["position"])
+    ordering.move(ClassificationRule, rule, up=up)
 
 
 def set_active(*, actor, rule: ClassificationRule, active: bool) -> ClassificationRule:
     require_admin(actor)
-    rule.is_active = active
-    rule.save(update_fields=["is_active"])
-    return rule
+    return ordering.set_active(rule, active=active)
 
 
 def delete_rule(*, actor, rule: ClassificationRule) -> None:
@@ -157,16 +141,10 @@ def preview(rule: ClassificationRule, *, limit: int = DRY_RUN_LIMIT) -> list[Con
     recent = Conversation.objects.select_related("channel", "contact").order_by("-created_at")
     matched = []
     for conversation in recent[:limit]:
-        first = (
-            conversation.messages.filter(direction="in")
-            .order_by("created_at")
-            .values_list("text", flat=True)
-            .first()
-        )
         if rule_matches(
             rule,
             subject=conversation.subject,
-            text=first or "",
+            text=selectors.first_customer_text(conversation=conversation),
             sender_email=conversation.contact.email,
             channel_kind=conversation.channel.kind,
         ):

@@ -9,53 +9,23 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.models import Team
-from accounts.permissions import can_administer, can_write
 from inbox import canned as service
-
-
-def _scopes_for(user) -> list[tuple[str, str]]:
-    scopes = [(service.PERSONAL, _("Only me"))]
-    if can_administer(user) or user.memberships.filter(role="lead").exists():
-        scopes.append((service.TEAM, _("A team")))
-    if can_administer(user):
-        scopes.append((service.GLOBAL, _("Everyone")))
-    return scopes
-
-
-def _teams_for(user):
-    if can_administer(user):
-        return Team.objects.order_by("name")
-    return Team.objects.filter(memberships__user=user, memberships__role="lead").order_by("name")
+from workspace.views import settings_scoped
 
 
 def _page(request, *, form=None, editing=None, errors=None, preview="", status=200):
-    rows = []
-    led = service.led_team_ids(request.user)
-    for canned in service.canned_list_for(user=request.user).order_by("title", "pk"):
-        scope = service.scope_of(canned)
-        rows.append(
-            {
-                "canned": canned,
-                "scope": scope,
-                "can_edit": service.may_manage(
-                    request.user, scope=scope, team=canned.team, owner=canned.owner, led=led
-                ),
-            }
-        )
+    canned = service.canned_list_for(user=request.user).order_by("title", "pk")
     return render(
         request,
         "ui/settings/canned.html",
         {
-            "rows": rows,
+            "rows": settings_scoped.listed(request.user, canned, name="canned"),
             "form": form or {"scope": service.PERSONAL},
             "editing": editing,
             "errors": errors or {},
             "preview": preview,
-            "scopes": _scopes_for(request.user),
-            "teams": _teams_for(request.user),
             "variables": [("{{" + k + "}}", v) for k, v in service.VARIABLES.items()],
-            "can_write": can_write(request.user),
+            **settings_scoped.form_context(request.user),
         },
         status=status,
     )
@@ -74,15 +44,13 @@ def canned_page(request, pk: int | None = None):
                 "title": editing.title,
                 "shortcut": editing.shortcut,
                 "text": editing.text,
-                "scope": service.scope_of(editing),
-                "team": editing.team.slug if editing.team_id else "",
+                **settings_scoped.scope_form(editing),
             }
         return _page(request, form=form, editing=editing)
     form = {k: request.POST.get(k, "") for k in ("title", "shortcut", "text", "scope", "team")}
     if "preview" in request.POST:
         shown = service.preview(user=request.user, text=form["text"])
         return _page(request, form=form, editing=editing, preview=shown)
-    team = Team.objects.filter(slug=form["team"]).first() if form["team"] else None
     try:
         service.save_canned_response(
             actor=request.user,
@@ -91,7 +59,7 @@ def canned_page(request, pk: int | None = None):
             text=form["text"],
             shortcut=form["shortcut"],
             scope=form["scope"],
-            team=team,
+            team=settings_scoped.team_named(form["team"]),
         )
     except ValidationError as exc:
         errors = {k: list(v) for k, v in exc.message_dict.items()}

@@ -11,13 +11,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.models import Team, User
-from accounts.permissions import can_write
 from inbox.canned import canned_list_for
 from inbox.models import AGENT_STATUSES, SEVERITY_WORDS
 from routing import macros as service
 from tagging.models import Tag
+from workspace.views import settings_scoped
 from workspace.views.common import SEVERITIES
-from workspace.views.settings_canned import _scopes_for, _teams_for
 
 EMPTY_ROWS = 2  # blank rows under the filled ones; "Add a row" adds one more
 
@@ -112,20 +111,10 @@ def _page(request, *, form=None, editing=None, errors=None, status=200):
     rows = list(form["rows"]) + [{"kind": "", "value": "", "note": ""}] * (
         EMPTY_ROWS + int(form.get("more", 0))
     )
-    led = service.led_team_ids(request.user)
-    listed = []
-    for macro in service.macros_for(user=request.user).order_by("name", "pk"):
-        scope = service.scope_of(macro)
-        listed.append(
-            {
-                "macro": macro,
-                "scope": scope,
-                "steps": [service.describe(a) for a in macro.actions],
-                "can_edit": service.may_manage(
-                    request.user, scope=scope, team=macro.team, owner=macro.owner, led=led
-                ),
-            }
-        )
+    macros = service.macros_for(user=request.user).order_by("name", "pk")
+    listed = settings_scoped.listed(request.user, macros, name="macro")
+    for row in listed:
+        row["steps"] = [service.describe(a) for a in row["macro"].actions]
     return render(
         request,
         "ui/settings/macros.html",
@@ -138,9 +127,7 @@ def _page(request, *, form=None, editing=None, errors=None, status=200):
             "value_choices": value_choices(request.user),
             "editing": editing,
             "errors": errors or {},
-            "scopes": _scopes_for(request.user),
-            "teams": _teams_for(request.user),
-            "can_write": can_write(request.user),
+            **settings_scoped.form_context(request.user),
         },
         status=status,
     )
@@ -157,8 +144,7 @@ def macro_page(request, pk: int | None = None):
         if editing is not None:
             form = {
                 "name": editing.name,
-                "scope": service.scope_of(editing),
-                "team": editing.team.slug if editing.team_id else "",
+                **settings_scoped.scope_form(editing),
                 "rows": _rows_of(editing),
             }
         return _page(request, form=form, editing=editing)
@@ -174,7 +160,6 @@ def macro_page(request, pk: int | None = None):
         return _page(request, form=form, editing=editing)
     if problems:
         return _page(request, form=form, editing=editing, errors={"actions": problems}, status=400)
-    team = Team.objects.filter(slug=form["team"]).first() if form["team"] else None
     try:
         service.save_macro(
             actor=request.user,
@@ -182,7 +167,7 @@ def macro_page(request, pk: int | None = None):
             name=form["name"],
             actions=actions,
             scope=form["scope"],
-            team=team,
+            team=settings_scoped.team_named(form["team"]),
         )
     except ValidationError as exc:
         errors = {k: list(v) for k, v in exc.message_dict.items()}
