@@ -42,12 +42,13 @@ def _eager_tasks():
     yield
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _test_database_droppable(django_db_setup, django_db_blocker):
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
     """At the end of the run pytest-django drops the PostgreSQL test database, which PostgreSQL
     refuses while any other session is connected to it. Server threads of the browser and
     websocket tests (executor threads, consumers) can leave their connections open after the
-    server stops; end those sessions first, so the database is dropped and not left behind."""
+    server stops; end those sessions first, so the database is dropped and not left behind.
+    pytest-django's own fixture, extended: a run of tests that need no database makes none."""
     yield
     if connection.vendor != "postgresql":
         return
