@@ -280,3 +280,59 @@ def test_the_panels_parts_drawn_afresh_for_the_live_feed(agent, conversation, fe
     stranger = browser_for(AgentFactory(teams=[TeamFactory(slug="elsewhere")]))
     assert stranger.get(url).status_code == 404
     assert client.post(url).status_code == 405
+
+
+def test_a_colleagues_change_committed_while_the_parts_are_drawn_is_not_claimed_shown(
+    agent, lead, conversation, monkeypatch
+):
+    """X-Events-Through promises the parts show every change up to that event (the page then skips
+    the live feed's copies of them). A colleague's change committed after the conversation was
+    read but before the answer is finished must not be promised: else the page skips its event
+    and the panel shows the old severity until the next change."""
+    from inbox.models import Severity
+    from tagging.services import set_severity
+    from workspace.views import triage
+
+    real_render = triage.render
+
+    def render_while_a_colleague_writes(*args, **kwargs):
+        set_severity(conversation_id=conversation.pk, severity=Severity.CRITICAL, actor=lead)
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(triage, "render", render_while_a_colleague_writes)
+    response = browser_for(agent, htmx=True).get(
+        f"/inbox/conversations/{conversation.pk}/triage/", {"part": "severity-form"}
+    )
+    colleagues = Event.objects.filter(conversation_id=conversation.pk).latest("pk").pk
+    drawn_urgent = '<option value="critical" selected>' in response.content.decode()
+    assert drawn_urgent or int(response["X-Events-Through"]) < colleagues
+
+
+def test_a_triage_answer_names_no_colleagues_change_it_does_not_show(
+    agent, lead, conversation, monkeypatch
+):
+    """The same promise for a triage post's answer (HX-Trigger's events_through): the agent's own
+    change, not a colleague's committed while the answer was being drawn."""
+    from inbox.models import Severity
+    from tagging.services import set_severity
+    from workspace.views import triage
+
+    real_render = triage.render
+
+    def render_while_a_colleague_writes(*args, **kwargs):
+        set_severity(conversation_id=conversation.pk, severity=Severity.CRITICAL, actor=lead)
+        return real_render(*args, **kwargs)
+
+    client = browser_for(agent, htmx=True)
+    monkeypatch.setattr(triage, "render", render_while_a_colleague_writes)
+    response = client.post(
+        f"/inbox/conversations/{conversation.pk}/severity/",
+        {"severity": "high"},
+        HTTP_HX_TARGET="severity-form",
+    )
+    assert '<option value="high" selected>' in response.content.decode()
+    events = Event.objects.filter(conversation_id=conversation.pk).order_by("pk")
+    own, colleagues = [(e.pk, e.actor_id) for e in events][-2:]
+    assert (own[1], colleagues[1]) == (agent.pk, lead.pk)
+    changed = json.loads(response["HX-Trigger"])["conversation-changed"]
+    assert changed["events_through"] == own[0]  # the agent's own change, not the colleague's

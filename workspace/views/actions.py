@@ -39,7 +39,12 @@ from workspace.views.common import (
     errors_of,
 )
 from workspace.views.drafts import login_url
-from workspace.views.triage import snooze_until, tag_for_name_or_slug, triage_response
+from workspace.views.triage import (
+    events_through,
+    snooze_until,
+    tag_for_name_or_slug,
+    triage_response,
+)
 
 
 def _act(
@@ -79,6 +84,7 @@ def _act(
 
 
 def _back_to(request, conversation, url, *, triage: bool = False, undo: dict | None = None):
+    through = events_through(conversation.pk) if triage and request.htmx else 0
     still = (
         selectors.conversation_base_for(request.user)
         .select_related("channel", "team", "assignee")
@@ -91,7 +97,9 @@ def _back_to(request, conversation, url, *, triage: bool = False, undo: dict | N
             response = HttpResponse(status=204)
             response["HX-Redirect"] = reverse("ui:inbox")
             return response
-        return triage_response(request, still, undo_status=(undo or {}).get("status"))
+        return triage_response(
+            request, still, through=through, undo_status=(undo or {}).get("status")
+        )
     if still is not None:
         return redirect(url)
     return redirect("ui:inbox")

@@ -115,11 +115,13 @@ TRIAGE_PARTS = {
 }
 
 
-def events_through(conversation) -> int:
-    """The newest event of this conversation: a panel drawn now shows every change up to it, so
-    the page skips the live feed's events it already shows (static/js/triage.js)."""
+def events_through(conversation_id: int) -> int:
+    """The newest event of this conversation. Read before the conversation is: a panel drawn
+    after it shows every change up to it, so the page skips the live feed's events it already
+    shows (static/js/triage.js). Read after, it could name a colleague's change committed while
+    the panel was drawn, which the page would then never fetch."""
     newest = (
-        Event.objects.filter(conversation_id=conversation.pk)
+        Event.objects.filter(conversation_id=conversation_id)
         .order_by("-pk")
         .values_list("pk", flat=True)
         .first()
@@ -127,10 +129,11 @@ def events_through(conversation) -> int:
     return newest or 0
 
 
-def triage_response(request, conversation, *, undo_status: str | None = None):
+def triage_response(request, conversation, *, through: int, undo_status: str | None = None):
     """The part of the panel that was posted (or all of it), the header line and the flash
     messages, for htmx; HX-Trigger names the conversation, the parts drawn and the newest event
-    they show, so a list row on the page (and the sidebar counts) follow, once."""
+    they show (`through`: events_through() read before `conversation` was), so a list row on the
+    page (and the sidebar counts) follow, once."""
     context = triage_context(request, conversation, undo_status=undo_status)
     context["triage_oob"] = True  # the activity list follows whichever part was swapped
     target = request.htmx.target if request.htmx else None
@@ -138,7 +141,7 @@ def triage_response(request, conversation, *, undo_status: str | None = None):
     response = render(request, "ui/_triage_response.html", context)
     changed = {
         "id": conversation.pk,
-        "events_through": events_through(conversation),
+        "events_through": through,
         "parts": [target] if context["triage_part"] else list(TRIAGE_PARTS),
     }
     response["HX-Trigger"] = json.dumps({"conversation-changed": changed})
@@ -151,6 +154,7 @@ def triage_parts(request, pk):
     """Parts of the panel (`?part=severity-form`, repeatable; all of them without), the activity
     list and the header line, drawn afresh: the page asks when a colleague's change reaches it
     through the live feed. The header X-Events-Through names the newest event they show."""
+    through = events_through(pk)  # first: see events_through
     conversation = selectors.conversation_get_for_agent(user=request.user, pk=pk)
     # A read-only role sees the tags, not the forms of the other parts.
     allowed = list(TRIAGE_PARTS) if can_write(request.user) else ["tags-panel"]
@@ -158,7 +162,7 @@ def triage_parts(request, pk):
     context = triage_context(request, conversation)
     context["parts"] = [TRIAGE_PARTS[p] for p in allowed if p in asked]  # the panel's order
     response = render(request, "ui/_triage_parts.html", context)
-    response["X-Events-Through"] = str(events_through(conversation))
+    response["X-Events-Through"] = str(through)
     response["Cache-Control"] = "no-store"
     return response
 
