@@ -1,8 +1,12 @@
 """Rate limits: per token, per user, per IP for anonymous requests and login, per (channel, IP)
 for inbound webhooks. Over the limit: 429 with Retry-After; others are not affected."""
 
+import datetime as dt
+
 import pytest
+import time_machine
 from django.core.cache import cache
+from django.test import override_settings
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -12,6 +16,11 @@ from inbox.models import InboundEvent
 from tests.inbox.factories import ChannelFactory
 
 pytestmark = pytest.mark.django_db
+
+
+# The limits count in fixed windows of the clock (core.ratelimit): each test starts just after a
+# minute begins, so its requests never straddle two windows (where the count starts again).
+WINDOW_START = dt.datetime(2026, 3, 2, 9, 0, 0, 100000, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +33,8 @@ def tight_rates(settings):
         "login": "2/min",
         "inbound": "2/min",
     }
-    yield
+    with time_machine.travel(WINDOW_START, tick=True):
+        yield
     cache.clear()
 
 
@@ -122,3 +132,32 @@ def test_failed_auth_limits_counted_in_redis_spare_authenticated_requests(agent)
     _, key = create_api_token(user=agent, name="t")
     valid = APIClient(REMOTE_ADDR="192.0.2.52", HTTP_AUTHORIZATION=f"Token {key}")
     assert valid.get("/api/v1/users/me/").status_code == 200
+
+
+def test_a_token_over_its_rate_waits_until_its_window_ends_and_is_then_served(agent):
+    client = token_client(agent)
+    with time_machine.travel(WINDOW_START + dt.timedelta(seconds=10), tick=False):
+        assert [client.get("/api/v1/users/me/").status_code for _ in range(4)][-1] == 429
+        wait = int(client.get("/api/v1/users/me/")["Retry-After"])
+    assert wait == 50  # the window ends at 09:01:00, not a minute after the last request
+    with time_machine.travel(WINDOW_START + dt.timedelta(seconds=60), tick=False):
+        assert client.get("/api/v1/users/me/").status_code == 200
+
+
+@pytest.fixture
+def cache_unreachable():
+    """The cache (Redis) refusing connections: nothing listens on port 1."""
+    from core.cache import shared
+
+    down = {"BACKEND": "core.cache.SharedPoolRedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    with override_settings(CACHES={"default": down}):
+        shared.cache_clear()
+        yield
+    shared.cache_clear()
+
+
+def test_with_the_cache_unreachable_api_requests_are_served(agent, cache_unreachable):
+    """No counter to read: every request goes through (core.ratelimit.over_rate fails open)."""
+    client = token_client(agent)
+    assert [client.get("/api/v1/users/me/").status_code for _ in range(5)] == [200] * 5
+    assert bad_token_burst("192.0.2.53") == [401, 401, 401]
