@@ -6,8 +6,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core.cache import cache
-from django.test import override_settings
-from django.test import Client
+from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
 from accounts.services import create_api_token
