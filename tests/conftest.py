@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.db import connection
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
@@ -57,6 +58,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture
+def cache_unreachable():
+    """The cache (Redis) refusing connections: nothing listens on port 1 (limits fail open)."""
+    from core.cache import shared
+
+    down = {"BACKEND": "core.cache.SharedPoolRedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    with override_settings(CACHES={"default": down}):
+        shared.cache_clear()
+        yield
+    shared.cache_clear()
 
 
 @pytest.fixture(autouse=True)

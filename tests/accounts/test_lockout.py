@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.core.cache import cache
 from django.core.management import call_command
-from django.test import Client, override_settings
+from django.test import Client
 
 from tests.accounts.factories import AdminFactory, AgentFactory
 
@@ -165,18 +165,6 @@ def test_the_lockout_is_counted_in_redis_so_every_process_shares_it(boss):
         attempt("/admin/login/", "boss", f"guess-{n}", ip=f"198.51.100.{n}")
     response, client = attempt("/login/", "boss", PASSWORD, ip="203.0.113.9")
     assert response.status_code == 429 and not signed_in(client)
-
-
-@pytest.fixture
-def cache_unreachable():
-    """The cache (Redis) refusing connections: nothing listens on port 1."""
-    from core.cache import shared
-
-    down = {"BACKEND": "core.cache.SharedPoolRedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
-    with override_settings(CACHES={"default": down}):
-        shared.cache_clear()
-        yield
-    shared.cache_clear()
 
 
 def test_with_the_cache_unreachable_logins_fail_open(boss, cache_unreachable):

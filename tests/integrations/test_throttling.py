@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core.cache import cache
-from django.test import Client, override_settings
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.services import create_api_token
@@ -141,18 +141,6 @@ def test_a_token_over_its_rate_waits_until_its_window_ends_and_is_then_served(ag
     assert wait == 50  # the window ends at 09:01:00, not a minute after the last request
     with time_machine.travel(WINDOW_START + dt.timedelta(seconds=60), tick=False):
         assert client.get("/api/v1/users/me/").status_code == 200
-
-
-@pytest.fixture
-def cache_unreachable():
-    """The cache (Redis) refusing connections: nothing listens on port 1."""
-    from core.cache import shared
-
-    down = {"BACKEND": "core.cache.SharedPoolRedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
-    with override_settings(CACHES={"default": down}):
-        shared.cache_clear()
-        yield
-    shared.cache_clear()
 
 
 def test_with_the_cache_unreachable_api_requests_are_served(agent, cache_unreachable):
