@@ -284,6 +284,7 @@
     wrap.addEventListener("wheel", unpin, { once: true, passive: true });
     wrap.addEventListener("touchstart", unpin, { once: true, passive: true });
     wrap.addEventListener("keydown", unpin, { once: true });
+    wrap.addEventListener("pointerdown", unpin, { once: true });  // the scrollbar dragged
     if (window.ResizeObserver) {
       var thread = $("#thread", wrap);
       var watcher = new ResizeObserver(function () { if (pinned && wrap.isConnected) wrap.scrollTop = wrap.scrollHeight; });
