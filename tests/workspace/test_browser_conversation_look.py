@@ -90,9 +90,14 @@ def a_busy_email_thread(support):
         )
 
     inbound(
-        "Hello,\n\nthe March invoice (INV-2291) shows 1,240.00 EUR but our contract says "
-        "980.00 EUR a month. Could you check what happened and send a corrected invoice?\n\n"
-        "Thanks,\nAnn"
+        "",
+        html="<p>Hello,</p><p>the March invoice (<b>INV-2291</b>) shows 1,240.00 EUR but our "
+        "contract says 980.00 EUR a month.</p><p>Could you check what happened?</p><p>Ann</p>",
+    )
+    inbound(
+        "Sorry, one more thing: the invoice also went to our old address.\n\n"
+        "On Sun, 6 Dec 2026, Ann Lee <ann@example.com> wrote:\n"
+        "> Hello,\n> the March invoice (INV-2291) shows the wrong total.\n"
     )
     outbound(
         "Thanks for writing, we received your message and will answer within one working day.",
@@ -162,6 +167,9 @@ def test_the_idle_composer_leaves_the_thread_most_of_the_pane_and_grows_when_use
     assert not page.get_by_text("Ctrl+Enter sends").is_visible()
 
     shot(page, "conversation-look-1440")
+    page.locator("#thread-wrap").evaluate("(w) => { w.scrollTop = 0; }")
+    shot(page, "conversation-look-1440-top")
+    page.locator("#thread-wrap").evaluate("(w) => { w.scrollTop = w.scrollHeight; }")
     idle = page.evaluate(HEIGHTS)
     assert idle["thread"] >= 0.6 * idle["pane"], idle
     assert idle["composer"] <= 170, idle
@@ -199,14 +207,14 @@ def test_the_idle_composer_leaves_the_thread_most_of_the_pane_and_grows_when_use
 
 def check_sides(page):
     places = page.evaluate(PLACES)
-    assert len(places) == 9
+    assert len(places) == 10
     inbound = [p for p in places if " in " in f" {p['classes']} "]
     system = [p for p in places if "system" in p["classes"]]
     notes = [p for p in places if "note" in p["classes"]]
     agents = [
         p for p in places if " out " in f" {p['classes']} " and p not in system and p not in notes
     ]
-    assert len(inbound) == 3 and len(system) == 1 and len(notes) == 1 and len(agents) == 4
+    assert len(inbound) == 4 and len(system) == 1 and len(notes) == 1 and len(agents) == 4
     for p in inbound:  # the customer's, on the left half
         assert p["left"] < 0.02 and p["middle"] < 0.5 and p["right"] < 0.95, p
     for p in agents + notes:  # the agents', on the right half

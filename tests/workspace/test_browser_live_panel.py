@@ -66,7 +66,7 @@ def a_conversation(support, subject="Printer on fire", name="Ann Lee"):
 
 
 def a_long_thread(support, n=60):
-    """A conversation of `n` messages, the customer's and the agents' in turn, an hour apart."""
+    """A conversation of `n` messages, the customer's and an agent's in turn, an hour apart."""
     channel = ChannelFactory(slug="mail", kind="email", default_team=support)
     others = [
         ConversationFactory(
@@ -82,12 +82,14 @@ def a_long_thread(support, n=60):
         subject="The long one",
         contact=ContactFactory(name="Ann Lee"),
     )
+    agent = AgentFactory(first_name="Carol", last_name="Cruz", teams=[support])
     start = timezone.now() - dt.timedelta(hours=n)
     for i in range(n):
         inbound = i % 2 == 0
         MessageFactory(
             conversation=conversation,
             direction=Message.Direction.IN if inbound else Message.Direction.OUT,
+            sender_user=None if inbound else agent,
             text=f"Message {i + 1} of {n}: "
             + ("the printer still smokes." if inbound else "we are looking into it."),
             created_at=start + dt.timedelta(hours=i),
