@@ -250,6 +250,8 @@ def test_a_long_thread_opens_at_its_latest_message_with_the_composer_pinned(page
     page.get_by_role("textbox", name="Reply").fill("We replaced the fuser; it is safe now.")
     page.get_by_role("button", name="Send", exact=True).click()
     page.wait_for_selector("#thread > li:last-child:has-text('We replaced the fuser')")
+    # The live feed may redraw the thread before the pane's answer lands: wait for the new pane.
+    page.wait_for_selector("#reply-form:not([aria-busy])")
     page.wait_for_function(LAST_SHOWN)
     assert page.get_by_role("textbox", name="Reply").evaluate(IN_VIEW)
     assert page.problems == [], page.problems
