@@ -1,8 +1,9 @@
 /* The composer (issue 22): one box with Reply / Private note tabs, Ctrl+Enter (⌘+Enter) to send.
  * Without JavaScript both forms show one under the other; with it, the tabs appear and only the
  * open tab's form shows (as in Front and Chatwoot): Reply, unless only the note has a draft or
- * the channel cannot take a reply now. The box stays compact until it is used (app.css: it grows
- * while focused or holding text). The keyboard's r and n (app.js) open their tab before focusing.
+ * the channel cannot take a reply now (and offers no WhatsApp template, which the Reply tab
+ * shows). The box stays compact until it is used (app.css: it grows while focused or holding
+ * text). The keyboard's r and n (app.js) open their tab before focusing.
  * Wired again after the conversation pane is swapped (panes.js sends "pane:loaded").
  */
 (function () {
@@ -35,7 +36,9 @@
     var reply = box.querySelector("#reply-text");
     var note = box.querySelector("#note-text");
     var start = "reply";
-    if ((reply && reply.disabled) || (note && note.value.trim() && !(reply && reply.value.trim()))) {
+    // A reply refused with a WhatsApp template offered instead: the Reply tab holds the template.
+    var refused = reply && reply.disabled && !box.querySelector("[data-template-form]");
+    if (refused || (note && note.value.trim() && !(reply && reply.value.trim()))) {
       start = "note";
     }
     // Just sent in place (panes.js): the agent stays on the tab they wrote in.
