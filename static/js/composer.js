@@ -1,8 +1,10 @@
 /* The composer (issue 22): one box with Reply / Private note tabs, Ctrl+Enter (⌘+Enter) to send.
- * Without JavaScript both forms show one under the other; with it, the tabs appear and one form
- * is open at a time (the other shrinks to its label and a one-line box): Reply, unless only the
- * note has a draft or the channel cannot take a reply now. The keyboard's r and n (app.js) open their tab before focusing. Wired again after the
- * conversation pane is swapped (panes.js sends "pane:loaded").
+ * Without JavaScript both forms show one under the other; with it, the tabs appear and only the
+ * open tab's form shows (as in Front and Chatwoot): Reply, unless only the note has a draft or
+ * the channel cannot take a reply now (and offers no WhatsApp template, which the Reply tab
+ * shows). The box stays compact until it is used (app.css: it grows while focused or holding
+ * text). The keyboard's r and n (app.js) open their tab before focusing.
+ * Wired again after the conversation pane is swapped (panes.js sends "pane:loaded").
  */
 (function () {
   "use strict";
@@ -13,8 +15,7 @@
       tab.setAttribute("aria-selected", String(on));
       tab.tabIndex = on ? 0 : -1;
       var panel = document.getElementById(tab.getAttribute("aria-controls"));
-      // The other box stays on screen as one quiet line (its label and text box only), so a
-      // click or a script that fills it finds it; focusing it opens its tab.
+      // The other tab's form is hidden (app.css); the tab itself opens it.
       if (panel) panel.classList.toggle("inactive", !on);
     });
     box.classList.toggle("noting", name === "note");
@@ -31,10 +32,13 @@
     var tabs = box.querySelector(".composer-tabs");
     if (!tabs) return;
     tabs.hidden = false;
+    box.classList.add("tabbed");  // the tabs name the box now: its long label folds away
     var reply = box.querySelector("#reply-text");
     var note = box.querySelector("#note-text");
     var start = "reply";
-    if ((reply && reply.disabled) || (note && note.value.trim() && !(reply && reply.value.trim()))) {
+    // A reply refused with a WhatsApp template offered instead: the Reply tab holds the template.
+    var refused = reply && reply.disabled && !box.querySelector("[data-template-form]");
+    if (refused || (note && note.value.trim() && !(reply && reply.value.trim()))) {
       start = "note";
     }
     // Just sent in place (panes.js): the agent stays on the tab they wrote in.
@@ -53,11 +57,10 @@
       tabs.querySelector("[data-tab=" + next + "]").focus();
       event.preventDefault();
     });
-    box.addEventListener("focusin", function (event) {
-      var panel = event.target.closest("[role=tabpanel]");
-      if (panel && panel.classList.contains("inactive") && event.target.tagName === "TEXTAREA") {
-        show(box, panel.id === "note-form" ? "note" : "reply", false);
-      }
+    // A press on a tab or a button leaves the focus where it is until the click lands: the box
+    // folding or growing under the pointer (app.css) would otherwise send the click elsewhere.
+    box.addEventListener("mousedown", function (event) {
+      if (event.button === 0 && event.target.closest("[role=tab], button, .attach-button")) event.preventDefault();
     });
     box.addEventListener("keydown", function (event) {
       if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;

@@ -125,6 +125,7 @@
     var timer = null;
     var inFlight = null;
     var state = "";
+    var warning = false;  // the state says the text is not on the server (app.css shows it)
 
     function show() {
       var n = area.value.length;
@@ -136,11 +137,14 @@
       area.setAttribute("aria-invalid", over ? "true" : "false");
       if (!counter) return;
       counter.classList.toggle("over", over);
+      // Near the limit (9 in 10 of it): shown even while the composer is idle (app.css).
+      counter.classList.toggle("near", limit > 0 && n >= limit * 0.9);
+      counter.classList.toggle("warning", warning);
       counter.setAttribute("role", over ? "alert" : "status");
       counter.textContent = (over ? message : interpolate(gettext("%(count)s of %(limit)s characters at most"), { count: fmt(n), limit: fmt(limit) }, true)) + (state ? " · " + state : "");
     }
 
-    function setState(text) { state = text; show(); }
+    function setState(text, warn) { state = text; warning = !!warn; show(); }
 
     function save() {
       timer = null;
@@ -152,16 +156,16 @@
         body: JSON.stringify({ kind: kind, text: text })
       }).then(function (r) {
         if (r.status === 401 || r.status === 403) {
-          setState(gettext("signed out: kept on this device"));
+          setState(gettext("signed out: kept on this device"), true);
           return r.json().then(function (d) { showSignedOut(d.detail); }, function () { showSignedOut(); });
         }
-        if (!r.ok) return r.json().then(function (d) { setState(d.detail || gettext("not saved")); });
+        if (!r.ok) return r.json().then(function (d) { setState(d.detail || gettext("not saved"), true); });
         var local = readLocal(area);
         if (local && local.text === text && !local.sending) writeLocal(area, null);
         showSignedIn();
         setState(text.trim() ? gettext("draft saved") : "");
       }).catch(function () {
-        setState(gettext("offline: kept on this device"));
+        setState(gettext("offline: kept on this device"), true);
       });
       inFlight = request;
       request.then(function () { if (inFlight === request) inFlight = null; });
@@ -190,6 +194,7 @@
     area.addEventListener("input", function () {
       writeLocal(area, { text: area.value, at: Date.now() });
       state = "";
+      warning = false;
       show();
       schedule(SAVE_AFTER_MS);
     });

@@ -1,6 +1,7 @@
-"""In headless Chromium: the composer is one box with Reply and Private note tabs; r and n open
-their tab; Ctrl+Enter sends what is typed; "Send and resolve" sends and resolves in one step;
-the email subject and cc fold under one line. Browser, server and helpers of test_browser.py."""
+"""In headless Chromium: the composer is one box with Reply and Private note tabs, only the open
+tab's box showing; r and n open their tab; Ctrl+Enter sends what is typed; "Send and resolve"
+sends and resolves in one step; the email subject and cc fold under one line. Browser, server
+and helpers of test_browser.py."""
 
 import pytest
 from playwright.sync_api import expect
@@ -37,19 +38,23 @@ def test_the_composer_tabs_keys_and_send_and_resolve(page, server, support):
     note = page.get_by_role("textbox", name="Private note")
     note_tab = page.get_by_role("tab", name="Private note")
     assert reply.is_visible() and note_tab.get_attribute("aria-selected") == "false"
-    assert page.locator("#note-form.inactive").count() == 1  # one quiet line under the reply
+    assert page.locator("#note-form.inactive").count() == 1
+    assert not note.is_visible()  # only the open tab's box shows
     assert not page.get_by_label("Cc (optional").is_visible()  # folded under its summary line
     note_tab.click()
     assert note.is_visible() and note_tab.get_attribute("aria-selected") == "true"
-    assert page.locator("#reply-form.inactive").count() == 1
+    assert page.locator("#reply-form.inactive").count() == 1 and not reply.is_visible()
     assert not page.get_by_role("button", name="Send and resolve").is_visible()
     assert page.evaluate("document.activeElement.id") == "note-text"
     page.locator("body").click(position={"x": 5, "y": 300})
     page.keyboard.press("r")  # the r shortcut opens the Reply tab and focuses its box
     assert page.evaluate("document.activeElement.id") == "reply-text"
     assert page.get_by_role("tab", name="Reply").get_attribute("aria-selected") == "true"
-    note.fill("typed into the quiet line: its tab opens")  # a click or a script finds it
-    assert note_tab.get_attribute("aria-selected") == "true"
+    assert not note.is_visible()
+    page.locator("body").click(position={"x": 5, "y": 300})
+    page.keyboard.press("n")  # and n the Private note tab
+    assert page.evaluate("document.activeElement.id") == "note-text"
+    assert note_tab.get_attribute("aria-selected") == "true" and not reply.is_visible()
     page.get_by_role("tab", name="Reply").click()
     browser.shot(page, "composer-reply")
 

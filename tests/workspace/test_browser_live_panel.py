@@ -66,7 +66,7 @@ def a_conversation(support, subject="Printer on fire", name="Ann Lee"):
 
 
 def a_long_thread(support, n=60):
-    """A conversation of `n` messages, the customer's and the agents' in turn, an hour apart."""
+    """A conversation of `n` messages, the customer's and an agent's in turn, an hour apart."""
     channel = ChannelFactory(slug="mail", kind="email", default_team=support)
     others = [
         ConversationFactory(
@@ -82,12 +82,14 @@ def a_long_thread(support, n=60):
         subject="The long one",
         contact=ContactFactory(name="Ann Lee"),
     )
+    agent = AgentFactory(first_name="Carol", last_name="Cruz", teams=[support])
     start = timezone.now() - dt.timedelta(hours=n)
     for i in range(n):
         inbound = i % 2 == 0
         MessageFactory(
             conversation=conversation,
             direction=Message.Direction.IN if inbound else Message.Direction.OUT,
+            sender_user=None if inbound else agent,
             text=f"Message {i + 1} of {n}: "
             + ("the printer still smokes." if inbound else "we are looking into it."),
             created_at=start + dt.timedelta(hours=i),
@@ -248,6 +250,8 @@ def test_a_long_thread_opens_at_its_latest_message_with_the_composer_pinned(page
     page.get_by_role("textbox", name="Reply").fill("We replaced the fuser; it is safe now.")
     page.get_by_role("button", name="Send", exact=True).click()
     page.wait_for_selector("#thread > li:last-child:has-text('We replaced the fuser')")
+    # The live feed may redraw the thread before the pane's answer lands: wait for the new pane.
+    page.wait_for_selector("#reply-form:not([aria-busy])")
     page.wait_for_function(LAST_SHOWN)
     assert page.get_by_role("textbox", name="Reply").evaluate(IN_VIEW)
     assert page.problems == [], page.problems

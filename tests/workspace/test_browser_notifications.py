@@ -45,6 +45,7 @@ def test_a_mention_reaches_the_other_agents_bell_live(page, second_page, server,
     expect(bell).to_have_accessible_name("Notifications 0 unread")
 
     login(page, server, "alice", next_path=f"/inbox/conversations/{conversation.pk}/")
+    page.get_by_role("tab", name="Private note").click()  # only the open tab's box shows
     page.get_by_label("Private note").fill("@bob can you take this one? The customer is waiting")
     page.get_by_role("button", name="Add note").click()
     page.wait_for_selector("text=can you take this one?")

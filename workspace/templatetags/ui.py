@@ -119,6 +119,27 @@ def row_view(conversation, now, *, unread: bool = False) -> dict:
     }
 
 
+# Other small icons, drawn the same way; decorative (the control beside them has the words).
+ICON_SHAPES = {
+    "paperclip": '<path d="M13 7.5 8 12.5a3.2 3.2 0 0 1-4.5-4.5L9 2.5a2.1 2.1 0 0 1 3 3L6.6 11a1'
+    ' 1 0 0 1-1.5-1.5L10 4.6"/>',
+}
+
+
+@register.filter
+def icon(name: str) -> str:
+    """A decorative icon of ICON_SHAPES as inline SVG, hidden from assistive tools."""
+    from django.utils.html import format_html
+    from django.utils.safestring import mark_safe
+
+    return format_html(
+        '<svg class="icon icon-{}" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true"'
+        ' focusable="false">{}</svg>',
+        name,
+        mark_safe(ICON_SHAPES[name]),  # noqa: S308 - our own constant shapes, never user input
+    )
+
+
 @register.filter
 def channel_icon(kind: str) -> str:
     return channel_svg(kind)
