@@ -105,7 +105,7 @@
      after the server said it was committed) shows it, so a second ask is dropped; asks that
      arrive together make one fetch; one arriving while a fetch is out waits for it and goes
      once after it. Without `through` the row is always fetched again. */
-  var ROW_DELAY_MS = 40;
+  var ROW_DELAY_MS = 0;  // asks of the same task batch (a feed frame) still make one fetch
   var rowState = {};
   var heard = {};  // conversation id -> newest event of it this page has heard of (committed)
 
