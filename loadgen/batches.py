@@ -118,10 +118,12 @@ def build_batch(
     plan = []  # (contact index, channel kind)
     while len(plan) < size:
         home = _pick(rng, mix)
+        by_email = False
         for _ in range(min(1 + int(rng.expovariate(1.1)), 5)):
             kind = home if rng.random() < 0.9 or K.EMAIL not in world.channels else K.EMAIL
+            by_email = by_email or kind == K.EMAIL
             plan.append((len(batch.contacts), kind))
-        batch.contacts.append({"home": home})
+        batch.contacts.append({"home": home, "by_email": by_email})
     plan = plan[:size]
     counts = [max(1, messages_per + rng.randint(-2, 2)) if messages_per > 0 else 0 for _ in plan]
     message_ids = iter(ids.take(Message, sum(counts)))
@@ -137,7 +139,9 @@ def build_batch(
             if contact["home"] in (K.TWILIO, K.META) or rng.random() < 0.3
             else ""
         )
+        # Whoever writes by email has an address: an email conversation can always be answered.
         has_email = contact["home"] in (K.EMAIL, K.API) or rng.random() < 0.5
+        has_email = has_email or contact["by_email"]
         contact.update(
             id=cid,
             name=f"{first_name.capitalize()} {last_name.capitalize()}",

@@ -174,7 +174,7 @@ def write_orm(batch: Batch) -> None:
 
     contacts = []
     for c in batch.contacts:
-        contact = Contact(**{k: v for k, v in times(c).items() if k != "home"})
+        contact = Contact(**{k: v for k, v in times(c).items() if k not in ("home", "by_email")})
         contacts.append(contact)
     Contact.objects.bulk_create(contacts, batch_size=500)  # created_at: auto_now_add wins here
     ContactIdentity.objects.bulk_create(
