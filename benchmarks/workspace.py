@@ -83,7 +83,7 @@ ROW_IN_PAGE = """(text) => {
 
 
 def _in_page(page) -> float:
-    page.wait_for_function("() => window.__shown !== null")  # a function: no eval under the CSP
+    page.wait_for_function("() => window.__shown !== null")  # a function: the CSP forbids eval
     return page.evaluate("window.__shown")
 
 
@@ -199,7 +199,8 @@ def bench_workspace(stack: Stack, quick: bool) -> dict:
             )
             if n:
                 times["live_row"].append(_ms(began))
-                page.wait_for_function("() => window.__shownAt !== null")  # a function: no eval under the CSP
+                # A function, not an expression: the page's CSP forbids evaluating strings.
+                page.wait_for_function("() => window.__shownAt !== null")
                 times["live_row_in_page"].append(page.evaluate("window.__shownAt") - sent_at)
         browser.close()
     out: dict = {"conversations": filled["conversations"], "repeats": repeats}
