@@ -90,7 +90,9 @@ def server(django_db_setup):
     while not instance.started and time.monotonic() < deadline:
         time.sleep(0.02)
     port = instance.servers[0].sockets[0].getsockname()[1]
+    RUNNING.append(instance)
     yield f"http://127.0.0.1:{port}"
+    RUNNING.remove(instance)
     instance.should_exit = True
     thread.join(timeout=5)
     db_settings["CONN_MAX_AGE"] = kept_for
@@ -110,6 +112,20 @@ def page(chromium):
     page.on("pageerror", lambda e: page.problems.append(f"pageerror: {e}"))
     yield page
     context.close()
+    wait_until_idle()
+
+
+# The servers the `server` fixture runs: a page closed at the end of a test may leave a request
+# of its own (a draft saved as it closed, a read marker) still writing, and the test database's
+# flush (TRUNCATE) then deadlocks with it. The page's teardown waits for those to finish.
+RUNNING: list = []
+
+
+def wait_until_idle(timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    for instance in RUNNING:
+        while instance.server_state.tasks and time.monotonic() < deadline:
+            time.sleep(0.02)
 
 
 @pytest.fixture
