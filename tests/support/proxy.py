@@ -51,10 +51,13 @@ class TCPProxy:
         """Close the listening socket (new connections are refused) and every open connection."""
         with self._lock:
             listener, self._listener = self._listener, None
-            self._silent = False
         if listener is not None:
             _close(listener)
+        # Drop them before the flag clears, for the same reason as in restore(): a silent pump
+        # woken first would forward what it held back (a timed-out INSERT) and store it late.
         self._drop_connections()
+        with self._lock:
+            self._silent = False
 
     def black_hole(self) -> None:
         """The server stops answering without closing anything, as a hung host or a dropped
