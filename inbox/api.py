@@ -63,8 +63,14 @@ class ConversationListApi(APIView):
             user=request.user, params=request.query_params, request=request, related=False
         )
         paginator = KeysetPagination()
-        rows = paginator.paginate(qs, request, ordering, values=CONVERSATION_LIST_VALUES)
-        tags = selectors.tag_slugs_by_conversation([row["id"] for row in rows]) if rows else {}
+        in_query = selectors.tag_slugs_in_query()
+        rows = paginator.paginate(
+            qs, request, ordering, values=CONVERSATION_LIST_VALUES, annotate=in_query
+        )
+        if in_query:
+            tags = {row["id"]: row["tag_slugs"] for row in rows}
+        else:
+            tags = selectors.tag_slugs_by_conversation([row["id"] for row in rows]) if rows else {}
         return paginator.get_paginated_response(conversation_list_data(rows, tags))
 
     def get_queryset(self):  # used by drf-spectacular to describe filters

@@ -64,8 +64,11 @@ def after(ordering: Ordering, value, pk: int) -> Q:
 class KeysetPagination:
     page_size = 25
 
-    def paginate(self, queryset, request, ordering_key: str, values: tuple[str, ...] = ()):
-        """The page after the request's cursor: model instances, or dicts of `values`."""
+    def paginate(
+        self, queryset, request, ordering_key: str, values: tuple[str, ...] = (), annotate=None
+    ):
+        """The page after the request's cursor: model instances, or dicts of `values` (and of
+        `annotate`'s names, computed for the page's rows only)."""
         ordering = ORDERINGS[ordering_key]
         self.request = request
         self.ordering = ordering
@@ -85,6 +88,9 @@ class KeysetPagination:
         # that sorts its matches (inbox.search) would otherwise join every match to its contact,
         # channel, team and agent before the sort kept a page of them.
         page = queryset.filter(pk__in=queryset.values("pk")[: size + 1])
+        if annotate:
+            page = page.annotate(**annotate)
+            values = (*values, *annotate) if values else values
         rows = list(page.values(*values) if values else page)
         self.has_next = len(rows) > size
         self.page = rows[:size]
