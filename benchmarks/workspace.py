@@ -17,7 +17,10 @@ still for two animation frames, and it notices the change by polling from this p
 growing intervals, so a change is seen up to ~100 ms after it was drawn. So each action is also
 timed inside the page ("in page"): from the input event's own timestamp (for the live row: the
 moment this process posted the webhook, on the same clock) to the first animation frame after the
-change is in the DOM, which is what the agent sees. Targets: first load <= 400 ms, open <= 150
+change is in the DOM, which is what the agent sees. The first load's in-page figure runs from the
+navigation's start (the page's time origin) to the first animation frame after its first list
+row is in the DOM: Playwright's figure also waits for the load event (every script run, the
+views' counts asked for) and then polls. Targets: first load <= 400 ms, open <= 150
 ms, triage <= 150 ms, live row <= 300 ms.
 """
 
@@ -65,6 +68,20 @@ IN_PAGE = """([selector, text]) => {
     subtree: true, childList: true, characterData: true, attributes: true,
   });
 }"""
+
+
+# Run at the start of every document, before its own scripts (an init script, which the page's
+# CSP does not apply to): the first animation frame after the list's first row is in the DOM, in
+# ms since the navigation started.
+FIRST_ROW_IN_PAGE = """(() => {
+  window.__firstRow = null;
+  const watch = new MutationObserver(() => {
+    if (!document.querySelector("#rows tr")) return;
+    watch.disconnect();
+    requestAnimationFrame(() => { window.__firstRow = performance.now(); });
+  });
+  watch.observe(document, { subtree: true, childList: true });
+})();"""
 
 
 # The live row: the first animation frame after a list row holding `text` is in the DOM, as a
@@ -124,13 +141,14 @@ def bench_workspace(stack: Stack, quick: bool) -> dict:
     repeats = 3 if quick else 20
     clear_conversations(stack)
     filled = populate(stack, total)
-    names = ("first_load", "open", "open_in_page", "triage", "triage_in_page", "reply")
+    names = ("first_load", "first_load_in_page", "open", "open_in_page", "triage", "triage_in_page", "reply")
     names += ("reply_in_page", "live_row", "live_row_in_page")
     times: dict[str, list[float]] = {k: [] for k in names}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1440, "height": 900})
         page.set_default_timeout(30_000)
+        page.add_init_script(FIRST_ROW_IN_PAGE)
         _login(page, stack.base_url)
         rows = page.get_by_role("region", name="Conversations").get_by_role("link")
         pane = page.get_by_role("region", name="Conversation", exact=True)  # the open one
@@ -141,6 +159,8 @@ def bench_workspace(stack: Stack, quick: bool) -> dict:
             page.goto(f"{stack.base_url}/inbox/?channel=email")
             rows.first.wait_for(state="visible")
             first_load = _ms(began)
+            page.wait_for_function("() => window.__firstRow !== null")
+            first_load_in_page = page.evaluate("window.__firstRow")
             # Opening is timed on a settled page, as an agent meets it: not racing the page's
             # own follow-up requests (the views' counts, the live feed's connection).
             page.wait_for_selector("#sidebar:not([aria-busy])")
@@ -179,6 +199,7 @@ def bench_workspace(stack: Stack, quick: bool) -> dict:
 
             if n:
                 times["first_load"].append(first_load)
+                times["first_load_in_page"].append(first_load_in_page)
                 times["open"].append(opened)
                 times["open_in_page"].append(opened_in_page)
                 times["triage"].append(triaged)
@@ -215,7 +236,7 @@ def table_rows(w: dict) -> list[tuple[str, str]]:
             f"workspace {name.replace('_', ' ')} at {w['conversations']:,}: p50 / p95 ms",
             f"{w[name]['p50_ms']} / {w[name]['p95_ms']}",
         )
-        for name in ("first_load", "open", "open_in_page", "triage", "triage_in_page", "reply",
+        for name in ("first_load", "first_load_in_page", "open", "open_in_page", "triage", "triage_in_page", "reply",
                      "reply_in_page", "live_row", "live_row_in_page")
         if name in w
     ]  # fmt: skip

@@ -2,12 +2,12 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
-from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts import views as accounts_views
 from config import health
 from config.api_docs import RedocDocsView, SwaggerDocsView
+from config.i18n_catalog import VersionedJavaScriptCatalog
 from config.metrics import metrics_view
 from inbox.chat import views as chat_views
 from loadgen.partner import partner_callback
@@ -17,8 +17,9 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics_view, name="metrics"),
-    # The djangojs catalogue (locale/*/LC_MESSAGES/djangojs.po) in the page's language.
-    path("jsi18n/", JavaScriptCatalog.as_view(), name="jsi18n"),
+    # The djangojs catalogue (locale/*/LC_MESSAGES/djangojs.po) in the page's language, kept by
+    # the browser when asked for at its current version (config/i18n_catalog.py).
+    path("jsi18n/", VersionedJavaScriptCatalog.as_view(), name="jsi18n"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", workspace_drafts.LogoutView.as_view(), name="logout"),
     path("password-reset/", accounts_views.PasswordResetView.as_view(), name="password_reset"),

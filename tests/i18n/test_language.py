@@ -66,3 +66,27 @@ def test_the_chat_door_refuses_in_the_visitors_language(team):
         answer = visitor.post(url, '{"email": "nope"}', content_type="application/json")
         assert answer.status_code == 400
         assert answer.json()["detail"].startswith(words)
+
+
+def test_the_catalogue_is_kept_by_the_browser_at_its_version_and_changes_with_the_language(agent):
+    """The page's scripts waited for /jsi18n/ on every page load: its address now names its
+    language and version, and that address is answered as one a browser may keep."""
+    import re
+
+    client = browser_for(agent, "en-US,en;q=0.9")
+    english = re.search(r'src="(/jsi18n/\?[^"]+)"', client.get("/inbox/profile/").content.decode())
+    address = english.group(1).replace("&amp;", "&")
+    assert "l=en" in address and re.search(r"v=[0-9a-f]{12}", address)
+    kept = client.get(address)
+    assert kept.status_code == 200 and "max-age=31536000" in kept.headers["Cache-Control"]
+    assert "immutable" in kept.headers["Cache-Control"]
+
+    # An old or made-up version is still answered, without the promise to keep it.
+    stale = client.get(re.sub(r"v=[0-9a-f]+", "v=000000000000", address))
+    assert stale.status_code == 200 and "immutable" not in stale.headers.get("Cache-Control", "")
+
+    client.post("/inbox/profile/", {"language": "id"})
+    page = client.get("/inbox/profile/").content.decode()
+    indonesian = re.search(r'src="(/jsi18n/\?[^"]+)"', page).group(1).replace("&amp;", "&")
+    assert indonesian != address and "l=id" in indonesian
+    assert "Urungkan" in client.get(indonesian).content.decode()
