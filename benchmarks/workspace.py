@@ -141,7 +141,15 @@ def bench_workspace(stack: Stack, quick: bool) -> dict:
     repeats = 3 if quick else 20
     clear_conversations(stack)
     filled = populate(stack, total)
-    names = ("first_load", "first_load_in_page", "open", "open_in_page", "triage", "triage_in_page", "reply")
+    names = (
+        "first_load",
+        "first_load_in_page",
+        "open",
+        "open_in_page",
+        "triage",
+        "triage_in_page",
+        "reply",
+    )
     names += ("reply_in_page", "live_row", "live_row_in_page")
     times: dict[str, list[float]] = {k: [] for k in names}
     with sync_playwright() as pw:
