@@ -30,6 +30,7 @@ from inbox.serializers import (
     InboundEventOutputSerializer,
     MessageOutputSerializer,
     conversation_list_data,
+    list_lookups,
 )
 
 LIST_PARAMETERS = [
@@ -65,7 +66,11 @@ class ConversationListApi(APIView):
         paginator = KeysetPagination()
         in_query = selectors.tag_slugs_in_query()
         rows = paginator.paginate(
-            qs, request, ordering, values=CONVERSATION_LIST_VALUES, annotate=in_query
+            qs,
+            request,
+            ordering,
+            values=CONVERSATION_LIST_VALUES,
+            annotate={**list_lookups(), **in_query},
         )
         if in_query:
             tags = {row["id"]: row["tag_slugs"] for row in rows}

@@ -87,11 +87,14 @@ class KeysetPagination:
         # select_related are not applied yet), then those rows with what they show. A search
         # that sorts its matches (inbox.search) would otherwise join every match to its contact,
         # channel, team and agent before the sort kept a page of them.
-        page = queryset.filter(pk__in=queryset.values("pk")[: size + 1])
-        if annotate:
-            page = page.annotate(**annotate)
-            values = (*values, *annotate) if values else values
-        rows = list(page.values(*values) if values else page)
+        ids = queryset.values("pk")[: size + 1]
+        if values:
+            # Dict rows: the page's ids carry every filter, so the outer query is the bare table
+            # (its filters again only made PostgreSQL plan longer), ordered the same way.
+            page = queryset.model._base_manager.filter(pk__in=ids).order_by(*ordering.order_by())
+            rows = list(page.annotate(**(annotate or {})).values(*values, *(annotate or {})))
+        else:
+            rows = list(queryset.filter(pk__in=ids))
         self.has_next = len(rows) > size
         self.page = rows[:size]
         return self.page
