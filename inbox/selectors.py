@@ -1,7 +1,7 @@
 """Every non-trivial read of the inbox, scoped by what the user may see."""
 
 from django.db import connection
-from django.db.models import OuterRef, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from rest_framework.exceptions import ValidationError
 
@@ -42,16 +42,23 @@ def tag_slugs_by_conversation(ids) -> dict[int, list[str]]:
 
 def tag_slugs_in_query() -> dict:
     """On PostgreSQL, each conversation's tag slugs as an array column of the list's own query
-    (`tag_slugs`): an index probe per row of the page instead of a second round trip. Elsewhere
-    {} and the caller asks tag_slugs_by_conversation."""
+    (`tag_slugs`, for a query on the bare conversation table): an index probe per row of the
+    page instead of a second round trip. Elsewhere {} and the caller asks
+    tag_slugs_by_conversation."""
     if connection.vendor != "postgresql":
         return {}
     from django.apps import apps
-    from django.contrib.postgres.expressions import ArraySubquery
+    from django.contrib.postgres.fields import ArrayField
+    from django.db.models import CharField
+    from django.db.models.expressions import RawSQL
 
-    link = apps.get_model("tagging", "ConversationTag")
-    slugs = link.objects.filter(conversation=OuterRef("pk")).values("tag__slug")
-    return {"tag_slugs": ArraySubquery(slugs)}
+    link, tag = apps.get_model("tagging", "ConversationTag"), apps.get_model("tagging", "Tag")
+    q = connection.ops.quote_name
+    sql = (
+        f"ARRAY(SELECT t.slug FROM {q(link._meta.db_table)} l JOIN {q(tag._meta.db_table)} t "
+        f"ON t.id = l.tag_id WHERE l.conversation_id = {q(Conversation._meta.db_table)}.id)"
+    )
+    return {"tag_slugs": RawSQL(sql, (), output_field=ArrayField(CharField()))}
 
 
 def conversation_get_for_agent(*, user, pk) -> Conversation:
