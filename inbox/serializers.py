@@ -1,7 +1,6 @@
 """Output shapes. They read only what the selectors fetched: no query per row."""
 
-from django.contrib.auth import get_user_model
-from django.db import connection, models
+from django.db import models
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
@@ -125,22 +124,18 @@ def list_lookups() -> dict:
     """The list's other names by id, each a scalar subquery on a primary key: team_slug,
     assignee_username, channel_slug, channel_kind. Written as SQL: Django compiled four Subquery
     expressions in more time than the joins they replace had cost."""
-    outer = Conversation._meta.db_table
-
-    def one(model, key, column):
-        q = connection.ops.quote_name
-        table = model._meta.db_table
-        return RawSQL(
-            f"SELECT {q(column)} FROM {q(table)} WHERE {q(table)}.id = {q(outer)}.{q(key)}",
-            (),
-            output_field=models.CharField(),
-        )
-
+    names = {
+        "team_slug": "SELECT slug FROM accounts_team t WHERE t.id = inbox_conversation.team_id",
+        "assignee_username": (
+            "SELECT username FROM accounts_user u WHERE u.id = inbox_conversation.assignee_id"
+        ),
+        "channel_slug": "SELECT slug FROM inbox_channel c WHERE c.id = inbox_conversation.channel_id",
+        "channel_kind": "SELECT kind FROM inbox_channel c WHERE c.id = inbox_conversation.channel_id",
+    }
+    # Fixed SQL, no parameters: nothing from the request reaches it.
     return {
-        "team_slug": one(Team, "team_id", "slug"),
-        "assignee_username": one(get_user_model(), "assignee_id", "username"),
-        "channel_slug": one(Channel, "channel_id", "slug"),
-        "channel_kind": one(Channel, "channel_id", "kind"),
+        name: RawSQL(sql, (), output_field=models.CharField())  # noqa: S611
+        for name, sql in names.items()
     }
 
 
