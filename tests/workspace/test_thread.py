@@ -1,0 +1,113 @@
+"""The thread's groups, day separators and avatars (workspace/thread.py), without a browser."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+from inbox.models import Message
+from tests.accounts.factories import AgentFactory
+from tests.inbox.factories import ContactFactory, ConversationFactory, MessageFactory
+from workspace.thread import (
+    AVATAR_TONES,
+    DaySeparator,
+    avatar_tone,
+    day_label,
+    person_initials,
+    thread_entries,
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "initials"),
+    [
+        ("Ann Lee", "AL"),
+        ("Maria José García López", "ML"),
+        ("madonna", "M"),
+        ("ann.lee@example.com", "AL"),
+        ("@ann_lee", "AL"),
+        ("+62 812 3456 7890", ""),
+        ("12345", ""),
+        ("Contact 12", "C"),
+        ("Ölaf Ünal", "ÖÜ"),
+        ("山田太郎", "山"),
+        ("", ""),
+    ],
+)
+def test_initials_come_from_the_display_name(name, initials):
+    assert person_initials(name) == initials
+
+
+def test_a_person_keeps_one_tone():
+    assert avatar_tone("Ann Lee") == avatar_tone(" ann lee ")
+    assert 0 <= avatar_tone("Ann Lee") < AVATAR_TONES
+    assert len({avatar_tone(f"Person {i}") for i in range(60)}) == AVATAR_TONES
+
+
+def test_day_labels():
+    today = dt.date(2026, 12, 8)
+    assert day_label(today, today) == "Today"
+    assert day_label(dt.date(2026, 12, 7), today) == "Yesterday"
+    assert day_label(dt.date(2026, 12, 1), today) == "Tue 1 Dec"
+    assert day_label(dt.date(2025, 12, 1), today) == "Mon 1 Dec 2025"
+
+
+@pytest.mark.django_db
+def test_groups_break_on_author_kind_gap_and_day():
+    agent = AgentFactory(first_name="Alice", last_name="Ames")
+    conversation = ConversationFactory(contact=ContactFactory(name="Maria Gonzalez"))
+    zone = ZoneInfo("Asia/Jakarta")
+    now = dt.datetime(2026, 12, 8, 12, 0, tzinfo=zone)
+    at = [
+        dt.datetime(2026, 12, 7, 16, 0, tzinfo=zone),  # yesterday
+        dt.datetime(2026, 12, 7, 16, 2, tzinfo=zone),  # joins
+        dt.datetime(2026, 12, 7, 16, 40, tzinfo=zone),  # agent
+        dt.datetime(2026, 12, 7, 16, 41, tzinfo=zone),  # agent, joins
+        dt.datetime(2026, 12, 7, 16, 42, tzinfo=zone),  # agent's note: a group of its own
+        dt.datetime(2026, 12, 8, 11, 0, tzinfo=zone),  # today: customer
+        dt.datetime(2026, 12, 8, 11, 4, tzinfo=zone),  # joins (4 min)
+        dt.datetime(2026, 12, 8, 11, 10, tzinfo=zone),  # 6 min later: a new group
+    ]
+
+    def customer(i):
+        return MessageFactory(conversation=conversation, created_at=at[i])
+
+    def agent_says(i, **kw):
+        return MessageFactory(
+            conversation=conversation,
+            direction=Message.Direction.OUT,
+            sender_user=agent,
+            sender_contact=None,
+            created_at=at[i],
+            **kw,
+        )
+
+    messages = [
+        customer(0),
+        customer(1),
+        agent_says(2),
+        agent_says(3),
+        agent_says(4, kind=Message.Kind.NOTE),
+        customer(5),
+        customer(6),
+        customer(7),
+    ]
+    with timezone.override(zone):
+        entries = thread_entries(messages, contact=conversation.contact, now=now)
+    shape = [
+        e.label if isinstance(e, DaySeparator) else (e.initials if e.first else "+", e.last)
+        for e in entries
+    ]
+    assert shape == [
+        "Yesterday",
+        ("MG", False),
+        ("+", True),
+        ("AA", False),
+        ("+", True),
+        ("AA", True),
+        "Today",
+        ("MG", False),
+        ("+", True),
+        ("MG", True),
+    ]
