@@ -48,8 +48,8 @@ def avatar_tone(name: str) -> int:
 
 
 def day_label(day: dt.date, today: dt.date) -> str:
-    """"Today", "Yesterday", "Mon 7 Dec" this year, "Mon 7 Dec 2025" before (times.js writes the
-    same words and keeps them right past midnight)."""
+    """A day in words: "Today", "Yesterday", "Mon 7 Dec" this year, "Mon 7 Dec 2025" before
+    (times.js writes the same words and keeps them right past midnight)."""
     if day == today:
         return _("Today")
     if day == today - dt.timedelta(days=1):
