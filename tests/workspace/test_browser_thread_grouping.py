@@ -276,4 +276,19 @@ def test_the_groups_hold_at_1024(page, server, support, http_server):
     assert page.evaluate(NO_SIDEWAYS)
     page.wait_for_timeout(300)
     shot(page, "thread-grouping-1024")
+    # Past the agent's midnight the page keeps the days' words right (static/js/times.js).
+    later = page.evaluate(
+        """() => { const t = window.switchboardTimes, day = 24 * 3600 * 1000;
+          const today = [...document.querySelectorAll('#thread time[data-day]')].pop();
+          const d = today.getAttribute('datetime');
+          return [t.dayLabel(d, new Date()), t.dayLabel(d, new Date(Date.now() + day)),
+                  t.dayLabel(d, new Date(Date.now() + 3 * day)), t.dayLabel('2020-03-02', new Date())]; }"""
+    )
+    today = dt.date.fromisoformat(
+        page.locator("#thread time[data-day]").last.get_attribute("datetime")
+    )
+    words = f"{today:%a} {today.day} {today:%b}"
+    if (today + dt.timedelta(days=3)).year != today.year:
+        words += f" {today.year}"
+    assert later == ["Today", "Yesterday", words, "Mon 2 Mar 2020"]
     assert page.problems == [], page.problems

@@ -4,11 +4,17 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from inbox.models import Message
-from tests.accounts.factories import AgentFactory
-from tests.inbox.factories import ContactFactory, ConversationFactory, MessageFactory
+from tests.accounts.factories import AgentFactory, TeamFactory
+from tests.inbox.factories import (
+    ChannelFactory,
+    ContactFactory,
+    ConversationFactory,
+    MessageFactory,
+)
 from workspace.thread import (
     AVATAR_TONES,
     DaySeparator,
@@ -111,3 +117,42 @@ def test_groups_break_on_author_kind_gap_and_day():
         ("+", True),
         ("MG", True),
     ]
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(slug="support", name="Support")
+
+
+@pytest.mark.django_db
+def test_the_thread_partial_draws_days_groups_and_a_glyph_for_a_number(team):
+    """What the live feed re-fetches (/thread/) is grouped as the page is: a customer known by
+    a phone number gets the person glyph, the initials are hidden from screen readers, and a
+    following message keeps its author and time for them."""
+    offset = 12 - timezone.now().astimezone(dt.UTC).hour  # a zone where it is about noon
+    zone = "Etc/GMT" if offset == 0 else f"Etc/GMT{'-' if offset > 0 else '+'}{abs(offset)}"
+    agent = AgentFactory(teams=[team], time_zone=zone)
+    conversation = ConversationFactory(
+        team=team,
+        channel=ChannelFactory(default_team=team),
+        contact=ContactFactory(name="", email="", phone="+6281234567890"),
+    )
+    now = timezone.now()
+    MessageFactory(conversation=conversation, text="halo", created_at=now - dt.timedelta(days=3))
+    MessageFactory(
+        conversation=conversation, text="first", created_at=now - dt.timedelta(minutes=2)
+    )
+    MessageFactory(
+        conversation=conversation, text="second", created_at=now - dt.timedelta(minutes=1)
+    )
+    client = Client()
+    client.force_login(agent)
+    html = client.get(f"/inbox/conversations/{conversation.pk}/thread/").content.decode()
+    assert html.count('class="day"') == 2
+    assert '<h2 class="day-label"><time datetime=' in html and "data-day>Today</time>" in html
+    assert html.count("msg-avatar") == 2  # the old message, and the group of two
+    assert html.count('aria-hidden="true"><svg class="icon icon-person"') == 2
+    assert html.count("message in message cont last") == 1
+    follower = html[html.index("message in message cont last") :]
+    assert '<span class="visually-hidden">+6281234567890 · </span><time' in follower
+    assert "data-clock" in follower
