@@ -1,6 +1,7 @@
 """The thread's groups, day separators and avatars (workspace/thread.py), without a browser."""
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -156,3 +157,27 @@ def test_the_thread_partial_draws_days_groups_and_a_glyph_for_a_number(team):
     follower = html[html.index("message in message cont last") :]
     assert '<span class="visually-hidden">+6281234567890 · </span><time' in follower
     assert "data-clock" in follower
+
+
+@pytest.mark.django_db
+def test_the_days_in_indonesian(team):
+    agent = AgentFactory(teams=[team], language="id", time_zone="UTC")
+    conversation = ConversationFactory(team=team, channel=ChannelFactory(default_team=team))
+    now = timezone.now()
+    for days in (400, 1, 0):
+        MessageFactory(conversation=conversation, created_at=now - dt.timedelta(days=days))
+    client = Client()
+    client.force_login(agent)
+    html = client.get(f"/inbox/conversations/{conversation.pk}/thread/").content.decode()
+    labels = re.findall(r"data-day>([^<]+)</time>", html)
+    old = timezone.localdate(now - dt.timedelta(days=400))
+    assert labels[1:] == ["Kemarin", "Hari ini"]
+    assert labels[0].endswith(f" {old.year}") and labels[0].split()[0] in {
+        "Sen",
+        "Sel",
+        "Rab",
+        "Kam",
+        "Jum",
+        "Sab",
+        "Min",
+    }
