@@ -18,8 +18,8 @@
   // The page's language (<html lang>), as stamp_text writes Django's day and month names.
   function locale() { return document.documentElement.lang === "id" ? "id-ID" : "en-US"; }
 
-  function parts(date) {
-    var tz = zone();
+  function parts(date, inZone) {
+    var tz = inZone || zone();
     if (!formatters[tz]) {
       try {
         formatters[tz] = new Intl.DateTimeFormat(locale(), {
@@ -51,14 +51,58 @@
     return stamp(date, now);
   }
 
+  // "15:07": a message's clock time in the thread (stamp's time alone).
+  function clock(date) {
+    var p = parts(date);
+    return p.hour + ":" + p.minute;
+  }
+
+  // The thread's own: how long ago while under a day, then the clock time (the day is named
+  // by the separator above it). workspace/templatetags/ui.py recent().
+  function recent(date, now) {
+    return now - date < 24 * 60 * 60000 ? ago(date, now) : clock(date);
+  }
+
+  // The calendar day of a moment in the agent's zone, as "2026-12-07".
+  var dayFormatters = {};
+  function localDay(date) {
+    var tz = zone();
+    if (!dayFormatters[tz]) {
+      try {
+        dayFormatters[tz] = new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" });
+      } catch (e) { dayFormatters[tz] = new Intl.DateTimeFormat("en-CA", { timeZone: "UTC", year: "numeric", month: "2-digit", day: "2-digit" }); }
+    }
+    var p = {};
+    dayFormatters[tz].formatToParts(date).forEach(function (x) { p[x.type] = x.value; });
+    return p.year + "-" + p.month + "-" + p.day;
+  }
+
+  // A day separator's words (workspace/thread.py day_label): "Today", "Yesterday", "Mon 7 Dec",
+  // "Mon 7 Dec 2025"; kept right when the agent's midnight passes with the page open.
+  function dayLabel(day, now) {
+    var noon = new Date(day + "T12:00:00Z");
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || isNaN(noon)) return null;
+    var back = Math.round((Date.parse(localDay(now) + "T12:00:00Z") - noon) / (24 * 60 * 60000));
+    if (back === 0) return gettext("Today");
+    if (back === 1) return gettext("Yesterday");
+    var p = parts(noon, "UTC");
+    var text = p.weekday + " " + p.day + " " + p.month;
+    return p.year === parts(now).year ? text : text + " " + p.year;
+  }
+
   function tick() {
     var now = new Date();
-    Array.prototype.forEach.call(document.querySelectorAll("time[data-stamp], time[data-relative]"), function (el) {
+    Array.prototype.forEach.call(document.querySelectorAll("time[data-day]"), function (el) {
+      var text = dayLabel(el.getAttribute("datetime"), now);
+      if (text && el.textContent !== text) el.textContent = text;
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("time[data-stamp], time[data-relative], time[data-clock]"), function (el) {
       var date = new Date(el.getAttribute("datetime"));
       if (isNaN(date)) return;
-      var text = el.hasAttribute("data-relative") ? ago(date, now) : stamp(date, now);
+      var mode = el.getAttribute("data-relative");
+      var text = el.hasAttribute("data-clock") ? clock(date) : mode === "clock" ? recent(date, now) : mode !== null ? ago(date, now) : stamp(date, now);
       if (el.textContent !== text) el.textContent = text;
-      if (el.hasAttribute("data-relative")) {
+      if (el.hasAttribute("data-relative") || el.hasAttribute("data-clock")) {
         var title = stamp(date, now);
         if (el.title !== title) el.title = title;
       }
@@ -91,7 +135,7 @@
       .catch(function () { /* next page load tries again */ });
   }
 
-  window.switchboardTimes = { stamp: stamp, ago: ago, zone: zone, tick: tick };
+  window.switchboardTimes = { stamp: stamp, ago: ago, clock: clock, recent: recent, dayLabel: dayLabel, zone: zone, tick: tick };
 
   document.addEventListener("DOMContentLoaded", function () {
     tick();

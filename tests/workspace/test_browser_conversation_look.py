@@ -29,10 +29,15 @@ chromium, server, page, support = browser.chromium, browser.server, browser.page
 NO_SIDEWAYS = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
 FAILURE = "550 5.1.1 <ann@example.com>: mailbox unavailable"
 # Each message's place in the thread's box: its left and right edges and its middle, as shares
-# of the thread's width (0 = the thread's left edge, 1 = its right edge).
+# of the width the bubbles have (0 = the thread's left edge, 1 = its right edge, inside the
+# gutters where the avatars sit). Day separators between them are not messages.
 PLACES = """() => {
-  const box = document.querySelector('#thread').getBoundingClientRect();
-  return [...document.querySelectorAll('#thread > li')].map((li) => {
+  const thread = document.querySelector('#thread');
+  const outer = thread.getBoundingClientRect();
+  const style = getComputedStyle(thread);
+  const box = { left: outer.left + parseFloat(style.paddingLeft),
+                width: outer.width - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) };
+  return [...document.querySelectorAll('#thread > li.message')].map((li) => {
     const r = li.getBoundingClientRect();
     return {
       id: li.id, classes: li.className, text: li.innerText,
@@ -234,18 +239,24 @@ def test_messages_sit_on_their_sides_with_compact_meta_and_a_failure_says_why(
     places = check_sides(page)
     texts = "\n".join(p["text"] for p in places)
     assert "not applicable" not in texts.lower()
-    # Delivery shows on the agents' messages that have a state, not on notes or the customer's.
+    # Delivery shows on the agents' messages that have a state (at the bubble's foot), not on
+    # notes or the customer's; the meta line says who and when.
     by_start = {p["text"].split("\n")[0]: p for p in places}
-    assert any(line.startswith("Alice Ames") and line.endswith("read") for line in by_start)
-    assert any(line.startswith("Alice Ames") and line.endswith("delivered") for line in by_start)
+    assert any(line.startswith("Alice Ames · ") for line in by_start)
     assert any(line.startswith("Ann Lee") and line.count("·") == 1 for line in by_start)
+    states = page.locator("#thread > li.out:not(.note):not(.system) .delivery-state")
+    assert {"read", "delivered"} <= set(states.all_inner_texts())
+    no_state = page.locator("#thread > li.message", has_text="Credit for the seats is approved")
+    assert no_state.locator(".delivery-state").count() == 0  # Bob's, which has no state
+    elsewhere = "#thread > li.in .delivery-state, #thread > li.note .delivery-state"
+    assert page.locator(elsewhere).count() == 0
     note = page.locator("#thread > li.note")
     assert note.locator(".who").inner_text().startswith("Private note · Alice Ames")
     assert "delivered" not in note.inner_text()
     assert page.locator("#thread li.system .who").inner_text().startswith("Switchboard (automatic)")
 
     failed = page.locator("#thread > li.failed")
-    assert failed.locator(".who").inner_text().endswith("failed")
+    assert failed.locator(".delivery-state").inner_text() == "failed"
     alert = failed.get_by_role("alert")
     assert FAILURE in alert.inner_text() and "Not delivered" in alert.inner_text()
     assert alert.get_by_role("button", name="Retry").is_visible()

@@ -62,7 +62,11 @@ def test_the_pages_write_times_in_the_agents_zone_and_the_api_in_utc(agent, team
     client = browser_for(agent)
 
     page = client.get(f"/inbox/conversations/{conversation.pk}/").content.decode()
-    assert '<time datetime="2026-12-07T20:01:00+07:00" data-stamp>Mon 7 Dec, 20:01</time>' in page
+    # The thread's meta line: how long ago, the moment in the agent's zone as its title.
+    assert (
+        '<time datetime="2026-12-07T20:01:00+07:00" data-relative="clock" title="Mon 7 Dec, 20:01">'
+        in page
+    )
     assert 'data-tz="Asia/Jakarta"' in page
 
     api = client.get(f"/api/v1/conversations/{conversation.pk}/messages/").json()

@@ -123,6 +123,9 @@ def row_view(conversation, now, *, unread: bool = False) -> dict:
 ICON_SHAPES = {
     "paperclip": '<path d="M13 7.5 8 12.5a3.2 3.2 0 0 1-4.5-4.5L9 2.5a2.1 2.1 0 0 1 3 3L6.6 11a1'
     ' 1 0 0 1-1.5-1.5L10 4.6"/>',
+    # A person: the avatar of someone known only by a number or a handle without letters.
+    "person": '<circle cx="8" cy="5.5" r="2.7"/><path d="M2.8 13.8c.6-2.7 2.7-4.3 5.2-4.3s4.6 1.6'
+    ' 5.2 4.3"/>',
 }
 
 
@@ -249,6 +252,53 @@ def ago(value, now=None):
         stamp_text(value, now),
         ago_text(value, now),
     )
+
+
+@register.filter
+def recent(value, now=None):
+    """A message's time in the thread's meta line: how long ago while under a day ("5 min ago",
+    "2 h ago"), then the clock time (the day separator above says which day); the moment itself
+    in the title and the datetime. times.js keeps it live (data-relative="clock")."""
+    from django.utils import timezone
+    from django.utils.dateformat import format as date_format
+    from django.utils.html import format_html
+
+    if not value:
+        return ""
+    now = now or timezone.now()
+    text = ago_text(value, now) if now - value < dt.timedelta(days=1) else ""
+    return format_html(
+        '<time datetime="{}" data-relative="clock" title="{}">{}</time>',
+        timezone.localtime(value).isoformat(),
+        stamp_text(value, now),
+        text or date_format(timezone.localtime(value), "H:i"),
+    )
+
+
+@register.filter
+def clock(value):
+    """<time> with the clock time alone ("15:07"), the whole moment in its title (times.js)."""
+    from django.utils import timezone
+    from django.utils.dateformat import format as date_format
+    from django.utils.html import format_html
+
+    if not value:
+        return ""
+    local = timezone.localtime(value)
+    return format_html(
+        '<time datetime="{}" data-clock title="{}">{}</time>',
+        local.isoformat(),
+        stamp_text(value),
+        date_format(local, "H:i"),
+    )
+
+
+@register.simple_tag
+def thread_entries(messages, contact):
+    """workspace.thread.thread_entries: the thread's day separators and message groups."""
+    from workspace.thread import thread_entries as entries
+
+    return entries(messages, contact=contact)
 
 
 @register.filter
