@@ -14,7 +14,12 @@ from django.utils import timezone
 
 from inbox.models import Conversation
 from tests.accounts.factories import AgentFactory
-from tests.inbox.factories import ChannelFactory, ContactFactory, ConversationFactory, MessageFactory
+from tests.inbox.factories import (
+    ChannelFactory,
+    ContactFactory,
+    ConversationFactory,
+    MessageFactory,
+)
 from tests.workspace import test_browser as browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -116,6 +121,18 @@ def test_at_1440_the_panel_fits_and_severity_and_snooze_apply_at_once(page, serv
     assert not page.locator("#contact-body").is_visible()
     toggle.click()
     assert page.locator("#contact-body").is_visible()
+    # A shortcut reaches into a folded section, or the closed Snooze menu, and opens it.
+    page.get_by_role("button", name="Triage", exact=True).click()
+    assert not severity.is_visible()
+    page.locator("#conv-title").click()
+    page.keyboard.press("s")
+    assert page.evaluate("document.activeElement.id") == "severity-select"
+    assert severity.evaluate(IN_VIEW)
+    page.locator("#conv-title").click()
+    page.keyboard.press("z")
+    assert page.evaluate("document.activeElement.textContent") == "in 1 hour"
+    page.keyboard.press("Escape")
+    assert page.locator("#snooze-menu").get_attribute("open") is None
 
     # At 1280 the panel may sit elsewhere (the layout's business); its look is kept for review.
     page.set_viewport_size({"width": 1280, "height": 800})
@@ -191,7 +208,9 @@ def test_without_javascript_the_forms_buttons_still_post(chromium, server, suppo
     user(AgentFactory, "alice", teams=[support])
     user(AgentFactory, "bob", teams=[support])
     conversation = a_conversation(support)
-    context = chromium.new_context(java_script_enabled=False, viewport={"width": 1440, "height": 900})
+    context = chromium.new_context(
+        java_script_enabled=False, viewport={"width": 1440, "height": 900}
+    )
     page = context.new_page()
     page.set_default_timeout(15000)
     path = f"/inbox/conversations/{conversation.pk}/"

@@ -209,9 +209,7 @@ def triage_news(user, conversation_id: int, asked: list[str]) -> list[dict]:
     from accounts.models import Team
     from tagging.models import Tag
 
-    events = list(
-        Event.objects.filter(conversation_id=conversation_id, pk__in=ids).order_by("pk")
-    )
+    events = list(Event.objects.filter(conversation_id=conversation_id, pk__in=ids).order_by("pk"))
     people = get_user_model().objects.filter(pk__in={e.actor_id for e in events if e.actor_id})
     names = {p.pk: p.display_name for p in people}
     slugs = set()
@@ -225,8 +223,7 @@ def triage_news(user, conversation_id: int, asked: list[str]) -> list[dict]:
             usernames.add((e.payload.get("after") or {}).get("assignee"))
     tags = dict(Tag.objects.filter(slug__in=slugs - {None}).values_list("slug", "name"))
     assignees = {
-        p.username: p
-        for p in get_user_model().objects.filter(username__in=usernames - {None})
+        p.username: p for p in get_user_model().objects.filter(username__in=usernames - {None})
     }
     team_slugs = {(e.payload.get("after") or {}).get("team") for e in events}
     teams = dict(Team.objects.filter(slug__in=team_slugs - {None}).values_list("slug", "name"))
@@ -275,9 +272,7 @@ def _describe(event, actor, user, *, tags, assignees, teams):
             )
         else:
             yield (
-                _("%(actor)s unassigned this.") % {"actor": actor}
-                if actor
-                else _("Unassigned."),
+                _("%(actor)s unassigned this.") % {"actor": actor} if actor else _("Unassigned."),
                 _("Unassigned"),
             )
     elif event.type == "conversation.tagged":
@@ -295,7 +290,7 @@ def _describe(event, actor, user, *, tags, assignees, teams):
             _("%(actor)s removed the tag %(tag)s.") % {"actor": actor, "tag": name}
             if actor
             else _("Tag %(tag)s removed.") % {"tag": name},
-            "− " + str(name),
+            "\N{MINUS SIGN} " + str(name),
         )
     elif event.type == "macro.ran":
         name = payload.get("name") or ""
