@@ -23,6 +23,7 @@ def test_an_agent_marks_spam_and_not_spam_and_a_lead_blocks_the_contact(page, se
     listed = page.get_by_role("region", name="Conversations")
     listed.get_by_role("link", name="Cheap pills, best price").click()
     page.wait_for_url(f"**/inbox/conversations/{pills.pk}/")
+    page.locator("#more-menu > summary").click()  # the status row's "More actions" menu
     page.get_by_role("button", name="Mark as spam").click()  # in place, through htmx
     page.wait_for_selector("text=Marked as spam")
     page.goto(f"{server}/inbox/")

@@ -78,14 +78,16 @@ def test_triage_changes_show_in_place_without_a_page_load_and_undo_takes_back_a_
     page.wait_for_selector("#flash >> text=Tagged Feature request.")
 
     # Severity: picking it is enough. Only its own part of the panel is swapped: a reason being
-    # typed for the assignment stays.
+    # typed for the assignment ("Add a reason") stays.
+    page.get_by_text("Add a reason").click()
     page.get_by_label("Reason (optional)").fill("VIP customer")
     page.get_by_role("combobox", name="Severity").select_option("high")
     page.wait_for_selector("#conv-meta:has-text('severity high')")
     page.wait_for_selector("#activity-panel:has-text('severity from normal to high')")
     assert page.get_by_label("Reason (optional)").input_value() == "VIP customer"
 
-    # Team and agent: the Agent list holds the chosen team's members only.
+    # Team and agent: the Agent list holds the chosen team's members only. With a reason open,
+    # the choices wait for its Assign button (without one, a choice applies at once).
     page.get_by_role("combobox", name="Team").select_option("sales")
     agent = page.get_by_role("combobox", name="Agent")
     offered = agent.evaluate("(s) => [...s.options].filter((o) => !o.hidden).map((o) => o.value)")

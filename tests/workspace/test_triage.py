@@ -336,3 +336,35 @@ def test_a_triage_answer_names_no_colleagues_change_it_does_not_show(
     assert (own[1], colleagues[1]) == (agent.pk, lead.pk)
     changed = json.loads(response["HX-Trigger"])["conversation-changed"]
     assert changed["events_through"] == own[0]  # the agent's own change, not the colleague's
+
+
+def test_the_parts_say_a_colleagues_changes_in_words_for_the_live_region(
+    agent, lead, conversation, feature
+):
+    """`?event=` names the live feed's events that made the page fetch: the answer describes
+    them (the actor's name, the new value alone for the note beside a control in use); an event
+    of another conversation, or none asked, says nothing."""
+    from inbox.models import Severity
+    from routing.services import assign_conversation
+    from tagging.services import apply_tags, set_severity
+
+    lead.first_name, lead.last_name = "Budi", "Santoso"
+    lead.save()
+    set_severity(conversation_id=conversation.pk, severity=Severity.HIGH, actor=lead)
+    assign_conversation(
+        conversation_id=conversation.pk, team=conversation.team, assignee=agent, actor=lead
+    )
+    apply_tags(conversation_id=conversation.pk, tags=[feature], actor=None)
+    other = ConversationFactory(team=conversation.team, channel=conversation.channel)
+    set_severity(conversation_id=other.pk, severity=Severity.LOW, actor=lead)
+    events = list(Event.objects.order_by("pk").values_list("pk", flat=True))
+
+    client = browser_for(agent, htmx=True)
+    url = f"/inbox/conversations/{conversation.pk}/triage/"
+    html = client.get(url, {"part": "severity-form", "event": events}).content.decode()
+    assert '<ul id="triage-news" hidden>' in html
+    assert 'data-value="high">Budi Santoso set severity to high.</li>' in html
+    assert "Budi Santoso assigned this to you." in html
+    assert "Tag Feature request added." in html  # a rule's (no actor)
+    assert "set severity to low" not in html  # another conversation's
+    assert "triage-news" not in client.get(url, {"part": "severity-form"}).content.decode()

@@ -47,13 +47,6 @@ def _templates_offered(conversation, refusal: str | None):
 
 def _conversation_context(request, conversation) -> dict:
     messages = list(selectors.message_list_for_conversation(conversation=conversation))
-    others = titles.attach_titles(
-        selectors.conversation_base_for(request.user)
-        .filter(contact_id=conversation.contact_id)
-        .exclude(pk=conversation.pk)
-        .select_related("channel")
-        .order_by("-last_message_at")[:20]
-    )
     return {
         "conversation": conversation,
         "conversation_title": titles.title_from_thread(conversation, messages),
@@ -66,7 +59,6 @@ def _conversation_context(request, conversation) -> dict:
         if can_write(request.user)
         else [],
         "thread_messages": messages,
-        "others": others,
         "now": timezone.now(),
         **triage_context(request, conversation),
     }

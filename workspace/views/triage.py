@@ -18,8 +18,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import Membership
 from accounts.permissions import can_write
-from inbox import selectors
-from inbox.models import Activity, Event, Status
+from inbox import selectors, titles
+from inbox.models import SEVERITY_WORDS, Activity, Event, Status
 from routing.macros import macros_for
 from tagging.selectors import suggested_tags_for
 from workspace.views.common import agents_with_load, write_context
@@ -90,12 +90,25 @@ def triage_context(request, conversation, *, undo_status: str | None = None) -> 
         # Called by the template only where the assignment part is drawn (the loads' count).
         "agents": _agents_for_assigning,
         "my_team_for_conversation": functools.partial(_team_for_me, request.user, conversation),
+        # Called by the template where the contact card is drawn (not by the live parts).
+        "others": functools.partial(_others_for, request.user, conversation),
         "undo_status": undo_status,
         "undo_ms": undo_ms,
         "undo_seconds": window,
         **write_context(request),
         "macros": macros_for(user=request.user).order_by("name", "pk"),
     }
+
+
+def _others_for(user, conversation) -> list:
+    """The contact's other conversations the agent may see, newest first (the contact card)."""
+    return titles.attach_titles(
+        selectors.conversation_base_for(user)
+        .filter(contact_id=conversation.contact_id)
+        .exclude(pk=conversation.pk)
+        .select_related("channel")
+        .order_by("-last_message_at")[:20]
+    )
 
 
 def _agents_for_assigning():
@@ -161,6 +174,7 @@ def triage_parts(request, pk):
     asked = set(request.GET.getlist("part")) & set(allowed) or set(allowed)
     context = triage_context(request, conversation)
     context["parts"] = [TRIAGE_PARTS[p] for p in allowed if p in asked]  # the panel's order
+    context["news"] = triage_news(request.user, pk, request.GET.getlist("event"))
     response = render(request, "ui/_triage_parts.html", context)
     response["X-Events-Through"] = str(through)
     response["Cache-Control"] = "no-store"
@@ -177,3 +191,138 @@ def tag_for_name_or_slug(typed: str):
             _("There is no tag called %(tag)r. Pick one from the list.") % {"tag": typed}
         )
     return tag
+
+
+# Events the page asks about (`?event=`, the live feed's ids that made it fetch), at most these.
+NEWS_LIMIT = 20
+
+
+def triage_news(user, conversation_id: int, asked: list[str]) -> list[dict]:
+    """A colleague's changes in words, for the page to announce (static/js/triage.js puts them in
+    its polite live region): "Budi set severity to high", "Budi assigned this to Alice". Each
+    comes with `value`, the new value alone, for the note beside a control the agent is using."""
+    ids = sorted({int(i) for i in asked if i.isdigit()})[:NEWS_LIMIT]
+    if not ids:
+        return []
+    from django.contrib.auth import get_user_model
+
+    from accounts.models import Team
+    from tagging.models import Tag
+
+    events = list(Event.objects.filter(conversation_id=conversation_id, pk__in=ids).order_by("pk"))
+    people = get_user_model().objects.filter(pk__in={e.actor_id for e in events if e.actor_id})
+    names = {p.pk: p.display_name for p in people}
+    slugs = set()
+    usernames = set()
+    for e in events:
+        if e.type == "conversation.tagged":
+            slugs.update(e.payload.get("tags") or [])
+        elif e.type == "conversation.untagged":
+            slugs.add(e.payload.get("tag"))
+        elif e.type == "conversation.assigned":
+            usernames.add((e.payload.get("after") or {}).get("assignee"))
+    tags = dict(Tag.objects.filter(slug__in=slugs - {None}).values_list("slug", "name"))
+    assignees = {
+        p.username: p for p in get_user_model().objects.filter(username__in=usernames - {None})
+    }
+    team_slugs = {(e.payload.get("after") or {}).get("team") for e in events}
+    teams = dict(Team.objects.filter(slug__in=team_slugs - {None}).values_list("slug", "name"))
+    news = []
+    for e in events:
+        actor = names.get(e.actor_id) if e.actor_id else None
+        for text, value in _describe(e, actor, user, tags=tags, assignees=assignees, teams=teams):
+            news.append({"event": e.pk, "text": text, "value": value})
+    return news
+
+
+def _describe(event, actor, user, *, tags, assignees, teams):
+    """(sentence, value) pairs for one event; nothing for what the panel does not show."""
+    payload = event.payload or {}
+    changes = payload.get("changes") or {}
+    if event.type == "conversation.updated" and isinstance(changes, dict):
+        if "severity" in changes:
+            word = SEVERITY_WORDS.get(str(changes["severity"][-1]), changes["severity"][-1])
+            yield (
+                _("%(actor)s set severity to %(severity)s.") % {"actor": actor, "severity": word}
+                if actor
+                else _("Severity changed to %(severity)s.") % {"severity": word},
+                str(word),
+            )
+        if "status" in changes:
+            yield _status_news(changes["status"][-1], actor, changes.get("snoozed_until"))
+    elif event.type == "conversation.assigned":
+        after = payload.get("after") or {}
+        person = assignees.get(after.get("assignee"))
+        team = teams.get(after.get("team"), after.get("team"))
+        if person is not None:
+            whom = _("you") if person.pk == user.pk else person.display_name
+            yield (
+                _("%(actor)s assigned this to %(assignee)s.") % {"actor": actor, "assignee": whom}
+                if actor
+                else _("Assigned to %(assignee)s.") % {"assignee": whom},
+                person.display_name,
+            )
+        elif team:
+            yield (
+                _("%(actor)s moved this to the team %(team)s, unassigned.")
+                % {"actor": actor, "team": team}
+                if actor
+                else _("Moved to the team %(team)s, unassigned.") % {"team": team},
+                _("%(team)s, unassigned") % {"team": team},
+            )
+        else:
+            yield (
+                _("%(actor)s unassigned this.") % {"actor": actor} if actor else _("Unassigned."),
+                _("Unassigned"),
+            )
+    elif event.type == "conversation.tagged":
+        for slug in payload.get("tags") or []:
+            name = tags.get(slug, slug)
+            yield (
+                _("%(actor)s added the tag %(tag)s.") % {"actor": actor, "tag": name}
+                if actor
+                else _("Tag %(tag)s added.") % {"tag": name},
+                "+ " + name,
+            )
+    elif event.type == "conversation.untagged":
+        name = tags.get(payload.get("tag"), payload.get("tag"))
+        yield (
+            _("%(actor)s removed the tag %(tag)s.") % {"actor": actor, "tag": name}
+            if actor
+            else _("Tag %(tag)s removed.") % {"tag": name},
+            "\N{MINUS SIGN} " + str(name),
+        )
+    elif event.type == "macro.ran":
+        name = payload.get("name") or ""
+        yield (
+            _("%(actor)s ran the macro %(macro)s.") % {"actor": actor, "macro": name}
+            if actor
+            else _("The macro %(macro)s ran.") % {"macro": name},
+            name,
+        )
+
+
+def _status_news(status: str, actor: str | None, until: str | None) -> tuple[str, str]:
+    from workspace.templatetags.ui import stamp_text
+
+    word = Status(status).label if status in Status.values else status
+    if status == Status.SNOOZED and until:
+        moment = parse_datetime(until)
+        when = stamp_text(moment) if moment else until
+        return (
+            _("%(actor)s snoozed this until %(until)s.") % {"actor": actor, "until": when}
+            if actor
+            else _("Snoozed until %(until)s.") % {"until": when},
+            str(word),
+        )
+    if status == Status.RESOLVED:
+        text = _("%(actor)s resolved this.") if actor else _("Resolved.")
+    elif status == Status.OPEN:
+        text = _("%(actor)s reopened this.") if actor else _("Reopened.")
+    else:
+        text = (
+            _("%(actor)s set the status to %(status)s.")
+            if actor
+            else _("Status changed to %(status)s.")
+        )
+    return text % {"actor": actor, "status": word}, str(word)
