@@ -46,7 +46,7 @@
     var now = Date.now();
     $all("time.sla[data-due]").forEach(function (el) {
       var left = Date.parse(el.getAttribute("data-due")) - now;
-      var state = left <= 0 || el.classList.contains("sla-breached") ? "breached" : left <= 30 * 60000 ? "warning" : "ok";
+      var state = left <= 0 || el.classList.contains("sla-breached") ? "breached" : left <= 60 * 60000 ? "warning" : "ok";
       el.classList.remove("sla-ok", "sla-warning", "sla-breached");
       el.classList.add("sla-" + state);
       el.textContent = state === "breached" ? gettext("breached") : formatLeft(left);

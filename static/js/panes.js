@@ -4,7 +4,8 @@
    renders the same three panes on the server (workspace/views/conversation.py). Below 1280 px
    the list and the conversation take turns (#workspace[data-open], static/css/app.css).
    After each swap "pane:loaded" tells the other modules (drafts, presence, mentions) to wire
-   the new pane. Plain JavaScript from a static file (the CSP forbids inline script). */
+   the new pane. Also here: the open conversation's details drawer in a narrow pane, and the top
+   bar's menus. Plain JavaScript from a static file (the CSP forbids inline script). */
 (function () {
   "use strict";
 
@@ -39,11 +40,78 @@
     $all("[data-unread]", row).forEach(function (el) { el.remove(); });
   }
 
+  /* The details of the open conversation: a column beside the thread, or, in a pane too narrow
+     for both (app.css), a drawer over it behind the "Details" button. The drawer takes the focus
+     when it opens; Escape or its close button shuts it and gives the focus back to the button. */
+  function conv() { return $("#pane .conv"); }
+
+  function wireDetails() {
+    var c = conv();
+    if (c) c.classList.add("has-drawer");  // without this script the details follow the composer
+  }
+
+  function setDetails(open, returnFocus) {
+    var c = conv();
+    if (!c) return;
+    var toggle = $("[data-details-toggle]", c);
+    var side = $(".conv-side", c);
+    c.classList.toggle("details-open", open);
+    if (toggle) toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open && side) side.focus();
+    else if (returnFocus && toggle) toggle.focus();
+  }
+
+  // Shown as a drawer now (not a column beside the thread): the button to open it is visible.
+  function detailsIsDrawer() {
+    var c = conv();
+    var toggle = c && $("[data-details-toggle]", c);
+    return !!(toggle && toggle.offsetParent !== null);
+  }
+
+  function onDetailsClick(e) {
+    if (e.target.closest("[data-details-toggle]")) {
+      var c = conv();
+      setDetails(!(c && c.classList.contains("details-open")), false);
+    } else if (e.target.closest("[data-details-close]")) {
+      setDetails(false, true);
+    }
+  }
+
+  /* The top bar's menus (<details data-menu>, base.html): one open at a time, shut by a click
+     elsewhere and by Escape (the focus back on its summary). */
+  function onMenuToggle(e) {
+    var menu = e.target;
+    if (!menu.matches || !menu.matches("details[data-menu]") || !menu.open) return;
+    $all("details[data-menu][open]").forEach(function (other) { if (other !== menu) other.open = false; });
+  }
+
+  function onMenuClick(e) {
+    var inside = e.target.closest("details[data-menu]");
+    $all("details[data-menu][open]").forEach(function (menu) { if (menu !== inside) menu.open = false; });
+  }
+
+  function onKeydown(e) {
+    if (e.key !== "Escape" || e.defaultPrevented) return;
+    var menu = $("details[data-menu][open]");
+    if (menu) {
+      e.preventDefault();
+      menu.open = false;
+      $("summary", menu).focus();
+      return;
+    }
+    var c = conv();
+    if (c && c.classList.contains("details-open") && detailsIsDrawer()) {
+      e.preventDefault();
+      setDetails(false, true);
+    }
+  }
+
   function loaded(previous, sent) {
     var ws = workspace();
     var id = openId();
     if (ws) { if (id) ws.setAttribute("data-open", ""); else ws.removeAttribute("data-open"); }
     markOpen();
+    wireDetails();
     var p = pane();
     if (p) p.scrollTop = 0;
     document.dispatchEvent(new CustomEvent("pane:loaded", { detail: { id: id, previous: previous, sent: sent } }));
@@ -174,8 +242,15 @@
   };
 
   document.addEventListener("DOMContentLoaded", function () {
+    document.addEventListener("toggle", onMenuToggle, true);  // "toggle" does not bubble
+    document.addEventListener("click", onMenuClick);
+    document.addEventListener("keydown", onKeydown);
     var p = pane();
     if (!p) return;
+    wireDetails();
+    document.addEventListener("click", onDetailsClick);
+    // A pane redrawn by another module (htmx) gets its drawer back.
+    document.addEventListener("htmx:afterSettle", wireDetails);
     var template = document.getElementById("pane-empty");
     emptyPane = template ? template.innerHTML : "";
     // The entry this page was loaded at gets a state too, so Back to it is ours to restore.

@@ -85,6 +85,7 @@ def test_logging_out_in_another_tab_shows_the_signed_out_state(page, server, sup
     login(page, server, "alice", path)
     other = page.context.new_page()
     other.goto(f"{server}/inbox/")
+    other.locator(".account-menu > summary").click()  # Log out is under the account's menu
     other.get_by_role("button", name="Log out").click()
     other.wait_for_url("**/login/")
     banner = page.get_by_role("alert").filter(has_text="signed out")

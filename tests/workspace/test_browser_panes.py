@@ -269,6 +269,7 @@ def test_times_in_the_agents_zone_taken_from_the_browser_once_and_kept_live(
         "() => document.querySelector('#thread .who time').title === 'Mon 7 Dec, 20:01'"
     )  # UTC+7
     assert moment.inner_text() == "20:01" or moment.inner_text().endswith(("ago", "just now"))
+    page.locator(".account-menu > summary").click()  # the name is under the account's menu
     page.get_by_role("link", name="Alice").click()
     page.wait_for_url(f"{server}/inbox/profile/")
     assert page.get_by_label("Time zone").input_value() == "Asia/Jakarta"

@@ -9,7 +9,7 @@ from inbox.models import SEVERITY_WORDS
 
 register = template.Library()
 
-SLA_WARNING = dt.timedelta(minutes=30)
+SLA_WARNING = dt.timedelta(hours=1)
 # Small monochrome icons drawn for this project (16x16, currentColor): emoji show as empty boxes
 # where the system has no emoji font (Debian's chromium). Meta channels carry one kind for
 # Messenger, Instagram and WhatsApp; the named shapes serve them when the platform is known.
@@ -72,7 +72,7 @@ def sla_due(conversation):
 
 @register.simple_tag
 def sla_state(conversation, now) -> str:
-    """ok, warning (amber: under 30 minutes left) or breached (red)."""
+    """ok, warning (amber: under an hour left) or breached (red)."""
     due = sla_due(conversation)
     if conversation.sla_breached or (due is not None and due <= now):
         return "breached"
