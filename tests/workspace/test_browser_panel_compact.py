@@ -185,7 +185,8 @@ def test_a_colleagues_change_is_announced_and_a_control_in_use_gets_a_note(
     hint.wait_for()
     assert hint.inner_text().startswith("Changed by a colleague: low")
     assert hint.evaluate(IN_VIEW)
-    assert "Bob set severity to low." in page.evaluate(NEWS)
+    # Said a moment after the note is drawn (the region is emptied first, so it is said again).
+    page.wait_for_function(f"() => ({NEWS})().includes('Bob set severity to low.')")
     assert severity.input_value() == "critical"  # hers, still
     shot(page, "panel-compact-stale-hint")
     hint.get_by_role("button", name="Show").click()
