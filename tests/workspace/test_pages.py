@@ -708,3 +708,17 @@ def test_list_rows_preview_the_customers_latest_words_never_our_reply(agent, tea
 
     listed = browser_for(agent).get("/inbox/").context["conversations"]
     assert [c.preview for c in listed] == ["Also the PDF is empty when it works."]
+
+
+def test_the_contact_card_lists_other_conversations_or_says_there_are_none(agent, team):
+    """No folded "0 other conversations" to open onto "None.": the card says so in words."""
+    client = browser_for(agent)
+    first = conversation_in(team)
+    alone = client.get(f"/inbox/conversations/{first.pk}/").content.decode()
+    assert "No other conversations." in alone
+    assert "0 other conversations" not in alone
+
+    second = conversation_in(team, contact=first.contact)
+    page = client.get(f"/inbox/conversations/{first.pk}/").content.decode()
+    assert "1 other conversation" in page and "No other conversations." not in page
+    assert f"/inbox/conversations/{second.pk}/" in page
