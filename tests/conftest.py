@@ -18,6 +18,9 @@ from tests.accounts.factories import (
     ViewerFactory,
 )
 
+# The browser tests' fixtures (Chromium, the live server, a page, the support team), by name.
+from tests.workspace.browser import chromium, page, server, support  # noqa: F401
+
 
 def pytest_collection_modifyitems(config, items):
     """`postgres` tests need PostgreSQL; `redis` tests need REDIS_URL. Skipped, loudly, elsewhere."""
@@ -203,5 +206,5 @@ def http_server():
     """A local HTTP server standing in for a provider API (see tests/support/http.py)."""
     from tests.support.http import LocalHTTPServer
 
-    with LocalHTTPServer() as server:
-        yield server
+    with LocalHTTPServer() as provider:
+        yield provider

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.workspace.test_browser import ARTIFACTS, chromium, page, server  # noqa: F401
+from tests.workspace.browser import ARTIFACTS
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def test_the_docs_pages_have_no_inline_script_or_style_and_nothing_from_elsewher
     ("path", "operation"),
     [("/api/docs/", ".opblock-summary-path"), ("/api/redoc/", "[data-section-id^='operation/']")],
 )
-def test_the_docs_list_operations_under_the_csp_in_chromium(page, server, path, operation):  # noqa: F811
+def test_the_docs_list_operations_under_the_csp_in_chromium(page, server, path, operation):
     blocked = []
     page.on(
         "console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None

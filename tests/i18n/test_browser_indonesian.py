@@ -17,14 +17,7 @@ from tests.inbox.factories import (
     ConversationFactory,
     MessageFactory,
 )
-from tests.workspace.test_browser import (  # noqa: F401 (fixtures)
-    chromium,
-    login,
-    server,
-    shot,
-    support,
-    user,
-)
+from tests.workspace.browser import login, shot, user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -79,7 +72,7 @@ def test_the_scan_finds_english_and_passes_indonesian():
     assert english_left("Per periode") == [] and english_left("Per period") == ["Per period"]
 
 
-def test_inbox_and_conversation_in_indonesian(chromium, server, support):  # noqa: F811
+def test_inbox_and_conversation_in_indonesian(chromium, server, support):
     agent = user(AgentFactory, "siti", teams=[support])
     agent.language = "id"
     agent.save(update_fields=["language"])
@@ -138,7 +131,7 @@ def widget_english() -> list[str]:
     return [text.split("{")[0].strip() for key, text in words.items() if theirs[key] != text]
 
 
-def test_the_chat_widget_speaks_the_visitors_indonesian(chromium, server, support):  # noqa: F811
+def test_the_chat_widget_speaks_the_visitors_indonesian(chromium, server, support):
     ChannelFactory(kind="chat", slug="chat", default_team=support)
     context = chromium.new_context(locale="id-ID")
     page = context.new_page()
@@ -167,9 +160,9 @@ def test_the_chat_widget_speaks_the_visitors_indonesian(chromium, server, suppor
 
 
 def test_the_chat_widget_speaks_the_channels_language_to_a_browser_with_none_of_ours(
-    chromium,  # noqa: F811
-    server,  # noqa: F811
-    support,  # noqa: F811
+    chromium,
+    server,
+    support,
 ):
     ChannelFactory(kind="chat", slug="chat", default_team=support, config={"language": "id"})
     context = chromium.new_context(locale="fr-FR")

@@ -7,7 +7,6 @@ import pytest
 from config.celery import app as celery_app
 from inbox.intake.adapters.api import sign
 from tests.inbox.factories import ChannelFactory
-from tests.workspace.test_browser import chromium, page, server, support  # noqa: F401
 
 SECRET = "fault-api-secret"
 

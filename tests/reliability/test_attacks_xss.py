@@ -19,7 +19,7 @@ from tests.inbox.factories import (
     MessageFactory,
 )
 from tests.tagging.factories import ConversationTagFactory
-from tests.workspace.test_browser import login, user
+from tests.workspace.browser import login, user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

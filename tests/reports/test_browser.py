@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 
 from tests.reports.scenario import WEEK, Week
-from tests.workspace.test_browser import PASSWORD, chromium, login, page, server, shot  # noqa: F401
+from tests.workspace.browser import PASSWORD, login, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def week_signed_in_as_lead(page, server, settings):  # noqa: F811
+def week_signed_in_as_lead(page, server, settings):
     """The known week played and rolled up, its lead signed in."""
     settings.REPORTS_TIME_ZONE = "UTC"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -24,7 +24,7 @@ def week_signed_in_as_lead(page, server, settings):  # noqa: F811
     login(page, server, "lead")
 
 
-def test_the_reports_page_draws_charts_and_downloads_csv(page, server, settings):  # noqa: F811
+def test_the_reports_page_draws_charts_and_downloads_csv(page, server, settings):
     week_signed_in_as_lead(page, server, settings)
     page.get_by_role("link", name="Reports").click()
     page.wait_for_url(f"{server}/reports/")
@@ -48,7 +48,7 @@ def test_the_reports_page_draws_charts_and_downloads_csv(page, server, settings)
     assert page.problems == []
 
 
-def test_the_heatmap_names_the_weekdays_in_the_readers_language(page, server, settings):  # noqa: F811
+def test_the_heatmap_names_the_weekdays_in_the_readers_language(page, server, settings):
     week_signed_in_as_lead(page, server, settings)
     from accounts.models import User
 
@@ -69,7 +69,7 @@ X_LABELS = """(chart) => Array.from(
 
 
 @pytest.mark.parametrize("days", [30, 90])
-def test_date_labels_do_not_overlap_on_long_ranges(page, server, settings, days):  # noqa: F811
+def test_date_labels_do_not_overlap_on_long_ranges(page, server, settings, days):
     week_signed_in_as_lead(page, server, settings)
     last = dt.date.fromisoformat(WEEK[1])
     first = last - dt.timedelta(days=days - 1)
@@ -91,7 +91,7 @@ Y_TICKS = """(chart) => Array.from(
 ).map((t) => t.textContent)"""
 
 
-def test_short_times_are_charted_in_minutes_with_ticks_that_differ(page, server, settings):  # noqa: F811
+def test_short_times_are_charted_in_minutes_with_ticks_that_differ(page, server, settings):
     week_signed_in_as_lead(page, server, settings)
     # Sales only: E, answered in 20 minutes and resolved in an hour; in hours the ticks would
     # have read 0, 0.3, 0.5 ... and the first response a bare "0.3".
@@ -104,7 +104,7 @@ def test_short_times_are_charted_in_minutes_with_ticks_that_differ(page, server,
     assert page.problems == []
 
 
-def test_figures_are_written_as_the_readers_language_writes_them(page, server, settings):  # noqa: F811
+def test_figures_are_written_as_the_readers_language_writes_them(page, server, settings):
     """A lead whose profile says Indonesian reads 2,3 (not 2.3) on the charts and summaries."""
     week_signed_in_as_lead(page, server, settings)
     from accounts.models import User

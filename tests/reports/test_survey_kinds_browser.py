@@ -8,14 +8,14 @@ import pytest
 from inbox.services import set_status
 from reports.models import SatisfactionSurvey
 from tests.reports.scenario import Week, customer_writes, survey_token, undo_window_passes
-from tests.workspace.test_browser import PASSWORD, chromium, login, page, server  # noqa: F401
+from tests.workspace.browser import PASSWORD, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_nps_survey_answered_in_the_browser_shows_on_the_reports_page(
-    page,  # noqa: F811
-    server,  # noqa: F811
+    page,
+    server,
     settings,
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -15,16 +15,7 @@ from routing.models import BusinessHours, TeamPolicy
 from tests.accounts.factories import AdminFactory
 from tests.inbox.factories import ChannelFactory, ContactFactory, ContactIdentityFactory
 from tests.inbox.intake.email.mail import raw_mail
-from tests.workspace.test_browser import (  # noqa: F401
-    chromium,
-    login,
-    page,
-    server,
-    shot,
-    support,
-    user,
-    wait_for,
-)
+from tests.workspace.browser import login, shot, user, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,9 +47,9 @@ def after_hours_replies():
 
 
 def test_an_after_hours_reply_goes_once_and_never_to_an_auto_reply(
-    page,  # noqa: F811
-    server,  # noqa: F811
-    support,  # noqa: F811
+    page,
+    server,
+    support,
     mailoutbox,
 ):
     channel = ChannelFactory(

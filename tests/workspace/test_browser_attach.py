@@ -9,10 +9,9 @@ import pytest
 from inbox.models import Attachment, Message
 from tests.accounts.factories import AgentFactory
 from tests.inbox.factories import ChannelFactory, ConversationFactory, MessageFactory
-from tests.workspace import test_browser as browser
+from tests.workspace import browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
 login, shot, user, wait_for = browser.login, browser.shot, browser.user, browser.wait_for
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n" + b"%" * 3000

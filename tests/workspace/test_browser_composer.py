@@ -14,10 +14,9 @@ from tests.inbox.factories import (
     ConversationFactory,
     MessageFactory,
 )
-from tests.workspace import test_browser as browser
+from tests.workspace import browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
 
 
 def test_the_composer_tabs_keys_and_send_and_resolve(page, server, support):

@@ -21,10 +21,9 @@ from tests.inbox.factories import (
     ConversationFactory,
     MessageFactory,
 )
-from tests.workspace import test_browser as browser
+from tests.workspace import browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
 
 NO_SIDEWAYS = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
 FAILURE = "550 5.1.1 <ann@example.com>: mailbox unavailable"

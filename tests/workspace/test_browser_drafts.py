@@ -8,22 +8,12 @@ import pytest
 from inbox.models import Channel, Draft, Message
 from tests.accounts.factories import AgentFactory
 from tests.inbox.factories import ChannelFactory, ConversationFactory
-from tests.workspace.test_browser import (  # noqa: F401
-    PASSWORD,
-    chromium,
-    login,
-    page,
-    server,
-    shot,
-    support,
-    user,
-    wait_for,
-)
+from tests.workspace.browser import PASSWORD, login, shot, user, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def real_problems(page) -> list[str]:  # noqa: F811
+def real_problems(page) -> list[str]:
     # The 401 a save meets once signed out is expected: Chromium logs every failed fetch.
     return [p for p in page.problems if "401" not in p]
 
@@ -33,7 +23,7 @@ def draft_text(agent, conversation) -> str | None:
     return draft.text if draft else None
 
 
-def test_a_draft_survives_a_deleted_session_cookie_and_the_login_after_it(page, server, support):  # noqa: F811
+def test_a_draft_survives_a_deleted_session_cookie_and_the_login_after_it(page, server, support):
     alice = user(AgentFactory, "alice", teams=[support])
     c = ConversationFactory(
         team=support, channel=ChannelFactory(default_team=support), subject="Refund"
@@ -78,7 +68,7 @@ def test_a_draft_survives_a_deleted_session_cookie_and_the_login_after_it(page, 
     assert real_problems(page) == []
 
 
-def test_logging_out_in_another_tab_shows_the_signed_out_state(page, server, support):  # noqa: F811
+def test_logging_out_in_another_tab_shows_the_signed_out_state(page, server, support):
     user(AgentFactory, "alice", teams=[support])
     c = ConversationFactory(team=support, channel=ChannelFactory(default_team=support))
     path = f"/inbox/conversations/{c.pk}/"
@@ -94,7 +84,7 @@ def test_logging_out_in_another_tab_shows_the_signed_out_state(page, server, sup
     other.close()
 
 
-def test_over_long_text_is_refused_before_sending_with_the_limit_shown(page, server, support):  # noqa: F811
+def test_over_long_text_is_refused_before_sending_with_the_limit_shown(page, server, support):
     user(AgentFactory, "alice", teams=[support])
     telegram = ChannelFactory(
         kind=Channel.Kind.TELEGRAM, default_team=support, config={"bot_token": "t"}
@@ -113,7 +103,7 @@ def test_over_long_text_is_refused_before_sending_with_the_limit_shown(page, ser
     shot(page, "reply-too-long")
 
 
-def test_the_login_lockout_is_a_page_in_words(page, server, settings):  # noqa: F811
+def test_the_login_lockout_is_a_page_in_words(page, server, settings):
     from django.core.cache import cache
 
     cache.clear()

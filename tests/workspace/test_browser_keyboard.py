@@ -9,11 +9,9 @@ import pytest
 from inbox.models import Conversation
 from tests.accounts.factories import AgentFactory
 from tests.inbox.factories import ChannelFactory
-from tests.workspace import test_browser as browser
+from tests.workspace import browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-# The fixtures of test_browser.py, shared by name.
-chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
 
 
 def selected(page) -> str | None:

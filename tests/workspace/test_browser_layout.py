@@ -19,10 +19,9 @@ from tests.inbox.factories import (
     ConversationFactory,
     MessageFactory,
 )
-from tests.workspace import test_browser as browser
+from tests.workspace import browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
 
 NO_SIDEWAYS = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
 LONG_TAG = "User-generated content"

@@ -8,10 +8,9 @@ from inbox.models import Activity, Conversation
 from routing.models import Macro
 from tests.accounts.factories import AgentFactory, LeadFactory
 from tests.inbox.factories import ChannelFactory, ConversationFactory
-from tests.workspace import test_browser as browser
+from tests.workspace import browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
 login, user = browser.login, browser.user
 
 

@@ -10,11 +10,9 @@ from playwright.sync_api import expect
 
 from tests.accounts.factories import AgentFactory
 from tests.inbox.factories import ChannelFactory, ConversationFactory
-from tests.workspace import test_browser as browser
+from tests.workspace import browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-# The fixtures of test_browser.py, shared by name.
-chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
 login, shot, user = browser.login, browser.shot, browser.user
 
 

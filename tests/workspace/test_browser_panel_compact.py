@@ -20,11 +20,9 @@ from tests.inbox.factories import (
     ConversationFactory,
     MessageFactory,
 )
-from tests.workspace import test_browser as browser
+from tests.workspace import browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-# The fixtures of test_browser.py, shared by name.
-chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
 login, user = browser.login, browser.user
 
 MARKER = "window.__samePanel"

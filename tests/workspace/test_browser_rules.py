@@ -10,10 +10,9 @@ from routing.models import RoutingRule
 from tagging.models import Tag
 from tests.accounts.factories import AdminFactory, TeamFactory
 from tests.inbox.factories import ChannelFactory, ConversationFactory
-from tests.workspace import test_browser as browser
+from tests.workspace import browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
 login, user = browser.login, browser.user
 
 

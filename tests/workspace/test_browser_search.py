@@ -6,12 +6,10 @@ import pytest
 
 from tests.accounts.factories import AgentFactory
 from tests.inbox.factories import ChannelFactory, ContactFactory, ContactIdentityFactory
-from tests.workspace import test_browser as browser
+from tests.workspace import browser
 from tests.workspace.test_search_and_contacts import conversation_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-# The fixtures of test_browser.py, shared by name.
-chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
 login, shot, user = browser.login, browser.shot, browser.user
 
 

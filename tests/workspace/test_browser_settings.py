@@ -12,16 +12,7 @@ import pytest
 from inbox.models import CannedResponse, Channel, Message
 from tests.accounts.factories import AdminFactory, AgentFactory
 from tests.inbox.factories import ChannelFactory, ContactFactory, ConversationFactory
-from tests.workspace.test_browser import (  # noqa: F401
-    chromium,
-    login,
-    page,
-    server,
-    shot,
-    support,
-    user,
-    wait_for,
-)
+from tests.workspace.browser import login, shot, user, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -38,9 +29,9 @@ UPDATE = {
 
 
 def test_an_admin_sets_up_telegram_and_a_message_to_its_webhook_arrives(
-    page,  # noqa: F811
-    server,  # noqa: F811
-    support,  # noqa: F811
+    page,
+    server,
+    support,
     http_server,
     settings,
 ):
@@ -95,9 +86,9 @@ def test_an_admin_sets_up_telegram_and_a_message_to_its_webhook_arrives(
 
 
 def test_an_agent_writes_a_personal_canned_response_and_inserts_it_with_a_slash(
-    page,  # noqa: F811
-    server,  # noqa: F811
-    support,  # noqa: F811
+    page,
+    server,
+    support,
 ):
     alice = user(AgentFactory, "alice", teams=[support], first_name="Alice")
     conversation = ConversationFactory(

@@ -7,20 +7,12 @@ import pytest
 from accounts.models import Membership
 from routing.models import BusinessHours
 from tests.accounts.factories import AdminFactory, AgentFactory
-from tests.workspace.test_browser import (  # noqa: F401
-    chromium,
-    login,
-    page,
-    server,
-    shot,
-    support,
-    user,
-)
+from tests.workspace.browser import login, shot, user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_an_admin_adds_a_team_member_and_a_holiday(page, server, support):  # noqa: F811
+def test_an_admin_adds_a_team_member_and_a_holiday(page, server, support):
     user(AdminFactory, "admin")
     bob = AgentFactory(username="bob", first_name="Bob", last_name="Santoso")
     login(page, server, "admin", "/inbox/settings/teams/")

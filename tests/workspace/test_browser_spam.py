@@ -5,11 +5,10 @@ and helpers are those of test_browser.py; screenshots land in tests/artifacts/."
 import pytest
 
 from tests.accounts.factories import AgentFactory, LeadFactory
-from tests.workspace import test_browser as browser
+from tests.workspace import browser
 from tests.workspace.test_search_and_contacts import conversation_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
 login, shot, user = browser.login, browser.shot, browser.user
 
 

@@ -14,10 +14,9 @@ from inbox.models import Conversation
 from tagging.models import SpikeAlert, SpikeAlertConversation
 from tests.accounts.factories import LeadFactory
 from tests.inbox.factories import ChannelFactory, ConversationFactory
-from tests.workspace import test_browser as browser
+from tests.workspace import browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
 login, shot, user = browser.login, browser.shot, browser.user
 
 

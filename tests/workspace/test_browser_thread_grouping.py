@@ -17,10 +17,9 @@ from django.utils import timezone
 from inbox.models import Conversation, Message
 from tests.accounts.factories import AgentFactory
 from tests.inbox.factories import ChannelFactory, MessageFactory
-from tests.workspace import test_browser as browser
+from tests.workspace import browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
 
 NO_SIDEWAYS = "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
 # The thread as a list: each item a day separator or a message, with where its avatar sits.

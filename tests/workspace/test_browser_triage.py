@@ -10,12 +10,10 @@ import pytest
 from inbox.models import Conversation
 from reports.models import SatisfactionSurvey
 from tests.accounts.factories import AgentFactory
-from tests.inbox.factories import ChannelFactory
-from tests.workspace import test_browser as browser
+from tests.inbox.factories import ChannelFactory, ConversationFactory
+from tests.workspace import browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-# The fixtures of test_browser.py, shared by name.
-chromium, server, page, support = browser.chromium, browser.server, browser.page, browser.support
 login, user = browser.login, browser.user
 
 
@@ -146,7 +144,7 @@ def test_triage_changes_show_in_place_without_a_page_load_and_undo_takes_back_a_
 
 def test_a_triage_change_after_the_session_ended_leads_to_login_and_back(page, server, support):
     user(AgentFactory, "alice", teams=[support])
-    conversation = browser.ConversationFactory(
+    conversation = ConversationFactory(
         channel=ChannelFactory(default_team=support), team=support, subject="Late change"
     )
     path = f"/inbox/conversations/{conversation.pk}/"
@@ -166,7 +164,7 @@ def test_a_triage_change_after_the_session_ended_leads_to_login_and_back(page, s
 
 def test_a_refused_triage_change_is_said_in_words(page, server, support):
     user(AgentFactory, "alice", teams=[support])
-    conversation = browser.ConversationFactory(
+    conversation = ConversationFactory(
         channel=ChannelFactory(default_team=support), team=support, subject="Refused change"
     )
     login(page, server, "alice", f"/inbox/conversations/{conversation.pk}/")

@@ -11,10 +11,9 @@ from tests.inbox.outbound.test_whatsapp_templates import (  # noqa: F401
     closed,
     graph_answers,
 )
-from tests.workspace import test_browser as browser
+from tests.workspace import browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-chromium, server, page = browser.chromium, browser.server, browser.page
 login, shot, user, wait_for = browser.login, browser.shot, browser.user, browser.wait_for
 
 

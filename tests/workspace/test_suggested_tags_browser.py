@@ -14,18 +14,7 @@ from tests.inbox.factories import ChannelFactory
 from tests.tagging.factories import TagFactory
 from tests.tagging.test_learning import tagged_conversation
 from tests.tagging.test_suggester import TRAINING
-from tests.workspace.test_browser import (  # noqa: F401
-    SECRET,
-    chromium,
-    login,
-    page,
-    post_to_partner,
-    server,
-    shot,
-    support,
-    user,
-    wait_for,
-)
+from tests.workspace.browser import SECRET, login, post_to_partner, shot, user, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,9 +34,9 @@ def model_storage(settings, tmp_path):
 
 
 def test_a_suggested_tag_is_accepted_and_another_dismissed_with_one_click(
-    page,  # noqa: F811
-    server,  # noqa: F811
-    support,  # noqa: F811
+    page,
+    server,
+    support,
     model_storage,
 ):
     alice = user(AgentFactory, "alice", teams=[support])
