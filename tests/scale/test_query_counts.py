@@ -342,6 +342,35 @@ def test_conversation_page(agent, channel):
     )
 
 
+def test_conversation_page_activity_says_names_without_a_query_per_row(agent, channel):
+    """The activity panel names tags, teams and people (workspace.activity_text) in one query per
+    kind for the whole list."""
+    c = conversation(channel, assignee=agent)
+
+    def make(n):
+        for i in range(n):
+            if i % 3 == 0:
+                ActivityFactory(conversation=c, verb="tagged", from_value=None, to_value="incident")
+            elif i % 3 == 1:
+                ActivityFactory(
+                    conversation=c, verb="untagged", actor=agent, from_value="incident",
+                    to_value=None,
+                )  # fmt: skip
+            else:
+                ActivityFactory(
+                    conversation=c, verb="assigned", reason="auto (least_load)",
+                    from_value={"team": "support", "assignee": None},
+                    to_value={"team": "support", "assignee": agent.username},
+                )  # fmt: skip
+
+    assert_same_queries(
+        client_for(agent),
+        f"/inbox/conversations/{c.pk}/",
+        make,
+        rows_marked(b'class="activity-text"'),
+    )
+
+
 def test_contact_page(agent, channel):
     contact = ContactFactory()
     ContactIdentityFactory(contact=contact)

@@ -88,4 +88,4 @@ def test_run_macro_from_the_triage_panel_under_htmx(agent, team):
     conversation.refresh_from_db()
     assert conversation.status == Status.PENDING
     assert Activity.objects.filter(conversation=conversation, verb="macro").count() == 1
-    assert "macro to “Park it”: Set status: Pending; Add a note: Parked." in body
+    assert "ran the macro “Park it”: Set status: Pending; Add a note: Parked" in body
