@@ -81,7 +81,7 @@ def test_triage_changes_show_in_place_without_a_page_load_and_undo_takes_back_a_
     page.get_by_label("Reason (optional)").fill("VIP customer")
     page.get_by_role("combobox", name="Severity").select_option("high")
     page.wait_for_selector("#conv-meta:has-text('severity high')")
-    page.wait_for_selector("#activity-panel:has-text('severity from normal to high')")
+    page.wait_for_selector("#activity-panel:has-text('set severity to high (was normal)')")
     assert page.get_by_label("Reason (optional)").input_value() == "VIP customer"
 
     # Team and agent: the Agent list holds the chosen team's members only. With a reason open,

@@ -178,15 +178,6 @@ def activity_value(value) -> str:
     return "" if value is None else str(value)
 
 
-@register.simple_tag
-def activity_rows(activities) -> list:
-    """The activity rows with their sentences (workspace.activity_text): one query per kind of
-    name the rows mention (tags, teams, people), whatever their number."""
-    from workspace import activity_text
-
-    return activity_text.activity_rows(activities)
-
-
 @register.filter
 def folded(message) -> dict:
     """inbox.quoting.folded: the same split as the message API's `folded`."""
